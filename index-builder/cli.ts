@@ -1,0 +1,119 @@
+#!/usr/bin/env node
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { SingleBar, Presets } from 'cli-progress';
+import { buildIndex, type BuildHooks, type BuildOptions, type BuildStage } from './build-index';
+
+const positiveInt = (name: string) => (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive integer`);
+  return n;
+};
+const fraction = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError('must be a number between 0 and 1');
+  return n;
+};
+
+/** A progress bar on a TTY; plain stage lines otherwise (CI logs stay readable). */
+function progressHooks(enabled: boolean): BuildHooks & { stop(): void } {
+  const labels: Record<BuildStage, string> = { read: 'reading', embed: 'embedding', insert: 'inserting', recall: 'measuring recall', write: 'writing' };
+  let bar: SingleBar | undefined;
+  const stop = (): void => {
+    bar?.stop();
+    bar = undefined;
+  };
+  return {
+    onStage(stage, total) {
+      stop();
+      if (enabled && total > 0) {
+        bar = new SingleBar({ format: `${labels[stage].padEnd(16)} [{bar}] {value}/{total} {eta_formatted}`, clearOnComplete: false }, Presets.shades_classic);
+        bar.start(total, 0);
+      } else {
+        process.stderr.write(`${labels[stage]}${total > 0 ? ` ${total} creators` : ''}...\n`);
+      }
+    },
+    onProgress(_stage, done) {
+      bar?.update(done);
+    },
+    stop,
+  };
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command()
+    .name('index:build')
+    .description('Embed creator profiles, build an HNSW index and publish it as a new version of DIR.')
+    .requiredOption('--input <file>', 'creators JSONL (or .csv), one creator per line')
+    .requiredOption('--out <dir>', 'index directory; the version goes to DIR/<version>/ and DIR/CURRENT points at it')
+    .option('--model <id>', 'embedding model: the bundled default, a transformers.js model id or a local directory')
+    .addOption(new Option('--dtype <dtype>', 'model weights').choices(['fp32', 'q8']).default('q8'))
+    .option('--models-dir <dir>', 'where local models live (default: <repo>/models)')
+    .option('--allow-remote-models', 'allow downloading --model from the Hugging Face hub', false)
+    .option('--m <n>', 'HNSW M (links per node)', positiveInt('--m'), 16)
+    .option('--ef-construction <n>', 'HNSW efConstruction', positiveInt('--ef-construction'), 200)
+    .option('--ef-search <n>', 'HNSW ef used at query time and for the recall check', positiveInt('--ef-search'), 64)
+    .option('--seed <n>', 'random seed for HNSW levels and the recall sample', positiveInt('--seed'), 100)
+    .option('--min-recall <r>', 'refuse to publish below this recall@10', fraction, 0.95)
+    .option('--recall-sample <n>', 'creators used as recall queries', positiveInt('--recall-sample'), 500)
+    .option('--skip-invalid', 'skip invalid lines (they are counted and listed) instead of failing', false)
+    .option('--no-publish', 'write the version but do not switch CURRENT')
+    .addOption(new Option('--format <format>', 'input format (default: by file extension)').choices(['jsonl', 'csv']))
+    .option('--json', 'print the build report as JSON', false)
+    .option('--no-progress', 'no progress bar')
+    .exitOverride();
+
+  try {
+    program.parse(argv, { from: 'user' });
+  } catch (err) {
+    const code = (err as { exitCode?: number }).exitCode;
+    return code ?? 2;
+  }
+  const o = program.opts();
+  const options: BuildOptions = {
+    input: o.input,
+    out: o.out,
+    model: o.model,
+    dtype: o.dtype,
+    modelsDir: o.modelsDir,
+    allowRemoteModels: o.allowRemoteModels,
+    m: o.m,
+    efConstruction: o.efConstruction,
+    efSearch: o.efSearch,
+    seed: o.seed,
+    minRecall: o.minRecall,
+    recallSample: o.recallSample,
+    skipInvalid: o.skipInvalid,
+    publish: o.publish,
+    format: o.format,
+  };
+  const hooks = progressHooks(Boolean(o.progress) && process.stderr.isTTY === true);
+  try {
+    const report = await buildIndex(options, hooks);
+    hooks.stop();
+    if (o.json) {
+      process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+    } else {
+      const lines = [
+        `version     ${report.version}${report.published ? ' (published: CURRENT points at it)' : ' (not published)'}`,
+        `directory   ${report.dir}`,
+        `creators    ${report.count}${report.skipped.length ? ` (${report.skipped.length} invalid lines skipped)` : ''}`,
+        `model       ${report.modelId ?? '(vectors provided with the input)'}, ${report.dims} dims`,
+        `recall@10   ${report.recall.value.toFixed(4)} on ${report.recall.sampleSize} sampled creators`,
+        `time        ${report.seconds.total.toFixed(1)} s (embed ${report.seconds.embed.toFixed(1)} s, insert ${report.seconds.insert.toFixed(1)} s, recall ${report.seconds.recall.toFixed(1)} s)`,
+        ...report.skipped.slice(0, 20).map((s) => `skipped     line ${s.line}: ${s.reason}`),
+      ];
+      process.stdout.write(lines.join('\n') + '\n');
+    }
+    return 0;
+  } catch (err) {
+    hooks.stop();
+    process.stderr.write(`index:build failed: ${(err as Error).message}\n`);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

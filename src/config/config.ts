@@ -1,0 +1,100 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/** Repository/package root (src/config/ → ../..), so defaults do not depend on the cwd. */
+export const PACKAGE_ROOT = path.resolve(__dirname, '..', '..');
+export const DEFAULT_INDEX_DIR = './var/indexes';
+export const SAMPLE_CATALOG = path.join(PACKAGE_ROOT, 'data', 'sample-creators.jsonl');
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const hostPort = z
+  .string()
+  .regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'must be host:port, e.g. 0.0.0.0:50051 or [::1]:50051');
+
+const schema = z.object({
+  MATCH_GRPC_ADDR: hostPort.default('0.0.0.0:50051'),
+  MATCH_INDEX_DIR: z.string().min(1).default(DEFAULT_INDEX_DIR),
+  MATCH_MODEL: z.string().min(1).optional(),
+  MATCH_MODEL_DTYPE: z.enum(['fp32', 'q8']).default('q8'),
+  MATCH_MODELS_DIR: z.string().min(1).optional(),
+  MATCH_ALLOW_REMOTE_MODELS: bool.default(false),
+  MATCH_MAX_K: int(1, 100_000).default(1000),
+  MATCH_MAX_TEXT_CHARS: int(1, 1_000_000).default(4096),
+  MATCH_MAX_LIKE_CREATORS: int(1, 100_000).default(1000),
+  MATCH_MAX_FILTER_IDS: int(0, 1_000_000).default(10_000),
+  MATCH_EF_SEARCH: int(1, 100_000).optional(),
+  MATCH_EXACT_MAX_CANDIDATES: int(0, 10_000_000).default(20_000),
+  MATCH_MAX_RECEIVE_BYTES: int(1024, 512 * 1024 * 1024).default(4 * 1024 * 1024),
+  MATCH_SHUTDOWN_GRACE_MS: int(0, 600_000).default(10_000),
+  MATCH_AUTO_BUILD_SAMPLE: bool.optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export interface Config {
+  readonly grpcAddr: string;
+  readonly indexDir: string;
+  /** Model for builds of the sample catalog; queries always use the index manifest's model. */
+  readonly model: string | undefined;
+  readonly modelDtype: 'fp32' | 'q8';
+  readonly modelsDir: string | undefined;
+  readonly allowRemoteModels: boolean;
+  readonly maxK: number;
+  readonly maxTextChars: number;
+  readonly maxLikeCreators: number;
+  readonly maxFilterIds: number;
+  /** Overrides the manifest's ef_search when set. */
+  readonly efSearch: number | undefined;
+  /** Filters that leave at most this many creators are searched exactly. */
+  readonly exactMaxCandidates: number;
+  readonly maxReceiveBytes: number;
+  readonly shutdownGraceMs: number;
+  /** Build the bundled sample catalog when the index dir has no CURRENT (default: only for the default dir). */
+  readonly autoBuildSample: boolean;
+  readonly logLevel: string;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly issues: readonly string[]) {
+    super(`invalid configuration:\n  ${issues.join('\n  ')}\nFix the environment variables above (see README "Configuration").`);
+  }
+}
+
+/** Reads and validates the environment once; the result is frozen. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const known = Object.fromEntries(
+    Object.keys(schema.shape)
+      .filter((key) => env[key] !== undefined && env[key] !== '')
+      .map((key) => [key, env[key]]),
+  );
+  const parsed = schema.safeParse(known);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) => `${i.path.join('.')}=${JSON.stringify(known[String(i.path[0])] ?? '')}: ${i.message}`),
+    );
+  }
+  const e = parsed.data;
+  return Object.freeze({
+    grpcAddr: e.MATCH_GRPC_ADDR,
+    indexDir: e.MATCH_INDEX_DIR,
+    model: e.MATCH_MODEL,
+    modelDtype: e.MATCH_MODEL_DTYPE,
+    modelsDir: e.MATCH_MODELS_DIR,
+    allowRemoteModels: e.MATCH_ALLOW_REMOTE_MODELS,
+    maxK: e.MATCH_MAX_K,
+    maxTextChars: e.MATCH_MAX_TEXT_CHARS,
+    maxLikeCreators: e.MATCH_MAX_LIKE_CREATORS,
+    maxFilterIds: e.MATCH_MAX_FILTER_IDS,
+    efSearch: e.MATCH_EF_SEARCH,
+    exactMaxCandidates: e.MATCH_EXACT_MAX_CANDIDATES,
+    maxReceiveBytes: e.MATCH_MAX_RECEIVE_BYTES,
+    shutdownGraceMs: e.MATCH_SHUTDOWN_GRACE_MS,
+    autoBuildSample: e.MATCH_AUTO_BUILD_SAMPLE ?? path.resolve(e.MATCH_INDEX_DIR) === path.resolve(DEFAULT_INDEX_DIR),
+    logLevel: e.LOG_LEVEL,
+  });
+}

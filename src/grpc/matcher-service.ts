@@ -1,0 +1,100 @@
+import { once } from 'node:events';
+import type { sendUnaryData, ServerDuplexStream, ServerUnaryCall, UntypedServiceImplementation } from '@grpc/grpc-js';
+import { MatchError, toGrpcStatus, type WireStatus } from '../errors/match-error';
+import type { Logger } from '../logging/logger';
+import type { MatchLimits } from '../match/match-input';
+import type { Matcher } from '../match/matcher';
+import { validateRequest, type WireMatchRequest } from '../match/validate-request';
+import { callSignal } from './call-signal';
+import { toServiceError, toWireError, toWireIndexInfo, toWireResponse, type WireMatchResponse } from './wire';
+
+export interface MatcherServiceDeps {
+  /** The matcher for the index being served right now (undefined until one is loaded). */
+  current(): Matcher | undefined;
+  limits: MatchLimits;
+  logger: Logger;
+}
+
+function requireMatcher(deps: MatcherServiceDeps): Matcher {
+  const matcher = deps.current();
+  if (!matcher) throw new MatchError('INDEX_NOT_READY', 'no index is loaded yet; retry shortly');
+  return matcher;
+}
+
+function logFailure(log: Logger, status: WireStatus, err: unknown, msg: string): void {
+  if (status.reason === 'INTERNAL') log.error({ err, reason: status.reason }, msg);
+  else log.info({ reason: status.reason, code: status.code, detail: status.message }, msg);
+}
+
+/** Handlers of creatormatch.v1.CreatorMatcher. */
+export function createMatcherService(deps: MatcherServiceDeps): UntypedServiceImplementation {
+  const { limits, logger } = deps;
+
+  const Match = async (call: ServerUnaryCall<WireMatchRequest, WireMatchResponse>, callback: sendUnaryData<WireMatchResponse>): Promise<void> => {
+    const req = call.request;
+    const log = logger.child({ method: 'Match', request_id: req.request_id, fan_id: req.fan_id });
+    const started = performance.now();
+    const { signal, dispose } = callSignal(call);
+    try {
+      const matcher = requireMatcher(deps);
+      const input = validateRequest(req, limits, matcher.shape);
+      const result = await matcher.match(input, signal);
+      callback(null, toWireResponse(input.requestId, result));
+      log.debug({ k: input.k, query: input.query.kind, results: result.matches.length, strategy: result.strategy, ms: performance.now() - started }, 'match ok');
+    } catch (err) {
+      const status = toGrpcStatus(err);
+      logFailure(log, status, err, 'match failed');
+      callback(toServiceError(status));
+    } finally {
+      dispose();
+    }
+  };
+
+  const BatchMatch = async (call: ServerDuplexStream<WireMatchRequest, WireMatchResponse>): Promise<void> => {
+    const log = logger.child({ method: 'BatchMatch' });
+    const { signal, dispose } = callSignal(call);
+    let items = 0;
+    let failed = 0;
+    try {
+      for await (const req of call as AsyncIterable<WireMatchRequest>) {
+        if (signal.aborted) break;
+        items++;
+        let response: WireMatchResponse;
+        try {
+          const matcher = requireMatcher(deps);
+          const input = validateRequest(req, limits, matcher.shape);
+          response = toWireResponse(input.requestId, await matcher.match(input, signal));
+        } catch (err) {
+          if (signal.aborted) break;
+          failed++;
+          const status = toGrpcStatus(err);
+          logFailure(log.child({ request_id: req.request_id, fan_id: req.fan_id }), status, err, 'batch item failed');
+          const m = deps.current();
+          response = toWireError(req.request_id ?? '', status, m?.index.version, m?.modelId);
+        }
+        // Back-pressure: wait for a slow reader instead of buffering without bound.
+        if (!call.write(response)) await Promise.race([once(call, 'drain'), once(signal, 'abort')]);
+      }
+      if (!signal.aborted) call.end();
+      log.info({ items, failed, cancelled: signal.aborted }, 'batch stream closed');
+    } catch (err) {
+      // Only a broken stream gets here; per-item errors were answered in-band.
+      const status = toGrpcStatus(err);
+      logFailure(log, status, err, 'batch stream failed');
+      if (!signal.aborted) call.destroy(Object.assign(new Error(status.message), toServiceError(status)));
+    } finally {
+      dispose();
+    }
+  };
+
+  const GetIndexInfo = (_call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>): void => {
+    try {
+      const matcher = requireMatcher(deps);
+      callback(null, toWireIndexInfo(matcher.index.manifest, matcher.ef, [...matcher.shape.categories], [...matcher.shape.languages]));
+    } catch (err) {
+      callback(toServiceError(toGrpcStatus(err)));
+    }
+  };
+
+  return { Match, BatchMatch, GetIndexInfo } as unknown as UntypedServiceImplementation;
+}

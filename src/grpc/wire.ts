@@ -1,0 +1,68 @@
+import { Metadata, type ServerErrorResponse } from '@grpc/grpc-js';
+import type { WireStatus } from '../errors/match-error';
+import type { Manifest } from '../index/manifest';
+import type { MatchResult } from '../match/matcher';
+
+/** Trailing-metadata key that carries the machine-readable error reason. */
+export const REASON_METADATA_KEY = 'creator-match-reason';
+
+export interface WireMatchResponse {
+  request_id: string;
+  matches: Array<{
+    creator_id: string;
+    score: number;
+    profile: { name: string; category: string; tags: string[]; language: string; is_nsfw: boolean } | null;
+  }>;
+  index_version: string;
+  model_id: string;
+  error: { code: number; message: string; reason: string } | null;
+}
+
+export function toWireResponse(requestId: string, result: MatchResult): WireMatchResponse {
+  return {
+    request_id: requestId,
+    matches: result.matches.map((m) => ({
+      creator_id: m.creatorId,
+      score: m.score,
+      profile: m.profile
+        ? { name: m.profile.name, category: m.profile.category, tags: m.profile.tags, language: m.profile.language, is_nsfw: m.profile.is_nsfw }
+        : null,
+    })),
+    index_version: result.indexVersion,
+    model_id: result.modelId,
+    error: null,
+  };
+}
+
+export function toWireError(requestId: string, status: WireStatus, indexVersion = '', modelId = ''): WireMatchResponse {
+  return {
+    request_id: requestId,
+    matches: [],
+    index_version: indexVersion,
+    model_id: modelId,
+    error: { code: status.code, message: status.message, reason: status.reason },
+  };
+}
+
+export function toServiceError(status: WireStatus): ServerErrorResponse {
+  const metadata = new Metadata();
+  metadata.set(REASON_METADATA_KEY, status.reason);
+  return { name: 'MatchError', message: status.message, code: status.code, details: status.message, metadata };
+}
+
+export function toWireIndexInfo(manifest: Manifest, efSearch: number, categories: string[], languages: string[]) {
+  return {
+    version: manifest.version,
+    model_id: manifest.model?.id ?? '',
+    model_revision: manifest.model?.revision ?? '',
+    dims: manifest.dims,
+    metric: manifest.metric,
+    creator_count: String(manifest.count),
+    built_at: manifest.builtAt,
+    hnsw: { m: manifest.ann.m, ef_construction: manifest.ann.efConstruction, ef_search: efSearch },
+    build_recall_at_10: manifest.recall.value,
+    recall_sample_size: manifest.recall.sampleSize,
+    categories,
+    languages,
+  };
+}

@@ -1,0 +1,80 @@
+import { HierarchicalNSW } from 'hnswlib-node';
+import type { SearchHit } from './top-k';
+import type { HnswParams, VectorIndex } from './vector-index';
+import type { VectorMatrix } from './vector-matrix';
+
+/**
+ * hnswlib-node in inner-product space over pre-normalised vectors (score = 1 - distance = cosine).
+ * searchKnn is synchronous and takes plain arrays only; its filter callback crosses into JS per
+ * visited node, so filtering is done by the caller (over-fetch + post-filter, or exact search).
+ */
+export class HnswIndex implements VectorIndex {
+  readonly kind = 'hnswlib-node';
+  private native: HierarchicalNSW | undefined;
+  private currentEf = 0;
+
+  private constructor(
+    native: HierarchicalNSW,
+    readonly dims: number,
+  ) {
+    this.native = native;
+  }
+
+  static build(matrix: VectorMatrix, params: HnswParams, onProgress?: (done: number) => void): HnswIndex {
+    const native = new HierarchicalNSW('ip', matrix.dims);
+    native.initIndex({
+      maxElements: Math.max(matrix.count, 1),
+      m: params.m,
+      efConstruction: params.efConstruction,
+      randomSeed: params.randomSeed,
+      allowReplaceDeleted: true,
+    });
+    const row = new Array<number>(matrix.dims);
+    for (let label = 0; label < matrix.count; label++) {
+      const r = matrix.row(label);
+      for (let i = 0; i < matrix.dims; i++) row[i] = r[i]!;
+      native.addPoint(row, label);
+      if (onProgress && (label % 256 === 255 || label === matrix.count - 1)) onProgress(label + 1);
+    }
+    return new HnswIndex(native, matrix.dims);
+  }
+
+  /** Loads into a new native object (never replace a serving index in place). */
+  static async load(file: string, dims: number): Promise<HnswIndex> {
+    const native = new HierarchicalNSW('ip', dims);
+    await native.readIndex(file, true);
+    return new HnswIndex(native, dims);
+  }
+
+  private get index(): HierarchicalNSW {
+    if (!this.native) throw new Error('HNSW index is closed');
+    return this.native;
+  }
+
+  get size(): number {
+    return this.index.getCurrentCount();
+  }
+
+  search(query: Float32Array, k: number, ef: number): SearchHit[] {
+    const index = this.index;
+    const n = Math.min(k, index.getCurrentCount());
+    if (n <= 0) return [];
+    const wantEf = Math.max(ef, n);
+    if (wantEf !== this.currentEf) {
+      index.setEf(wantEf);
+      this.currentEf = wantEf;
+    }
+    const { neighbors, distances } = index.searchKnn(Array.from(query), n);
+    const hits: SearchHit[] = neighbors.map((label, i) => ({ label, score: 1 - distances[i]! }));
+    return hits.sort((a, b) => b.score - a.score || a.label - b.label);
+  }
+
+  async save(file: string): Promise<void> {
+    await this.index.writeIndex(file);
+  }
+
+  close(): void {
+    // hnswlib-node frees native memory on GC; dropping the reference is all we can do.
+    this.native = undefined;
+  }
+}

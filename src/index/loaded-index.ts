@@ -1,0 +1,50 @@
+import { createReadStream } from 'node:fs';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { Catalog } from '../catalog/catalog';
+import type { CreatorProfile } from '../catalog/creator';
+import { HnswIndex } from './hnsw-index';
+import { ARTIFACT_FILES, readCurrent, readManifest, verifyFiles, type Manifest } from './manifest';
+import type { VectorIndex } from './vector-index';
+import { VectorMatrix } from './vector-matrix';
+
+/** Everything the service needs from one published version, loaded and verified. */
+export interface LoadedIndex {
+  readonly version: string;
+  readonly dir: string;
+  readonly manifest: Manifest;
+  readonly catalog: Catalog;
+  readonly ann: VectorIndex;
+  readonly vectors: VectorMatrix;
+}
+
+export class IndexLoadError extends Error {
+  override readonly name = 'IndexLoadError';
+}
+
+/** Loads DIR/<version> (default: the one CURRENT names), verifying checksums and shapes. */
+export async function loadIndexVersion(indexDir: string, version?: string): Promise<LoadedIndex> {
+  const chosen = version ?? (await readCurrent(indexDir));
+  if (!chosen) throw new IndexLoadError(`no published index in ${indexDir} (no CURRENT file); run npm run index:build`);
+  const dir = path.join(indexDir, chosen);
+  try {
+    const manifest = await readManifest(dir);
+    if (manifest.version !== chosen) throw new Error(`manifest says version ${manifest.version}, directory is ${chosen}`);
+    await verifyFiles(dir, manifest);
+    const profiles = await readProfiles(path.join(dir, ARTIFACT_FILES.creators));
+    if (profiles.length !== manifest.count) throw new Error(`creators file has ${profiles.length} rows, manifest says ${manifest.count}`);
+    const vectors = await VectorMatrix.readFile(path.join(dir, ARTIFACT_FILES.vectors), manifest.dims, manifest.count);
+    const ann = await HnswIndex.load(path.join(dir, ARTIFACT_FILES.index), manifest.dims);
+    if (ann.size !== manifest.count) throw new Error(`HNSW index holds ${ann.size} points, manifest says ${manifest.count}`);
+    return { version: chosen, dir, manifest, catalog: new Catalog(profiles), ann, vectors };
+  } catch (err) {
+    throw new IndexLoadError(`index version ${chosen} in ${indexDir} is unusable: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+async function readProfiles(file: string): Promise<CreatorProfile[]> {
+  const out: CreatorProfile[] = [];
+  const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
+  for await (const line of lines) if (line) out.push(JSON.parse(line) as CreatorProfile);
+  return out;
+}

@@ -1,0 +1,108 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, promises as fs } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+export const MANIFEST_FILE = 'manifest.json';
+export const CURRENT_FILE = 'CURRENT';
+export const FORMAT_VERSION = 1;
+
+/** Files of a version directory, besides the manifest. */
+export const ARTIFACT_FILES = {
+  index: 'index.hnsw',
+  vectors: 'vectors.f32',
+  creators: 'creators.jsonl',
+} as const;
+
+const fileEntry = z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/), bytes: z.number().int().nonnegative() });
+
+export const manifestSchema = z.object({
+  formatVersion: z.literal(FORMAT_VERSION),
+  version: z.string().regex(/^[A-Za-z0-9._-]+$/),
+  builtAt: z.string(),
+  model: z
+    .object({
+      id: z.string().min(1),
+      revision: z.string(),
+      dtype: z.enum(['fp32', 'q8']),
+    })
+    .nullable(),
+  /** 'model': embedded by the builder; 'provided': vectors came with the input. */
+  vectorSource: z.enum(['model', 'provided']),
+  dims: z.number().int().positive(),
+  metric: z.literal('cosine'),
+  normalized: z.literal(true),
+  count: z.number().int().nonnegative(),
+  ann: z.object({
+    kind: z.string(),
+    m: z.number().int().positive(),
+    efConstruction: z.number().int().positive(),
+    efSearch: z.number().int().positive(),
+    randomSeed: z.number().int(),
+  }),
+  recall: z.object({ k: z.number().int().positive(), sampleSize: z.number().int().nonnegative(), value: z.number() }),
+  profileTextTemplate: z.number().int(),
+  input: z.object({ file: z.string(), sha256: z.string(), lines: z.number().int(), skipped: z.number().int() }),
+  files: z.record(z.string(), fileEntry),
+});
+
+export type Manifest = z.infer<typeof manifestSchema>;
+
+export async function sha256File(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+export async function describeFile(file: string): Promise<{ sha256: string; bytes: number }> {
+  const [sha256, stat] = await Promise.all([sha256File(file), fs.stat(file)]);
+  return { sha256, bytes: stat.size };
+}
+
+export async function readManifest(versionDir: string): Promise<Manifest> {
+  const file = path.join(versionDir, MANIFEST_FILE);
+  const raw = JSON.parse(await fs.readFile(file, 'utf8')) as unknown;
+  const parsed = manifestSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new Error(`${file} is not a valid manifest: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  }
+  return parsed.data;
+}
+
+/** Checks every listed file's size and sha256; throws naming the first mismatch. */
+export async function verifyFiles(versionDir: string, manifest: Manifest): Promise<void> {
+  for (const name of Object.values(ARTIFACT_FILES)) {
+    if (!manifest.files[name]) throw new Error(`manifest of ${manifest.version} does not list ${name}`);
+  }
+  for (const [name, expected] of Object.entries(manifest.files)) {
+    const actual = await describeFile(path.join(versionDir, name)).catch((err: unknown) => {
+      throw new Error(`${name} is missing or unreadable in ${versionDir}: ${(err as Error).message}`);
+    });
+    if (actual.bytes !== expected.bytes) throw new Error(`${name} has ${actual.bytes} bytes, manifest says ${expected.bytes}`);
+    if (actual.sha256 !== expected.sha256) throw new Error(`${name} checksum mismatch (corrupt or modified)`);
+  }
+}
+
+/** The published version named by DIR/CURRENT, or undefined when nothing is published. */
+export async function readCurrent(indexDir: string): Promise<string | undefined> {
+  try {
+    const version = (await fs.readFile(path.join(indexDir, CURRENT_FILE), 'utf8')).trim();
+    return version || undefined;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+/** Points DIR/CURRENT at a version atomically (temp file + fsync + rename). */
+export async function writeCurrent(indexDir: string, version: string): Promise<void> {
+  const tmp = path.join(indexDir, `.${CURRENT_FILE}.${process.pid}.${Date.now()}.tmp`);
+  const handle = await fs.open(tmp, 'w');
+  try {
+    await handle.writeFile(`${version}\n`);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await fs.rename(tmp, path.join(indexDir, CURRENT_FILE));
+}

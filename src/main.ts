@@ -1,0 +1,55 @@
+import * as grpc from '@grpc/grpc-js';
+import { MatchApp } from './app';
+import { ConfigError, loadConfig } from './config/config';
+import { createLogger } from './logging/logger';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const logger = createLogger(config.logLevel);
+  const grpcLog = logger.child({ component: 'grpc-js' });
+  grpc.setLogger({ error: (...a: unknown[]) => grpcLog.warn(a.join(' ')) } as unknown as Partial<Console>);
+  grpc.setLogVerbosity(grpc.logVerbosity.ERROR);
+
+  const app = new MatchApp(config, logger);
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    app
+      .close()
+      .then(() => {
+        logger.info('bye');
+        logger.flush();
+        process.exitCode = 0;
+      })
+      .catch((err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        logger.flush();
+        process.exitCode = 1;
+      });
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+
+  try {
+    await app.init();
+    await app.listen();
+  } catch (err) {
+    logger.fatal({ err }, 'startup failed');
+    logger.flush();
+    await app.close().catch(() => undefined);
+    process.exitCode = 1;
+  }
+}
+
+void main();

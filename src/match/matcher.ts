@@ -1,0 +1,107 @@
+import type { CreatorProfile } from '../catalog/creator';
+import type { Embedder } from '../embedding/embedder';
+import { MatchError, throwIfAborted } from '../errors/match-error';
+import type { LoadedIndex } from '../index/loaded-index';
+import { normalise } from '../index/vector-matrix';
+import { filteredSearch, type SearchStrategy } from './filtered-search';
+import type { MatchInput, MatchQuery } from './match-input';
+import type { IndexShape } from './validate-request';
+
+export interface MatchedCreator {
+  creatorId: string;
+  score: number;
+  profile: CreatorProfile | undefined;
+}
+
+export interface MatchResult {
+  matches: MatchedCreator[];
+  indexVersion: string;
+  modelId: string;
+  strategy: SearchStrategy;
+}
+
+export interface MatcherOptions {
+  /** ef for searches; default: the manifest's efSearch. */
+  efSearch?: number;
+  exactMaxCandidates: number;
+}
+
+/** The embedder of the index's own model, or why there is none. */
+export type TextEmbedding = { embedder: Embedder } | { unavailable: MatchError };
+
+/** Answers validated match requests against one loaded index version. */
+export class Matcher {
+  readonly ef: number;
+  /** What request validation checks against (dims, known categories and languages). */
+  readonly shape: IndexShape;
+
+  constructor(
+    readonly index: LoadedIndex,
+    private readonly text: TextEmbedding,
+    private readonly opts: MatcherOptions,
+  ) {
+    this.ef = opts.efSearch ?? index.manifest.ann.efSearch;
+    this.shape = Object.freeze({ dims: index.manifest.dims, categories: index.catalog.categories(), languages: index.catalog.languages() });
+  }
+
+  get modelId(): string {
+    return this.index.manifest.model?.id ?? '';
+  }
+
+  async match(input: MatchInput, signal?: AbortSignal): Promise<MatchResult> {
+    throwIfAborted(signal);
+    const { vector, exclude } = await this.queryVector(input.query, signal);
+    throwIfAborted(signal);
+    const { catalog, ann, vectors } = this.index;
+    const filter = catalog.compile(input.filter, exclude, this.opts.exactMaxCandidates);
+    const { hits, strategy } = filteredSearch(vector, input.k, filter, ann, vectors, { ef: this.ef, minScore: input.filter.minScore });
+    return {
+      matches: hits.map((h) => {
+        const profile = catalog.profile(h.label);
+        return { creatorId: profile.id, score: h.score, profile: input.includeProfile ? profile : undefined };
+      }),
+      indexVersion: this.index.version,
+      modelId: this.modelId,
+      strategy,
+    };
+  }
+
+  /** Embeds many texts at once (BatchMatch); same errors as a single text query. */
+  async embedTexts(texts: readonly string[], signal?: AbortSignal): Promise<Float32Array[]> {
+    if ('unavailable' in this.text) throw this.text.unavailable;
+    const out = await this.text.embedder.embed(texts, signal);
+    return out.map((v) => normalise(Float32Array.from(v)) ?? v);
+  }
+
+  private async queryVector(query: MatchQuery, signal?: AbortSignal): Promise<{ vector: Float32Array; exclude: number[] }> {
+    switch (query.kind) {
+      case 'vector':
+        return { vector: query.vector, exclude: [] };
+      case 'text': {
+        const [vector] = await this.embedTexts([query.text], signal);
+        if (!vector || vector.length !== this.index.manifest.dims) {
+          throw new MatchError('INTERNAL', `model produced ${vector?.length ?? 0} dims, index has ${this.index.manifest.dims}`);
+        }
+        return { vector, exclude: [] };
+      }
+      case 'like': {
+        const { catalog, vectors } = this.index;
+        const labels: number[] = [];
+        const unknown: string[] = [];
+        for (const id of query.ids) {
+          const label = catalog.labelOf(id);
+          if (label === undefined) unknown.push(id);
+          else labels.push(label);
+        }
+        if (unknown.length > 0) {
+          const shown = unknown.slice(0, 20).map((id) => JSON.stringify(id)).join(', ');
+          const more = unknown.length > 20 ? ` and ${unknown.length - 20} more` : '';
+          throw new MatchError('UNKNOWN_CREATORS', `unknown creator ids in like_creators: ${shown}${more}`, { details: { unknown } });
+        }
+        const vector = vectors.mean(labels, query.weights);
+        if (!vector) throw new MatchError('INVALID_QUERY', 'the liked creators\' vectors cancel out (zero mean); cannot build a query');
+        return { vector, exclude: labels };
+      }
+    }
+  }
+}

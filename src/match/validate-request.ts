@@ -1,0 +1,114 @@
+import { MatchError } from '../errors/match-error';
+import { normalise } from '../index/vector-matrix';
+import { DEFAULT_K, type MatchInput, type MatchLimits, type MatchQuery } from './match-input';
+
+/** The MatchRequest as @grpc/proto-loader decodes it (keepCase, defaults, oneofs). */
+export interface WireMatchRequest {
+  request_id?: string;
+  query?: string;
+  vector?: { values?: number[] } | null;
+  interest_text?: string;
+  like_creators?: { ids?: string[] } | null;
+  k?: number;
+  filter?: {
+    exclude_creator_ids?: string[];
+    categories?: string[];
+    languages?: string[];
+    include_nsfw?: boolean;
+    min_score?: number;
+    _min_score?: string;
+  } | null;
+  fan_id?: string;
+  include_profile?: boolean;
+}
+
+/** What the index offers, for checks that depend on it. */
+export interface IndexShape {
+  dims: number;
+  categories: readonly string[];
+  languages: readonly string[];
+}
+
+// C0/C1 controls except tab/newline/CR, and lone surrogates, become spaces.
+const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+export function validateRequest(req: WireMatchRequest, limits: MatchLimits, shape: IndexShape): MatchInput {
+  const k = req.k ?? 0;
+  if (!Number.isInteger(k) || k < 0) throw new MatchError('INVALID_K', `k must be a non-negative integer, got ${k}`);
+  if (k > limits.maxK) throw new MatchError('INVALID_K', `k=${k} is above the maximum of ${limits.maxK}`, { details: { maxK: limits.maxK } });
+  return {
+    requestId: req.request_id ?? '',
+    fanId: req.fan_id ?? '',
+    query: validateQuery(req, limits, shape),
+    k: k === 0 ? limits.defaultK || DEFAULT_K : k,
+    filter: validateFilter(req.filter ?? undefined, limits, shape),
+    includeProfile: req.include_profile === true,
+  };
+}
+
+function validateQuery(req: WireMatchRequest, limits: MatchLimits, shape: IndexShape): MatchQuery {
+  switch (req.query) {
+    case 'vector':
+      return { kind: 'vector', vector: validateVector(req.vector?.values ?? [], shape.dims) };
+    case 'interest_text':
+      return { kind: 'text', text: validateText(req.interest_text ?? '', limits.maxTextChars) };
+    case 'like_creators': {
+      const ids = [...new Set((req.like_creators?.ids ?? []).map((id) => id.trim()))].filter(Boolean);
+      if (ids.length === 0) throw new MatchError('INVALID_QUERY', 'like_creators.ids is empty: name at least one creator id');
+      if (ids.length > limits.maxLikeCreators) {
+        throw new MatchError('INVALID_QUERY', `like_creators has ${ids.length} distinct ids, the maximum is ${limits.maxLikeCreators}`);
+      }
+      return { kind: 'like', ids };
+    }
+    default:
+      throw new MatchError('INVALID_QUERY', 'no query: set one of vector, interest_text or like_creators');
+  }
+}
+
+export function validateVector(values: readonly number[], dims: number): Float32Array {
+  if (values.length === 0) throw new MatchError('INVALID_VECTOR', 'vector.values is empty');
+  if (values.length !== dims) {
+    throw new MatchError('DIMENSION_MISMATCH', `vector has ${values.length} values, the index has ${dims} dimensions`, { details: { dims } });
+  }
+  const bad = values.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0) throw new MatchError('INVALID_VECTOR', `vector.values[${bad}] is ${values[bad]}; all values must be finite`);
+  const v = normalise(Float32Array.from(values));
+  if (!v) throw new MatchError('INVALID_VECTOR', 'vector has zero norm (or overflows float32); cosine similarity is undefined');
+  return v;
+}
+
+export function validateText(raw: string, maxChars: number): string {
+  if (raw.length > maxChars) {
+    throw new MatchError('INVALID_TEXT', `interest_text has ${raw.length} characters, the maximum is ${maxChars}`, { details: { maxChars } });
+  }
+  const text = raw.replace(CONTROL, ' ').replace(/\s+/g, ' ').trim();
+  if (!text) throw new MatchError('INVALID_TEXT', 'interest_text is empty or only whitespace/control characters');
+  return text;
+}
+
+function validateFilter(filter: WireMatchRequest['filter'] | undefined, limits: MatchLimits, shape: IndexShape): MatchInput['filter'] {
+  const excludeIds = filter?.exclude_creator_ids ?? [];
+  if (excludeIds.length > limits.maxFilterIds) {
+    throw new MatchError('INVALID_FILTER', `filter.exclude_creator_ids has ${excludeIds.length} ids, the maximum is ${limits.maxFilterIds}`);
+  }
+  const categories = checkKnown('categories', filter?.categories ?? [], shape.categories);
+  const languages = checkKnown('languages', filter?.languages ?? [], shape.languages);
+  const hasMin = filter?._min_score === 'min_score' || (filter?._min_score === undefined && filter?.min_score !== undefined && filter.min_score !== 0);
+  const minScore = hasMin ? filter?.min_score : undefined;
+  if (minScore !== undefined && !(minScore >= -1 && minScore <= 1)) {
+    throw new MatchError('INVALID_FILTER', `filter.min_score must be within [-1, 1] (cosine similarity), got ${minScore}`);
+  }
+  return { excludeIds, categories, languages, includeNsfw: filter?.include_nsfw === true, minScore };
+}
+
+function checkKnown(field: string, values: readonly string[], known: readonly string[]): string[] {
+  const wanted = [...new Set(values.map((v) => v.trim().toLowerCase()))].filter(Boolean);
+  const knownSet = new Set(known);
+  const unknown = wanted.filter((v) => !knownSet.has(v));
+  if (unknown.length > 0) {
+    throw new MatchError('INVALID_FILTER', `unknown filter.${field}: ${unknown.slice(0, 10).join(', ')}; this index has: ${known.join(', ')}`, {
+      details: { unknown, known },
+    });
+  }
+  return wanted;
+}
