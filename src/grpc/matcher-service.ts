@@ -56,7 +56,8 @@ export function createMatcherService(deps: MatcherServiceDeps): UntypedServiceIm
     let items = 0;
     let failed = 0;
     try {
-      for await (const req of call as AsyncIterable<WireMatchRequest>) {
+      // destroyOnReturn: false, or finishing the loop would destroy the duplex before end().
+      for await (const req of call.iterator({ destroyOnReturn: false }) as AsyncIterable<WireMatchRequest>) {
         if (signal.aborted) break;
         items++;
         let response: WireMatchResponse;
