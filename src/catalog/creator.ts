@@ -58,7 +58,11 @@ export function parseCreator(value: unknown): ParseResult {
   const cleaned = Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null));
   const parsed = creatorSchema.safeParse(cleaned);
   if (!parsed.success) {
-    return { ok: false, reason: parsed.error.issues.map((i) => `${i.path.join('.') || 'line'}: ${i.message}`).join('; ') };
+    const describe = (i: z.core.$ZodIssue): string => {
+      const where = i.path.join('.');
+      return !where || i.message.startsWith(String(i.path[0])) ? i.message : `${where}: ${i.message}`;
+    };
+    return { ok: false, reason: parsed.error.issues.map(describe).join('; ') };
   }
   const { vector, ...rest } = parsed.data;
   return { ok: true, record: vector === undefined ? rest : { ...rest, vector } };
