@@ -1,0 +1,129 @@
+/**
+ * @jest-environment ./test/support/onnx-environment.js
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { buildIndex } from '../../index-builder/build-index';
+import { SAMPLE_CATALOG } from '../../src/config/config';
+import { DEFAULT_MODEL_ID } from '../../src/embedding';
+import { batch, startServer, tempDir, unary, unaryError, type Running } from '../helpers/server';
+
+// The real default model over the bundled sample catalog, end to end through gRPC.
+let dir: string;
+let running: Running;
+let creators: Array<{ id: string; category: string; language: string; is_nsfw: boolean }>;
+
+beforeAll(async () => {
+  dir = await tempDir();
+  await buildIndex({ input: SAMPLE_CATALOG, out: dir });
+  running = await startServer(dir);
+  creators = (await fs.readFile(SAMPLE_CATALOG, 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+});
+afterAll(async () => {
+  await running?.stop();
+  await fs.rm(dir, { recursive: true, force: true });
+});
+
+const byId = (id: string) => creators.find((c) => c.id === id)!;
+const categoriesOf = (res: { matches: Array<{ creator_id: string }> }) => res.matches.map((m) => byId(m.creator_id).category);
+
+it('puts cooking creators in the top 5 for the dumplings query', async () => {
+  const res = await unary(running.client, 'Match', { request_id: 'dumplings', interest_text: 'I want to learn to cook dumplings at home', k: 5 });
+  expect(res.model_id).toBe(DEFAULT_MODEL_ID);
+  expect(categoriesOf(res)).toEqual(['cooking', 'cooking', 'cooking', 'cooking', 'cooking']);
+});
+
+// One query per category, written for this test (not taken from the sample data).
+const QUERIES: Array<[string, string]> = [
+  ['podcasts', 'a weekly interview podcast I can listen to on my commute'],
+  ['video', 'YouTube video essays and vlogs with great editing'],
+  ['music', 'an independent songwriter who releases new songs and albums'],
+  ['visual_art', 'digital painting and illustration, character art commissions'],
+  ['fiction', 'serialized fantasy novels and short stories by an indie author'],
+  ['games', 'indie game developer devlogs about making a platformer'],
+  ['education', 'tutoring lessons that explain math for students'],
+  ['cooking', 'easy weeknight dinner recipes and baking bread'],
+  ['fitness', 'home workout routines, strength training and yoga'],
+  ['tabletop_rpg', 'a Dungeons and Dragons game master with homebrew campaigns'],
+  ['crafts', 'knitting, sewing and handmade pottery tutorials'],
+  ['open_source', 'maintainer of open source Rust and Python libraries on GitHub'],
+  ['comics', 'webcomic artist drawing manga and graphic novels'],
+  ['photography', 'landscape photography, camera gear and photo editing'],
+  ['science', 'space, physics and biology explained by a scientist'],
+  ['history', 'stories about ancient Rome and medieval history'],
+];
+
+it('covers every category of the sample catalog', () => {
+  expect(QUERIES.map(([c]) => c).sort()).toEqual([...new Set(creators.map((c) => c.category))].sort());
+});
+
+it.each(QUERIES)('%s: the top result and most of the top 5 are in the category', async (category, text) => {
+  const res = await unary(running.client, 'Match', { interest_text: text, k: 5 });
+  const cats = categoriesOf(res);
+  expect(cats[0]).toBe(category);
+  expect(cats.filter((c) => c === category).length).toBeGreaterThanOrEqual(3);
+});
+
+it('combines a text query with every filter', async () => {
+  const excluded = creators.filter((c) => c.category === 'music').slice(0, 20).map((c) => c.id);
+  const res = await unary(running.client, 'Match', {
+    interest_text: 'lo-fi beats and synth music production',
+    k: 30,
+    include_profile: true,
+    filter: { categories: ['music', 'video'], languages: ['en'], exclude_creator_ids: excluded, include_nsfw: false, min_score: -1 },
+  });
+  expect(res.matches).toHaveLength(30);
+  for (const m of res.matches) {
+    const c = byId(m.creator_id);
+    expect(['music', 'video']).toContain(c.category);
+    expect(c.language).toBe('en');
+    expect(c.is_nsfw).toBe(false);
+    expect(excluded).not.toContain(m.creator_id);
+    expect(m.profile.category).toBe(c.category);
+  }
+});
+
+it('returns exactly k under a filter that keeps about 1% of creators', async () => {
+  // One non-English language within one category: ~2 of 75 creators, plus NSFW excluded.
+  const keep = creators.filter((c) => c.language === 'ja' && !c.is_nsfw);
+  expect(keep.length / creators.length).toBeLessThanOrEqual(0.03);
+  const res = await unary(running.client, 'Match', { interest_text: 'anything creative', k: 12, filter: { languages: ['ja'] } });
+  expect(res.matches).toHaveLength(Math.min(12, keep.length));
+  for (const m of res.matches) expect(byId(m.creator_id).language).toBe('ja');
+  const tight = creators.filter((c) => c.language === 'ja' && c.category === 'cooking' && !c.is_nsfw);
+  const res2 = await unary(running.client, 'Match', { interest_text: 'food', k: 10, filter: { languages: ['ja'], categories: ['cooking'] } });
+  expect(res2.matches.map((m: { creator_id: string }) => m.creator_id).sort()).toEqual(tight.map((c) => c.id).sort().slice(0, 10));
+});
+
+it('never leaks NSFW creators by default, and finds them when asked', async () => {
+  const res = await unary(running.client, 'Match', { interest_text: 'mature adult art for 18+ audiences', k: 100 });
+  for (const m of res.matches) expect(byId(m.creator_id).is_nsfw).toBe(false);
+  const withNsfw = await unary(running.client, 'Match', { interest_text: 'mature adult art for 18+ audiences', k: 100, filter: { include_nsfw: true } });
+  expect(withNsfw.matches.some((m: { creator_id: string }) => byId(m.creator_id).is_nsfw)).toBe(true);
+});
+
+it('matches fans of creators to the same category, never returning the liked ones', async () => {
+  const liked = creators.filter((c) => c.category === 'tabletop_rpg' && c.language === 'en').slice(0, 3).map((c) => c.id);
+  const res = await unary(running.client, 'Match', { like_creators: { ids: liked }, k: 10 });
+  expect(res.matches).toHaveLength(10);
+  const returned = res.matches.map((m: { creator_id: string }) => m.creator_id);
+  for (const id of liked) expect(returned).not.toContain(id);
+  expect(categoriesOf(res).filter((c) => c === 'tabletop_rpg').length).toBeGreaterThanOrEqual(7);
+});
+
+it('rejects empty and oversized text with INVALID_ARGUMENT', async () => {
+  expect((await unaryError(running.client, 'Match', { interest_text: '  \t\n ' })).reason).toBe('INVALID_TEXT');
+  expect((await unaryError(running.client, 'Match', { interest_text: 'x'.repeat(5000) })).details).toContain('maximum is 4096');
+});
+
+it('BatchMatch mixes text, vector and like queries with a bad item in the middle', async () => {
+  const out = await batch(running.client, [
+    { request_id: 't1', interest_text: 'knitting patterns', k: 3 },
+    { request_id: 't2', interest_text: '' },
+    { request_id: 't3', like_creators: { ids: [creators[0]!.id] }, k: 3 },
+  ]);
+  expect(out.map((r) => r.request_id)).toEqual(['t1', 't2', 't3']);
+  expect(categoriesOf(out[0])).toContain('crafts');
+  expect(out[1].error.reason).toBe('INVALID_TEXT');
+  expect(out[2].matches).toHaveLength(3);
+});
