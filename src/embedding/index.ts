@@ -21,6 +21,8 @@ export interface EmbedderOptions {
   batchSize?: number;
   /** Override pooling; default: config.json `creator_match.pooling`, else 'cls' for the bundled model and 'mean' otherwise. */
   pooling?: Pooling;
+  /** ONNX Runtime intra-op threads; default: available cores - 1, clamped to 1..4. */
+  threads?: number;
 }
 
 /** Creates an embedder; nothing is loaded until `init()` (or the first `embed()`). */
@@ -32,5 +34,6 @@ export function createEmbedder(opts: EmbedderOptions = {}): Embedder & { readonl
     allowRemoteModels: opts.allowRemoteModels ?? false,
     batchSize: opts.batchSize ?? 32,
     pooling: opts.pooling,
+    threads: opts.threads,
   });
 }
