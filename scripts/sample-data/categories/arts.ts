@@ -1,0 +1,135 @@
+/** English vocabulary: visual_art, fiction, comics, photography. */
+import type { CategorySpec } from '../types';
+
+export const visualArt: CategorySpec = {
+  id: 'visual_art',
+  roles: ['illustrator', 'painter', 'digital artist', 'concept artist', 'muralist', 'printmaker'],
+  outlets: ['art studio', 'illustration studio', 'two-person art collective', 'art channel'],
+  formats: ['process videos', 'speedpaints', 'high-res wallpapers', 'brush packs', 'painting tutorials', 'sketchbook tours'],
+  audiences: ['aspiring illustrators', 'art students', 'fellow painters', 'people who collect prints', 'hobby sketchers'],
+  perks: ['monthly art prints', 'Procreate brush sets', 'PSD files with layers', 'sketchbook scans', 'art critiques', 'timelapse process videos'],
+  subtopics: [
+    { label: 'digital painting', terms: ['Procreate', 'Photoshop brushes', 'color theory', 'lighting studies', 'layered PSDs', 'speedpaints'], tags: ['digital painting', 'procreate'] },
+    { label: 'watercolor painting', terms: ['watercolor washes', 'botanical paintings', 'wet-on-wet technique', 'cold-press paper', 'pigment swatches', 'plein air sketches'], tags: ['watercolor', 'painting'] },
+    { label: 'fantasy concept art', terms: ['creature design', 'environment concepts', 'character sheets', 'thumbnails', 'matte painting', 'keyframe illustrations'], tags: ['concept art', 'fantasy art'] },
+    { label: 'oil painting', terms: ['oil portraits', 'alla prima', 'still life', 'canvas prep', 'glazing layers', 'palette knives'], tags: ['oil painting', 'fine art'] },
+    { label: 'figure drawing', terms: ['gesture drawing', 'anatomy studies', 'life drawing sessions', 'charcoal sketches', 'pose references', 'proportions'], tags: ['figure drawing', 'anatomy'] },
+    { label: 'printmaking', terms: ['linocut prints', 'risograph zines', 'screen printing', 'etching plates', 'block printing ink', 'limited editions'], tags: ['printmaking', 'linocut'] },
+    { label: 'murals and street art', terms: ['large-scale murals', 'spray paint', 'public walls', 'community murals', 'stencils', 'sketch-to-wall process'], tags: ['murals', 'street art'] },
+    { label: 'character illustration', terms: ['character design', 'fan art', 'chibi portraits', 'commissions', 'expressive faces', 'cel shading'], tags: ['illustration', 'character design'] },
+    { label: 'pixel art', terms: ['pixel art scenes', 'limited palettes', 'isometric rooms', 'Aseprite', 'dithering', 'sprite portraits'], tags: ['pixel art'] },
+  ],
+  nameWords: ['Canvas', 'Brush', 'Palette', 'Ink', 'Pigment', 'Easel', 'Sketch', 'Gouache', 'Charcoal', 'Linework', 'Hue', 'Atelier'],
+  baseTags: ['art', 'illustration', 'painting'],
+  nsfw: {
+    lines: [
+      'This page features tasteful nude figure studies and pin-up illustration intended for adults only (18+).',
+      'Expect sensual, adult-oriented artwork and boudoir-style illustration; members must be 18 or older.',
+      'Mature art content: erotic illustration and uncensored figure paintings for an 18+ audience.',
+    ],
+    tags: ['18+', 'nsfw', 'mature'],
+    subtopics: ['figure drawing', 'character illustration', 'digital painting', 'oil painting', 'fantasy concept art'],
+  },
+  fanInterests: ['digital painting tutorials for Procreate', 'watercolor botanical art', 'fantasy creature concept art', 'oil portrait painting process', 'figure drawing practice', 'linocut and block prints to hang at home', 'big colorful murals', 'cute character illustrations', 'pixel art scenes', 'brush packs for digital artists', 'an illustrator who shares sketchbooks', 'learning color theory'],
+  fanSeekers: ['illustrator', 'painter', 'digital artist', 'concept artist'],
+};
+
+export const fiction: CategorySpec = {
+  id: 'fiction',
+  roles: ['novelist', 'author', 'serial fiction writer', 'short story writer', 'poet', 'fantasy author'],
+  outlets: ['web serial', 'indie publishing imprint', 'writing collective', 'serialized novel project', 'literary newsletter'],
+  formats: ['weekly chapters', 'short stories', 'serialized novels', 'flash fiction', 'poetry collections', 'audiobook chapters'],
+  audiences: ['readers who love long series', 'bookworms', 'fantasy readers', 'aspiring writers', 'romance readers'],
+  perks: ['early chapters', 'ebook copies of every novel', 'signed paperbacks', 'deleted scenes', 'worldbuilding notes', 'a vote on what happens next'],
+  subtopics: [
+    { label: 'epic fantasy', terms: ['magic systems', 'dragons', 'multi-book sagas', 'chosen heroes', 'invented kingdoms', 'maps and lore'], tags: ['fantasy', 'epic fantasy'] },
+    { label: 'science fiction', terms: ['space opera', 'first contact', 'starships', 'cyberpunk cities', 'alien worlds', 'hard sci-fi'], tags: ['sci-fi', 'science fiction'] },
+    { label: 'romance novels', terms: ['slow-burn romance', 'enemies to lovers', 'small-town love stories', 'romantic comedy', 'happily ever afters', 'swoony dialogue'], tags: ['romance', 'love stories'] },
+    { label: 'mystery and thriller novels', terms: ['detective novels', 'locked-room mysteries', 'psychological thrillers', 'unreliable narrators', 'plot twists', 'whodunits'], tags: ['mystery', 'thriller'] },
+    { label: 'horror fiction', terms: ['gothic horror', 'creepypasta', 'cosmic dread', 'haunted narrators', 'short scary stories', 'body horror'], tags: ['horror', 'horror fiction'] },
+    { label: 'litRPG and progression fantasy', terms: ['level-ups', 'system interfaces', 'dungeon cores', 'cultivation novels', 'stat sheets', 'web serial chapters'], tags: ['litrpg', 'progression fantasy'] },
+    { label: 'literary short fiction', terms: ['short stories', 'literary magazines', 'character studies', 'vignettes', 'prose poems', 'quiet endings'], tags: ['literary fiction', 'short stories'] },
+    { label: 'poetry', terms: ['free verse', 'sonnets', 'chapbooks', 'spoken word', 'haiku sequences', 'poetry readings'], tags: ['poetry', 'poems'] },
+    { label: 'fanfiction', terms: ['fanfic', 'alternate universes', 'canon divergence', 'found family', 'one-shot stories', 'multi-chapter fics'], tags: ['fanfiction', 'fanfic'] },
+    { label: 'cozy fantasy', terms: ['low-stakes adventures', 'tea shops run by witches', 'cozy villages', 'gentle magic', 'found family', 'warm endings'], tags: ['cozy fantasy'] },
+  ],
+  nameWords: ['Quill', 'Inkwell', 'Chapter', 'Manuscript', 'Fable', 'Saga', 'Prose', 'Page', 'Verse', 'Tale', 'Novella', 'Storyteller'],
+  baseTags: ['fiction', 'writing', 'books'],
+  nsfw: {
+    lines: [
+      'Stories here include explicit romance and erotica; all content is for adult readers (18+).',
+      'Steamy, spicy romance with open-door scenes, written for readers 18 and over.',
+      'Dark fiction with graphic violence and sexual content, for mature readers only (18+).',
+    ],
+    tags: ['18+', 'erotica', 'spicy'],
+    subtopics: ['romance novels', 'horror fiction', 'fanfiction', 'epic fantasy'],
+  },
+  fanInterests: ['a long epic fantasy series with dragons', 'space opera novels', 'slow burn romance books', 'whodunit mysteries', 'scary short stories to read at night', 'litRPG web serials', 'literary short fiction', 'modern poetry', 'fanfic writers', 'cozy fantasy books', 'new chapters of a web novel every week', 'an author I can follow from draft to book'],
+  fanSeekers: ['author', 'novelist', 'fiction writer', 'storyteller'],
+};
+
+export const comics: CategorySpec = {
+  id: 'comics',
+  roles: ['cartoonist', 'webcomic artist', 'comic book artist', 'manga artist', 'comic writer', 'inker'],
+  outlets: ['webcomic', 'indie comics studio', 'manga project', 'graphic novel project', 'comic strip'],
+  formats: ['weekly webcomic pages', 'comic strips', 'graphic novel chapters', 'manga chapters', 'thumbnails and pencils', 'comic zines'],
+  audiences: ['webcomic readers', 'manga fans', 'aspiring cartoonists', 'graphic novel collectors', 'people who read comics on their phone'],
+  perks: ['pages a week early', 'print copies of each volume', 'pencils and inks', 'page-by-page commentary', 'bonus strips', 'your character in a background panel'],
+  subtopics: [
+    { label: 'fantasy webcomics', terms: ['webcomic updates', 'page buffers', 'speech bubbles', 'multi-year storylines', 'panel layouts', 'cliffhanger pages'], tags: ['webcomic', 'fantasy comic'] },
+    { label: 'slice-of-life comic strips', terms: ['four-panel strips', 'gag comics', 'daily life strips', 'cat comics', 'punchlines', 'diary comics'], tags: ['comic strips', 'slice of life'] },
+    { label: 'manga', terms: ['manga chapters', 'screentones', 'shonen fights', 'shoujo romance', 'right-to-left reading', 'inked panels'], tags: ['manga'] },
+    { label: 'superhero comics', terms: ['capes and costumes', 'indie superhero universes', 'splash pages', 'villain origin stories', 'crossover issues', 'comic book covers'], tags: ['superheroes', 'comic books'] },
+    { label: 'graphic novels', terms: ['graphic memoirs', 'long-form comics', 'thumbnailing', 'page composition', 'lettering', 'collected volumes'], tags: ['graphic novel'] },
+    { label: 'inking and lettering', terms: ['brush pens', 'nib inking', 'hand lettering', 'sound effects', 'balloon placement', 'clean linework for comics'], tags: ['inking', 'lettering'] },
+    { label: 'horror comics', terms: ['creepy panels', 'black-and-white horror', 'anthology comics', 'monster pages', 'eerie short comics', 'heavy shadows'], tags: ['horror comics'] },
+    { label: 'comic making tutorials', terms: ['paneling tips', 'Clip Studio Paint', 'storyboarding comics', 'pacing a page', 'script to thumbnails', 'comic coloring'], tags: ['comic tutorials', 'clip studio'] },
+    { label: 'zines and minicomics', terms: ['photocopied zines', 'minicomics', 'small press expos', 'riso-printed comics', 'comic conventions', 'artist alley tables'], tags: ['zines', 'minicomics'] },
+  ],
+  nameWords: ['Panel', 'Gutter', 'Inkblot', 'Speech Bubble', 'Splash Page', 'Strip', 'Toon', 'Doodle', 'Sidekick', 'Kapow', 'Tankobon', 'Funnies'],
+  baseTags: ['comics', 'webcomic', 'cartoonist'],
+  nsfw: {
+    lines: [
+      'This is an adult webcomic with explicit scenes and mature themes; readers must be 18+.',
+      'Uncensored adult comics and spicy bonus pages, for readers 18 and older only.',
+      'A mature graphic novel with nudity, sexual content and strong language (18+).',
+    ],
+    tags: ['18+', 'adult comic', 'nsfw'],
+    subtopics: ['fantasy webcomics', 'manga', 'graphic novels', 'horror comics'],
+  },
+  fanInterests: ['a fantasy webcomic that updates weekly', 'funny four panel comic strips', 'indie manga', 'superhero comics from independent creators', 'graphic memoirs', 'learning how to ink comic pages', 'horror comics', 'Clip Studio tips for making comics', 'small press zines', 'a cartoonist with a daily strip', 'webtoons I can read on my phone', 'graphic novels to collect'],
+  fanSeekers: ['cartoonist', 'webcomic', 'comic artist', 'manga artist'],
+};
+
+export const photography: CategorySpec = {
+  id: 'photography',
+  roles: ['photographer', 'photojournalist', 'landscape photographer', 'portrait photographer', 'film photographer'],
+  outlets: ['photo studio', 'photography collective', 'photo zine', 'photography channel'],
+  formats: ['photo essays', 'Lightroom presets', 'RAW files to edit', 'photo walks', 'gear breakdowns', 'print sales'],
+  audiences: ['hobby photographers', 'people learning their first camera', 'film shooters', 'print collectors', 'travel photographers'],
+  perks: ['monthly Lightroom presets', 'RAW files from every shoot', 'signed photo prints', 'portfolio reviews', 'photo walk invites', 'desktop wallpapers'],
+  subtopics: [
+    { label: 'landscape photography', terms: ['golden hour', 'mountain vistas', 'long exposures', 'ND filters', 'wide-angle lenses', 'national parks'], tags: ['landscape photography'] },
+    { label: 'street photography', terms: ['candid moments', '35mm primes', 'city streets', 'zone focusing', 'black-and-white street shots', 'decisive moments'], tags: ['street photography'] },
+    { label: 'film photography', terms: ['35mm film', 'medium format', 'darkroom printing', 'developing at home', 'film stocks', 'light leaks'], tags: ['film photography', 'analog'] },
+    { label: 'portrait photography', terms: ['studio lighting', 'headshots', 'natural light portraits', 'posing', 'reflectors', '85mm lenses'], tags: ['portraits', 'portrait photography'] },
+    { label: 'wildlife photography', terms: ['bird photography', 'telephoto lenses', 'camouflage hides', 'animal behavior', 'safari shoots', 'fast shutter speeds'], tags: ['wildlife photography', 'birding'] },
+    { label: 'astrophotography', terms: ['Milky Way shots', 'star trails', 'tracking mounts', 'dark-sky sites', 'image stacking', 'night sky exposures'], tags: ['astrophotography', 'night sky'] },
+    { label: 'photo editing', terms: ['Lightroom', 'color grading photos', 'RAW processing', 'retouching', 'presets', 'dodging and burning'], tags: ['lightroom', 'photo editing'] },
+    { label: 'documentary photojournalism', terms: ['photo essays', 'photojournalism', 'long-term documentary projects', 'press photography', 'editorial assignments', 'visual storytelling'], tags: ['photojournalism', 'documentary photography'] },
+    { label: 'macro photography', terms: ['macro lenses', 'insects up close', 'focus stacking', 'dewdrops', 'ring lights', 'tiny details'], tags: ['macro photography'] },
+  ],
+  nameWords: ['Aperture', 'Shutter', 'Exposure', 'Darkroom', 'Negative', 'Viewfinder', 'Focal', 'Lens', 'Grain', 'Kodachrome', 'Tripod', 'F-Stop'],
+  baseTags: ['photography', 'photos', 'camera'],
+  nsfw: {
+    lines: [
+      'This gallery contains artistic nude and boudoir photography and is for adults 18+ only.',
+      'Fine-art nudes and sensual boudoir sets, shared with consenting models, 18+ members only.',
+      'Mature photography: implied and artistic nudity, adult themes, strictly 18+.',
+    ],
+    tags: ['18+', 'boudoir', 'nsfw'],
+    subtopics: ['portrait photography', 'film photography', 'photo editing'],
+  },
+  fanInterests: ['landscape photos of mountains', 'street photography in black and white', 'shooting and developing film', 'portrait lighting tips', 'bird and wildlife photos', 'photographing the Milky Way', 'Lightroom presets and editing tips', 'photo essays from a photojournalist', 'macro shots of insects', 'how to use my first camera', 'RAW files to practice editing', 'fine art photo prints'],
+  fanSeekers: ['photographer', 'photo channel', 'film photographer', 'photojournalist'],
+};

@@ -1,0 +1,78 @@
+/** English vocabulary: cooking, fitness, crafts. */
+import type { CategorySpec } from '../types';
+
+export const cooking: CategorySpec = {
+  id: 'cooking',
+  roles: ['home cook', 'chef', 'recipe developer', 'baker', 'food writer', 'pastry chef'],
+  outlets: ['recipe channel', 'food blog', 'cooking show', 'test kitchen', 'supper club'],
+  formats: ['step-by-step recipes', 'cook-along videos', 'weekly meal plans', 'printable recipe cards', 'kitchen technique lessons', 'recipe newsletters'],
+  audiences: ['home cooks', 'busy parents', 'beginner bakers', 'food lovers', 'people cooking on a budget'],
+  perks: ['printable recipe cards', 'monthly live cook-alongs', 'a members-only recipe archive', 'weekly meal plans with shopping lists', 'early access to cookbook chapters', 'recipe requests'],
+  subtopics: [
+    { label: 'dumplings and Chinese home cooking', terms: ['dumplings', 'wontons', 'hand-pulled noodles', 'wok hei', 'chili oil', 'pleating techniques'], tags: ['dumplings', 'chinese food'] },
+    { label: 'sourdough baking', terms: ['sourdough starter', 'crusty loaves', 'hydration ratios', 'bread scoring', 'levain', 'proofing baskets'], tags: ['sourdough', 'bread baking'] },
+    { label: 'meal prep', terms: ['meal prep', 'batch cooking', 'freezer meals', 'lunch boxes', 'grocery lists', 'weeknight dinners'], tags: ['meal prep', 'weeknight dinners'] },
+    { label: 'fermentation', terms: ['kimchi', 'sauerkraut', 'kombucha', 'miso', 'lacto-fermented pickles', 'koji'], tags: ['fermentation', 'pickling'] },
+    { label: 'knife skills and technique', terms: ['knife skills', 'julienne cuts', 'sharpening whetstones', 'mise en place', 'pan sauces', 'braising'], tags: ['knife skills', 'cooking technique'] },
+    { label: 'plant-based cooking', terms: ['vegan recipes', 'tofu dishes', 'lentil stews', 'plant-based protein', 'vegetable curries', 'dairy-free desserts'], tags: ['vegan', 'plant-based'] },
+    { label: 'pastry and desserts', terms: ['laminated dough', 'croissants', 'macarons', 'layer cakes', 'pie crusts', 'tempering chocolate'], tags: ['pastry', 'baking'] },
+    { label: 'regional Mexican cuisine', terms: ['tamales', 'mole sauces', 'fresh tortillas', 'salsas', 'nixtamal', 'street tacos'], tags: ['mexican food', 'regional cuisine'] },
+    { label: 'Italian home cooking', terms: ['fresh pasta', 'risotto', 'Sunday ragu', 'handmade gnocchi', 'Neapolitan pizza', 'olive oil'], tags: ['italian food', 'pasta'] },
+    { label: 'barbecue and grilling', terms: ['smoked brisket', 'dry rubs', 'charcoal grilling', 'pulled pork', 'offset smokers', 'barbecue sauces'], tags: ['bbq', 'grilling'] },
+    { label: 'Japanese and Korean home cooking', terms: ['ramen broth', 'onigiri', 'bibimbap', 'gochujang', 'bento boxes', 'dashi'], tags: ['japanese food', 'korean food'] },
+  ],
+  nameWords: ['Dumpling', 'Skillet', 'Sourdough', 'Kitchen', 'Spoon', 'Saucepan', 'Pantry', 'Ladle', 'Whisk', 'Cast Iron', 'Spice', 'Crumb'],
+  baseTags: ['cooking', 'recipes', 'food'],
+  fanInterests: ['cooking dumplings at home', 'easy weeknight dinners for a family', 'fixing my sad sourdough starter', 'making kimchi and other ferments', 'getting better at knife skills', 'vegan recipes that actually taste good', 'baking croissants', 'authentic tamales and mole', 'fresh pasta from scratch', 'smoking brisket', 'ramen from scratch', 'meal prep ideas for the week'],
+  fanSeekers: ['cooking channel', 'home cook', 'chef', 'recipe creator'],
+};
+
+export const fitness: CategorySpec = {
+  id: 'fitness',
+  roles: ['personal trainer', 'strength coach', 'yoga teacher', 'running coach', 'physiotherapist', 'powerlifter'],
+  outlets: ['fitness studio', 'online coaching program', 'training channel', 'workout community', 'run club'],
+  formats: ['workout plans', 'follow-along workouts', 'form-check videos', 'training programs', 'mobility routines', 'live classes'],
+  audiences: ['beginners', 'home gym owners', 'runners', 'people getting back in shape', 'lifters'],
+  perks: ['monthly training programs', 'form checks', 'live classes', 'progress-tracking spreadsheets', 'nutrition guides', 'a private accountability group'],
+  subtopics: [
+    { label: 'strength training', terms: ['barbell squats', 'deadlifts', 'progressive overload', 'bench press', 'rep schemes', 'powerlifting meets'], tags: ['strength training', 'powerlifting'] },
+    { label: 'home workouts', terms: ['bodyweight workouts', 'resistance bands', 'kettlebells', 'no-equipment circuits', 'HIIT sessions', 'small-space workouts'], tags: ['home workouts', 'hiit'] },
+    { label: 'yoga', terms: ['vinyasa flows', 'yin yoga', 'breathwork', 'sun salutations', 'flexibility', 'yoga mats and blocks'], tags: ['yoga', 'flexibility'] },
+    { label: 'running', terms: ['marathon training', 'couch to 5k', 'interval runs', 'running shoes', 'pacing plans', 'trail running'], tags: ['running', 'marathon'] },
+    { label: 'mobility and injury prevention', terms: ['mobility drills', 'stretching routines', 'physio exercises', 'lower back pain', 'warmups', 'foam rolling'], tags: ['mobility', 'injury prevention'] },
+    { label: 'calisthenics', terms: ['pull-ups', 'handstands', 'muscle-ups', 'planche progressions', 'gymnastic rings', 'push-up variations'], tags: ['calisthenics', 'bodyweight'] },
+    { label: 'cycling', terms: ['indoor cycling', 'bike fitting', 'FTP tests', 'cadence drills', 'gravel rides', 'training zones'], tags: ['cycling'] },
+    { label: 'sports nutrition', terms: ['protein intake', 'macros', 'pre-workout meals', 'hydration', 'cutting and bulking', 'supplements'], tags: ['nutrition', 'macros'] },
+    { label: 'martial arts and boxing', terms: ['boxing combos', 'Brazilian jiu-jitsu', 'heavy bag drills', 'sparring', 'footwork', 'kickboxing conditioning'], tags: ['boxing', 'martial arts'] },
+    { label: 'postnatal and senior fitness', terms: ['pelvic floor', 'low-impact workouts', 'balance training', 'chair exercises', 'gentle strength', 'postpartum recovery'], tags: ['low impact', 'gentle fitness'] },
+  ],
+  nameWords: ['Barbell', 'Kettlebell', 'Rep', 'Iron', 'Stride', 'Sweat', 'Flex', 'Core', 'Pulse', 'Grit', 'Deadlift', 'Mobility'],
+  baseTags: ['fitness', 'workouts', 'training'],
+  fanInterests: ['a beginner strength training program', 'quick home workouts with no equipment', 'gentle yoga for stiff backs', 'training for my first marathon', 'stretching routines for desk workers', 'learning to do a pull-up', 'indoor cycling plans', 'how much protein I actually need', 'boxing workouts at home', 'low impact exercise for my mom', 'a coach who checks my squat form', 'couch to 5k'],
+  fanSeekers: ['personal trainer', 'fitness coach', 'yoga teacher', 'running coach'],
+};
+
+export const crafts: CategorySpec = {
+  id: 'crafts',
+  roles: ['knitter', 'woodworker', 'potter', 'quilter', 'maker', 'embroidery artist'],
+  outlets: ['craft studio', 'maker workshop', 'pattern shop', 'craft channel', 'little workshop'],
+  formats: ['patterns', 'step-by-step tutorials', 'build videos', 'printable templates', 'workshop livestreams', 'material lists'],
+  audiences: ['beginner crafters', 'knitters', 'hobby woodworkers', 'DIYers', 'people who like making things by hand'],
+  perks: ['monthly knitting patterns', 'printable woodworking plans', 'SVG cut files', 'video tutorials', 'discount codes for supplies', 'live stitch-alongs'],
+  subtopics: [
+    { label: 'knitting and crochet', terms: ['knitting patterns', 'crochet amigurumi', 'yarn weights', 'cable stitches', 'sweater patterns', 'granny squares'], tags: ['knitting', 'crochet'] },
+    { label: 'woodworking', terms: ['hand tools', 'dovetail joints', 'table saws', 'furniture builds', 'wood finishes', 'cutting boards'], tags: ['woodworking', 'diy'] },
+    { label: 'pottery and ceramics', terms: ['wheel throwing', 'glazes', 'kiln firings', 'hand-built mugs', 'stoneware clay', 'trimming'], tags: ['pottery', 'ceramics'] },
+    { label: 'quilting and sewing', terms: ['quilt blocks', 'sewing patterns', 'fabric scraps', 'sewing machines', 'garment sewing', 'English paper piecing'], tags: ['quilting', 'sewing'] },
+    { label: 'embroidery', terms: ['hand embroidery', 'cross-stitch patterns', 'embroidery hoops', 'floss colors', 'visible mending', 'sashiko'], tags: ['embroidery', 'cross stitch'] },
+    { label: 'jewelry making', terms: ['beadwork', 'silversmithing', 'wire wrapping', 'resin pendants', 'earrings', 'soldering'], tags: ['jewelry making', 'beading'] },
+    { label: 'cosplay and prop making', terms: ['EVA foam armor', 'cosplay patterns', 'prop replicas', 'worbla', 'wig styling', 'convention builds'], tags: ['cosplay', 'props'] },
+    { label: 'paper crafts', terms: ['origami', 'bookbinding', 'scrapbooking', 'Cricut cut files', 'handmade cards', 'junk journals'], tags: ['paper crafts', 'bookbinding'] },
+    { label: 'leatherwork', terms: ['leather wallets', 'saddle stitching', 'leather tooling', 'hand-stitched bags', 'edge burnishing', 'leather patterns'], tags: ['leatherwork', 'leathercraft'] },
+    { label: 'candle and soap making', terms: ['soy candles', 'cold-process soap', 'essential oil blends', 'molds', 'wax melts', 'craft fair stalls'], tags: ['candle making', 'soap making'] },
+  ],
+  nameWords: ['Yarn', 'Stitch', 'Loom', 'Thimble', 'Workbench', 'Kiln', 'Chisel', 'Bobbin', 'Needle', 'Sawdust', 'Spindle', 'Clay'],
+  baseTags: ['crafts', 'handmade', 'diy'],
+  fanInterests: ['knitting patterns for cozy sweaters', 'beginner woodworking projects', 'learning pottery on the wheel', 'quilting tutorials', 'cross stitch patterns', 'making my own earrings', 'cosplay armor out of foam', 'bookbinding at home', 'leather wallet patterns', 'making candles and soap', 'someone who sells printable sewing patterns', 'crochet amigurumi animals'],
+  fanSeekers: ['crafter', 'maker', 'knitter', 'woodworker'],
+};

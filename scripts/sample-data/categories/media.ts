@@ -1,0 +1,85 @@
+/** English vocabulary: podcasts, video, music. */
+import type { CategorySpec } from '../types';
+
+export const podcasts: CategorySpec = {
+  id: 'podcasts',
+  roles: ['podcaster', 'podcast host', 'audio producer', 'interviewer', 'radio veteran turned podcaster'],
+  outlets: ['weekly podcast', 'independent podcast', 'audio show', 'podcast network', 'listener-supported podcast'],
+  formats: ['weekly episodes', 'ad-free bonus episodes', 'long-form interviews', 'mini-episodes', 'live recorded shows', 'deep-dive audio series'],
+  audiences: ['curious listeners', 'commuters who need something good in their earbuds', 'true crime junkies', 'anyone who loves a good conversation', 'late-night listeners'],
+  perks: ['ad-free feeds', 'early access to every episode', 'bonus episodes', 'a private RSS feed', 'listener Q&A episodes', 'outtakes and blooper reels'],
+  subtopics: [
+    { label: 'true crime', terms: ['cold cases', 'unsolved murders', 'courtroom transcripts', 'wrongful convictions', 'case files', 'forensic evidence'], tags: ['true crime', 'mystery'] },
+    { label: 'comedy talk', terms: ['improv bits', 'listener voicemails', 'co-host banter', 'running jokes', 'stand-up stories', 'ridiculous news segments'], tags: ['comedy', 'talk show'] },
+    { label: 'long-form interviews', terms: ['guest interviews', 'founders and artists', 'career stories', 'candid conversations', 'unedited chats', 'studio guests'], tags: ['interviews', 'conversations'] },
+    { label: 'tech and startup news', terms: ['startup founders', 'product launches', 'venture funding', 'AI news roundups', 'gadget reviews', 'industry gossip'], tags: ['tech news', 'startups'] },
+    { label: 'paranormal and folklore', terms: ['ghost stories', 'haunted houses', 'cryptids', 'urban legends', 'UFO sightings', 'listener-submitted encounters'], tags: ['paranormal', 'spooky'] },
+    { label: 'relationships and advice', terms: ['dating advice', 'listener letters', 'friendship drama', 'therapy talk', 'advice segments', 'breakup stories'], tags: ['advice', 'relationships'] },
+    { label: 'sports talk', terms: ['match breakdowns', 'fantasy football', 'transfer rumors', 'locker-room stories', 'post-game analysis', 'draft predictions'], tags: ['sports', 'sports talk'] },
+    { label: 'audio drama', terms: ['serialized audio fiction', 'voice actors', 'sound design', 'radio plays', 'binaural soundscapes', 'cliffhanger episodes'], tags: ['audio drama', 'fiction podcast'] },
+    { label: 'politics and current events', terms: ['news analysis', 'election coverage', 'policy explainers', 'weekly news roundups', 'debate segments', 'local politics'], tags: ['news', 'politics'] },
+    { label: 'film and TV recaps', terms: ['episode recaps', 'movie reviews', 'fan theories', 'rewatch podcasts', 'awards season predictions', 'spoiler talk'], tags: ['recaps', 'film podcast'] },
+  ],
+  nameWords: ['Mic', 'Echo', 'Airwaves', 'Static', 'Signal', 'Frequency', 'Episode', 'Earful', 'Broadcast', 'Soundbooth', 'Tape', 'Transmission'],
+  baseTags: ['podcast', 'audio', 'episodes'],
+  nsfw: {
+    lines: [
+      'An explicit, sex-positive talk show about intimacy and relationships, strictly for listeners 18 and over.',
+      'Candid adult conversations about desire, kink and dating; episodes contain explicit language and mature themes (18+).',
+      'Late-night adult audio stories and frank sex-ed talk for grown-ups only (18+).',
+    ],
+    tags: ['18+', 'adult', 'explicit'],
+    subtopics: ['relationships and advice', 'comedy talk', 'audio drama', 'long-form interviews'],
+  },
+  fanInterests: ['a weekly true crime podcast', 'cold case investigations I can listen to on my commute', 'comedy podcasts with great co-host chemistry', 'long interviews with interesting people', 'spooky ghost story episodes', 'audio dramas with good sound design', 'a podcast that explains the news without yelling', 'fantasy football chat', 'movie review podcasts', 'ad-free episodes of a show I love', 'startup founder interviews', 'dating advice shows'],
+  fanSeekers: ['podcast', 'podcaster', 'audio show', 'podcast host'],
+};
+
+export const video: CategorySpec = {
+  id: 'video',
+  roles: ['YouTuber', 'filmmaker', 'video essayist', 'documentary maker', 'vlogger', 'video editor'],
+  outlets: ['YouTube channel', 'video channel', 'indie film studio', 'documentary series', 'video essay channel'],
+  formats: ['weekly YouTube videos', 'video essays', 'short films', 'behind-the-scenes vlogs', 'mini-documentaries', 'livestreams'],
+  audiences: ['film nerds', 'subscribers who like long videos', 'aspiring filmmakers', 'binge-watchers', 'people who watch YouTube instead of TV'],
+  perks: ['early access to uploads', 'uncut director commentary', 'B-roll and raw footage packs', 'credits in every video', 'members-only livestreams', 'voting on the next video topic'],
+  subtopics: [
+    { label: 'video essays', terms: ['film analysis', 'media criticism', 'internet culture deep dives', 'scripted narration', 'archival clips', 'hour-long breakdowns'], tags: ['video essays', 'film analysis'] },
+    { label: 'travel vlogs', terms: ['backpacking footage', 'drone shots', 'street food walks', 'road trips', 'daily vlogs', 'hidden spots abroad'], tags: ['vlog', 'travel'] },
+    { label: 'short films', terms: ['indie short films', 'screenplays', 'shooting on a shoestring budget', 'film festivals', 'actors and crew', 'color grading'], tags: ['short film', 'indie film'] },
+    { label: 'documentaries', terms: ['mini-documentaries', 'field interviews', 'investigative footage', 'documentary storytelling', 'on-location shoots', 'archival footage'], tags: ['documentary'] },
+    { label: 'animation', terms: ['2D animated shorts', 'motion graphics', 'stop-motion', 'storyboards', 'animatics', 'frame-by-frame animation'], tags: ['animation', 'animated shorts'] },
+    { label: 'video editing tutorials', terms: ['Premiere Pro', 'DaVinci Resolve', 'editing workflows', 'jump cuts', 'sound mixing', 'LUTs and color correction'], tags: ['video editing', 'filmmaking tutorials'] },
+    { label: 'sketch comedy', terms: ['comedy sketches', 'parody videos', 'recurring characters', 'bloopers', 'improvised scenes', 'YouTube shorts'], tags: ['sketch comedy', 'comedy videos'] },
+    { label: 'tech reviews', terms: ['unboxing videos', 'camera gear reviews', 'smartphone comparisons', 'product teardowns', 'desk setup tours', 'lens tests'], tags: ['tech reviews', 'gear reviews'] },
+    { label: 'reaction and commentary videos', terms: ['commentary videos', 'trailer reactions', 'internet drama breakdowns', 'live reactions', 'channel updates', 'community posts'], tags: ['commentary', 'reactions'] },
+  ],
+  nameWords: ['Frame', 'Reel', 'Lens', 'Cut', 'Take', 'Montage', 'Studio', 'Flicker', 'Screen', 'Footage', 'Clapboard', 'Rewind'],
+  baseTags: ['youtube', 'video', 'filmmaking'],
+  fanInterests: ['thoughtful video essays about movies', 'travel vlogs from people who actually live abroad', 'indie short films', 'mini documentaries on YouTube', 'animated shorts', 'DaVinci Resolve editing tutorials', 'sketch comedy channels', 'honest camera gear reviews', 'long YouTube videos to watch on weekends', 'behind the scenes of making a short film', 'stop motion animation videos', 'a YouTuber who makes documentaries'],
+  fanSeekers: ['YouTube channel', 'filmmaker', 'YouTuber', 'video essayist'],
+};
+
+export const music: CategorySpec = {
+  id: 'music',
+  roles: ['singer-songwriter', 'music producer', 'composer', 'indie musician', 'beatmaker', 'session guitarist'],
+  outlets: ['indie band', 'music project', 'record label collective', 'home-studio project', 'duo'],
+  formats: ['new songs every month', 'unreleased demos', 'acoustic covers', 'stems and sample packs', 'livestreamed concerts', 'studio diaries'],
+  audiences: ['fellow musicians', 'people who still buy albums', 'lo-fi fans', 'bedroom producers', 'vinyl collectors'],
+  perks: ['early access to new singles', 'lossless downloads', 'exclusive demos', 'multitrack stems', 'signed vinyl', 'monthly listening parties'],
+  subtopics: [
+    { label: 'indie folk songwriting', terms: ['acoustic guitar', 'fingerpicking', 'lyrics and chord charts', 'harmonies', 'folk ballads', 'open tunings'], tags: ['indie folk', 'songwriting'] },
+    { label: 'lo-fi hip hop beats', terms: ['boom-bap drums', 'sampled vinyl crackle', 'chillhop loops', 'MPC sessions', 'beat tapes', 'jazzy chords'], tags: ['lo-fi', 'beats'] },
+    { label: 'electronic music production', terms: ['synthesizers', 'Ableton Live sessions', 'modular synths', 'techno tracks', 'drum machines', 'sound design patches'], tags: ['electronic', 'synths'] },
+    { label: 'film and game scoring', terms: ['orchestral scores', 'soundtracks', 'leitmotifs', 'string arrangements', 'cinematic cues', 'virtual orchestra libraries'], tags: ['composer', 'soundtracks'] },
+    { label: 'metal and rock', terms: ['riffs', 'drop-tuned guitars', 'drum tracking', 'album mixing', 'band rehearsals', 'guitar solos'], tags: ['metal', 'rock'] },
+    { label: 'jazz', terms: ['jazz standards', 'improvisation', 'walking bass lines', 'big band charts', 'saxophone solos', 'trio recordings'], tags: ['jazz'] },
+    { label: 'classical piano', terms: ['piano recitals', 'Chopin nocturnes', 'sheet music', 'practice routines', 'sight-reading', 'grand piano recordings'], tags: ['piano', 'classical'] },
+    { label: 'music theory lessons', terms: ['chord progressions', 'scales and modes', 'ear training', 'voice leading', 'counterpoint', 'songwriting theory'], tags: ['music theory', 'music lessons'] },
+    { label: 'choral and a cappella', terms: ['vocal harmonies', 'a cappella arrangements', 'choir rehearsals', 'multitrack singing', 'vocal warmups', 'barbershop quartets'], tags: ['a cappella', 'vocals'] },
+    { label: 'synthwave and chiptune', terms: ['retro synth pads', '8-bit chiptune', 'arpeggiators', 'neon-drenched albums', 'tracker software', 'vaporwave edits'], tags: ['synthwave', 'chiptune'] },
+  ],
+  nameWords: ['Chord', 'Echo', 'Vinyl', 'Melody', 'Bassline', 'Harmony', 'Tempo', 'Reverb', 'Fader', 'Cadence', 'Riff', 'Tape Deck'],
+  baseTags: ['music', 'songs', 'musician'],
+  fanInterests: ['new indie folk songs', 'lo-fi beats to study to', 'synth-heavy electronic music', 'video game soundtracks', 'heavy metal riffs', 'jazz improvisation', 'piano covers of film scores', 'help understanding music theory', 'unreleased demos from a songwriter', 'chiptune albums', 'choir arrangements', 'a band that releases music independently'],
+  fanSeekers: ['musician', 'songwriter', 'music producer', 'composer'],
+};

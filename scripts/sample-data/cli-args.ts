@@ -1,0 +1,60 @@
+/** Command-line parsing for scripts/generate-sample-data.ts (node:util parseArgs). */
+import { parseArgs } from 'node:util';
+import { DEFAULT_CREATORS_FILE, DEFAULT_FANS_FILE, DEFAULT_OPTIONS, type DatasetOptions } from './dataset';
+
+export interface CliOptions extends DatasetOptions {
+  outDir: string;
+  creatorsFile: string;
+  fansFile: string;
+  help: boolean;
+}
+
+export const USAGE = `Usage: npm run data:generate -- [options]
+
+  --creators N          number of creators (default ${DEFAULT_OPTIONS.creators})
+  --fans N              number of fans (default ${DEFAULT_OPTIONS.fans})
+  --seed S              PRNG seed, unsigned 32-bit integer (default ${DEFAULT_OPTIONS.seed})
+  --out-dir DIR         output directory (default data)
+  --creators-file NAME  creators file name (default ${DEFAULT_CREATORS_FILE})
+  --fans-file NAME      fans file name (default ${DEFAULT_FANS_FILE})
+  -h, --help            show this help`;
+
+function nonNegativeInt(flag: string, raw: string | undefined, fallback: number, max: number): number {
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw.trim())) throw new Error(`${flag} must be a non-negative integer, got "${raw}"`);
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value > max) throw new Error(`${flag} must be at most ${max}, got "${raw}"`);
+  return value;
+}
+
+function fileName(flag: string, raw: string | undefined, fallback: string): string {
+  if (raw === undefined) return fallback;
+  if (raw.length === 0 || /[\\/]/.test(raw)) throw new Error(`${flag} must be a plain file name, got "${raw}"`);
+  return raw;
+}
+
+export function parseCli(argv: string[]): CliOptions {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      creators: { type: 'string' },
+      fans: { type: 'string' },
+      seed: { type: 'string' },
+      'out-dir': { type: 'string' },
+      'creators-file': { type: 'string' },
+      'fans-file': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  return {
+    creators: nonNegativeInt('--creators', values.creators, DEFAULT_OPTIONS.creators, 50_000_000),
+    fans: nonNegativeInt('--fans', values.fans, DEFAULT_OPTIONS.fans, 10_000_000),
+    seed: nonNegativeInt('--seed', values.seed, DEFAULT_OPTIONS.seed, 0xffffffff),
+    outDir: values['out-dir'] ?? 'data',
+    creatorsFile: fileName('--creators-file', values['creators-file'], DEFAULT_CREATORS_FILE),
+    fansFile: fileName('--fans-file', values['fans-file'], DEFAULT_FANS_FILE),
+    help: values.help ?? false,
+  };
+}
