@@ -28,12 +28,15 @@ const schema = z.object({
   MATCH_MAX_LIKE_CREATORS: int(1, 100_000).default(1000),
   MATCH_MAX_FILTER_IDS: int(0, 1_000_000).default(10_000),
   MATCH_EF_SEARCH: int(1, 100_000).optional(),
-  MATCH_EXACT_MAX_CANDIDATES: int(0, 10_000_000).default(20_000),
+  MATCH_EXACT_MAX_CANDIDATES: int(0, 10_000_000).default(5_000),
   MATCH_MAX_RECEIVE_BYTES: int(1024, 512 * 1024 * 1024).default(4 * 1024 * 1024),
   MATCH_SHUTDOWN_GRACE_MS: int(0, 600_000).default(10_000),
   MATCH_AUTO_BUILD_SAMPLE: bool.optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
+
+/** Every environment variable the service reads (the README's table lists each). */
+export const CONFIG_ENV_VARS = Object.freeze(Object.keys(schema.shape));
 
 export interface Config {
   readonly grpcAddr: string;

@@ -127,3 +127,17 @@ it('BatchMatch mixes text, vector and like queries with a bad item in the middle
   expect(out[1].error.reason).toBe('INVALID_TEXT');
   expect(out[2].matches).toHaveLength(3);
 });
+
+it("runs the README's example client against the server", async () => {
+  const { execFile } = await import('node:child_process');
+  const root = path.resolve(__dirname, '..', '..');
+  const stdout = await new Promise<string>((resolve, reject) =>
+    execFile(path.join(root, 'node_modules/.bin/tsx'), ['scripts/example-client.ts'], { cwd: root, env: { ...process.env, MATCH_ADDR: `127.0.0.1:${running.port}` } }, (err, out) =>
+      err ? reject(err) : resolve(out),
+    ),
+  );
+  const lines = stdout.trim().split('\n');
+  expect(lines[0]).toMatch(/^index \S+, model creator-match\/use-lite$/);
+  expect(lines.slice(1)).toHaveLength(5);
+  for (const line of lines.slice(1)) expect(line).toMatch(/^\d\.\d{3} {2}cr_\d+ {2}.+ \(cooking\)$/);
+});
