@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ModelError } from './errors';
 import { resolveModelsDir } from './paths';
@@ -87,7 +87,35 @@ export async function prepareDefaultModel(modelsDir?: string): Promise<{ dir: st
     throw new ModelError('MODEL_PACKAGE_MISSING', `${SOURCE_PACKAGE} is installed but its weights are unreadable in ${source.dir}: ${String(err)}`, { cause: err });
   }
   if (await isUpToDate(dir, sourceSha)) return { dir, created: false };
+  const unlock = await acquireLock(`${dir}.lock`);
+  try {
+    // Another process may have converted while we waited for the lock.
+    if (await isUpToDate(dir, sourceSha)) return { dir, created: false };
+    return await convert(dir, source, sourceSha);
+  } finally {
+    await unlock();
+  }
+}
 
+const LOCK_STALE_MS = 120_000;
+
+/** Cross-process lock (an atomic mkdir), so parallel first uses (e.g. jest workers) convert once. */
+async function acquireLock(lockDir: string): Promise<() => Promise<void>> {
+  await mkdir(path.dirname(lockDir), { recursive: true });
+  for (;;) {
+    try {
+      await mkdir(lockDir);
+      return () => rm(lockDir, { recursive: true, force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const age = await stat(lockDir).then((st) => Date.now() - st.mtimeMs, () => 0);
+      if (age > LOCK_STALE_MS) await rm(lockDir, { recursive: true, force: true });
+      else await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
+async function convert(dir: string, source: { dir: string; version: string }, sourceSha: string): Promise<{ dir: string; created: boolean }> {
   const tmp = `${dir}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   try {
     const weights = await readTfjsWeights(path.join(source.dir, 'model.json'));
@@ -108,13 +136,7 @@ export async function prepareDefaultModel(modelsDir?: string): Promise<{ dir: st
     const manifest: ConversionManifest = { converterVersion: CONVERTER_VERSION, source: { package: SOURCE_PACKAGE, version: source.version, sha256: sourceSha }, files };
     await writeFile(path.join(tmp, MANIFEST_FILE), JSON.stringify(manifest, null, 2));
     await rm(dir, { recursive: true, force: true });
-    try {
-      await rename(tmp, dir);
-    } catch (err) {
-      // Another process may have finished the same conversion first.
-      if (await isUpToDate(dir, sourceSha)) return { dir, created: false };
-      throw err;
-    }
+    await rename(tmp, dir);
     return { dir, created: true };
   } catch (err) {
     if (err instanceof ModelError) throw err;

@@ -70,6 +70,18 @@ describe('prepareDefaultModel (USE-lite converter)', () => {
     }
   });
 
+  it('converts once when called concurrently (cross-process lock)', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'cm-model-'));
+    try {
+      const results = await Promise.all([prepareDefaultModel(dir), prepareDefaultModel(dir), prepareDefaultModel(dir)]);
+      expect(results.filter((r) => r.created)).toHaveLength(1);
+      expect((await readdir(path.join(dir, 'creator-match'))).sort()).toEqual(['use-lite']);
+      await expect(prepareDefaultModel(dir)).resolves.toMatchObject({ created: false });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('fails clearly when the weights package is not installed', () => {
     let error: unknown;
     try {
