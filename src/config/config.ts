@@ -1,8 +1,9 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { packageRoot } from '../embedding/paths';
 
-/** Repository/package root (src/config/ → ../..), so defaults do not depend on the cwd. */
-export const PACKAGE_ROOT = path.resolve(__dirname, '..', '..');
+/** Repository/package root (where package.json is), so defaults depend neither on cwd nor on dist/. */
+export const PACKAGE_ROOT = packageRoot();
 export const DEFAULT_INDEX_DIR = './var/indexes';
 export const SAMPLE_CATALOG = path.join(PACKAGE_ROOT, 'data', 'sample-creators.jsonl');
 
