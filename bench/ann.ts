@@ -1,0 +1,193 @@
+/**
+ * `npm run bench:ann [-- --ef 16,32,64,128,256 --queries 1000 --filter-ef 64,128 --no-python --no-write]`
+ * ANN quality/speed on the 100k x 512 corpus (bench:corpus): recall@10 against exact search, QPS
+ * and p50/p99 per query, for in-process hnswlib-node (raw searchKnn and the service's HnswIndex
+ * wrapper), usearch (f32, f16, i8; single queries and multi-threaded batches), and Debian's
+ * python3-hnswlib (the same graph file) and python3-faiss (IndexHNSWFlat at equal M/efC,
+ * IndexFlatIP exact), at 1 thread and all cores; also with filters keeping 10% and 1% of creators.
+ * The reference is in-process hnswlib-node searchKnn at the same ef, measured in this run.
+ */
+import { spawnSync } from 'node:child_process';
+import os from 'node:os';
+import path from 'node:path';
+import type { HierarchicalNSW } from 'hnswlib-node';
+import type { CompiledFilter } from '../src/catalog/catalog';
+import { HnswIndex } from '../src/index/hnsw-index';
+import { UsearchIndex, type UsearchScalar } from '../src/index/usearch-index';
+import type { VectorIndex } from '../src/index/vector-index';
+import { VectorMatrix } from '../src/index/vector-matrix';
+import { filteredSearch } from '../src/match/filtered-search';
+import { appendSection, arg, argList, cpuLine, flag, fmt, latencyStats, loadCorpus, PYTHON, recallAt, row, stamp, table, type Corpus } from './lib/common';
+import { ensureHnsw, ensureUsearch, faissFile, loadRawHnsw, PARAMS } from './lib/indexes';
+
+const K = 10;
+
+export interface AnnRow {
+  lib: string;
+  mode: string;
+  threads: number;
+  ef: number;
+  filter: string;
+  recall: number;
+  qps: number;
+  p50_ms?: number;
+  p99_ms?: number;
+}
+
+/** Times one call per query; returns result label lists, QPS and latencies. */
+export function timeSingle(n: number, fn: (i: number) => ArrayLike<number>): { results: ArrayLike<number>[]; qps: number; p50: number; p99: number } {
+  for (let i = 0; i < Math.min(50, n); i++) fn(i); // warm-up
+  const results: ArrayLike<number>[] = [];
+  const lat: number[] = [];
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) {
+    const s = performance.now();
+    results.push(fn(i));
+    lat.push(performance.now() - s);
+  }
+  const total = (performance.now() - t0) / 1000;
+  return { results, qps: n / total, ...latencyStats(lat) };
+}
+
+const FILTERS = [
+  { name: '10%', mod: 10 },
+  { name: '1%', mod: 100 },
+];
+
+function modFilter(n: number, mod: number, enumerate: boolean): CompiledFilter {
+  const allows = (label: number): boolean => label % mod === 0;
+  const all: number[] = [];
+  for (let l = 0; l < n; l += mod) all.push(l);
+  return { allows, candidates: enumerate ? all : undefined, estimatedAllowed: all.length };
+}
+
+async function main(): Promise<void> {
+  const c: Corpus = loadCorpus();
+  const { dims } = c.meta;
+  const nq = Math.min(arg('queries', 1000), c.meta.queries);
+  const efs = argList('ef', [16, 32, 64, 128, 256]);
+  const filterEfs = argList('filter-ef', [64, 128]);
+  const threadsAll = os.cpus().length;
+  const queries = Array.from({ length: nq }, (_, i) => row(c.queries, dims, i));
+  const arrays = queries.map((q) => Array.from(q));
+  const truth = c.truth;
+  const rows: AnnRow[] = [];
+  const add = (r: AnnRow): void => {
+    rows.push(r);
+    process.stderr.write(`${r.lib} | ${r.mode} | t${r.threads} ef${r.ef} ${r.filter}: recall ${r.recall.toFixed(3)} qps ${r.qps.toFixed(0)}\n`);
+  };
+  const recall = (res: ArrayLike<number>[]): number => recallAt(res, truth, c.meta.truthK, K);
+
+  const built = await ensureHnsw(c);
+  const raw: HierarchicalNSW = await loadRawHnsw(c);
+  const wrapped = await HnswIndex.load(built.file, dims);
+  const matrix = new VectorMatrix(dims, c.vectors);
+  const scalars: UsearchScalar[] = ['f32', 'f16', 'i8'];
+  const us = new Map<UsearchScalar, UsearchIndex>();
+  for (const s of scalars) {
+    const { file } = ensureUsearch(c, s, threadsAll);
+    us.set(s, UsearchIndex.load(file, dims, { m: PARAMS.m, efSearch: 64 }, { scalar: s, view: false }));
+  }
+
+  for (const ef of efs) {
+    raw.setEf(Math.max(ef, K));
+    let t = timeSingle(nq, (i) => raw.searchKnn(arrays[i]!, K).neighbors);
+    add({ lib: 'hnswlib-node', mode: 'searchKnn (reference)', threads: 1, ef, filter: 'none', recall: recall(t.results), qps: t.qps, p50_ms: t.p50, p99_ms: t.p99 });
+    t = timeSingle(nq, (i) => wrapped.search(queries[i]!, K, ef).map((h) => h.label));
+    add({ lib: 'hnswlib-node', mode: 'HnswIndex.search (service wrapper)', threads: 1, ef, filter: 'none', recall: recall(t.results), qps: t.qps, p50_ms: t.p50, p99_ms: t.p99 });
+    for (const s of scalars) {
+      const u = us.get(s)!;
+      t = timeSingle(nq, (i) => u.search(queries[i]!, K, ef).map((h) => h.label));
+      add({ lib: `usearch ${s}`, mode: 'search, 1 query/call', threads: 1, ef, filter: 'none', recall: recall(t.results), qps: t.qps, p50_ms: t.p50, p99_ms: t.p99 });
+      for (const th of [1, threadsAll]) {
+        u.searchBatch(queries.slice(0, 64), K, ef, th);
+        const t0 = performance.now();
+        const res = u.searchBatch(queries, K, ef, th);
+        const qps = nq / ((performance.now() - t0) / 1000);
+        add({ lib: `usearch ${s}`, mode: 'searchBatch (all queries, 1 call)', threads: th, ef, filter: 'none', recall: recall(res.map((h) => h.map((x) => x.label))), qps });
+      }
+    }
+  }
+
+  // Filters: allowed = label % mod == 0 (uniform, independent of the vectors).
+  for (const f of FILTERS) {
+    const allowed: number[] = [];
+    for (let l = 0; l < c.meta.creators; l += f.mod) allowed.push(l);
+    const ftruth = new Int32Array(nq * K);
+    queries.forEach((q, i) => matrix.search(q, K, allowed).forEach((h, j) => (ftruth[i * K + j] = h.label)));
+    const frecall = (res: ArrayLike<number>[]): number => recallAt(res, ftruth, K, K);
+    for (const ef of filterEfs) {
+      raw.setEf(Math.max(ef, K));
+      let t = timeSingle(nq, (i) => raw.searchKnn(arrays[i]!, K, (label) => label % f.mod === 0).neighbors);
+      add({ lib: 'hnswlib-node', mode: 'searchKnn + JS filter callback', threads: 1, ef, filter: f.name, recall: frecall(t.results), qps: t.qps, p50_ms: t.p50, p99_ms: t.p99 });
+      const strategies: [string, VectorIndex, boolean][] = [
+        ['hnswlib-node', wrapped, false],
+        ['usearch f32', us.get('f32')!, false],
+      ];
+      for (const [lib, ann, enumerate] of strategies) {
+        const filter = modFilter(c.meta.creators, f.mod, enumerate);
+        t = timeSingle(nq, (i) => filteredSearch(queries[i]!, K, filter, ann, matrix, { ef, minScore: undefined }).hits.map((h) => h.label));
+        add({ lib, mode: 'filteredSearch: over-fetch + post-filter (service)', threads: 1, ef, filter: f.name, recall: frecall(t.results), qps: t.qps, p50_ms: t.p50, p99_ms: t.p99 });
+      }
+    }
+    const filter = modFilter(c.meta.creators, f.mod, true);
+    const t = timeSingle(nq, (i) => filteredSearch(queries[i]!, K, filter, wrapped, matrix, { ef: 64, minScore: undefined }).hits.map((h) => h.label));
+    add({ lib: 'VectorMatrix (JS)', mode: 'filteredSearch: exact over enumerated candidates (service)', threads: 1, ef: 0, filter: f.name, recall: frecall(t.results), qps: t.qps, p50_ms: t.p50, p99_ms: t.p99 });
+  }
+  const tExact = timeSingle(Math.min(nq, 100), (i) => matrix.search(queries[i]!, K).map((h) => h.label));
+  add({ lib: 'VectorMatrix (JS)', mode: 'exact scan', threads: 1, ef: 0, filter: 'none', recall: recallAt(tExact.results, truth, c.meta.truthK, K), qps: tExact.qps, p50_ms: tExact.p50, p99_ms: tExact.p99 });
+
+  if (!flag('no-python')) {
+    const cfg = {
+      vectors: path.join(c.dir, 'vectors.f32'),
+      queries: path.join(c.dir, 'queries.f32'),
+      truth: path.join(c.dir, 'truth.i32'),
+      dims,
+      k: K,
+      efs,
+      threads: [1, threadsAll],
+      hnsw_index: built.file,
+      faiss_hnsw: true,
+      faiss_index: faissFile(c),
+      m: PARAMS.m,
+      ef_construction: PARAMS.efConstruction,
+      filters: FILTERS,
+      filter_efs: filterEfs,
+      flat: true,
+      nq,
+      truth_k: c.meta.truthK,
+    };
+    const py = spawnSync(PYTHON, [path.join(__dirname, 'py', 'ann.py'), JSON.stringify(cfg)], { encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'inherit'] });
+    if (py.status !== 0) throw new Error(`bench/py/ann.py failed (${py.status})`);
+    for (const line of py.stdout.split('\n').filter(Boolean)) add(JSON.parse(line) as AnnRow);
+  }
+
+  const ref = new Map(rows.filter((r) => r.mode === 'searchKnn (reference)').map((r) => [r.ef, r.qps]));
+  const refAt = (ef: number): number => ref.get(ef) ?? ref.get(64) ?? NaN;
+  const order = (r: AnnRow): string => `${r.filter === 'none' ? 0 : r.filter === '10%' ? 1 : 2}-${String(r.ef).padStart(4, '0')}`;
+  const sorted = [...rows].sort((a, b) => order(a).localeCompare(order(b)));
+  const lines = [
+    `### ANN recall/speed — ${stamp()} UTC`,
+    '',
+    `${cpuLine()}. Corpus: ${c.meta.creators} creators x ${dims} dims (default model ${c.meta.dtype}, normalised), ${nq} fan-text queries, k=${K}, ground truth by exact search. ` +
+      `HNSW M=${PARAMS.m}, efConstruction=${PARAMS.efConstruction} for every library (python3-hnswlib loads the very graph hnswlib-node built). ` +
+      `"vs ref" = QPS / in-process hnswlib-node searchKnn QPS at the same ef in this run (filtered rows: at the same ef, unfiltered). Batch rows: QPS of one call over all queries (no per-query latency).`,
+    '',
+    ...table(
+      ['library', 'mode', 'threads', 'ef', 'filter', 'recall@10', 'QPS', 'vs ref', 'p50 ms', 'p99 ms'],
+      sorted.map((r) => [r.lib, r.mode, r.threads, r.ef || '-', r.filter, fmt(r.recall, 3), fmt(r.qps), r.ef ? `${fmt(r.qps / refAt(r.ef), 2)}x` : `${fmt(r.qps / refAt(64), 2)}x (vs ef 64)`, r.p50_ms === undefined ? '-' : fmt(r.p50_ms, 3), r.p99_ms === undefined ? '-' : fmt(r.p99_ms, 3)]),
+      ['l', 'l', 'r', 'r', 'l', 'r', 'r', 'r', 'r', 'r'],
+    ),
+    '',
+  ];
+  await appendSection('ANN recall and speed', lines);
+  wrapped.close();
+  for (const u of us.values()) u.close();
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+}
