@@ -83,11 +83,9 @@ async function main(): Promise<void> {
   const wrapped = await HnswIndex.load(built.file, dims);
   const matrix = new VectorMatrix(dims, c.vectors);
   const scalars: UsearchScalar[] = ['f32', 'f16', 'i8'];
-  const us = new Map<UsearchScalar, UsearchIndex>();
-  for (const s of scalars) {
-    const { file } = ensureUsearch(c, s, threadsAll);
-    us.set(s, UsearchIndex.load(file, dims, { m: PARAMS.m, efSearch: 64 }, { scalar: s, view: false }));
-  }
+  const usFiles = new Map(scalars.map((s) => [s, ensureUsearch(c, s, threadsAll).file]));
+  // The npm binding fixes ef per native index: one memory-mapped view per (scalar, ef).
+  const usAt = (s: UsearchScalar, ef: number): UsearchIndex => UsearchIndex.load(usFiles.get(s)!, dims, { ...PARAMS, efSearch: Math.max(ef, K) }, { scalar: s, view: true });
 
   for (const ef of efs) {
     raw.setEf(Math.max(ef, K));
@@ -96,7 +94,7 @@ async function main(): Promise<void> {
     t = timeSingle(nq, (i) => wrapped.search(queries[i]!, K, ef).map((h) => h.label));
     add({ lib: 'hnswlib-node', mode: 'HnswIndex.search (service wrapper)', threads: 1, ef, filter: 'none', recall: recall(t.results), qps: t.qps, p50_ms: t.p50, p99_ms: t.p99 });
     for (const s of scalars) {
-      const u = us.get(s)!;
+      const u = usAt(s, ef);
       t = timeSingle(nq, (i) => u.search(queries[i]!, K, ef).map((h) => h.label));
       add({ lib: `usearch ${s}`, mode: 'search, 1 query/call', threads: 1, ef, filter: 'none', recall: recall(t.results), qps: t.qps, p50_ms: t.p50, p99_ms: t.p99 });
       for (const th of [1, threadsAll]) {
@@ -106,6 +104,7 @@ async function main(): Promise<void> {
         const qps = nq / ((performance.now() - t0) / 1000);
         add({ lib: `usearch ${s}`, mode: 'searchBatch (all queries, 1 call)', threads: th, ef, filter: 'none', recall: recall(res.map((h) => h.map((x) => x.label))), qps });
       }
+      u.close();
     }
   }
 
@@ -122,7 +121,7 @@ async function main(): Promise<void> {
       add({ lib: 'hnswlib-node', mode: 'searchKnn + JS filter callback', threads: 1, ef, filter: f.name, recall: frecall(t.results), qps: t.qps, p50_ms: t.p50, p99_ms: t.p99 });
       const strategies: [string, VectorIndex, boolean][] = [
         ['hnswlib-node', wrapped, false],
-        ['usearch f32', us.get('f32')!, false],
+        ['usearch f32', usAt('f32', ef), false],
       ];
       for (const [lib, ann, enumerate] of strategies) {
         const filter = modFilter(c.meta.creators, f.mod, enumerate);
@@ -182,7 +181,6 @@ async function main(): Promise<void> {
   ];
   await appendSection('ANN recall and speed', lines);
   wrapped.close();
-  for (const u of us.values()) u.close();
 }
 
 if (require.main === module) {

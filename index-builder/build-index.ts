@@ -4,7 +4,7 @@ import path from 'node:path';
 import { toProfile, type CreatorRecord } from '../src/catalog/creator';
 import { PROFILE_TEXT_TEMPLATE_VERSION, profileText } from '../src/catalog/profile-text';
 import { createEmbedder, DEFAULT_MODEL_ID, type EmbedderOptions } from '../src/embedding';
-import { HnswIndex } from '../src/index/hnsw-index';
+import { buildAnn, DEFAULT_ANN_KIND, type AnnKind } from '../src/index/ann-backends';
 import { ARTIFACT_FILES, FORMAT_VERSION, MANIFEST_FILE, describeFile, sha256File, writeCurrent, type Manifest } from '../src/index/manifest';
 import { normalise, VectorMatrix } from '../src/index/vector-matrix';
 import { InputError, readCreators, type InvalidLine } from './read-creators';
@@ -20,6 +20,8 @@ export interface BuildOptions {
   allowRemoteModels?: boolean;
   m?: number;
   efConstruction?: number;
+  /** ANN implementation (default hnswlib-node); recorded in the manifest, which the service follows. */
+  ann?: AnnKind;
   efSearch?: number;
   seed?: number;
   minRecall?: number;
@@ -81,7 +83,7 @@ export async function buildIndex(opts: BuildOptions, hooks: BuildHooks = {}): Pr
 
   const tInsert = performance.now();
   hooks.onStage?.('insert', matrix.count);
-  const ann = HnswIndex.build(matrix, params, (done) => hooks.onProgress?.('insert', done));
+  const ann = buildAnn(opts.ann ?? DEFAULT_ANN_KIND, matrix, params, (done) => hooks.onProgress?.('insert', done));
   const insertSeconds = (performance.now() - tInsert) / 1000;
 
   const tRecall = performance.now();

@@ -8,6 +8,9 @@ import { validateRequest, type WireMatchRequest } from '../match/validate-reques
 import { callSignal } from './call-signal';
 import { toServiceError, toWireError, toWireIndexInfo, toWireResponse, type WireMatchResponse } from './wire';
 
+/** BatchMatch items answered concurrently per stream (bounded read-ahead). */
+export const BATCH_WINDOW = 32;
+
 export interface MatcherServiceDeps {
   /** Leases on the serving version: a call finishes on the version it started with. */
   manager: Pick<IndexManager, 'acquire' | 'release' | 'current' | 'lastRefused'>;
@@ -62,27 +65,38 @@ export function createMatcherService(deps: MatcherServiceDeps): UntypedServiceIm
     let items = 0;
     let failed = 0;
     try {
-      // destroyOnReturn: false, or finishing the loop would destroy the duplex before end().
-      for await (const req of call.iterator({ destroyOnReturn: false }) as AsyncIterable<WireMatchRequest>) {
-        if (signal.aborted) break;
-        items++;
-        let response: WireMatchResponse;
+      // Up to BATCH_WINDOW items are answered concurrently (their ANN searches coalesce into
+      // multi-threaded batches on indexes that support it); responses are written in request order.
+      const answer = async (req: WireMatchRequest): Promise<WireMatchResponse | undefined> => {
         try {
-          response = await withServing(deps, async ({ matcher }) => {
+          return await withServing(deps, async ({ matcher }) => {
             const input = validateRequest(req, limits, matcher.shape);
             return toWireResponse(input.requestId, await matcher.match(input, signal));
           });
         } catch (err) {
-          if (signal.aborted) break;
+          if (signal.aborted) return undefined;
           failed++;
           const status = toGrpcStatus(err);
           logFailure(log.child({ request_id: req.request_id, fan_id: req.fan_id }), status, err, 'batch item failed');
           const m = deps.manager.current?.matcher;
-          response = toWireError(req.request_id ?? '', status, m?.index.version, m?.modelId);
+          return toWireError(req.request_id ?? '', status, m?.index.version, m?.modelId);
         }
+      };
+      const inFlight: Promise<WireMatchResponse | undefined>[] = [];
+      const writeNext = async (): Promise<void> => {
+        const response = await inFlight.shift()!;
+        if (response === undefined || signal.aborted) return;
         // Back-pressure: wait for a slow reader instead of buffering without bound.
         if (!call.write(response)) await Promise.race([once(call, 'drain'), once(signal, 'abort')]);
+      };
+      // destroyOnReturn: false, or finishing the loop would destroy the duplex before end().
+      for await (const req of call.iterator({ destroyOnReturn: false }) as AsyncIterable<WireMatchRequest>) {
+        if (signal.aborted) break;
+        items++;
+        inFlight.push(answer(req));
+        while (inFlight.length >= BATCH_WINDOW && !signal.aborted) await writeNext();
       }
+      while (inFlight.length > 0 && !signal.aborted) await writeNext();
       if (!signal.aborted) call.end();
       log.info({ items, failed, cancelled: signal.aborted }, 'batch stream closed');
     } catch (err) {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { Catalog } from '../catalog/catalog';
 import type { CreatorProfile } from '../catalog/creator';
-import { HnswIndex } from './hnsw-index';
+import { loadAnn } from './ann-backends';
 import { ARTIFACT_FILES, readCurrent, readManifest, verifyFiles, type Manifest } from './manifest';
 import type { VectorIndex } from './vector-index';
 import { VectorMatrix } from './vector-matrix';
@@ -34,7 +34,7 @@ export async function loadIndexVersion(indexDir: string, version?: string): Prom
     const profiles = await readProfiles(path.join(dir, ARTIFACT_FILES.creators));
     if (profiles.length !== manifest.count) throw new Error(`creators file has ${profiles.length} rows, manifest says ${manifest.count}`);
     const vectors = await VectorMatrix.readFile(path.join(dir, ARTIFACT_FILES.vectors), manifest.dims, manifest.count);
-    const ann = await HnswIndex.load(path.join(dir, ARTIFACT_FILES.index), manifest.dims);
+    const ann = await loadAnn(manifest.ann.kind, path.join(dir, ARTIFACT_FILES.index), manifest.dims, manifest.ann);
     if (ann.size !== manifest.count) throw new Error(`HNSW index holds ${ann.size} points, manifest says ${manifest.count}`);
     return { version: chosen, dir, manifest, catalog: new Catalog(profiles), ann, vectors };
   } catch (err) {

@@ -17,6 +17,12 @@ export interface FilteredSearchOptions {
   slack?: number;
 }
 
+/** One ANN call the plan needs: the `fetch` best hits at this `ef`. */
+export interface AnnRequest {
+  fetch: number;
+  ef: number;
+}
+
 /**
  * Exact filtering on top of an unfiltered ANN index.
  * - A selective filter comes with an enumerated candidate list: exact search over it.
@@ -32,6 +38,35 @@ export function filteredSearch(
   vectors: VectorMatrix,
   opts: FilteredSearchOptions,
 ): FilteredSearchResult {
+  const plan = searchPlan(query, k, filter, vectors, opts);
+  let step = plan.next();
+  while (!step.done) step = plan.next(ann.search(query, step.value.fetch, step.value.ef));
+  return step.value;
+}
+
+/** filteredSearch with the ANN calls made by `search` (e.g. a SearchCoalescer that batches them). */
+export async function filteredSearchAsync(
+  query: Float32Array,
+  k: number,
+  filter: CompiledFilter,
+  search: (query: Float32Array, fetch: number, ef: number) => Promise<SearchHit[]>,
+  vectors: VectorMatrix,
+  opts: FilteredSearchOptions,
+): Promise<FilteredSearchResult> {
+  const plan = searchPlan(query, k, filter, vectors, opts);
+  let step = plan.next();
+  while (!step.done) step = plan.next(await search(query, step.value.fetch, step.value.ef));
+  return step.value;
+}
+
+/** The strategy as a generator: yields the ANN searches it needs, returns the result. */
+function* searchPlan(
+  query: Float32Array,
+  k: number,
+  filter: CompiledFilter,
+  vectors: VectorMatrix,
+  opts: FilteredSearchOptions,
+): Generator<AnnRequest, FilteredSearchResult, SearchHit[]> {
   const n = vectors.count;
   const passes = (h: SearchHit): boolean => filter.allows(h.label) && (opts.minScore === undefined || h.score >= opts.minScore);
   const clamp = (hits: SearchHit[]): SearchHit[] => hits.map((h) => ({ label: h.label, score: Math.max(-1, Math.min(1, h.score)) }));
@@ -46,7 +81,7 @@ export function filteredSearch(
   if (fetch > n / 4 && n > 1024) return exactScan();
 
   for (;;) {
-    const raw = ann.search(query, fetch, Math.max(opts.ef, fetch));
+    const raw: SearchHit[] = yield { fetch, ef: Math.max(opts.ef, fetch) };
     const kept = raw.filter(passes);
     if (kept.length >= k) return { hits: clamp(kept.slice(0, k)), strategy: fetch > k ? 'ann_overfetch' : 'ann' };
     const worst = raw[raw.length - 1];

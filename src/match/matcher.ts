@@ -3,7 +3,8 @@ import type { Embedder } from '../embedding/embedder';
 import { MatchError, throwIfAborted } from '../errors/match-error';
 import type { LoadedIndex } from '../index/loaded-index';
 import { normalise } from '../index/vector-matrix';
-import { filteredSearch, type SearchStrategy } from './filtered-search';
+import { canSearchBatch, SearchCoalescer } from '../index/search-coalescer';
+import { filteredSearch, filteredSearchAsync, type SearchStrategy } from './filtered-search';
 import type { MatchInput, MatchQuery } from './match-input';
 import type { IndexShape } from './validate-request';
 
@@ -24,6 +25,8 @@ export interface MatcherOptions {
   /** ef for searches; default: the manifest's efSearch. */
   efSearch?: number;
   exactMaxCandidates: number;
+  /** Threads for coalesced batch searches on indexes that support them (usearch); 0: all cores. */
+  searchThreads?: number;
 }
 
 /** The embedder of the index's own model, or why there is none. */
@@ -33,6 +36,8 @@ export type TextEmbedding = { embedder: Embedder } | { unavailable: MatchError }
 export class Matcher {
   readonly ef: number;
   private cachedShape: IndexShape | undefined;
+  /** Batches concurrent ANN searches into multi-threaded native calls (indexes with searchBatch). */
+  private readonly coalescer: SearchCoalescer | undefined;
 
   constructor(
     readonly index: LoadedIndex,
@@ -40,6 +45,7 @@ export class Matcher {
     private readonly opts: MatcherOptions,
   ) {
     this.ef = opts.efSearch ?? index.manifest.ann.efSearch;
+    this.coalescer = canSearchBatch(index.ann) ? new SearchCoalescer(index.ann, opts.searchThreads ?? 0) : undefined;
   }
 
   /** What request validation checks against (dims, known categories and languages). */
@@ -67,7 +73,11 @@ export class Matcher {
     throwIfAborted(signal);
     const { catalog, ann, vectors } = this.index;
     const filter = catalog.compile(input.filter, exclude, this.opts.exactMaxCandidates);
-    const { hits, strategy } = filteredSearch(vector, input.k, filter, ann, vectors, { ef: this.ef, minScore: input.filter.minScore });
+    const searchOpts = { ef: this.ef, minScore: input.filter.minScore };
+    const coalescer = this.coalescer;
+    const { hits, strategy } = coalescer
+      ? await filteredSearchAsync(vector, input.k, filter, (q, fetch, ef) => coalescer.search(q, fetch, ef), vectors, searchOpts)
+      : filteredSearch(vector, input.k, filter, ann, vectors, searchOpts);
     return {
       matches: hits.map((h) => {
         const profile = catalog.profile(h.label);

@@ -1,0 +1,46 @@
+/** Child of bench/memory.ts: loads one serving component set in a fresh process, prints RSS figures as JSON. */
+import { readFileSync } from 'node:fs';
+import { Catalog } from '../../src/catalog/catalog';
+import type { CreatorProfile } from '../../src/catalog/creator';
+import { HnswIndex } from '../../src/index/hnsw-index';
+import { UsearchIndex, type UsearchScalar } from '../../src/index/usearch-index';
+import { VectorMatrix } from '../../src/index/vector-matrix';
+import { corpusFiles, type CorpusMeta } from './common';
+import { PARAMS } from './indexes';
+
+async function main(): Promise<void> {
+  const what = process.argv[2]!;
+  const file = process.argv[3]!;
+  const gcRss = (): number => {
+    (globalThis as { gc?: () => void }).gc?.();
+    return process.memoryUsage.rss();
+  };
+  const base = gcRss();
+  const keep: unknown[] = [];
+  const f = corpusFiles();
+  const meta = JSON.parse(readFileSync(f.meta, 'utf8')) as CorpusMeta;
+  if (what.includes('catalog')) {
+    const profiles = readFileSync(f.profiles, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as CreatorProfile);
+    keep.push(new Catalog(profiles));
+  }
+  if (what.includes('matrix')) keep.push(await VectorMatrix.readFile(f.vectors, meta.dims, meta.creators));
+  if (what.includes('hnswlib')) keep.push(await HnswIndex.load(file, 512));
+  const m = /usearch-(f32|f16|i8)(-view)?/.exec(what);
+  if (m) {
+    const u = UsearchIndex.load(file, 512, PARAMS, { scalar: m[1] as UsearchScalar, view: m[2] !== undefined });
+    // Touch the whole index the way serving does: search a few hundred random queries.
+    const q = new Float32Array(512);
+    for (let i = 0; i < 300; i++) {
+      for (let j = 0; j < 512; j++) q[j] = Math.sin(i * 31 + j);
+      u.search(q, 10, 64);
+    }
+    keep.push(u);
+  }
+  const after = gcRss();
+  console.log(JSON.stringify({ what, base, after, delta: after - base, kept: keep.length }));
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
