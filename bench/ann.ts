@@ -1,5 +1,5 @@
 /**
- * `npm run bench:ann [-- --ef 16,32,64,128,256 --queries 1000 --filter-ef 64,128 --no-python --no-write]`
+ * `npm run bench:ann [-- --ef 16,32,64,128,256 --queries 1000 --filter-ef 64 --no-python --no-write]`
  * ANN quality/speed on the 100k x 512 corpus (bench:corpus): recall@10 against exact search, QPS
  * and p50/p99 per query, for in-process hnswlib-node (raw searchKnn and the service's HnswIndex
  * wrapper), usearch (f32, f16, i8; single queries and multi-threaded batches), and Debian's
@@ -14,7 +14,6 @@ import type { HierarchicalNSW } from 'hnswlib-node';
 import type { CompiledFilter } from '../src/catalog/catalog';
 import { HnswIndex } from '../src/index/hnsw-index';
 import { UsearchIndex, type UsearchScalar } from '../src/index/usearch-index';
-import type { VectorIndex } from '../src/index/vector-index';
 import { VectorMatrix } from '../src/index/vector-matrix';
 import { filteredSearch } from '../src/match/filtered-search';
 import { appendSection, arg, argList, cpuLine, flag, fmt, latencyStats, loadCorpus, PYTHON, recallAt, row, stamp, table, type Corpus } from './lib/common';
@@ -32,6 +31,8 @@ export interface AnnRow {
   qps: number;
   p50_ms?: number;
   p99_ms?: number;
+  /** QPS relative to the reference runner of the same group (median of per-round ratios). */
+  ratio?: number;
 }
 
 /** Times one call per query; returns result label lists, QPS and latencies. */
@@ -47,6 +48,64 @@ export function timeSingle(n: number, fn: (i: number) => ArrayLike<number>): { r
   }
   const total = (performance.now() - t0) / 1000;
   return { results, qps: n / total, ...latencyStats(lat) };
+}
+
+export interface Runner {
+  lib: string;
+  mode: string;
+  threads: number;
+  ef: number;
+  filter: string;
+  /** One query per call... */
+  single?: (i: number) => ArrayLike<number>;
+  /** ...or all of [from, to) in one call. */
+  batch?: (from: number, to: number) => ArrayLike<number>[];
+  recall: (results: ArrayLike<number>[]) => number;
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/**
+ * Interleaved rounds: round r runs every runner over the same slice of queries, so background
+ * load hits all of them alike; QPS is the median over rounds and "vs ref" the median of the
+ * per-round ratios to runners[0]. Latency percentiles pool all single calls.
+ */
+export function measure(runners: Runner[], nq: number, rounds: number): AnnRow[] {
+  const per = Math.floor(nq / rounds);
+  const results = runners.map(() => new Array<ArrayLike<number>>(per * rounds));
+  const qps = runners.map(() => [] as number[]);
+  const lat = runners.map(() => [] as number[]);
+  for (const r of runners) {
+    if (r.single) for (let i = 0; i < 20; i++) r.single(i);
+    else r.batch!(0, 20);
+  }
+  for (let round = 0; round < rounds; round++) {
+    const from = round * per;
+    runners.forEach((r, j) => {
+      const t0 = performance.now();
+      if (r.single) {
+        for (let i = from; i < from + per; i++) {
+          const s = performance.now();
+          results[j]![i] = r.single(i);
+          lat[j]!.push(performance.now() - s);
+        }
+      } else {
+        r.batch!(from, from + per).forEach((x, i) => (results[j]![from + i] = x));
+      }
+      qps[j]!.push(per / ((performance.now() - t0) / 1000));
+    });
+  }
+  return runners.map((r, j) => ({
+    lib: r.lib,
+    mode: r.mode,
+    threads: r.threads,
+    ef: r.ef,
+    filter: r.filter,
+    recall: r.recall(results[j]!),
+    qps: median(qps[j]!),
+    ratio: median(qps[j]!.map((x, round) => x / qps[0]![round]!)),
+    ...(r.single ? { p50_ms: latencyStats(lat[j]!).p50, p99_ms: latencyStats(lat[j]!).p99 } : {}),
+  }));
 }
 
 const FILTERS = [
@@ -66,7 +125,7 @@ async function main(): Promise<void> {
   const { dims } = c.meta;
   const nq = Math.min(arg('queries', 1000), c.meta.queries);
   const efs = argList('ef', [16, 32, 64, 128, 256]);
-  const filterEfs = argList('filter-ef', [64, 128]);
+  const filterEfs = argList('filter-ef', [64]);
   const threadsAll = os.cpus().length;
   const queries = Array.from({ length: nq }, (_, i) => row(c.queries, dims, i));
   const arrays = queries.map((q) => Array.from(q));
@@ -87,25 +146,22 @@ async function main(): Promise<void> {
   // The npm binding fixes ef per native index: one memory-mapped view per (scalar, ef).
   const usAt = (s: UsearchScalar, ef: number): UsearchIndex => UsearchIndex.load(usFiles.get(s)!, dims, { ...PARAMS, efSearch: Math.max(ef, K) }, { scalar: s, view: true });
 
+  const rounds = arg('rounds', 5);
+  const labelsOf = (hits: { label: number }[]): number[] => hits.map((h) => h.label);
   for (const ef of efs) {
-    raw.setEf(Math.max(ef, K));
-    let t = timeSingle(nq, (i) => raw.searchKnn(arrays[i]!, K).neighbors);
-    add({ lib: 'hnswlib-node', mode: 'searchKnn (reference)', threads: 1, ef, filter: 'none', recall: recall(t.results), qps: t.qps, p50_ms: t.p50, p99_ms: t.p99 });
-    t = timeSingle(nq, (i) => wrapped.search(queries[i]!, K, ef).map((h) => h.label));
-    add({ lib: 'hnswlib-node', mode: 'HnswIndex.search (service wrapper)', threads: 1, ef, filter: 'none', recall: recall(t.results), qps: t.qps, p50_ms: t.p50, p99_ms: t.p99 });
-    for (const s of scalars) {
-      const u = usAt(s, ef);
-      t = timeSingle(nq, (i) => u.search(queries[i]!, K, ef).map((h) => h.label));
-      add({ lib: `usearch ${s}`, mode: 'search, 1 query/call', threads: 1, ef, filter: 'none', recall: recall(t.results), qps: t.qps, p50_ms: t.p50, p99_ms: t.p99 });
+    const views = scalars.map((sc) => [sc, usAt(sc, ef)] as const);
+    const runners: Runner[] = [
+      { lib: 'hnswlib-node', mode: 'searchKnn (reference)', threads: 1, ef, filter: 'none', single: (i) => (raw.setEf(Math.max(ef, K)), raw.searchKnn(arrays[i]!, K).neighbors), recall },
+      { lib: 'hnswlib-node', mode: 'HnswIndex.search (service wrapper)', threads: 1, ef, filter: 'none', single: (i) => labelsOf(wrapped.search(queries[i]!, K, ef)), recall },
+    ];
+    for (const [sc, u] of views) {
+      runners.push({ lib: `usearch ${sc}`, mode: 'search, 1 query/call', threads: 1, ef, filter: 'none', single: (i) => labelsOf(u.search(queries[i]!, K, ef)), recall });
       for (const th of [1, threadsAll]) {
-        u.searchBatch(queries.slice(0, 64), K, ef, th);
-        const t0 = performance.now();
-        const res = u.searchBatch(queries, K, ef, th);
-        const qps = nq / ((performance.now() - t0) / 1000);
-        add({ lib: `usearch ${s}`, mode: 'searchBatch (all queries, 1 call)', threads: th, ef, filter: 'none', recall: recall(res.map((h) => h.map((x) => x.label))), qps });
+        runners.push({ lib: `usearch ${sc}`, mode: 'searchBatch (a round\'s queries in 1 call)', threads: th, ef, filter: 'none', batch: (a, b) => u.searchBatch(queries.slice(a, b), K, ef, th).map(labelsOf), recall });
       }
-      u.close();
     }
+    for (const r of measure(runners, nq, rounds)) add(r);
+    for (const [, u] of views) u.close();
   }
 
   // Filters: allowed = label % mod == 0 (uniform, independent of the vectors).
@@ -116,25 +172,26 @@ async function main(): Promise<void> {
     queries.forEach((q, i) => matrix.search(q, K, allowed).forEach((h, j) => (ftruth[i * K + j] = h.label)));
     const frecall = (res: ArrayLike<number>[]): number => recallAt(res, ftruth, K, K);
     for (const ef of filterEfs) {
-      raw.setEf(Math.max(ef, K));
-      let t = timeSingle(nq, (i) => raw.searchKnn(arrays[i]!, K, (label) => label % f.mod === 0).neighbors);
-      add({ lib: 'hnswlib-node', mode: 'searchKnn + JS filter callback', threads: 1, ef, filter: f.name, recall: frecall(t.results), qps: t.qps, p50_ms: t.p50, p99_ms: t.p99 });
-      const strategies: [string, VectorIndex, boolean][] = [
-        ['hnswlib-node', wrapped, false],
-        ['usearch f32', usAt('f32', ef), false],
+      const u = usAt('f32', ef);
+      const post = modFilter(c.meta.creators, f.mod, false);
+      const exact = modFilter(c.meta.creators, f.mod, true);
+      const runners: Runner[] = [
+        { lib: 'hnswlib-node', mode: 'searchKnn, unfiltered (reference)', threads: 1, ef, filter: 'none', single: (i) => (raw.setEf(Math.max(ef, K)), raw.searchKnn(arrays[i]!, K).neighbors), recall },
+        { lib: 'hnswlib-node', mode: 'searchKnn + JS filter callback', threads: 1, ef, filter: f.name, single: (i) => (raw.setEf(Math.max(ef, K)), raw.searchKnn(arrays[i]!, K, (label) => label % f.mod === 0).neighbors), recall: frecall },
+        { lib: 'hnswlib-node', mode: 'filteredSearch: over-fetch + post-filter', threads: 1, ef, filter: f.name, single: (i) => labelsOf(filteredSearch(queries[i]!, K, post, wrapped, matrix, { ef, minScore: undefined }).hits), recall: frecall },
+        { lib: 'usearch f32', mode: 'filteredSearch: over-fetch + post-filter', threads: 1, ef, filter: f.name, single: (i) => labelsOf(filteredSearch(queries[i]!, K, post, u, matrix, { ef, minScore: undefined }).hits), recall: frecall },
+        { lib: 'VectorMatrix (JS)', mode: 'filteredSearch: exact over enumerated candidates', threads: 1, ef, filter: f.name, single: (i) => labelsOf(filteredSearch(queries[i]!, K, exact, wrapped, matrix, { ef, minScore: undefined }).hits), recall: frecall },
       ];
-      for (const [lib, ann, enumerate] of strategies) {
-        const filter = modFilter(c.meta.creators, f.mod, enumerate);
-        t = timeSingle(nq, (i) => filteredSearch(queries[i]!, K, filter, ann, matrix, { ef, minScore: undefined }).hits.map((h) => h.label));
-        add({ lib, mode: 'filteredSearch: over-fetch + post-filter (service)', threads: 1, ef, filter: f.name, recall: frecall(t.results), qps: t.qps, p50_ms: t.p50, p99_ms: t.p99 });
-      }
+      for (const r of measure(runners, nq, rounds)) add(r);
+      u.close();
     }
-    const filter = modFilter(c.meta.creators, f.mod, true);
-    const t = timeSingle(nq, (i) => filteredSearch(queries[i]!, K, filter, wrapped, matrix, { ef: 64, minScore: undefined }).hits.map((h) => h.label));
-    add({ lib: 'VectorMatrix (JS)', mode: 'filteredSearch: exact over enumerated candidates (service)', threads: 1, ef: 0, filter: f.name, recall: frecall(t.results), qps: t.qps, p50_ms: t.p50, p99_ms: t.p99 });
   }
-  const tExact = timeSingle(Math.min(nq, 100), (i) => matrix.search(queries[i]!, K).map((h) => h.label));
-  add({ lib: 'VectorMatrix (JS)', mode: 'exact scan', threads: 1, ef: 0, filter: 'none', recall: recallAt(tExact.results, truth, c.meta.truthK, K), qps: tExact.qps, p50_ms: tExact.p50, p99_ms: tExact.p99 });
+  raw.setEf(64);
+  const exactRunners: Runner[] = [
+    { lib: 'hnswlib-node', mode: 'searchKnn (reference)', threads: 1, ef: 64, filter: 'none', single: (i) => raw.searchKnn(arrays[i]!, K).neighbors, recall },
+    { lib: 'VectorMatrix (JS)', mode: 'exact scan', threads: 1, ef: 0, filter: 'none', single: (i) => labelsOf(matrix.search(queries[i]!, K)), recall },
+  ];
+  for (const r of measure(exactRunners, Math.min(nq, 100), rounds).slice(1)) add(r);
 
   if (!flag('no-python')) {
     const cfg = {
@@ -170,11 +227,12 @@ async function main(): Promise<void> {
     '',
     `${cpuLine()}. Corpus: ${c.meta.creators} creators x ${dims} dims (default model ${c.meta.dtype}, normalised), ${nq} fan-text queries, k=${K}, ground truth by exact search. ` +
       `HNSW M=${PARAMS.m}, efConstruction=${PARAMS.efConstruction} for every library (python3-hnswlib loads the very graph hnswlib-node built). ` +
-      `"vs ref" = QPS / in-process hnswlib-node searchKnn QPS at the same ef in this run (filtered rows: at the same ef, unfiltered). Batch rows: QPS of one call over all queries (no per-query latency).`,
+      `JS rows run in ${arg('rounds', 5)} interleaved rounds over the same query slices; QPS is the median round, "vs ref" the median per-round ratio to in-process hnswlib-node searchKnn at the same ef (filtered rows: to unfiltered searchKnn at that ef). ` +
+      `Python rows run after the JS rows (one process, not interleaved): their "vs ref" divides by the JS reference's median. Batch rows: QPS of one call over a round's queries (no per-query latency).`,
     '',
     ...table(
       ['library', 'mode', 'threads', 'ef', 'filter', 'recall@10', 'QPS', 'vs ref', 'p50 ms', 'p99 ms'],
-      sorted.map((r) => [r.lib, r.mode, r.threads, r.ef || '-', r.filter, fmt(r.recall, 3), fmt(r.qps), r.ef ? `${fmt(r.qps / refAt(r.ef), 2)}x` : `${fmt(r.qps / refAt(64), 2)}x (vs ef 64)`, r.p50_ms === undefined ? '-' : fmt(r.p50_ms, 3), r.p99_ms === undefined ? '-' : fmt(r.p99_ms, 3)]),
+      sorted.map((r) => [r.lib, r.mode, r.threads, r.ef || '-', r.filter, fmt(r.recall, 3), fmt(r.qps), r.ratio !== undefined ? `${fmt(r.ratio, 2)}x` : r.ef ? `${fmt(r.qps / refAt(r.ef), 2)}x` : `${fmt(r.qps / refAt(64), 2)}x (vs ef 64)`, r.p50_ms === undefined ? '-' : fmt(r.p50_ms, 3), r.p99_ms === undefined ? '-' : fmt(r.p99_ms, 3)]),
       ['l', 'l', 'r', 'r', 'l', 'r', 'r', 'r', 'r', 'r'],
     ),
     '',

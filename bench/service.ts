@@ -17,7 +17,7 @@ import type { CreatorProfile } from '../src/catalog/creator';
 import { ARTIFACT_FILES } from '../src/index/manifest';
 import { VectorMatrix } from '../src/index/vector-matrix';
 import { appendSection, arg, argList, CACHE, corpusFiles, cpuLine, fmt, loadCorpus, MiB, ROOT, row, stamp, table } from './lib/common';
-import { ensureHnsw, loadRawHnsw } from './lib/indexes';
+import { ensureHnsw, ensureUsearch, loadRawHnsw } from './lib/indexes';
 import { publishBenchIndex } from './lib/publish';
 import { timeSingle } from './ann';
 
@@ -64,13 +64,15 @@ export async function loadgen(opts: Record<string, unknown>): Promise<{ qps: num
 async function main(): Promise<void> {
   const c = loadCorpus();
   const dims = c.meta.dims;
-  const efs = argList('ef', [64, 128]);
+  const efs = argList('ef', [64]);
+  const backends = (process.argv.includes('--backends') ? process.argv[process.argv.indexOf('--backends') + 1]! : 'hnswlib-node,usearch').split(',');
   const seconds = arg('seconds', 8);
   const concurrencies = argList('concurrency', [1, 4, 16]);
   const window = arg('window', 64);
   const nq = Math.min(arg('queries', 1000), c.meta.queries);
   const built = await ensureHnsw(c);
-  const indexDir = await publishBenchIndex(c, built.file);
+  const indexDirs = new Map<string, string>();
+  for (const b of backends) indexDirs.set(b, await publishBenchIndex(c, b === 'usearch' ? ensureUsearch(c, 'f32').file : built.file, b));
   const raw = await loadRawHnsw(c);
   const arrays = Array.from({ length: nq }, (_, i) => Array.from(row(c.queries, dims, i)));
 
@@ -98,16 +100,19 @@ async function main(): Promise<void> {
     truthFiles.push(file);
   }
 
-  const indexBytes = statSync(path.join(indexDir, `bench-hnswlib-node-${c.meta.creators}`, ARTIFACT_FILES.index)).size;
+  const indexBytes = statSync(built.file).size;
   const vectorBytes = c.meta.creators * dims * 4;
   const rows: (string | number)[][] = [];
   const memRows: (string | number)[][] = [];
   const summary: string[] = [];
+  for (const backend of backends)
   for (const ef of efs) {
+    const indexDir = indexDirs.get(backend)!;
+    const usearchBytes = statSync(path.join(indexDir, `bench-${backend}-${c.meta.creators}`, ARTIFACT_FILES.index)).size;
     raw.setEf(ef);
     const ref = timeSingle(nq, (i) => raw.searchKnn(arrays[i]!, K).neighbors);
     const refRecall = recall10(ref.results, c.truth, c.meta.truthK);
-    rows.push(['in-process hnswlib-node searchKnn (reference)', ef, 1, 'none', fmt(refRecall, 3), fmt(ref.qps), '1.00x', fmt(ref.p50, 3), fmt(ref.p99, 3)]);
+    rows.push([`[${backend}] in-process hnswlib-node searchKnn (reference)`, ef, 1, 'none', fmt(refRecall, 3), fmt(ref.qps), '1.00x', fmt(ref.p50, 3), fmt(ref.p99, 3)]);
     const { child, addr } = await startServer(indexDir, { MATCH_EF_SEARCH: String(ef) });
     try {
       const base = { addr, k: K, nq, seconds, filter: filters[0]!.spec };
@@ -118,22 +123,22 @@ async function main(): Promise<void> {
       for (const n of concurrencies) {
         const r = await loadgen({ ...base, mode: 'match', concurrency: n });
         peak = Math.max(peak, r.qps);
-        rows.push([`Match over gRPC, ${n} in flight`, ef, n, 'none', fmt(r.recall, 3), fmt(r.qps), `${fmt(r.qps / ref.qps, 2)}x`, fmt(r.p50, 2), fmt(r.p99, 2)]);
+        rows.push([`[${backend}] Match over gRPC, ${n} in flight`, ef, n, 'none', fmt(r.recall, 3), fmt(r.qps), `${fmt(r.qps / ref.qps, 2)}x`, fmt(r.p50, 2), fmt(r.p99, 2)]);
       }
       const half = await loadgen({ ...base, mode: 'rate', concurrency: 0, rate: Math.round(peak / 2) });
-      rows.push([`Match over gRPC, open loop at half peak (${Math.round(peak / 2)}/s)`, ef, '-', 'none', fmt(half.recall, 3), fmt(half.qps), `${fmt(half.qps / ref.qps, 2)}x`, fmt(half.p50, 2), fmt(half.p99, 2)]);
+      rows.push([`[${backend}] Match over gRPC, open loop at half peak (${Math.round(peak / 2)}/s)`, ef, '-', 'none', fmt(half.recall, 3), fmt(half.qps), `${fmt(half.qps / ref.qps, 2)}x`, fmt(half.p50, 2), fmt(half.p99, 2)]);
       const b = await loadgen({ ...base, mode: 'batch', concurrency: window });
-      rows.push([`BatchMatch, 1 stream, ${window} in flight`, ef, window, 'none', fmt(b.recall, 3), fmt(b.qps), `${fmt(b.qps / ref.qps, 2)}x`, fmt(b.p50, 2), fmt(b.p99, 2)]);
-      summary.push(`ef ${ef}: service peak ${fmt(peak)} QPS = ${fmt(peak / ref.qps, 2)}x in-process; p99 at half peak ${fmt(half.p99, 2)} ms; BatchMatch ${fmt(b.qps / ref.qps, 2)}x one in-process thread`);
+      rows.push([`[${backend}] BatchMatch, 1 stream, ${window} in flight`, ef, window, 'none', fmt(b.recall, 3), fmt(b.qps), `${fmt(b.qps / ref.qps, 2)}x`, fmt(b.p50, 2), fmt(b.p99, 2)]);
+      summary.push(`${backend}, ef ${ef}: service peak ${fmt(peak)} QPS = ${fmt(peak / ref.qps, 2)}x in-process; p99 at half peak ${fmt(half.p99, 2)} ms; BatchMatch ${fmt(b.qps / ref.qps, 2)}x one in-process thread`);
       for (const [fi, f] of filters.entries()) {
         if (fi === 0) continue;
         const r = await loadgen({ ...base, mode: 'match', concurrency: 4, filter: f.spec, truthFile: truthFiles[fi] });
-        const unf = rows.find((x) => x[0] === 'Match over gRPC, 4 in flight' && x[1] === ef);
+        const unf = rows.find((x) => x[0] === `[${backend}] Match over gRPC, 4 in flight` && x[1] === ef);
         const unfQps = unf ? Number(unf[5]) : NaN;
-        rows.push([`Match over gRPC, 4 in flight, filter ${f.name}${r.shortResults ? `, ${r.shortResults} short` : ''}`, ef, 4, `${(selectivity[fi]! * 100).toFixed(2)}%`, fmt(r.recall, 3), fmt(r.qps), `${fmt(r.qps / unfQps, 2)}x unfiltered`, fmt(r.p50, 2), fmt(r.p99, 2)]);
+        rows.push([`[${backend}] Match over gRPC, 4 in flight, filter ${f.name}${r.shortResults ? `, ${r.shortResults} short` : ''}`, ef, 4, `${(selectivity[fi]! * 100).toFixed(2)}%`, fmt(r.recall, 3), fmt(r.qps), `${fmt(r.qps / unfQps, 2)}x unfiltered`, fmt(r.p50, 2), fmt(r.p99, 2)]);
       }
       const after = procMem(child.pid!);
-      memRows.push([`service (hnswlib-node + VectorMatrix), ef ${ef}`, MiB(idle.rss), MiB(after.rss), MiB(after.hwm), MiB(indexBytes), `${fmt(after.rss / indexBytes, 2)}x`]);
+      memRows.push([`service (${backend} + VectorMatrix), ef ${ef}; index file ${MiB(usearchBytes)} MiB`, MiB(idle.rss), MiB(after.rss), MiB(after.hwm), MiB(indexBytes), `${fmt(after.rss / indexBytes, 2)}x`]);
     } finally {
       await stopServer(child);
     }

@@ -11,8 +11,8 @@ const SCALARS: Record<UsearchScalar, ScalarKind> = { f32: ScalarKind.F32, f16: S
  * usearch (HNSW, C++) in inner-product space over pre-normalised vectors: score = 1 - distance.
  * Takes Float32Array queries directly, searches many queries on several threads in one call
  * (`searchBatch`), and can store vectors as f16 or i8. The npm binding fixes `expansion_search`
- * (ef) when the native index is constructed and searches with max(ef, k), so the ef is chosen at
- * build/load time (`efSearch`); a larger per-call ef only takes effect through a larger k.
+ * when the native index is constructed (`efSearch` at build/load) and searches with
+ * max(expansion, wanted); a call with a larger ef therefore asks for ef results and keeps the k best.
  */
 export class UsearchIndex implements VectorIndex {
   readonly kind = 'usearch';
@@ -62,11 +62,12 @@ export class UsearchIndex implements VectorIndex {
     return this.index.size();
   }
 
-  search(query: Float32Array, k: number, _ef: number): SearchHit[] {
-    const n = Math.min(k, this.size);
+  search(query: Float32Array, k: number, ef: number): SearchHit[] {
+    const size = this.size;
+    const n = Math.min(k, size);
     if (n <= 0) return [];
-    const res = this.index.search(query, n, 1);
-    return toHits(res.keys, res.distances, res.keys.length);
+    const res = this.index.search(query, Math.max(n, Math.min(ef, size)), 1);
+    return toHits(res.keys, res.distances, res.keys.length).slice(0, n);
   }
 
   /** Many queries in one native call on `threads` threads (0: all cores); blocks the caller. */
@@ -75,13 +76,14 @@ export class UsearchIndex implements VectorIndex {
     const n = Math.min(k, this.size);
     if (n <= 0) return queries.map(() => []);
     if (queries.length === 1) return [this.search(queries[0]!, k, ef)];
+    const want = Math.max(n, Math.min(ef, this.size));
     const flat = new Float32Array(queries.length * this.dims);
     queries.forEach((q, i) => flat.set(q, i * this.dims));
     // A flat Float32Array of several rows is searched as a batch (BatchMatches).
-    const res = this.index.search(flat as unknown as Float32Array[], n, threads);
+    const res = this.index.search(flat as unknown as Float32Array[], want, threads);
     return queries.map((_, i) => {
       const count = Number(res.counts[i]);
-      return toHits(res.keys.subarray(i * n, i * n + count), res.distances.subarray(i * n, i * n + count), count);
+      return toHits(res.keys.subarray(i * want, i * want + count), res.distances.subarray(i * want, i * want + count), count).slice(0, n);
     });
   }
 

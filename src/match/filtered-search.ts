@@ -1,5 +1,6 @@
 import type { CompiledFilter } from '../catalog/catalog';
 import type { SearchHit } from '../index/top-k';
+import { exactSearchRows } from '../index/native-exact';
 import type { VectorIndex } from '../index/vector-index';
 import type { VectorMatrix } from '../index/vector-matrix';
 
@@ -72,7 +73,7 @@ function* searchPlan(
   const clamp = (hits: SearchHit[]): SearchHit[] => hits.map((h) => ({ label: h.label, score: Math.max(-1, Math.min(1, h.score)) }));
 
   if (filter.candidates !== undefined) {
-    const hits = vectors.search(query, k, filter.candidates);
+    const hits = exactSearchRows(vectors, query, k, filter.candidates);
     return { hits: clamp(hits.filter(passes)), strategy: 'exact_candidates' };
   }
   const selectivity = n === 0 ? 0 : filter.estimatedAllowed / n;
