@@ -25,6 +25,7 @@ async function main(): Promise<void> {
     ['VectorMatrix f32 (exact paths, like_creators)', 'matrix', ''],
     ['hnswlib-node index (readIndex)', 'hnswlib', hnsw],
     ['service today: hnswlib-node + VectorMatrix + catalog', 'hnswlib+matrix+catalog', hnsw],
+    ['one worker thread holding its own hnswlib-node index (pool cost per worker)', 'pool-worker', hnsw],
     ['usearch f32 (load)', 'usearch-f32', us.f32],
     ['usearch f32 (view = mmap)', 'usearch-f32-view', us.f32],
     ['usearch f16 (load)', 'usearch-f16', us.f16],

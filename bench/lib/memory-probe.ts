@@ -36,8 +36,21 @@ async function main(): Promise<void> {
     }
     keep.push(u);
   }
+  if (what.includes('pool-worker')) {
+    // What one more BatchMatch worker thread holding its own copy of the index would cost.
+    const { Worker } = await import('node:worker_threads');
+    const code = `const { parentPort, workerData } = require('node:worker_threads');
+      const { HierarchicalNSW } = require(workerData.lib);
+      const idx = new HierarchicalNSW('ip', 512);
+      idx.readIndex(workerData.file, true).then(() => { idx.setEf(64); idx.searchKnn(new Array(512).fill(0.04), 10); parentPort.postMessage('ready'); });
+      setInterval(() => idx.getCurrentCount(), 1 << 30);`;
+    const w = new Worker(code, { eval: true, workerData: { file, lib: require.resolve('hnswlib-node') } });
+    await new Promise((resolve) => w.once('message', resolve));
+    keep.push(w);
+  }
   const after = gcRss();
   console.log(JSON.stringify({ what, base, after, delta: after - base, kept: keep.length }));
+  process.exit(0);
 }
 
 main().catch((err: unknown) => {

@@ -82,21 +82,50 @@ export function createMatcherService(deps: MatcherServiceDeps): UntypedServiceIm
           return toWireError(req.request_id ?? '', status, m?.index.version, m?.modelId);
         }
       };
+      // The reader keeps at most BATCH_WINDOW items in flight; the writer sends each response as
+      // soon as it and all before it are ready, waiting for a slow reader (back-pressure).
       const inFlight: Promise<WireMatchResponse | undefined>[] = [];
-      const writeNext = async (): Promise<void> => {
-        const response = await inFlight.shift()!;
-        if (response === undefined || signal.aborted) return;
-        // Back-pressure: wait for a slow reader instead of buffering without bound.
-        if (!call.write(response)) await Promise.race([once(call, 'drain'), once(signal, 'abort')]);
-      };
+      let readerDone = false;
+      let nudgeWriter: (() => void) | undefined;
+      let nudgeReader: (() => void) | undefined;
+      // Resolves on the nudge or on abort, leaving no listener behind.
+      const wait = (register: (wake: () => void) => void): Promise<void> =>
+        new Promise((resolve) => {
+          const wake = (): void => {
+            signal.removeEventListener('abort', wake);
+            resolve();
+          };
+          signal.addEventListener('abort', wake, { once: true });
+          register(wake);
+        });
+      const writer = (async (): Promise<void> => {
+        while (!signal.aborted) {
+          if (inFlight.length === 0) {
+            if (readerDone) return;
+            await wait((wake) => (nudgeWriter = wake));
+            continue;
+          }
+          const response = await inFlight[0]!;
+          inFlight.shift();
+          nudgeReader?.();
+          if (response === undefined || signal.aborted) continue;
+          // Back-pressure: wait for a slow reader instead of buffering without bound.
+          if (!call.write(response)) await Promise.race([once(call, 'drain'), once(signal, 'abort')]);
+        }
+      })();
+      writer.catch(() => undefined); // awaited below; a broken stream also ends the reader
+
       // destroyOnReturn: false, or finishing the loop would destroy the duplex before end().
       for await (const req of call.iterator({ destroyOnReturn: false }) as AsyncIterable<WireMatchRequest>) {
         if (signal.aborted) break;
         items++;
         inFlight.push(answer(req));
-        while (inFlight.length >= BATCH_WINDOW && !signal.aborted) await writeNext();
+        nudgeWriter?.();
+        while (inFlight.length >= BATCH_WINDOW && !signal.aborted) await wait((wake) => (nudgeReader = wake));
       }
-      while (inFlight.length > 0 && !signal.aborted) await writeNext();
+      readerDone = true;
+      nudgeWriter?.();
+      await writer;
       if (!signal.aborted) call.end();
       log.info({ items, failed, cancelled: signal.aborted }, 'batch stream closed');
     } catch (err) {

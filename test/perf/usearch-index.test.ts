@@ -120,3 +120,21 @@ describe('SearchCoalescer and filteredSearchAsync', () => {
     }
   });
 });
+
+describe('exactSearchRows (native brute force over candidate rows)', () => {
+  it('equals the JS exact search, also for queries that are views into a larger buffer', () => {
+    const { exactSearchRows } = require('../../src/index/native-exact') as typeof import('../../src/index/native-exact');
+    const big = new Float32Array(DIMS * 5);
+    const labels = Array.from({ length: 700 }, (_, i) => (i * 37) % N);
+    for (let i = 0; i < 50; i++) {
+      big.set(queries[i]!, DIMS * 3);
+      const view = big.subarray(DIMS * 3, DIMS * 4);
+      for (const k of [1, 10, 50]) {
+        const got = exactSearchRows(matrix, view, k, labels);
+        const want = matrix.search(queries[i]!, k, labels);
+        expect(got.map((h) => h.label)).toEqual(want.map((h) => h.label));
+        got.forEach((h, j) => expect(h.score).toBeCloseTo(want[j]!.score, 5));
+      }
+    }
+  });
+});
