@@ -101,14 +101,21 @@ async function main(): Promise<void> {
     });
   }
   const secs = (performance.now() - t0) / 1000;
-  const answered = results.map((r) => r ?? []);
+  // recall@k over the queries that got an answer (a short run may not reach every query).
+  const idx = results.flatMap((r, i) => (r === undefined ? [] : [i]));
+  const answered = idx.map((i) => results[i]!);
+  const pick = (truth: Int32Array, stride: number): Int32Array => {
+    const out = new Int32Array(idx.length * stride);
+    idx.forEach((q, j) => out.set(truth.subarray(q * stride, (q + 1) * stride), j * stride));
+    return out;
+  };
   let recall: number;
   if (o.truthFile) {
     const t = readFileSync(o.truthFile);
     const truth = new Int32Array(t.byteLength / 4);
     new Uint8Array(truth.buffer).set(t);
-    recall = recallAt(answered, truth, o.k, o.k);
-  } else recall = recallAt(answered, c.truth, c.meta.truthK, o.k);
+    recall = recallAt(answered, pick(truth, o.k), o.k, o.k);
+  } else recall = recallAt(answered, pick(c.truth, c.meta.truthK), c.meta.truthK, o.k);
   const shortResults = answered.filter((r) => r.length < o.k).length;
   console.log(JSON.stringify({ qps: done / secs, calls: done, errors, recall, shortResults, ...latencyStats(lat) }));
   client.close();

@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import type { sendUnaryData, ServerDuplexStream, ServerUnaryCall, UntypedServiceImplementation } from '@grpc/grpc-js';
 import { MatchError, toGrpcStatus, type WireStatus } from '../errors/match-error';
 import type { IndexManager, Serving } from '../lifecycle/index-manager';
@@ -110,7 +109,7 @@ export function createMatcherService(deps: MatcherServiceDeps): UntypedServiceIm
           nudgeReader?.();
           if (response === undefined || signal.aborted) continue;
           // Back-pressure: wait for a slow reader instead of buffering without bound.
-          if (!call.write(response)) await Promise.race([once(call, 'drain'), once(signal, 'abort')]);
+          if (!call.write(response)) await wait((wake) => call.once('drain', wake));
         }
       })();
       writer.catch(() => undefined); // awaited below; a broken stream also ends the reader

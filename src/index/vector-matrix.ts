@@ -79,15 +79,25 @@ export class VectorMatrix {
   }
 
   static async readFile(file: string, dims: number, expectedCount: number): Promise<VectorMatrix> {
-    const buf = await fs.readFile(file);
-    const expectedBytes = dims * expectedCount * 4;
-    if (buf.byteLength !== expectedBytes) {
-      throw new Error(`${file} has ${buf.byteLength} bytes, expected ${expectedBytes} (${expectedCount} x ${dims} float32)`);
+    const handle = await fs.open(file, 'r');
+    try {
+      const { size } = await handle.stat();
+      const expectedBytes = dims * expectedCount * 4;
+      if (size !== expectedBytes) {
+        throw new Error(`${file} has ${size} bytes, expected ${expectedBytes} (${expectedCount} x ${dims} float32)`);
+      }
+      // Read straight into the aligned buffer the matrix owns: no second copy of the file in memory.
+      const data = new Float32Array(dims * expectedCount);
+      const bytes = new Uint8Array(data.buffer);
+      for (let off = 0; off < bytes.length; ) {
+        const { bytesRead } = await handle.read(bytes, off, Math.min(1 << 24, bytes.length - off), off);
+        if (bytesRead === 0) throw new Error(`${file} ended after ${off} of ${expectedBytes} bytes`);
+        off += bytesRead;
+      }
+      return new VectorMatrix(dims, data);
+    } finally {
+      await handle.close();
     }
-    // Copy into an aligned buffer owned by the matrix (Buffer pools may be unaligned).
-    const data = new Float32Array(dims * expectedCount);
-    new Uint8Array(data.buffer).set(buf);
-    return new VectorMatrix(dims, data);
   }
 }
 
