@@ -180,7 +180,7 @@ async function main(): Promise<void> {
         { lib: 'hnswlib-node', mode: 'searchKnn + JS filter callback', threads: 1, ef, filter: f.name, single: (i) => (raw.setEf(Math.max(ef, K)), raw.searchKnn(arrays[i]!, K, (label) => label % f.mod === 0).neighbors), recall: frecall },
         { lib: 'hnswlib-node', mode: 'filteredSearch: over-fetch + post-filter', threads: 1, ef, filter: f.name, single: (i) => labelsOf(filteredSearch(queries[i]!, K, post, wrapped, matrix, { ef, minScore: undefined }).hits), recall: frecall },
         { lib: 'usearch f32', mode: 'filteredSearch: over-fetch + post-filter', threads: 1, ef, filter: f.name, single: (i) => labelsOf(filteredSearch(queries[i]!, K, post, u, matrix, { ef, minScore: undefined }).hits), recall: frecall },
-        { lib: 'VectorMatrix (JS)', mode: 'filteredSearch: exact over enumerated candidates', threads: 1, ef, filter: f.name, single: (i) => labelsOf(filteredSearch(queries[i]!, K, exact, wrapped, matrix, { ef, minScore: undefined }).hits), recall: frecall },
+        { lib: 'exact (native, usearch exactSearch)', mode: 'filteredSearch: exact over enumerated candidates', threads: 1, ef, filter: f.name, single: (i) => labelsOf(filteredSearch(queries[i]!, K, exact, wrapped, matrix, { ef, minScore: undefined }).hits), recall: frecall },
       ];
       for (const r of measure(runners, nq, rounds)) add(r);
       u.close();

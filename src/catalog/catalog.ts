@@ -161,12 +161,13 @@ export class Catalog {
 
   /** The smaller of the category/language posting unions, or undefined if neither narrows. */
   private candidateLabels(categories: Set<string>, languages: Set<string>): number[] | undefined {
+    // Size both unions first and materialise only the smaller (8 categories can be half the catalog).
+    const size = (map: Map<string, number[]>, keys: Set<string>): number => [...keys].reduce((n, k) => n + (map.get(k)?.length ?? 0), 0);
     const union = (map: Map<string, number[]>, keys: Set<string>): number[] => [...keys].flatMap((k) => map.get(k) ?? []);
-    const byCat = categories.size > 0 ? union(this.byCategory, categories) : undefined;
-    const byLang = languages.size > 0 ? union(this.byLanguage, languages) : undefined;
-    if (byCat === undefined) return byLang;
-    if (byLang === undefined) return byCat;
-    return byCat.length <= byLang.length ? byCat : byLang;
+    if (categories.size === 0 && languages.size === 0) return undefined;
+    if (categories.size === 0) return union(this.byLanguage, languages);
+    if (languages.size === 0) return union(this.byCategory, categories);
+    return size(this.byCategory, categories) <= size(this.byLanguage, languages) ? union(this.byCategory, categories) : union(this.byLanguage, languages);
   }
 }
 
