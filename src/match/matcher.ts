@@ -3,6 +3,7 @@ import type { Embedder } from '../embedding/embedder';
 import { MatchError, throwIfAborted } from '../errors/match-error';
 import type { LoadedIndex } from '../index/loaded-index';
 import { normalise } from '../index/vector-matrix';
+import { diversifiedSearch, needsRerank } from './diversify';
 import { filteredSearch, type SearchStrategy } from './filtered-search';
 import type { MatchInput, MatchQuery } from './match-input';
 import type { IndexShape } from './validate-request';
@@ -54,7 +55,10 @@ export class Matcher {
     throwIfAborted(signal);
     const { catalog, ann, vectors } = this.index;
     const filter = catalog.compile(input.filter, exclude, this.opts.exactMaxCandidates);
-    const { hits, strategy } = filteredSearch(vector, input.k, filter, ann, vectors, { ef: this.ef, minScore: input.filter.minScore });
+    const searchOpts = { ef: this.ef, minScore: input.filter.minScore };
+    const { hits, strategy } = needsRerank(input.rerank)
+      ? diversifiedSearch(vector, input.k, filter, ann, vectors, searchOpts, input.rerank, (label) => catalog.profile(label).category)
+      : filteredSearch(vector, input.k, filter, ann, vectors, searchOpts);
     return {
       matches: hits.map((h) => {
         const profile = catalog.profile(h.label);
