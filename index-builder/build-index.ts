@@ -4,6 +4,7 @@ import path from 'node:path';
 import { toProfile, type CreatorRecord } from '../src/catalog/creator';
 import { PROFILE_TEXT_TEMPLATE_VERSION, profileText } from '../src/catalog/profile-text';
 import { createEmbedder, DEFAULT_MODEL_ID, type EmbedderOptions } from '../src/embedding';
+import { runReleaseGate, type ReleaseGateReport } from '../src/eval/gate';
 import { HnswIndex } from '../src/index/hnsw-index';
 import { ARTIFACT_FILES, FORMAT_VERSION, MANIFEST_FILE, describeFile, sha256File, writeCurrent, type Manifest } from '../src/index/manifest';
 import { normalise, VectorMatrix } from '../src/index/vector-matrix';
@@ -27,6 +28,10 @@ export interface BuildOptions {
   skipInvalid?: boolean;
   publish?: boolean;
   format?: 'jsonl' | 'csv';
+  /** Release gate: evaluate on these fans against the published version before publishing. */
+  evalFans?: string;
+  /** Largest allowed drop of any served-model metric (absolute; default 0.01). */
+  maxRegression?: number;
 }
 
 export type BuildStage = 'read' | 'embed' | 'insert' | 'recall' | 'write';
@@ -46,10 +51,22 @@ export interface BuildReport {
   modelId: string | null;
   recall: Manifest['recall'];
   seconds: { total: number; embed: number; insert: number; recall: number };
+  /** With evalFans: the comparison with the version that was published. */
+  gate?: ReleaseGateReport;
 }
 
 export class BuildError extends Error {
   override readonly name = 'BuildError';
+}
+
+/** The release gate refused to publish: the version is written, CURRENT is unchanged. */
+export class ReleaseGateError extends BuildError {
+  constructor(
+    message: string,
+    readonly gate: ReleaseGateReport,
+  ) {
+    super(message);
+  }
 }
 
 const EMBED_CHUNK = 256;
@@ -134,6 +151,23 @@ export async function buildIndex(opts: BuildOptions, hooks: BuildHooks = {}): Pr
     ann.close();
   }
   const publish = opts.publish ?? true;
+  let gate: ReleaseGateReport | undefined;
+  if (opts.evalFans) {
+    gate = await runReleaseGate(opts.out, version, {
+      fans: opts.evalFans,
+      maxRegression: opts.maxRegression ?? 0.01,
+      candidateCreators: opts.input,
+      ...(opts.modelsDir ? { modelsDir: opts.modelsDir } : {}),
+    });
+    if (!gate.ok && publish) {
+      const worst = gate.result!.regressions.map((r) => `${r.metric} ${r.baseline.toFixed(4)} -> ${r.candidate.toFixed(4)} (-${r.drop.toFixed(4)})`).join(', ');
+      throw new ReleaseGateError(
+        `release gate: ${worst} on ${opts.evalFans} exceeds --max-regression ${gate.result!.maxRegression}; ` +
+          `version ${version} was written to ${dir} but not published (CURRENT still names ${gate.baseline})`,
+        gate,
+      );
+    }
+  }
   if (publish) await writeCurrent(opts.out, version);
 
   return {
@@ -145,6 +179,7 @@ export async function buildIndex(opts: BuildOptions, hooks: BuildHooks = {}): Pr
     dims: matrix.dims,
     modelId: model?.id ?? null,
     recall,
+    ...(gate ? { gate } : {}),
     seconds: { total: (performance.now() - t0) / 1000, embed: embedSeconds, insert: insertSeconds, recall: recallSeconds },
   };
 }
