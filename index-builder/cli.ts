@@ -57,6 +57,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--recall-sample <n>', 'creators used as recall queries', positiveInt('--recall-sample'), 500)
     .option('--skip-invalid', 'skip invalid lines (they are counted and listed) instead of failing', false)
     .option('--no-publish', 'write the version but do not switch CURRENT')
+    .option('--keep <n>', 'keep the n newest versions (and the published one); delete older ones', positiveInt('--keep'))
     .addOption(new Option('--format <format>', 'input format (default: by file extension)').choices(['jsonl', 'csv']))
     .option('--eval-fans <file>', 'release gate: evaluate on these fans (see npm run eval) against the published version; publish only without regression')
     .option('--max-regression <d>', 'release gate: largest allowed drop of P/R/NDCG@10, MRR or ANN recall (absolute)', fraction, 0.01)
@@ -86,6 +87,7 @@ export async function main(argv: string[]): Promise<number> {
     recallSample: o.recallSample,
     skipInvalid: o.skipInvalid,
     publish: o.publish,
+    keep: o.keep,
     format: o.format,
     evalFans: o.evalFans,
     maxRegression: o.maxRegression,
@@ -104,7 +106,13 @@ export async function main(argv: string[]): Promise<number> {
         `model       ${report.modelId ?? '(vectors provided with the input)'}, ${report.dims} dims`,
         `recall@10   ${report.recall.value.toFixed(4)} on ${report.recall.sampleSize} sampled creators`,
         `time        ${report.seconds.total.toFixed(1)} s (embed ${report.seconds.embed.toFixed(1)} s, insert ${report.seconds.insert.toFixed(1)} s, recall ${report.seconds.recall.toFixed(1)} s)`,
-        ...(report.gate ? [`gate        ${report.gate.baseline ? `passed against ${report.gate.baseline}` : 'passed'} (max regression ${o.maxRegression})`, ...report.gate.summary.split('\n').map((l) => `            ${l}`)] : []),
+        ...(report.gate
+          ? [
+              `gate        ${report.gate.ok ? 'passed' : 'REGRESSED'}${report.gate.baseline ? ` against ${report.gate.baseline}` : ''} (max regression ${o.maxRegression})`,
+              ...report.gate.summary.split('\n').map((l) => `            ${l}`),
+            ]
+          : []),
+        ...(report.pruned.length ? [`pruned      ${report.pruned.join(', ')}`] : []),
         ...report.skipped.slice(0, 20).map((s) => `skipped     line ${s.line}: ${s.reason}`),
       ];
       process.stdout.write(lines.join('\n') + '\n');

@@ -44,6 +44,7 @@ async function main(): Promise<void> {
   try {
     await app.init();
     await app.listen();
+    await app.listenAdmin();
   } catch (err) {
     logger.fatal({ err }, 'startup failed');
     logger.flush();
