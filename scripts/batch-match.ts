@@ -21,7 +21,7 @@ const json = (value: string): Record<string, unknown> => {
 };
 
 const line = (p: BatchProgress): string =>
-  `${p.ok + p.errors + p.invalid + p.alreadyDone}/${p.total} fans (${p.alreadyDone} already done, ${p.ok} ok, ${p.errors} errors, ${p.invalid} invalid), ${p.perSecond.toFixed(1)} fans/s`;
+  `${p.ok + p.errors + p.invalid + p.skipped}/${p.total} lines (${p.skipped} skipped as already done, ${p.ok} ok, ${p.errors} errors, ${p.invalid} invalid), ${p.perSecond.toFixed(1)} fans/s`;
 
 /** npm run batch-match -- --fans FILE --out FILE [--concurrency N]. */
 export async function main(argv: string[]): Promise<number> {
@@ -77,7 +77,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(
         [
           `${summary.interrupted ? 'interrupted' : 'done'}: ${line(summary)}`,
-          `wrote ${summary.ok} recommendations to ${summary.out} in ${summary.seconds.toFixed(1)} s; ${summary.skipped} lines skipped as already done`,
+          `wrote ${summary.ok} recommendations to ${summary.out} in ${summary.seconds.toFixed(1)} s (${summary.alreadyDone} fans were already there)`,
           ...(summary.errors + summary.invalid > 0 ? [`${summary.errors + summary.invalid} failed fans in ${summary.errorsFile} (rerun to retry)`] : []),
           ...summary.streamErrors.map((e) => `stream failed: ${e}`),
         ].join('\n') + '\n',

@@ -38,7 +38,10 @@ export interface BatchMatchOptions {
 export interface BatchProgress {
   /** Non-blank lines in the fans file. */
   total: number;
+  /** fan_ids already in `out` when the run started. */
   alreadyDone: number;
+  /** Input lines skipped: fan already written, or a duplicate fan_id. */
+  skipped: number;
   ok: number;
   errors: number;
   invalid: number;
@@ -47,8 +50,6 @@ export interface BatchProgress {
 }
 
 export interface BatchSummary extends BatchProgress {
-  /** Fans (or duplicate lines) skipped because their fan_id was already written. */
-  skipped: number;
   out: string;
   errorsFile: string;
   interrupted: boolean;
@@ -152,7 +153,7 @@ export async function runBatchMatch(opts: BatchMatchOptions): Promise<BatchSumma
   const seen = new Set<string>();
   const progress = (): BatchProgress => {
     const seconds = (performance.now() - started) / 1000;
-    return { total, alreadyDone, ok: counts.ok, errors: counts.errors, invalid: counts.invalid, seconds, perSecond: seconds > 0 ? counts.ok / seconds : 0 };
+    return { total, alreadyDone, skipped: counts.skipped, ok: counts.ok, errors: counts.errors, invalid: counts.invalid, seconds, perSecond: seconds > 0 ? counts.ok / seconds : 0 };
   };
   const timer = opts.onProgress ? setInterval(() => opts.onProgress!(progress()), opts.progressEveryMs ?? 1000) : undefined;
 
@@ -247,5 +248,5 @@ export async function runBatchMatch(opts: BatchMatchOptions): Promise<BatchSumma
     await errs.end();
     if (ownClient) client.close();
   }
-  return { ...progress(), skipped: counts.skipped, out: opts.out, errorsFile, interrupted: opts.signal?.aborted === true, streamErrors };
+  return { ...progress(), out: opts.out, errorsFile, interrupted: opts.signal?.aborted === true, streamErrors };
 }
