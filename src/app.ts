@@ -5,6 +5,7 @@ import { createAdminService } from './grpc/admin-service';
 import { createMatcherService } from './grpc/matcher-service';
 import { clientConstructor, loadMatchPackageDefinition } from './grpc/proto';
 import { bindServer, buildGrpcServer, shutdownServer, type GrpcServerParts } from './grpc/server';
+import { serverCredentials } from './grpc/tls';
 import { readCurrent } from './index/manifest';
 import { IndexManager } from './lifecycle/index-manager';
 import type { Logger } from './logging/logger';
@@ -22,11 +23,14 @@ export class MatchApp {
   readonly adminServer: grpc.Server | undefined;
   private initPromise: Promise<void> | undefined;
   private closePromise: Promise<void> | undefined;
+  private readonly credentials: grpc.ServerCredentials;
+  private readonly transport: 'plaintext' | 'tls' | 'mtls';
 
   constructor(
     readonly config: Config,
     readonly logger: Logger,
   ) {
+    ({ credentials: this.credentials, mode: this.transport } = serverCredentials(config.tls));
     this.manager = new IndexManager({
       indexDir: config.indexDir,
       logger,
@@ -76,16 +80,16 @@ export class MatchApp {
 
   /** Binds the CreatorMatcher server (and IndexAdmin, when it shares the port); returns the port. */
   async listen(addr = this.config.grpcAddr): Promise<number> {
-    const port = await bindServer(this.server, addr);
-    this.logger.info({ addr, port }, 'gRPC server listening');
+    const port = await bindServer(this.server, addr, this.credentials);
+    this.logger.info({ addr, port, transport: this.transport }, 'gRPC server listening');
     return port;
   }
 
   /** Binds the separate IndexAdmin server (only when MATCH_ADMIN_ADDR is set). */
   async listenAdmin(addr = this.config.adminAddr): Promise<number | undefined> {
     if (!this.adminServer || !addr) return undefined;
-    const port = await bindServer(this.adminServer, addr);
-    this.logger.info({ addr, port }, 'IndexAdmin listening');
+    const port = await bindServer(this.adminServer, addr, this.credentials);
+    this.logger.info({ addr, port, transport: this.transport }, 'IndexAdmin listening');
     return port;
   }
 

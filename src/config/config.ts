@@ -37,6 +37,9 @@ const schema = z.object({
   MATCH_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters (use a random secret)').optional(),
   MATCH_ADMIN_ADDR: hostPort.optional(),
   MATCH_MAX_UPSERT_BATCH: int(1, 1_000_000).default(10_000),
+  MATCH_TLS_CERT_FILE: z.string().min(1).optional(),
+  MATCH_TLS_KEY_FILE: z.string().min(1).optional(),
+  MATCH_TLS_CLIENT_CA_FILE: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -70,6 +73,8 @@ export interface Config {
   /** A separate address for IndexAdmin; default: the CreatorMatcher port. */
   readonly adminAddr: string | undefined;
   readonly maxUpsertBatch: number;
+  /** TLS for both ports: cert + key; with a client CA, clients must present certificates (mTLS). */
+  readonly tls: { certFile: string | undefined; keyFile: string | undefined; clientCaFile: string | undefined };
   readonly logLevel: string;
 }
 
@@ -118,6 +123,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     adminToken: e.MATCH_ADMIN_TOKEN,
     adminAddr: e.MATCH_ADMIN_ADDR,
     maxUpsertBatch: e.MATCH_MAX_UPSERT_BATCH,
+    tls: Object.freeze({ certFile: e.MATCH_TLS_CERT_FILE, keyFile: e.MATCH_TLS_KEY_FILE, clientCaFile: e.MATCH_TLS_CLIENT_CA_FILE }),
     logLevel: e.LOG_LEVEL,
   });
 }
