@@ -7,6 +7,7 @@ import { diversifiedSearch, needsRerank } from './diversify';
 import { filteredSearch, type SearchStrategy } from './filtered-search';
 import type { MatchInput, MatchQuery } from './match-input';
 import type { IndexShape } from './validate-request';
+import type { SearchSample } from '../experiments/recall-monitor';
 
 export interface MatchedCreator {
   creatorId: string;
@@ -25,6 +26,8 @@ export interface MatcherOptions {
   /** ef for searches; default: the manifest's efSearch. */
   efSearch?: number;
   exactMaxCandidates: number;
+  /** Sees every ANN search (not exact ones), e.g. for the online recall monitor. Must be O(1). */
+  onAnnSearch?(sample: SearchSample): void;
 }
 
 /** The embedder of the index's own model, or why there is none. */
@@ -69,9 +72,14 @@ export class Matcher {
     const { catalog, ann, vectors } = this.index;
     const filter = catalog.compile(input.filter, exclude, this.opts.exactMaxCandidates);
     const searchOpts = { ef: this.ef, minScore: input.filter.minScore };
-    const { hits, strategy } = needsRerank(input.rerank)
-      ? diversifiedSearch(vector, input.k, filter, ann, vectors, searchOpts, input.rerank, (label) => catalog.profile(label).category)
+    const rerank = needsRerank(input.rerank) ? input.rerank : undefined;
+    const { hits, strategy } = rerank
+      ? diversifiedSearch(vector, input.k, filter, ann, vectors, searchOpts, rerank, (label) => catalog.profile(label).category)
       : filteredSearch(vector, input.k, filter, ann, vectors, searchOpts);
+    // Re-ranked hits are not the ANN top k, so only plain searches feed the recall monitor.
+    if (!rerank && this.opts.onAnnSearch && (strategy === 'ann' || strategy === 'ann_overfetch') && input.filter.minScore === undefined) {
+      this.opts.onAnnSearch({ query: vector, k: input.k, filter, hits, vectors });
+    }
     return {
       matches: hits.map((h) => {
         const profile = catalog.profile(h.label);

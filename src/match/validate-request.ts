@@ -22,6 +22,7 @@ export interface WireMatchRequest {
   include_profile?: boolean;
   diversity?: number;
   max_per_category?: number;
+  variant?: string;
 }
 
 /** What the index offers, for checks that depend on it. */
