@@ -1,4 +1,8 @@
+import { Catalog } from '../../src/catalog/catalog';
 import { MatchError } from '../../src/errors/match-error';
+import { HnswIndex } from '../../src/index/hnsw-index';
+import { Matcher } from '../../src/match/matcher';
+import { syntheticCreators } from '../helpers/synthetic';
 import { VectorMatrix } from '../../src/index/vector-matrix';
 import { rerank, needsRerank } from '../../src/match/diversify';
 import { validateRequest } from '../../src/match/validate-request';
@@ -79,5 +83,48 @@ describe('request validation: diversity, max_per_category, like_creators.weights
     expect(like(['a'], undefined, { diversity: 0.3 }).rerank).toEqual({ diversity: 0.3, maxPerCategory: 0 });
     expect(like(['a'], undefined, { max_per_category: 2 }).rerank).toEqual({ diversity: 0, maxPerCategory: 2 });
     for (const d of [-0.1, 1.5, NaN]) expect(reason(() => like(['a'], undefined, { diversity: d }))).toBe('INVALID_DIVERSITY');
+  });
+});
+
+describe('Matcher with rerank', () => {
+  // 200 clustered creators in 5 categories, a real HNSW index, no model.
+  const creators = syntheticCreators(200, 16, 3);
+  const matrix = new VectorMatrix(16, Float32Array.from(creators.flatMap((c) => c.vector)));
+  const ann = HnswIndex.build(matrix, { m: 16, efConstruction: 100, efSearch: 64, randomSeed: 1 });
+  afterAll(() => ann.close());
+  const index = {
+    version: 'v1',
+    dir: '/nonexistent',
+    manifest: { dims: 16, ann: { efSearch: 64 }, model: null },
+    catalog: new Catalog(creators.map(({ about: _a, vector: _v, ...p }) => p)),
+    ann,
+    vectors: matrix,
+  } as any;
+  const samples: unknown[] = [];
+  const matcher = new Matcher(index, { unavailable: new MatchError('TEXT_QUERY_UNSUPPORTED', 'no model') }, { exactMaxCandidates: 50, onAnnSearch: (s) => samples.push(s) });
+  const input = (extra: object = {}) => ({
+    requestId: 'r',
+    fanId: 'f',
+    query: { kind: 'vector' as const, vector: matrix.row(0).slice() },
+    k: 10,
+    filter: { excludeIds: [], categories: [], languages: [], includeNsfw: true, minScore: undefined },
+    includeProfile: false,
+    ...extra,
+  });
+
+  it('caps categories, keeps k, and does not feed re-ranked hits to the recall monitor', async () => {
+    samples.length = 0;
+    const plain = await matcher.match(input());
+    expect(samples).toHaveLength(1);
+    const capped = await matcher.match(input({ rerank: { diversity: 0.2, maxPerCategory: 2 } }));
+    expect(samples).toHaveLength(1);
+    expect(capped.matches).toHaveLength(10);
+    const perCategory = new Map<string, number>();
+    for (const m of capped.matches) {
+      const c = creators.find((x) => x.id === m.creatorId)!.category;
+      perCategory.set(c, (perCategory.get(c) ?? 0) + 1);
+    }
+    expect(Math.max(...perCategory.values())).toBeLessThanOrEqual(2);
+    expect(capped.matches[0]).toEqual(plain.matches[0]);
   });
 });
