@@ -4,9 +4,11 @@ import { MatchError, throwIfAborted } from '../errors/match-error';
 import type { LoadedIndex } from '../index/loaded-index';
 import { normalise } from '../index/vector-matrix';
 import { canSearchBatch, SearchCoalescer } from '../index/search-coalescer';
+import { diversifiedSearch, needsRerank } from './diversify';
 import { filteredSearch, filteredSearchAsync, type SearchStrategy } from './filtered-search';
 import type { MatchInput, MatchQuery } from './match-input';
 import type { IndexShape } from './validate-request';
+import type { SearchSample } from '../experiments/recall-monitor';
 
 export interface MatchedCreator {
   creatorId: string;
@@ -27,6 +29,8 @@ export interface MatcherOptions {
   exactMaxCandidates: number;
   /** Threads for coalesced batch searches on indexes that support them (usearch); 0: all cores. */
   searchThreads?: number;
+  /** Sees every ANN search (not exact ones), e.g. for the online recall monitor. Must be O(1). */
+  onAnnSearch?(sample: SearchSample): void;
 }
 
 /** The embedder of the index's own model, or why there is none. */
@@ -74,10 +78,17 @@ export class Matcher {
     const { catalog, ann, vectors } = this.index;
     const filter = catalog.compile(input.filter, exclude, this.opts.exactMaxCandidates);
     const searchOpts = { ef: this.ef, minScore: input.filter.minScore };
+    const rerank = needsRerank(input.rerank) ? input.rerank : undefined;
     const coalescer = this.coalescer;
-    const { hits, strategy } = coalescer
-      ? await filteredSearchAsync(vector, input.k, filter, (q, fetch, ef) => coalescer.search(q, fetch, ef), vectors, searchOpts)
-      : filteredSearch(vector, input.k, filter, ann, vectors, searchOpts);
+    const { hits, strategy } = rerank
+      ? diversifiedSearch(vector, input.k, filter, ann, vectors, searchOpts, rerank, (label) => catalog.profile(label).category)
+      : coalescer
+        ? await filteredSearchAsync(vector, input.k, filter, (q, fetch, ef) => coalescer.search(q, fetch, ef), vectors, searchOpts)
+        : filteredSearch(vector, input.k, filter, ann, vectors, searchOpts);
+    // Re-ranked hits are not the ANN top k, so only plain searches feed the recall monitor.
+    if (!rerank && this.opts.onAnnSearch && (strategy === 'ann' || strategy === 'ann_overfetch') && input.filter.minScore === undefined) {
+      this.opts.onAnnSearch({ query: vector, k: input.k, filter, hits, vectors });
+    }
     return {
       matches: hits.map((h) => {
         const profile = catalog.profile(h.label);
