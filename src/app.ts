@@ -12,6 +12,10 @@ import { readCurrent } from './index/manifest';
 import type { Logger } from './logging/logger';
 import { DEFAULT_K } from './match/match-input';
 import { Matcher, type TextEmbedding } from './match/matcher';
+import { telemetryInterceptor } from './telemetry/grpc-interceptor';
+import { IndexMetrics } from './telemetry/instruments';
+import type { Telemetry } from './telemetry/sdk';
+import { servedIndexOf } from './telemetry/served-index';
 
 /**
  * The service: index + model + gRPC server. Building is separate from listening (tests build and
@@ -23,10 +27,14 @@ export class MatchApp {
   private embedder: Embedder | undefined;
   private initPromise: Promise<void> | undefined;
   private closePromise: Promise<void> | undefined;
+  /** Index gauges (version, size) and load/refusal counts. */
+  readonly indexMetrics = new IndexMetrics();
 
   constructor(
     readonly config: Config,
     readonly logger: Logger,
+    /** The started OTel SDK (main, metrics tests); close() shuts it down last. */
+    private readonly telemetry?: Pick<Telemetry, 'shutdown'>,
   ) {
     const matcherService = createMatcherService({
       current: () => this.matcher,
@@ -39,7 +47,7 @@ export class MatchApp {
       },
       logger,
     });
-    this.grpc = buildGrpcServer({ packageDefinition: loadMatchPackageDefinition(), matcher: matcherService, maxReceiveBytes: config.maxReceiveBytes });
+    this.grpc = buildGrpcServer({ packageDefinition: loadMatchPackageDefinition(), matcher: matcherService, maxReceiveBytes: config.maxReceiveBytes, interceptors: [telemetryInterceptor()] });
   }
 
   get server(): grpc.Server {
@@ -82,12 +90,16 @@ export class MatchApp {
       logger.info({ version: report.version, count: report.count, recall: report.recall.value, seconds: report.seconds.total }, 'sample index built');
     }
     const started = performance.now();
-    const index = await loadIndexVersion(config.indexDir);
+    const index = await loadIndexVersion(config.indexDir).catch((err: unknown) => {
+      this.indexMetrics.refused('unusable', (performance.now() - started) / 1000);
+      throw err;
+    });
     const text = await this.loadTextEmbedding(index.manifest);
     this.matcher = new Matcher(index, text, {
       ...(config.efSearch !== undefined ? { efSearch: config.efSearch } : {}),
       exactMaxCandidates: config.exactMaxCandidates,
     });
+    this.indexMetrics.loaded(servedIndexOf(index), (performance.now() - started) / 1000);
     this.grpc.setServing('SERVING');
     logger.info(
       { version: index.version, count: index.manifest.count, dims: index.manifest.dims, model: index.manifest.model?.id ?? null, ms: Math.round(performance.now() - started) },
@@ -125,5 +137,7 @@ export class MatchApp {
     await this.embedder?.dispose();
     this.matcher?.index.ann.close();
     this.matcher = undefined;
+    this.indexMetrics.close();
+    await this.telemetry?.shutdown();
   }
 }

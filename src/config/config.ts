@@ -33,6 +33,7 @@ const schema = z.object({
   MATCH_MAX_RECEIVE_BYTES: int(1024, 512 * 1024 * 1024).default(4 * 1024 * 1024),
   MATCH_SHUTDOWN_GRACE_MS: int(0, 600_000).default(10_000),
   MATCH_AUTO_BUILD_SAMPLE: bool.optional(),
+  MATCH_METRICS_ADDR: z.union([z.literal('off'), hostPort]).default('0.0.0.0:9464'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -60,6 +61,8 @@ export interface Config {
   /** Build the bundled sample catalog when the index dir has no CURRENT (default: only for the default dir). */
   readonly autoBuildSample: boolean;
   readonly logLevel: string;
+  /** Prometheus /metrics endpoint (host:port), or undefined when MATCH_METRICS_ADDR=off. */
+  readonly metricsAddr: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -100,5 +103,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     shutdownGraceMs: e.MATCH_SHUTDOWN_GRACE_MS,
     autoBuildSample: e.MATCH_AUTO_BUILD_SAMPLE ?? path.resolve(e.MATCH_INDEX_DIR) === path.resolve(DEFAULT_INDEX_DIR),
     logLevel: e.LOG_LEVEL,
+    metricsAddr: e.MATCH_METRICS_ADDR === 'off' ? undefined : e.MATCH_METRICS_ADDR,
   });
 }

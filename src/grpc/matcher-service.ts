@@ -1,9 +1,11 @@
 import { once } from 'node:events';
+import { status as grpcStatus } from '@grpc/grpc-js';
 import type { sendUnaryData, ServerDuplexStream, ServerUnaryCall, UntypedServiceImplementation } from '@grpc/grpc-js';
 import { MatchError, toGrpcStatus, type WireStatus } from '../errors/match-error';
 import type { Logger } from '../logging/logger';
 import type { MatchLimits } from '../match/match-input';
 import type { Matcher } from '../match/matcher';
+import { recordBatchItem } from '../telemetry/instruments';
 import { validateRequest, type WireMatchRequest } from '../match/validate-request';
 import { callSignal } from './call-signal';
 import { toServiceError, toWireError, toWireIndexInfo, toWireResponse, type WireMatchResponse } from './wire';
@@ -65,10 +67,12 @@ export function createMatcherService(deps: MatcherServiceDeps): UntypedServiceIm
           const matcher = requireMatcher(deps);
           const input = validateRequest(req, limits, matcher.shape);
           response = toWireResponse(input.requestId, await matcher.match(input, signal));
+          recordBatchItem('OK');
         } catch (err) {
           if (signal.aborted) break;
           failed++;
           const status = toGrpcStatus(err);
+          recordBatchItem(grpcStatus[status.code] ?? String(status.code));
           logFailure(log.child({ request_id: req.request_id, fan_id: req.fan_id }), status, err, 'batch item failed');
           const m = deps.current();
           response = toWireError(req.request_id ?? '', status, m?.index.version, m?.modelId);

@@ -6,6 +6,8 @@ import { normalise } from '../index/vector-matrix';
 import { filteredSearch, type SearchStrategy } from './filtered-search';
 import type { MatchInput, MatchQuery } from './match-input';
 import type { IndexShape } from './validate-request';
+import { recordSearch } from '../telemetry/instruments';
+import { withSpan, withSpanAsync } from '../telemetry/tracing';
 
 export interface MatchedCreator {
   creatorId: string;
@@ -53,8 +55,13 @@ export class Matcher {
     const { vector, exclude } = await this.queryVector(input.query, signal);
     throwIfAborted(signal);
     const { catalog, ann, vectors } = this.index;
-    const filter = catalog.compile(input.filter, exclude, this.opts.exactMaxCandidates);
-    const { hits, strategy } = filteredSearch(vector, input.k, filter, ann, vectors, { ef: this.ef, minScore: input.filter.minScore });
+    const filter = withSpan('creator_match.filter', {}, () => catalog.compile(input.filter, exclude, this.opts.exactMaxCandidates));
+    const { hits, strategy } = withSpan('creator_match.search', { 'creator_match.k': input.k }, (span) => {
+      const r = filteredSearch(vector, input.k, filter, ann, vectors, { ef: this.ef, minScore: input.filter.minScore });
+      span.setAttribute('creator_match.strategy', r.strategy);
+      return r;
+    });
+    recordSearch({ strategy, results: hits.length, selectivity: vectors.count ? filter.estimatedAllowed / vectors.count : 0, indexVersion: this.index.version });
     return {
       matches: hits.map((h) => {
         const profile = catalog.profile(h.label);
@@ -69,7 +76,8 @@ export class Matcher {
   /** Embeds many texts at once (BatchMatch); same errors as a single text query. */
   async embedTexts(texts: readonly string[], signal?: AbortSignal): Promise<Float32Array[]> {
     if ('unavailable' in this.text) throw this.text.unavailable;
-    const out = await this.text.embedder.embed(texts, signal);
+    const { embedder } = this.text;
+    const out = await withSpanAsync('creator_match.embed', { 'creator_match.texts': texts.length }, () => embedder.embed(texts, signal));
     return out.map((v) => normalise(Float32Array.from(v)) ?? v);
   }
 

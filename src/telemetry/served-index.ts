@@ -1,0 +1,15 @@
+import type { LoadedIndex } from '../index/loaded-index';
+import type { ServedIndex } from './instruments';
+
+/** What the index gauges report about a loaded version. */
+export function servedIndexOf(index: LoadedIndex): ServedIndex {
+  const { manifest } = index;
+  return {
+    version: index.version,
+    modelId: manifest.model?.id ?? '',
+    creators: manifest.count,
+    dims: manifest.dims,
+    bytes: Object.values(manifest.files).reduce((sum, f) => sum + f.bytes, 0),
+    builtAt: manifest.builtAt,
+  };
+}
