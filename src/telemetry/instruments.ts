@@ -22,7 +22,7 @@ export interface Instruments {
   embeddingBatchSize: Histogram;
   indexLoadDuration: Histogram;
   indexLoadRefusals: Counter;
-  indexGauges: { info: ObservableGauge; creators: ObservableGauge; dims: ObservableGauge; bytes: ObservableGauge; builtAt: ObservableGauge };
+  indexGauges: { info: ObservableGauge; creators: ObservableGauge; dims: ObservableGauge; bytes: ObservableGauge; builtAt: ObservableGauge; recall: ObservableGauge };
 }
 
 function create(meter: Meter): Instruments {
@@ -49,6 +49,7 @@ function create(meter: Meter): Instruments {
       dims: gauge(METRICS.indexDims),
       bytes: gauge(METRICS.indexBytes),
       builtAt: gauge(METRICS.indexBuiltAt),
+      recall: gauge(METRICS.indexBuildRecall),
     },
   };
 }
@@ -99,6 +100,8 @@ export interface ServedIndex {
   bytes: number;
   /** ISO timestamp from the manifest. */
   builtAt: string;
+  /** recall@k measured at build time. */
+  buildRecall: number;
 }
 
 /**
@@ -120,6 +123,7 @@ export class IndexMetrics {
       result.observe(g.creators, s.creators, v);
       result.observe(g.dims, s.dims, v);
       result.observe(g.bytes, s.bytes, v);
+      result.observe(g.recall, s.buildRecall, v);
       const built = Date.parse(s.builtAt);
       if (Number.isFinite(built)) result.observe(g.builtAt, built / 1000, v);
     };

@@ -18,6 +18,7 @@ export const METRICS = {
   indexDims: { name: 'creator_match_index_dimensions', kind: 'gauge', unit: '1', labels: ['index_version'], help: 'vector dimensions of the served index' },
   indexBytes: { name: 'creator_match_index_bytes', kind: 'gauge', unit: 'By', labels: ['index_version'], help: 'size of the served version\'s files on disk (HNSW graph, vectors, catalog)' },
   indexBuiltAt: { name: 'creator_match_index_built_timestamp_seconds', kind: 'gauge', unit: 's', labels: ['index_version'], help: 'when the served index was built (Unix time); time() minus this is its age' },
+  indexBuildRecall: { name: 'creator_match_index_build_recall_ratio', kind: 'gauge', unit: '1', labels: ['index_version'], help: 'recall@10 of the served index against exact search, measured by the builder' },
   indexLoadDuration: { name: 'creator_match_index_load_duration_seconds', kind: 'histogram', unit: 's', labels: ['outcome'], help: 'time to load and verify an index version (outcome loaded or refused)' },
   indexLoadRefusals: { name: 'creator_match_index_load_refusals_total', kind: 'counter', unit: '1', labels: ['reason'], help: 'index versions the service refused to serve, by reason' },
 } as const;

@@ -11,5 +11,6 @@ export function servedIndexOf(index: LoadedIndex): ServedIndex {
     dims: manifest.dims,
     bytes: Object.values(manifest.files).reduce((sum, f) => sum + f.bytes, 0),
     builtAt: manifest.builtAt,
+    buildRecall: manifest.recall.value,
   };
 }

@@ -100,6 +100,7 @@ describe('Prometheus /metrics after real calls', () => {
     expect(value(METRICS.indexDims.name, { index_version: idx.version })).toBe(16);
     expect(value(METRICS.indexBytes.name, { index_version: idx.version })).toBeGreaterThan(N * 16 * 4);
     expect(value(METRICS.indexBuiltAt.name, { index_version: idx.version })).toBeGreaterThan(1.7e9);
+    expect(value(METRICS.indexBuildRecall.name, { index_version: idx.version })).toBeGreaterThanOrEqual(0.95);
     expect(value(`${METRICS.indexLoadDuration.name}_count`, { outcome: 'loaded' })).toBe(1);
   });
 
