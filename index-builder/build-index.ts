@@ -1,14 +1,14 @@
-import { randomBytes } from 'node:crypto';
-import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { toProfile, type CreatorRecord } from '../src/catalog/creator';
-import { PROFILE_TEXT_TEMPLATE_VERSION, profileText } from '../src/catalog/profile-text';
+import { profileText } from '../src/catalog/profile-text';
 import { createEmbedder, DEFAULT_MODEL_ID, type EmbedderOptions } from '../src/embedding';
-import { HnswIndex } from '../src/index/hnsw-index';
-import { ARTIFACT_FILES, FORMAT_VERSION, MANIFEST_FILE, describeFile, sha256File, writeCurrent, type Manifest } from '../src/index/manifest';
+import { sha256File, type Manifest } from '../src/index/manifest';
 import { normalise, VectorMatrix } from '../src/index/vector-matrix';
+import { publishVersion, type BuildHooks, type PublishReport } from './publish-version';
 import { InputError, readCreators, type InvalidLine } from './read-creators';
-import { measureRecall } from './recall';
+
+export type { BuildHooks, BuildStage } from './publish-version';
+export { BuildError, newVersion } from './publish-version';
 
 export interface BuildOptions {
   input: string;
@@ -26,30 +26,15 @@ export interface BuildOptions {
   recallSample?: number;
   skipInvalid?: boolean;
   publish?: boolean;
+  /** Keep this many newest versions (the published one always stays); default: keep all. */
+  keep?: number;
   format?: 'jsonl' | 'csv';
 }
 
-export type BuildStage = 'read' | 'embed' | 'insert' | 'recall' | 'write';
-
-export interface BuildHooks {
-  onStage?(stage: BuildStage, total: number): void;
-  onProgress?(stage: BuildStage, done: number): void;
-}
-
-export interface BuildReport {
-  version: string;
-  dir: string;
-  published: boolean;
-  count: number;
+export interface BuildReport extends PublishReport {
   skipped: InvalidLine[];
-  dims: number;
   modelId: string | null;
-  recall: Manifest['recall'];
-  seconds: { total: number; embed: number; insert: number; recall: number };
-}
-
-export class BuildError extends Error {
-  override readonly name = 'BuildError';
+  seconds: PublishReport['seconds'] & { total: number; embed: number };
 }
 
 const EMBED_CHUNK = 256;
@@ -79,73 +64,27 @@ export async function buildIndex(opts: BuildOptions, hooks: BuildHooks = {}): Pr
   const { matrix, model } = withVectors > 0 ? providedVectors(records, read.lineNumbers, opts) : await embedRecords(records, opts, hooks);
   const embedSeconds = (performance.now() - tEmbed) / 1000;
 
-  const tInsert = performance.now();
-  hooks.onStage?.('insert', matrix.count);
-  const ann = HnswIndex.build(matrix, params, (done) => hooks.onProgress?.('insert', done));
-  const insertSeconds = (performance.now() - tInsert) / 1000;
-
-  const tRecall = performance.now();
-  hooks.onStage?.('recall', 0);
-  const recall = measureRecall(ann, matrix, { k: 10, sampleSize: opts.recallSample ?? 500, ef: params.efSearch, seed: params.randomSeed });
-  const recallSeconds = (performance.now() - tRecall) / 1000;
-  if (recall.sampleSize > 0 && recall.value < minRecall) {
-    ann.close();
-    throw new BuildError(
-      `recall@10 ${recall.value.toFixed(4)} is below --min-recall ${minRecall}; not published (raise --m, --ef-construction or --ef-search)`,
-    );
-  }
-
-  hooks.onStage?.('write', 0);
-  const version = newVersion();
-  await fs.mkdir(opts.out, { recursive: true });
-  const dir = path.join(opts.out, version);
-  const tmpDir = path.join(opts.out, `.tmp-${version}`);
-  await fs.mkdir(tmpDir);
-  try {
-    await ann.save(path.join(tmpDir, ARTIFACT_FILES.index));
-    await matrix.writeFile(path.join(tmpDir, ARTIFACT_FILES.vectors));
-    await fs.writeFile(path.join(tmpDir, ARTIFACT_FILES.creators), records.map((r) => JSON.stringify(toProfile(r))).join('\n') + '\n');
-    const files: Manifest['files'] = {};
-    for (const name of Object.values(ARTIFACT_FILES)) files[name] = await describeFile(path.join(tmpDir, name));
-    const manifest: Manifest = {
-      formatVersion: FORMAT_VERSION,
-      version,
-      builtAt: new Date().toISOString(),
+  const published = await publishVersion(
+    {
+      out: opts.out,
+      profiles: records.map(toProfile),
+      matrix,
       model,
       vectorSource: withVectors > 0 ? 'provided' : 'model',
-      dims: matrix.dims,
-      metric: 'cosine',
-      normalized: true,
-      count: matrix.count,
-      ann: { kind: ann.kind, ...params },
-      recall: { k: recall.k, sampleSize: recall.sampleSize, value: recall.value },
-      profileTextTemplate: PROFILE_TEXT_TEMPLATE_VERSION,
+      params,
+      minRecall,
+      recallSample: opts.recallSample ?? 500,
       input: { file: path.basename(opts.input), sha256: await sha256File(opts.input), lines: read.lines, skipped: read.invalid.length },
-      files,
-    };
-    await fs.writeFile(path.join(tmpDir, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n');
-    await fsyncDir(tmpDir);
-    await fs.rename(tmpDir, dir);
-    await fsyncDir(opts.out);
-  } catch (err) {
-    await fs.rm(tmpDir, { recursive: true, force: true });
-    throw err;
-  } finally {
-    ann.close();
-  }
-  const publish = opts.publish ?? true;
-  if (publish) await writeCurrent(opts.out, version);
-
+      publish: opts.publish ?? true,
+      ...(opts.keep !== undefined ? { keep: opts.keep } : {}),
+    },
+    hooks,
+  );
   return {
-    version,
-    dir,
-    published: publish,
-    count: matrix.count,
+    ...published,
     skipped: read.invalid,
-    dims: matrix.dims,
     modelId: model?.id ?? null,
-    recall,
-    seconds: { total: (performance.now() - t0) / 1000, embed: embedSeconds, insert: insertSeconds, recall: recallSeconds },
+    seconds: { ...published.seconds, total: (performance.now() - t0) / 1000, embed: embedSeconds },
   };
 }
 
@@ -186,18 +125,4 @@ function providedVectors(records: CreatorRecord[], lineNumbers: number[], opts: 
   // Provided vectors carry no model unless the caller names the one that made them.
   const model = opts.model ? { id: opts.model, revision: 'external', dtype: opts.dtype ?? 'q8' } : null;
   return { matrix: new VectorMatrix(dims, data), model };
-}
-
-/** Sortable, unique: 20261125T170102123Z-3f9a1c. */
-export function newVersion(now = new Date()): string {
-  return `${now.toISOString().replace(/[-:]/g, '').replace('.', '')}-${randomBytes(3).toString('hex')}`;
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  const handle = await fs.open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }

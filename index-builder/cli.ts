@@ -57,6 +57,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--recall-sample <n>', 'creators used as recall queries', positiveInt('--recall-sample'), 500)
     .option('--skip-invalid', 'skip invalid lines (they are counted and listed) instead of failing', false)
     .option('--no-publish', 'write the version but do not switch CURRENT')
+    .option('--keep <n>', 'keep the n newest versions (and the published one); delete older ones', positiveInt('--keep'))
     .addOption(new Option('--format <format>', 'input format (default: by file extension)').choices(['jsonl', 'csv']))
     .option('--json', 'print the build report as JSON', false)
     .option('--no-progress', 'no progress bar')
@@ -84,6 +85,7 @@ export async function main(argv: string[]): Promise<number> {
     recallSample: o.recallSample,
     skipInvalid: o.skipInvalid,
     publish: o.publish,
+    keep: o.keep,
     format: o.format,
   };
   const hooks = progressHooks(Boolean(o.progress) && process.stderr.isTTY === true);
@@ -100,6 +102,7 @@ export async function main(argv: string[]): Promise<number> {
         `model       ${report.modelId ?? '(vectors provided with the input)'}, ${report.dims} dims`,
         `recall@10   ${report.recall.value.toFixed(4)} on ${report.recall.sampleSize} sampled creators`,
         `time        ${report.seconds.total.toFixed(1)} s (embed ${report.seconds.embed.toFixed(1)} s, insert ${report.seconds.insert.toFixed(1)} s, recall ${report.seconds.recall.toFixed(1)} s)`,
+        ...(report.pruned.length ? [`pruned      ${report.pruned.join(', ')}`] : []),
         ...report.skipped.slice(0, 20).map((s) => `skipped     line ${s.line}: ${s.reason}`),
       ];
       process.stdout.write(lines.join('\n') + '\n');

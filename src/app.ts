@@ -1,34 +1,36 @@
-import type * as grpc from '@grpc/grpc-js';
+import * as grpc from '@grpc/grpc-js';
 import { buildIndex } from '../index-builder/build-index';
 import { SAMPLE_CATALOG, type Config } from './config/config';
-import { createEmbedder } from './embedding';
-import type { Embedder } from './embedding/embedder';
-import { MatchError } from './errors/match-error';
-import { bindServer, buildGrpcServer, shutdownServer, type GrpcServerParts } from './grpc/server';
+import { createAdminService } from './grpc/admin-service';
 import { createMatcherService } from './grpc/matcher-service';
-import { loadMatchPackageDefinition } from './grpc/proto';
-import { loadIndexVersion } from './index/loaded-index';
+import { clientConstructor, loadMatchPackageDefinition } from './grpc/proto';
+import { bindServer, buildGrpcServer, shutdownServer, type GrpcServerParts } from './grpc/server';
+import { serverCredentials } from './grpc/tls';
 import { readCurrent } from './index/manifest';
+import { IndexManager } from './lifecycle/index-manager';
 import type { Logger } from './logging/logger';
 import { DEFAULT_K } from './match/match-input';
-import { Matcher, type TextEmbedding } from './match/matcher';
+import type { Matcher } from './match/matcher';
 import { telemetryInterceptor } from './telemetry/grpc-interceptor';
 import { IndexMetrics } from './telemetry/instruments';
 import type { Telemetry } from './telemetry/sdk';
-import { servedIndexOf } from './telemetry/served-index';
+import { refusalReason, servedIndexOf } from './telemetry/served-index';
 
 /**
- * The service: index + model + gRPC server. Building is separate from listening (tests build and
- * listen on port 0; main listens on the configured address). init() and close() are idempotent.
+ * The service: index manager + gRPC servers. Building is separate from listening (tests build and
+ * listen on port 0; main listens on the configured addresses). init() and close() are idempotent.
  */
 export class MatchApp {
   readonly grpc: GrpcServerParts;
-  private matcher: Matcher | undefined;
-  private embedder: Embedder | undefined;
+  readonly manager: IndexManager;
+  /** IndexAdmin on its own server when MATCH_ADMIN_ADDR is set. */
+  readonly adminServer: grpc.Server | undefined;
   private initPromise: Promise<void> | undefined;
   private closePromise: Promise<void> | undefined;
-  /** Index gauges (version, size) and load/refusal counts. */
-  readonly indexMetrics = new IndexMetrics();
+  private readonly credentials: grpc.ServerCredentials;
+  private readonly transport: 'plaintext' | 'tls' | 'mtls';
+  /** Index gauges (version, size, recall) and load/refusal counts. */
+  readonly indexMetrics: IndexMetrics;
 
   constructor(
     readonly config: Config,
@@ -36,8 +38,17 @@ export class MatchApp {
     /** The started OTel SDK (main, metrics tests); close() shuts it down last. */
     private readonly telemetry?: Pick<Telemetry, 'shutdown'>,
   ) {
-    const matcherService = createMatcherService({
-      current: () => this.matcher,
+    ({ credentials: this.credentials, mode: this.transport } = serverCredentials(config.tls));
+    this.manager = new IndexManager({
+      indexDir: config.indexDir,
+      logger,
+      matcher: { efSearch: config.efSearch, exactMaxCandidates: config.exactMaxCandidates },
+      models: { modelsDir: config.modelsDir, allowRemoteModels: config.allowRemoteModels },
+      pollMs: config.reloadPollMs,
+    });
+    const packageDefinition = loadMatchPackageDefinition();
+    const matcher = createMatcherService({
+      manager: this.manager,
       limits: {
         maxK: config.maxK,
         defaultK: DEFAULT_K,
@@ -47,7 +58,25 @@ export class MatchApp {
       },
       logger,
     });
-    this.grpc = buildGrpcServer({ packageDefinition: loadMatchPackageDefinition(), matcher: matcherService, maxReceiveBytes: config.maxReceiveBytes, interceptors: [telemetryInterceptor()] });
+    this.grpc = buildGrpcServer({ packageDefinition, matcher, maxReceiveBytes: config.maxReceiveBytes, interceptors: [telemetryInterceptor()] });
+    this.indexMetrics = new IndexMetrics(() => {
+      const s = this.manager.current;
+      return s ? servedIndexOf(s.index) : undefined;
+    });
+    this.manager.on('loaded', (e: { ms: number }) => this.indexMetrics.loaded(e.ms / 1000));
+    this.manager.on('refused', (r: { reason: string }) => this.indexMetrics.refused(refusalReason(r.reason)));
+    if (config.adminToken) {
+      const admin = createAdminService({ manager: this.manager, token: config.adminToken, maxUpsertBatch: config.maxUpsertBatch, logger });
+      const definition = clientConstructor('IndexAdmin', packageDefinition).service;
+      if (config.adminAddr) {
+        this.adminServer = new grpc.Server({ 'grpc.max_receive_message_length': config.maxReceiveBytes, interceptors: [telemetryInterceptor()] });
+        this.adminServer.addService(definition, admin);
+      } else {
+        this.grpc.server.addService(definition, admin);
+      }
+    } else {
+      logger.info('MATCH_ADMIN_TOKEN is not set: the IndexAdmin service is off');
+    }
   }
 
   get server(): grpc.Server {
@@ -55,7 +84,7 @@ export class MatchApp {
   }
 
   get currentMatcher(): Matcher | undefined {
-    return this.matcher;
+    return this.manager.current?.matcher;
   }
 
   init(): Promise<void> {
@@ -63,10 +92,18 @@ export class MatchApp {
     return this.initPromise;
   }
 
-  /** Binds the configured (or given) address; returns the bound port. */
+  /** Binds the CreatorMatcher server (and IndexAdmin, when it shares the port); returns the port. */
   async listen(addr = this.config.grpcAddr): Promise<number> {
-    const port = await bindServer(this.server, addr);
-    this.logger.info({ addr, port }, 'gRPC server listening');
+    const port = await bindServer(this.server, addr, this.credentials);
+    this.logger.info({ addr, port, transport: this.transport }, 'gRPC server listening');
+    return port;
+  }
+
+  /** Binds the separate IndexAdmin server (only when MATCH_ADMIN_ADDR is set). */
+  async listenAdmin(addr = this.config.adminAddr): Promise<number | undefined> {
+    if (!this.adminServer || !addr) return undefined;
+    const port = await bindServer(this.adminServer, addr, this.credentials);
+    this.logger.info({ addr, port, transport: this.transport }, 'IndexAdmin listening');
     return port;
   }
 
@@ -89,54 +126,18 @@ export class MatchApp {
       });
       logger.info({ version: report.version, count: report.count, recall: report.recall.value, seconds: report.seconds.total }, 'sample index built');
     }
-    const started = performance.now();
-    const index = await loadIndexVersion(config.indexDir).catch((err: unknown) => {
-      this.indexMetrics.refused('unusable', (performance.now() - started) / 1000);
-      throw err;
-    });
-    const text = await this.loadTextEmbedding(index.manifest);
-    this.matcher = new Matcher(index, text, {
-      ...(config.efSearch !== undefined ? { efSearch: config.efSearch } : {}),
-      exactMaxCandidates: config.exactMaxCandidates,
-    });
-    this.indexMetrics.loaded(servedIndexOf(index), (performance.now() - started) / 1000);
+    await this.manager.reload(undefined, 'startup');
     this.grpc.setServing('SERVING');
-    logger.info(
-      { version: index.version, count: index.manifest.count, dims: index.manifest.dims, model: index.manifest.model?.id ?? null, ms: Math.round(performance.now() - started) },
-      'index loaded; serving',
-    );
+    this.manager.watch();
   }
 
-  /** The manifest's own model, so a query is never embedded by another model than the index. */
-  private async loadTextEmbedding(manifest: Matcher['index']['manifest']): Promise<TextEmbedding> {
-    if (!manifest.model) {
-      return { unavailable: new MatchError('TEXT_QUERY_UNSUPPORTED', 'this index was built from provided vectors without a model; query by vector or like_creators') };
-    }
-    const embedder = createEmbedder({
-      model: manifest.model.id,
-      dtype: manifest.model.dtype,
-      ...(this.config.modelsDir ? { modelsDir: this.config.modelsDir } : {}),
-      allowRemoteModels: this.config.allowRemoteModels,
-    });
-    try {
-      await embedder.init();
-      if (embedder.dims !== manifest.dims) throw new Error(`model ${manifest.model.id} has ${embedder.dims} dims, index has ${manifest.dims}`);
-      this.embedder = embedder;
-      return { embedder };
-    } catch (err) {
-      await embedder.dispose();
-      this.logger.error({ err, model: manifest.model.id }, 'cannot load the index model; text queries are unavailable');
-      return { unavailable: new MatchError('MODEL_UNAVAILABLE', `the index's model ${manifest.model.id} could not be loaded; query by vector or like_creators`) };
-    }
-  }
-
+  /** health NOT_SERVING → drain (grace, then force) → release index and models. */
   private async doClose(): Promise<void> {
     this.grpc.setServing('NOT_SERVING');
-    const graceful = await shutdownServer(this.server, this.config.shutdownGraceMs);
-    this.logger.info({ graceful }, 'gRPC server stopped');
-    await this.embedder?.dispose();
-    this.matcher?.index.ann.close();
-    this.matcher = undefined;
+    const servers = [this.server, ...(this.adminServer ? [this.adminServer] : [])];
+    const graceful = await Promise.all(servers.map((s) => shutdownServer(s, this.config.shutdownGraceMs)));
+    this.logger.info({ graceful: graceful.every(Boolean) }, 'gRPC server stopped');
+    await this.manager.close();
     this.indexMetrics.close();
     await this.telemetry?.shutdown();
   }

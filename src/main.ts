@@ -30,7 +30,16 @@ async function main(): Promise<void> {
     process.exitCode = 1;
     return;
   }
-  const app = new MatchApp(config, logger, telemetry);
+  let app: MatchApp;
+  try {
+    app = new MatchApp(config, logger, telemetry);
+  } catch (err) {
+    logger.fatal({ err }, `cannot start: ${(err as Error).message}`);
+    logger.flush();
+    await telemetry.shutdown();
+    process.exitCode = 2;
+    return;
+  }
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
@@ -55,6 +64,7 @@ async function main(): Promise<void> {
   try {
     await app.init();
     await app.listen();
+    await app.listenAdmin();
   } catch (err) {
     logger.fatal({ err }, 'startup failed');
     logger.flush();

@@ -21,33 +21,73 @@ export interface FilterSpec {
 
 /**
  * Creator metadata indexed by label (the HNSW label is the creator's position in the catalog).
- * Immutable once built.
+ * Labels only grow: an update gives the creator a new label and retires the old one, a delete
+ * retires it. Retired labels are never returned (filters reject them).
  */
 export class Catalog {
+  private readonly profiles: CreatorProfile[] = [];
   private readonly labelById = new Map<string, number>();
   private readonly byCategory = new Map<string, number[]>();
   private readonly byLanguage = new Map<string, number[]>();
-  private readonly nsfw: Uint8Array;
-  private readonly nsfwCount: number;
+  private readonly nsfw: number[] = [];
+  private readonly retired = new Set<number>();
+  private nsfwCount = 0;
 
-  constructor(private readonly profiles: readonly CreatorProfile[]) {
-    this.nsfw = new Uint8Array(profiles.length);
-    let nsfwCount = 0;
-    profiles.forEach((p, label) => {
+  constructor(profiles: readonly CreatorProfile[]) {
+    for (const p of profiles) {
       if (this.labelById.has(p.id)) throw new Error(`duplicate creator id ${JSON.stringify(p.id)} in catalog`);
-      this.labelById.set(p.id, label);
-      push(this.byCategory, normaliseKey(p.category), label);
-      push(this.byLanguage, normaliseKey(p.language), label);
-      if (p.is_nsfw) {
-        this.nsfw[label] = 1;
-        nsfwCount++;
-      }
-    });
-    this.nsfwCount = nsfwCount;
+      this.append(p);
+    }
   }
 
-  get size(): number {
+  /** Labels ever assigned (live and retired). */
+  get labelCount(): number {
     return this.profiles.length;
+  }
+
+  /** Live creators. */
+  get size(): number {
+    return this.labelById.size;
+  }
+
+  /**
+   * Adds a creator under a new label; an existing creator with the same id is retired.
+   * Returns the new label and the retired one, if any.
+   */
+  upsert(profile: CreatorProfile): { label: number; replaced: number | undefined } {
+    const replaced = this.labelById.get(profile.id);
+    if (replaced !== undefined) this.retire(replaced);
+    return { label: this.append(profile), replaced };
+  }
+
+  /** Retires a creator; returns its label, or undefined if the id is unknown. */
+  delete(id: string): number | undefined {
+    const label = this.labelById.get(id);
+    if (label === undefined) return undefined;
+    this.labelById.delete(id);
+    this.retire(label);
+    return label;
+  }
+
+  private append(p: CreatorProfile): number {
+    const label = this.profiles.length;
+    this.profiles.push(p);
+    this.labelById.set(p.id, label);
+    push(this.byCategory, normaliseKey(p.category), label);
+    push(this.byLanguage, normaliseKey(p.language), label);
+    this.nsfw.push(p.is_nsfw ? 1 : 0);
+    if (p.is_nsfw) this.nsfwCount++;
+    return label;
+  }
+
+  private retire(label: number): void {
+    if (this.retired.has(label)) return;
+    this.retired.add(label);
+    if (this.nsfw[label] === 1) this.nsfwCount--;
+  }
+
+  isLive(label: number): boolean {
+    return label >= 0 && label < this.profiles.length && !this.retired.has(label);
   }
 
   labelOf(id: string): number | undefined {
@@ -61,11 +101,23 @@ export class Catalog {
   }
 
   categories(): string[] {
-    return [...this.byCategory.keys()].filter(Boolean).sort();
+    return this.keysWithLive(this.byCategory);
   }
 
   languages(): string[] {
-    return [...this.byLanguage.keys()].filter(Boolean).sort();
+    return this.keysWithLive(this.byLanguage);
+  }
+
+  /** Live profiles in label order (what a compaction writes out). */
+  liveLabels(): number[] {
+    return [...this.labelById.values()].sort((a, b) => a - b);
+  }
+
+  private keysWithLive(map: Map<string, number[]>): string[] {
+    return [...map.entries()]
+      .filter(([key, labels]) => key !== '' && labels.some((l) => !this.retired.has(l)))
+      .map(([key]) => key)
+      .sort();
   }
 
   /**
@@ -83,10 +135,12 @@ export class Catalog {
     const nsfw = this.nsfw;
     const includeNsfw = spec.includeNsfw;
     const profiles = this.profiles;
+    const retired = this.retired;
 
     const allows = (label: number): boolean => {
       if (label < 0 || label >= profiles.length) return false;
       if (!includeNsfw && nsfw[label] === 1) return false;
+      if (retired.has(label)) return false;
       if (excluded.has(label)) return false;
       const p = profiles[label]!;
       if (categories.size > 0 && !categories.has(normaliseKey(p.category))) return false;

@@ -33,6 +33,13 @@ const schema = z.object({
   MATCH_MAX_RECEIVE_BYTES: int(1024, 512 * 1024 * 1024).default(4 * 1024 * 1024),
   MATCH_SHUTDOWN_GRACE_MS: int(0, 600_000).default(10_000),
   MATCH_AUTO_BUILD_SAMPLE: bool.optional(),
+  MATCH_RELOAD_POLL_MS: int(0, 86_400_000).default(30_000),
+  MATCH_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters (use a random secret)').optional(),
+  MATCH_ADMIN_ADDR: hostPort.optional(),
+  MATCH_MAX_UPSERT_BATCH: int(1, 1_000_000).default(10_000),
+  MATCH_TLS_CERT_FILE: z.string().min(1).optional(),
+  MATCH_TLS_KEY_FILE: z.string().min(1).optional(),
+  MATCH_TLS_CLIENT_CA_FILE: z.string().min(1).optional(),
   MATCH_METRICS_ADDR: z.union([z.literal('off'), hostPort]).default('0.0.0.0:9464'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -60,6 +67,15 @@ export interface Config {
   readonly shutdownGraceMs: number;
   /** Build the bundled sample catalog when the index dir has no CURRENT (default: only for the default dir). */
   readonly autoBuildSample: boolean;
+  /** Fallback poll of DIR/CURRENT besides fs.watch (0: off). */
+  readonly reloadPollMs: number;
+  /** IndexAdmin is served only when set. */
+  readonly adminToken: string | undefined;
+  /** A separate address for IndexAdmin; default: the CreatorMatcher port. */
+  readonly adminAddr: string | undefined;
+  readonly maxUpsertBatch: number;
+  /** TLS for both ports: cert + key; with a client CA, clients must present certificates (mTLS). */
+  readonly tls: { certFile: string | undefined; keyFile: string | undefined; clientCaFile: string | undefined };
   readonly logLevel: string;
   /** Prometheus /metrics endpoint (host:port), or undefined when MATCH_METRICS_ADDR=off. */
   readonly metricsAddr: string | undefined;
@@ -82,7 +98,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = schema.safeParse(known);
   if (!parsed.success) {
     throw new ConfigError(
-      parsed.error.issues.map((i) => `${i.path.join('.')}=${JSON.stringify(known[String(i.path[0])] ?? '')}: ${i.message}`),
+      parsed.error.issues.map((i) => {
+        const key = String(i.path[0]);
+        const shown = key.includes('TOKEN') ? '[redacted]' : JSON.stringify(known[key] ?? '');
+        return `${i.path.join('.')}=${shown}: ${i.message}`;
+      }),
     );
   }
   const e = parsed.data;
@@ -102,6 +122,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxReceiveBytes: e.MATCH_MAX_RECEIVE_BYTES,
     shutdownGraceMs: e.MATCH_SHUTDOWN_GRACE_MS,
     autoBuildSample: e.MATCH_AUTO_BUILD_SAMPLE ?? path.resolve(e.MATCH_INDEX_DIR) === path.resolve(DEFAULT_INDEX_DIR),
+    reloadPollMs: e.MATCH_RELOAD_POLL_MS,
+    adminToken: e.MATCH_ADMIN_TOKEN,
+    adminAddr: e.MATCH_ADMIN_ADDR,
+    maxUpsertBatch: e.MATCH_MAX_UPSERT_BATCH,
+    tls: Object.freeze({ certFile: e.MATCH_TLS_CERT_FILE, keyFile: e.MATCH_TLS_KEY_FILE, clientCaFile: e.MATCH_TLS_CLIENT_CA_FILE }),
     logLevel: e.LOG_LEVEL,
     metricsAddr: e.MATCH_METRICS_ADDR === 'off' ? undefined : e.MATCH_METRICS_ADDR,
   });

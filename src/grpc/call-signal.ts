@@ -1,6 +1,11 @@
-import type { ServerDuplexStream, ServerUnaryCall } from '@grpc/grpc-js';
+import type { Deadline } from '@grpc/grpc-js';
 
-type ServerSurfaceCall = ServerUnaryCall<unknown, unknown> | ServerDuplexStream<unknown, unknown>;
+/** What every grpc-js server call offers (unary and streaming alike). */
+interface ServerSurfaceCall {
+  on(event: 'cancelled', listener: () => void): unknown;
+  removeListener(event: 'cancelled', listener: () => void): unknown;
+  getDeadline(): Deadline;
+}
 
 /**
  * An AbortSignal that fires when the call is cancelled by the client (reason: AbortError) or

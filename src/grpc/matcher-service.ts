@@ -2,25 +2,30 @@ import { once } from 'node:events';
 import { status as grpcStatus } from '@grpc/grpc-js';
 import type { sendUnaryData, ServerDuplexStream, ServerUnaryCall, UntypedServiceImplementation } from '@grpc/grpc-js';
 import { MatchError, toGrpcStatus, type WireStatus } from '../errors/match-error';
+import type { IndexManager, Serving } from '../lifecycle/index-manager';
 import type { Logger } from '../logging/logger';
 import type { MatchLimits } from '../match/match-input';
-import type { Matcher } from '../match/matcher';
 import { recordBatchItem } from '../telemetry/instruments';
 import { validateRequest, type WireMatchRequest } from '../match/validate-request';
 import { callSignal } from './call-signal';
 import { toServiceError, toWireError, toWireIndexInfo, toWireResponse, type WireMatchResponse } from './wire';
 
 export interface MatcherServiceDeps {
-  /** The matcher for the index being served right now (undefined until one is loaded). */
-  current(): Matcher | undefined;
+  /** Leases on the serving version: a call finishes on the version it started with. */
+  manager: Pick<IndexManager, 'acquire' | 'release' | 'current' | 'lastRefused'>;
   limits: MatchLimits;
   logger: Logger;
 }
 
-function requireMatcher(deps: MatcherServiceDeps): Matcher {
-  const matcher = deps.current();
-  if (!matcher) throw new MatchError('INDEX_NOT_READY', 'no index is loaded yet; retry shortly');
-  return matcher;
+/** Runs `fn` on a lease of the serving version. */
+async function withServing<T>(deps: MatcherServiceDeps, fn: (s: Serving) => Promise<T> | T): Promise<T> {
+  const s = deps.manager.acquire();
+  if (!s) throw new MatchError('INDEX_NOT_READY', 'no index is loaded yet; retry shortly');
+  try {
+    return await fn(s);
+  } finally {
+    deps.manager.release(s);
+  }
 }
 
 function logFailure(log: Logger, status: WireStatus, err: unknown, msg: string): void {
@@ -38,9 +43,10 @@ export function createMatcherService(deps: MatcherServiceDeps): UntypedServiceIm
     const started = performance.now();
     const { signal, dispose } = callSignal(call);
     try {
-      const matcher = requireMatcher(deps);
-      const input = validateRequest(req, limits, matcher.shape);
-      const result = await matcher.match(input, signal);
+      const { input, result } = await withServing(deps, async ({ matcher }) => {
+        const input = validateRequest(req, limits, matcher.shape);
+        return { input, result: await matcher.match(input, signal) };
+      });
       callback(null, toWireResponse(input.requestId, result));
       log.debug({ k: input.k, query: input.query.kind, results: result.matches.length, strategy: result.strategy, ms: performance.now() - started }, 'match ok');
     } catch (err) {
@@ -64,9 +70,10 @@ export function createMatcherService(deps: MatcherServiceDeps): UntypedServiceIm
         items++;
         let response: WireMatchResponse;
         try {
-          const matcher = requireMatcher(deps);
-          const input = validateRequest(req, limits, matcher.shape);
-          response = toWireResponse(input.requestId, await matcher.match(input, signal));
+          response = await withServing(deps, async ({ matcher }) => {
+            const input = validateRequest(req, limits, matcher.shape);
+            return toWireResponse(input.requestId, await matcher.match(input, signal));
+          });
           recordBatchItem('OK');
         } catch (err) {
           if (signal.aborted) break;
@@ -74,7 +81,7 @@ export function createMatcherService(deps: MatcherServiceDeps): UntypedServiceIm
           const status = toGrpcStatus(err);
           recordBatchItem(grpcStatus[status.code] ?? String(status.code));
           logFailure(log.child({ request_id: req.request_id, fan_id: req.fan_id }), status, err, 'batch item failed');
-          const m = deps.current();
+          const m = deps.manager.current?.matcher;
           response = toWireError(req.request_id ?? '', status, m?.index.version, m?.modelId);
         }
         // Back-pressure: wait for a slow reader instead of buffering without bound.
@@ -94,8 +101,9 @@ export function createMatcherService(deps: MatcherServiceDeps): UntypedServiceIm
 
   const GetIndexInfo = (_call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>): void => {
     try {
-      const matcher = requireMatcher(deps);
-      callback(null, toWireIndexInfo(matcher.index.manifest, matcher.ef, [...matcher.shape.categories], [...matcher.shape.languages]));
+      const s = deps.manager.current;
+      if (!s) throw new MatchError('INDEX_NOT_READY', 'no index is loaded yet; retry shortly');
+      callback(null, toWireIndexInfo(s, deps.manager.lastRefused));
     } catch (err) {
       callback(toServiceError(toGrpcStatus(err)));
     }

@@ -1,6 +1,6 @@
 import { Metadata, type ServerErrorResponse } from '@grpc/grpc-js';
 import type { WireStatus } from '../errors/match-error';
-import type { Manifest } from '../index/manifest';
+import type { Refusal, Serving } from '../lifecycle/index-manager';
 import type { MatchResult } from '../match/matcher';
 
 /** Trailing-metadata key that carries the machine-readable error reason. */
@@ -50,19 +50,25 @@ export function toServiceError(status: WireStatus): ServerErrorResponse {
   return { name: 'MatchError', message: status.message, code: status.code, details: status.message, metadata };
 }
 
-export function toWireIndexInfo(manifest: Manifest, efSearch: number, categories: string[], languages: string[]) {
+export function toWireIndexInfo(serving: Serving, refused: Refusal | undefined) {
+  const { manifest, catalog } = serving.index;
+  const { matcher } = serving;
   return {
     version: manifest.version,
     model_id: manifest.model?.id ?? '',
     model_revision: manifest.model?.revision ?? '',
     dims: manifest.dims,
     metric: manifest.metric,
-    creator_count: String(manifest.count),
+    creator_count: String(catalog.size),
     built_at: manifest.builtAt,
-    hnsw: { m: manifest.ann.m, ef_construction: manifest.ann.efConstruction, ef_search: efSearch },
+    hnsw: { m: manifest.ann.m, ef_construction: manifest.ann.efConstruction, ef_search: matcher.ef },
     build_recall_at_10: manifest.recall.value,
     recall_sample_size: manifest.recall.sampleSize,
-    categories,
-    languages,
+    categories: [...matcher.shape.categories],
+    languages: [...matcher.shape.languages],
+    serving_since: serving.loadedAt.toISOString(),
+    last_refused_version: refused?.version ?? '',
+    last_refused_reason: refused?.reason ?? '',
+    last_refused_at: refused?.at.toISOString() ?? '',
   };
 }

@@ -12,6 +12,8 @@ export class HnswIndex implements VectorIndex {
   readonly kind = 'hnswlib-node';
   private native: HierarchicalNSW | undefined;
   private currentEf = 0;
+  /** Marked-deleted slots not yet reused (hnswlib does not expose its own count). */
+  private deleted = 0;
 
   private constructor(
     native: HierarchicalNSW,
@@ -51,13 +53,14 @@ export class HnswIndex implements VectorIndex {
     return this.native;
   }
 
+  /** Live (not deleted) points. */
   get size(): number {
-    return this.index.getCurrentCount();
+    return this.index.getCurrentCount() - this.deleted;
   }
 
   search(query: Float32Array, k: number, ef: number): SearchHit[] {
     const index = this.index;
-    const n = Math.min(k, index.getCurrentCount());
+    const n = Math.min(k, this.size);
     if (n <= 0) return [];
     const wantEf = Math.max(ef, n);
     if (wantEf !== this.currentEf) {
@@ -67,6 +70,20 @@ export class HnswIndex implements VectorIndex {
     const { neighbors, distances } = index.searchKnn(Array.from(query), n);
     const hits: SearchHit[] = neighbors.map((label, i) => ({ label, score: 1 - distances[i]! }));
     return hits.sort((a, b) => b.score - a.score || a.label - b.label);
+  }
+
+  /** Adds (or re-adds) a point, reusing a deleted slot when there is one and growing when full. */
+  add(vector: Float32Array, label: number): void {
+    const index = this.index;
+    if (index.getCurrentCount() >= index.getMaxElements()) index.resizeIndex(Math.max(16, index.getMaxElements() * 2));
+    index.addPoint(Array.from(vector), label, true);
+    if (this.deleted > 0) this.deleted--; // replaceDeleted reused a slot
+  }
+
+  /** Hides a label from searches (hnswlib markDelete); its slot can be reused by `add`. */
+  remove(label: number): void {
+    this.index.markDelete(label);
+    this.deleted++;
   }
 
   async save(file: string): Promise<void> {

@@ -18,6 +18,10 @@ export interface VectorIndex {
   readonly size: number;
   /** Best-first hits; `ef` is raised to at least k. */
   search(query: Float32Array, k: number, ef: number): SearchHit[];
+  /** Adds a point under a new label (incremental upsert). */
+  add(vector: Float32Array, label: number): void;
+  /** Hides a label from searches (incremental delete or replaced version of a creator). */
+  remove(label: number): void;
   save(file: string): Promise<void>;
   /** Idempotent; the index must not be used afterwards. */
   close(): void;

@@ -6,23 +6,45 @@ import { TopK, type SearchHit } from './top-k';
  * Used for exact search (selective filters, recall checks) and "fans of these creators" queries.
  */
 export class VectorMatrix {
+  private buffer: Float32Array;
+  private rows: number;
+
   constructor(
     readonly dims: number,
-    readonly data: Float32Array,
+    data: Float32Array,
   ) {
     if (dims <= 0 || data.length % dims !== 0) throw new Error(`matrix of ${data.length} floats is not a multiple of ${dims} dims`);
+    this.buffer = data;
+    this.rows = data.length / dims;
   }
 
   get count(): number {
-    return this.data.length / this.dims;
+    return this.rows;
+  }
+
+  /** The live rows (a view; invalidated by `append`). */
+  get data(): Float32Array {
+    return this.buffer.subarray(0, this.rows * this.dims);
+  }
+
+  /** Appends a row (capacity doubles as needed); returns its label. */
+  append(vector: Float32Array): number {
+    if (vector.length !== this.dims) throw new Error(`row has ${vector.length} values, matrix has ${this.dims} dims`);
+    if ((this.rows + 1) * this.dims > this.buffer.length) {
+      const grown = new Float32Array(Math.max(this.dims * 16, this.buffer.length * 2));
+      grown.set(this.data);
+      this.buffer = grown;
+    }
+    this.buffer.set(vector, this.rows * this.dims);
+    return this.rows++;
   }
 
   row(label: number): Float32Array {
-    return this.data.subarray(label * this.dims, (label + 1) * this.dims);
+    return this.buffer.subarray(label * this.dims, (label + 1) * this.dims);
   }
 
   dot(label: number, query: Float32Array): number {
-    const d = this.data;
+    const d = this.buffer;
     let sum = 0;
     for (let i = 0, o = label * this.dims; i < this.dims; i++, o++) sum += d[o]! * query[i]!;
     return sum;
@@ -52,7 +74,8 @@ export class VectorMatrix {
   }
 
   async writeFile(file: string): Promise<void> {
-    await fs.writeFile(file, new Uint8Array(this.data.buffer, this.data.byteOffset, this.data.byteLength));
+    const data = this.data;
+    await fs.writeFile(file, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
   }
 
   static async readFile(file: string, dims: number, expectedCount: number): Promise<VectorMatrix> {

@@ -34,8 +34,7 @@ export type TextEmbedding = { embedder: Embedder } | { unavailable: MatchError }
 /** Answers validated match requests against one loaded index version. */
 export class Matcher {
   readonly ef: number;
-  /** What request validation checks against (dims, known categories and languages). */
-  readonly shape: IndexShape;
+  private cachedShape: IndexShape | undefined;
 
   constructor(
     readonly index: LoadedIndex,
@@ -43,7 +42,21 @@ export class Matcher {
     private readonly opts: MatcherOptions,
   ) {
     this.ef = opts.efSearch ?? index.manifest.ann.efSearch;
-    this.shape = Object.freeze({ dims: index.manifest.dims, categories: index.catalog.categories(), languages: index.catalog.languages() });
+  }
+
+  /** What request validation checks against (dims, known categories and languages). */
+  get shape(): IndexShape {
+    this.cachedShape ??= Object.freeze({
+      dims: this.index.manifest.dims,
+      categories: this.index.catalog.categories(),
+      languages: this.index.catalog.languages(),
+    });
+    return this.cachedShape;
+  }
+
+  /** Call after the catalog changed (incremental updates). */
+  invalidateShape(): void {
+    this.cachedShape = undefined;
   }
 
   get modelId(): string {

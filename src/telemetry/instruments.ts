@@ -105,18 +105,18 @@ export interface ServedIndex {
 }
 
 /**
- * Index state of one service instance: the gauges report the version it serves now, and
- * load/refusal events are counted. close() unregisters the gauges' callback.
+ * Index state of one service instance: the gauges report what `current()` returns at scrape time
+ * (the version served now, with incremental updates), and load/refusal events are counted.
+ * close() unregisters the gauges' callback.
  */
 export class IndexMetrics {
-  private served: ServedIndex | undefined;
   private registered: { meter: Meter; callback: BatchObservableCallback; gauges: ObservableGauge[] } | undefined;
 
-  constructor() {
+  constructor(private readonly current: () => ServedIndex | undefined) {
     const m = instruments();
     const g = m.indexGauges;
     const callback: BatchObservableCallback = (result) => {
-      const s = this.served;
+      const s = this.current();
       if (!s) return;
       const v = { index_version: s.version };
       result.observe(g.info, 1, { index_version: s.version, model_id: s.modelId });
@@ -133,8 +133,7 @@ export class IndexMetrics {
   }
 
   /** A version was loaded and is now served. */
-  loaded(index: ServedIndex, seconds: number): void {
-    this.served = index;
+  loaded(seconds: number): void {
     instruments().indexLoadDuration.record(seconds, { outcome: 'loaded' });
   }
 
@@ -145,13 +144,7 @@ export class IndexMetrics {
     if (seconds !== undefined) m.indexLoadDuration.record(seconds, { outcome: 'refused' });
   }
 
-  /** Nothing is served any more (shutdown). */
-  cleared(): void {
-    this.served = undefined;
-  }
-
   close(): void {
-    this.served = undefined;
     if (this.registered) this.registered.meter.removeBatchObservableCallback(this.registered.callback, this.registered.gauges);
     this.registered = undefined;
   }

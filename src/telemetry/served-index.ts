@@ -7,10 +7,20 @@ export function servedIndexOf(index: LoadedIndex): ServedIndex {
   return {
     version: index.version,
     modelId: manifest.model?.id ?? '',
-    creators: manifest.count,
+    creators: index.catalog.size,
     dims: manifest.dims,
     bytes: Object.values(manifest.files).reduce((sum, f) => sum + f.bytes, 0),
     builtAt: manifest.builtAt,
     buildRecall: manifest.recall.value,
   };
+}
+
+/** A low-cardinality label for why a version was refused, from the refusal message. */
+export function refusalReason(message: string): string {
+  if (/sha256|checksum/i.test(message)) return 'checksum';
+  if (/\bmodel\b/i.test(message)) return 'model';
+  if (/manifest/i.test(message)) return 'manifest';
+  if (/dims|dimension|rows|holds|count|shape|smoke/i.test(message)) return 'shape';
+  if (/ENOENT|no such file|missing/i.test(message)) return 'missing_files';
+  return 'other';
 }

@@ -135,7 +135,7 @@ describe('Dockerfile build steps, replayed (scripts/docker-build-steps.ts)', () 
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
     const all = stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
-    expect(all.map((l) => l.msg)).toEqual(expect.arrayContaining(['index loaded; serving', 'shutting down', 'bye']));
+    expect(all.map((l) => l.msg)).toEqual(expect.arrayContaining(['index version now serving', 'shutting down', 'bye']));
     // After shutdown the health check fails.
     expect(spawnSync(hcCmd!, hcArgs, { cwd: app, env, encoding: 'utf8' }).status).toBe(1);
   });

@@ -90,3 +90,44 @@ export function healthCheck(port: number, service = ''): Promise<string> {
     });
   });
 }
+
+export const ADMIN_TOKEN = 'test-admin-token-0123456789';
+
+/** An IndexAdmin client (calls below take `token: null` to send no credentials). */
+export function adminClient(port: number): grpc.Client & Record<string, any> {
+  const { clientConstructor } = require('../../src/grpc/proto') as typeof import('../../src/grpc/proto');
+  const Admin = clientConstructor('IndexAdmin');
+  return new Admin(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as grpc.Client & Record<string, any>;
+}
+
+export function authMetadata(token: string | null = ADMIN_TOKEN): grpc.Metadata {
+  const md = new grpc.Metadata();
+  if (token !== null) md.set('authorization', `Bearer ${token}`);
+  return md;
+}
+
+export function adminUnary<T = any>(client: Record<string, any>, method: string, request: unknown, token: string | null = ADMIN_TOKEN): Promise<T> {
+  return new Promise((resolve, reject) => {
+    client[method](request, authMetadata(token), { deadline: Date.now() + 60_000 }, (err: grpc.ServiceError | null, res: T) => (err ? reject(err) : resolve(res)));
+  });
+}
+
+export function adminUpsert<T = any>(client: Record<string, any>, creators: unknown[], token: string | null = ADMIN_TOKEN): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const call = client.UpsertCreators(authMetadata(token), { deadline: Date.now() + 60_000 }, (err: grpc.ServiceError | null, res: T) =>
+      err ? reject(err) : resolve(res),
+    );
+    for (const c of creators) call.write(c);
+    call.end();
+  });
+}
+
+/** Polls `check` until it returns true (or throws after `ms`). */
+export async function waitFor(check: () => Promise<boolean> | boolean, ms = 20_000, what = 'condition'): Promise<void> {
+  const until = Date.now() + ms;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

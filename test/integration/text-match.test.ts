@@ -6,7 +6,7 @@ import path from 'node:path';
 import { buildIndex } from '../../index-builder/build-index';
 import { SAMPLE_CATALOG } from '../../src/config/config';
 import { DEFAULT_MODEL_ID } from '../../src/embedding';
-import { batch, startServer, tempDir, unary, unaryError, type Running } from '../helpers/server';
+import { adminClient, adminUpsert, ADMIN_TOKEN, batch, startServer, tempDir, unary, unaryError, type Running } from '../helpers/server';
 
 // The real default model over the bundled sample catalog, end to end through gRPC.
 let dir: string;
@@ -16,7 +16,7 @@ let creators: Array<{ id: string; category: string; language: string; is_nsfw: b
 beforeAll(async () => {
   dir = await tempDir();
   await buildIndex({ input: SAMPLE_CATALOG, out: dir });
-  running = await startServer(dir);
+  running = await startServer(dir, { MATCH_ADMIN_TOKEN: ADMIN_TOKEN });
   creators = (await fs.readFile(SAMPLE_CATALOG, 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
 });
 afterAll(async () => {
@@ -140,4 +140,18 @@ it("runs the README's example client against the server", async () => {
   expect(lines[0]).toMatch(/^index \S+, model creator-match\/use-lite$/);
   expect(lines.slice(1)).toHaveLength(5);
   for (const line of lines.slice(1)) expect(line).toMatch(/^\d\.\d{3} {2}cr_\d+ {2}.+ \(cooking\)$/);
+});
+
+it('embeds creators upserted through IndexAdmin with the index model', async () => {
+  const admin = adminClient(running.port);
+  try {
+    const r = await adminUpsert(admin, [
+      { id: 'new-beekeeper', name: 'Hive Minded', about: 'Beekeeping diaries: honey harvests, queen bees and hive inspections.', tags: ['bees', 'honey'], category: 'science', language: 'en' },
+    ]);
+    expect(r).toMatchObject({ upserted: 1, created: 1 });
+    const res = await unary(running.client, 'Match', { interest_text: 'beekeeping and honey bees', k: 3 });
+    expect(res.matches[0].creator_id).toBe('new-beekeeper');
+  } finally {
+    admin.close();
+  }
 });

@@ -1,0 +1,111 @@
+#!/usr/bin/env node
+import { Command, InvalidArgumentError } from 'commander';
+import { promises as fs } from 'node:fs';
+import { readCurrent, readManifest } from '../src/index/manifest';
+import { listVersions, pruneVersions } from './retention';
+import { rollback } from './rollback';
+import { updateIndex } from './update-index';
+import path from 'node:path';
+
+const positiveInt = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+};
+
+/** index:list, index:rollback, index:update and index:prune. */
+export async function main(argv: string[]): Promise<number> {
+  let code = 0;
+  const guard = (fn: (...a: any[]) => Promise<void>) => async (...a: any[]) => {
+    try {
+      await fn(...a);
+    } catch (err) {
+      process.stderr.write(`failed: ${(err as Error).message}\n`);
+      code = 1;
+    }
+  };
+  const program = new Command().name('index').description('Operate published index versions in DIR.').exitOverride();
+
+  program
+    .command('list')
+    .description('list versions, marking the published one')
+    .requiredOption('--out <dir>', 'index directory')
+    .action(
+      guard(async (o: { out: string }) => {
+        const current = await readCurrent(o.out);
+        for (const v of await listVersions(o.out)) {
+          const m = await readManifest(path.join(o.out, v)).catch(() => undefined);
+          const log = await fs.stat(path.join(o.out, v, 'updates.jsonl')).catch(() => undefined);
+          const info = m ? `${m.count} creators, ${m.model?.id ?? 'provided vectors'}, recall@10 ${m.recall.value.toFixed(3)}` : 'unreadable manifest';
+          process.stdout.write(`${v === current ? '*' : ' '} ${v}  ${info}${log ? `, update log ${log.size} bytes` : ''}\n`);
+        }
+      }),
+    );
+
+  program
+    .command('rollback')
+    .description('point CURRENT at an older version (default: the one before the current), after verifying it')
+    .requiredOption('--out <dir>', 'index directory')
+    .option('--to <version>', 'the version to serve')
+    .action(
+      guard(async (o: { out: string; to?: string }) => {
+        const r = await rollback(o.out, o.to);
+        process.stdout.write(`CURRENT: ${r.from ?? '(none)'} -> ${r.to}\n`);
+      }),
+    );
+
+  program
+    .command('update')
+    .description('apply upserts/deletes to the published version and publish the result as a new, compacted version')
+    .requiredOption('--out <dir>', 'index directory')
+    .option('--upsert <file>', 'creators JSONL/CSV to add or replace')
+    .option('--delete <ids>', 'comma-separated creator ids to delete', (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .option('--delete-file <file>', 'file with one creator id per line to delete')
+    .option('--min-recall <r>', 'refuse to publish below this recall@10', Number, 0.95)
+    .option('--keep <n>', 'keep the n newest versions', positiveInt)
+    .option('--models-dir <dir>', 'where local models live')
+    .action(
+      guard(async (o: { out: string; upsert?: string; delete?: string[]; deleteFile?: string; minRecall: number; keep?: number; modelsDir?: string }) => {
+        const fromFile = o.deleteFile ? (await fs.readFile(o.deleteFile, 'utf8')).split('\n').map((s) => s.trim()).filter(Boolean) : [];
+        const deleteIds = [...(o.delete ?? []), ...fromFile];
+        if (!o.upsert && deleteIds.length === 0) throw new Error('nothing to do: give --upsert and/or --delete/--delete-file');
+        const r = await updateIndex({
+          out: o.out,
+          ...(o.upsert ? { upsertFile: o.upsert } : {}),
+          deleteIds,
+          minRecall: o.minRecall,
+          ...(o.keep ? { keep: o.keep } : {}),
+          ...(o.modelsDir ? { modelsDir: o.modelsDir } : {}),
+        });
+        process.stdout.write(
+          `version ${r.version} (from ${r.base}): ${r.count} creators, ${r.upserted} upserted, ${r.deleted} deleted` +
+            `${r.notFound.length ? `, not found: ${r.notFound.join(', ')}` : ''}, recall@10 ${r.recall.value.toFixed(4)}\n`,
+        );
+      }),
+    );
+
+  program
+    .command('prune')
+    .description('delete all but the n newest versions (never the published one)')
+    .requiredOption('--out <dir>', 'index directory')
+    .requiredOption('--keep <n>', 'versions to keep', positiveInt)
+    .action(
+      guard(async (o: { out: string; keep: number }) => {
+        const removed = await pruneVersions(o.out, o.keep);
+        process.stdout.write(removed.length ? `removed ${removed.join(', ')}\n` : 'nothing to remove\n');
+      }),
+    );
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (err) {
+    return (err as { exitCode?: number }).exitCode ?? 2;
+  }
+  return code;
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,136 @@
+import { randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { CreatorProfile } from '../src/catalog/creator';
+import { PROFILE_TEXT_TEMPLATE_VERSION } from '../src/catalog/profile-text';
+import { HnswIndex } from '../src/index/hnsw-index';
+import { ARTIFACT_FILES, FORMAT_VERSION, MANIFEST_FILE, describeFile, writeCurrent, type Manifest } from '../src/index/manifest';
+import type { HnswParams } from '../src/index/vector-index';
+import type { VectorMatrix } from '../src/index/vector-matrix';
+import { measureRecall } from './recall';
+import { pruneVersions } from './retention';
+
+export type BuildStage = 'read' | 'embed' | 'insert' | 'recall' | 'write';
+
+export interface BuildHooks {
+  onStage?(stage: BuildStage, total: number): void;
+  onProgress?(stage: BuildStage, done: number): void;
+}
+
+export class BuildError extends Error {
+  override readonly name = 'BuildError';
+}
+
+export interface PublishInput {
+  out: string;
+  /** Row i of `matrix` is `profiles[i]`. */
+  profiles: readonly CreatorProfile[];
+  matrix: VectorMatrix;
+  model: Manifest['model'];
+  vectorSource: Manifest['vectorSource'];
+  params: HnswParams;
+  minRecall: number;
+  recallSample: number;
+  input: Manifest['input'];
+  publish: boolean;
+  keep?: number;
+}
+
+export interface PublishReport {
+  version: string;
+  dir: string;
+  published: boolean;
+  count: number;
+  dims: number;
+  recall: Manifest['recall'];
+  /** Versions removed by retention. */
+  pruned: string[];
+  seconds: { insert: number; recall: number };
+}
+
+/**
+ * HNSW build → recall@10 check (refuse below minRecall) → version dir written under a temp name
+ * and renamed → CURRENT switched atomically → old versions pruned. A crash at any point leaves
+ * CURRENT on a complete version.
+ */
+export async function publishVersion(p: PublishInput, hooks: BuildHooks = {}): Promise<PublishReport> {
+  const tInsert = performance.now();
+  hooks.onStage?.('insert', p.matrix.count);
+  const ann = HnswIndex.build(p.matrix, p.params, (done) => hooks.onProgress?.('insert', done));
+  const insertSeconds = (performance.now() - tInsert) / 1000;
+  try {
+    const tRecall = performance.now();
+    hooks.onStage?.('recall', 0);
+    const recall = measureRecall(ann, p.matrix, { k: 10, sampleSize: p.recallSample, ef: p.params.efSearch, seed: p.params.randomSeed });
+    const recallSeconds = (performance.now() - tRecall) / 1000;
+    if (recall.sampleSize > 0 && recall.value < p.minRecall) {
+      throw new BuildError(
+        `recall@10 ${recall.value.toFixed(4)} is below --min-recall ${p.minRecall}; not published (raise --m, --ef-construction or --ef-search)`,
+      );
+    }
+    hooks.onStage?.('write', 0);
+    const version = newVersion();
+    await fs.mkdir(p.out, { recursive: true });
+    const dir = path.join(p.out, version);
+    const tmpDir = path.join(p.out, `.tmp-${version}`);
+    await fs.mkdir(tmpDir);
+    try {
+      await ann.save(path.join(tmpDir, ARTIFACT_FILES.index));
+      await p.matrix.writeFile(path.join(tmpDir, ARTIFACT_FILES.vectors));
+      await fs.writeFile(path.join(tmpDir, ARTIFACT_FILES.creators), p.profiles.map((c) => JSON.stringify(c)).join('\n') + '\n');
+      const files: Manifest['files'] = {};
+      for (const name of Object.values(ARTIFACT_FILES)) files[name] = await describeFile(path.join(tmpDir, name));
+      const manifest: Manifest = {
+        formatVersion: FORMAT_VERSION,
+        version,
+        builtAt: new Date().toISOString(),
+        model: p.model,
+        vectorSource: p.vectorSource,
+        dims: p.matrix.dims,
+        metric: 'cosine',
+        normalized: true,
+        count: p.matrix.count,
+        ann: { kind: ann.kind, ...p.params },
+        recall: { k: recall.k, sampleSize: recall.sampleSize, value: recall.value },
+        profileTextTemplate: PROFILE_TEXT_TEMPLATE_VERSION,
+        input: p.input,
+        files,
+      };
+      await fs.writeFile(path.join(tmpDir, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n');
+      await fsyncDir(tmpDir);
+      await fs.rename(tmpDir, dir);
+      await fsyncDir(p.out);
+    } catch (err) {
+      await fs.rm(tmpDir, { recursive: true, force: true });
+      throw err;
+    }
+    if (p.publish) await writeCurrent(p.out, version);
+    const pruned = p.keep !== undefined ? await pruneVersions(p.out, p.keep) : [];
+    return {
+      version,
+      dir,
+      published: p.publish,
+      count: p.matrix.count,
+      dims: p.matrix.dims,
+      recall: { k: recall.k, sampleSize: recall.sampleSize, value: recall.value },
+      pruned,
+      seconds: { insert: insertSeconds, recall: recallSeconds },
+    };
+  } finally {
+    ann.close();
+  }
+}
+
+/** Sortable, unique: 20261125T170102123Z-3f9a1c. */
+export function newVersion(now = new Date()): string {
+  return `${now.toISOString().replace(/[-:]/g, '').replace('.', '')}-${randomBytes(3).toString('hex')}`;
+}
+
+export async function fsyncDir(dir: string): Promise<void> {
+  const handle = await fs.open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,0 +1,95 @@
+import path from 'node:path';
+import { toProfile, type CreatorRecord } from '../src/catalog/creator';
+import { profileText } from '../src/catalog/profile-text';
+import { createEmbedder } from '../src/embedding';
+import { loadIndexVersion } from '../src/index/loaded-index';
+import { VectorMatrix } from '../src/index/vector-matrix';
+import { applyDelete, applyUpsert, replay } from '../src/lifecycle/apply-updates';
+import { readUpdates } from '../src/lifecycle/update-log';
+import { publishVersion, type BuildHooks, type PublishReport } from './publish-version';
+import { InputError, readCreators } from './read-creators';
+
+export interface UpdateOptions {
+  out: string;
+  /** Creators JSONL/CSV to add or replace (embedded with the version's model unless they carry vectors). */
+  upsertFile?: string;
+  deleteIds?: string[];
+  modelsDir?: string;
+  minRecall?: number;
+  keep?: number;
+  publish?: boolean;
+}
+
+export interface UpdateReport extends PublishReport {
+  base: string;
+  upserted: number;
+  deleted: number;
+  notFound: string[];
+}
+
+/**
+ * Applies upserts and deletes to the published version (its update log included) and publishes the
+ * result as a new, compacted version: live creators only, a fresh HNSW graph, no deleted slots.
+ * Unchanged creators are not re-embedded.
+ */
+export async function updateIndex(opts: UpdateOptions, hooks: BuildHooks = {}): Promise<UpdateReport> {
+  const base = await loadIndexVersion(opts.out);
+  try {
+    replay(base, (await readUpdates(base.dir)).entries);
+    let upserted = 0;
+    if (opts.upsertFile) {
+      const read = await readCreators(opts.upsertFile);
+      if (read.invalid.length > 0) {
+        throw new InputError(`${read.invalid.length} invalid line(s) in ${opts.upsertFile}: ${read.invalid.slice(0, 5).map((i) => `line ${i.line}: ${i.reason}`).join('; ')}`);
+      }
+      const vectors = await vectorsFor(read.records, base.manifest, opts.modelsDir);
+      read.records.forEach((r, i) => applyUpsert(base, toProfile(r), vectors[i]!));
+      upserted = read.records.length;
+    }
+    const notFound = opts.deleteIds?.length ? applyDelete(base, opts.deleteIds) : [];
+    const deleted = (opts.deleteIds?.length ?? 0) - notFound.length;
+
+    const live = base.catalog.liveLabels();
+    const compacted = new VectorMatrix(base.manifest.dims, new Float32Array(live.length * base.manifest.dims));
+    live.forEach((label, row) => compacted.data.set(base.vectors.row(label), row * base.manifest.dims));
+    const report = await publishVersion(
+      {
+        out: opts.out,
+        profiles: live.map((l) => base.catalog.profile(l)),
+        matrix: compacted,
+        model: base.manifest.model,
+        vectorSource: base.manifest.vectorSource,
+        params: base.manifest.ann,
+        minRecall: opts.minRecall ?? 0.95,
+        recallSample: base.manifest.recall.sampleSize || 500,
+        input: { ...base.manifest.input, file: `${base.manifest.input.file} + updates of ${base.version}${opts.upsertFile ? ` + ${path.basename(opts.upsertFile)}` : ''}` },
+        publish: opts.publish ?? true,
+        ...(opts.keep !== undefined ? { keep: opts.keep } : {}),
+      },
+      hooks,
+    );
+    return { ...report, base: base.version, upserted, deleted, notFound };
+  } finally {
+    base.ann.close();
+  }
+}
+
+async function vectorsFor(records: CreatorRecord[], manifest: { model: { id: string; dtype: 'fp32' | 'q8' } | null; dims: number }, modelsDir?: string): Promise<Float32Array[]> {
+  const missing = records.filter((r) => r.vector === undefined);
+  if (missing.length > 0 && !manifest.model) throw new InputError('this index has no model (built from provided vectors): every upserted creator needs a vector');
+  const out = new Map<CreatorRecord, Float32Array>();
+  if (missing.length > 0) {
+    const embedder = createEmbedder({ model: manifest.model!.id, dtype: manifest.model!.dtype, ...(modelsDir ? { modelsDir } : {}) });
+    try {
+      const vs = await embedder.embed(missing.map(profileText));
+      missing.forEach((r, i) => out.set(r, vs[i]!));
+    } finally {
+      await embedder.dispose();
+    }
+  }
+  return records.map((r) => {
+    const v = r.vector ? Float32Array.from(r.vector) : out.get(r)!;
+    if (v.length !== manifest.dims) throw new InputError(`creator ${r.id}: vector has ${v.length} values, the index has ${manifest.dims} dimensions`);
+    return v;
+  });
+}

@@ -1,0 +1,90 @@
+import type { sendUnaryData, ServerReadableStream, ServerUnaryCall, UntypedServiceImplementation } from '@grpc/grpc-js';
+import { parseCreator, type CreatorRecord } from '../catalog/creator';
+import { MatchError, toGrpcStatus } from '../errors/match-error';
+import { deleteCreators, upsertCreators } from '../lifecycle/creator-updates';
+import type { IndexManager } from '../lifecycle/index-manager';
+import type { Logger } from '../logging/logger';
+import { requireBearer, tokenDigest } from './admin-auth';
+import { callSignal } from './call-signal';
+import { toServiceError } from './wire';
+
+export interface AdminServiceDeps {
+  manager: IndexManager;
+  token: string;
+  maxUpsertBatch: number;
+  logger: Logger;
+}
+
+interface WireCreator {
+  id?: string;
+  name?: string;
+  about?: string;
+  tags?: string[];
+  category?: string;
+  language?: string;
+  is_nsfw?: boolean;
+  vector?: number[];
+}
+
+/** Handlers of creatormatch.v1.IndexAdmin; every call is authenticated first. */
+export function createAdminService(deps: AdminServiceDeps): UntypedServiceImplementation {
+  const expected = tokenDigest(deps.token);
+
+  const fail = (method: string, err: unknown, callback: sendUnaryData<unknown>): void => {
+    const status = toGrpcStatus(err);
+    const log = deps.logger.child({ method });
+    if (status.reason === 'INTERNAL') log.error({ err }, 'admin call failed');
+    else log.warn({ reason: status.reason, detail: status.message }, 'admin call refused');
+    callback(toServiceError(status));
+  };
+
+  const ReloadIndex = async (call: ServerUnaryCall<{ version?: string }, unknown>, callback: sendUnaryData<unknown>): Promise<void> => {
+    try {
+      requireBearer(call.metadata, expected);
+      const version = call.request.version?.trim() || undefined;
+      const r = await deps.manager.reload(version, 'admin');
+      callback(null, { version: r.version, previous_version: r.previousVersion ?? '', changed: r.changed });
+    } catch (err) {
+      fail('ReloadIndex', err, callback);
+    }
+  };
+
+  const UpsertCreators = async (call: ServerReadableStream<WireCreator, unknown>, callback: sendUnaryData<unknown>): Promise<void> => {
+    const { signal, dispose } = callSignal(call);
+    try {
+      requireBearer(call.metadata, expected);
+      const records: CreatorRecord[] = [];
+      for await (const wire of call.iterator({ destroyOnReturn: false }) as AsyncIterable<WireCreator>) {
+        if (records.length >= deps.maxUpsertBatch) {
+          throw new MatchError('INVALID_CREATOR', `more than ${deps.maxUpsertBatch} creators in one UpsertCreators call; split the stream`);
+        }
+        const { vector, ...rest } = wire;
+        const parsed = parseCreator(vector && vector.length > 0 ? { ...rest, vector } : rest);
+        if (!parsed.ok) throw new MatchError('INVALID_CREATOR', `creator #${records.length + 1} (${wire.id ?? 'no id'}): ${parsed.reason}`);
+        records.push(parsed.record);
+      }
+      const r = await upsertCreators(deps.manager, records, signal);
+      deps.logger.info({ method: 'UpsertCreators', version: r.version, created: r.created, updated: r.updated }, 'creators upserted');
+      callback(null, { upserted: records.length, created: r.created, updated: r.updated, index_version: r.version });
+    } catch (err) {
+      fail('UpsertCreators', err, callback);
+    } finally {
+      dispose();
+    }
+  };
+
+  const DeleteCreators = async (call: ServerUnaryCall<{ ids?: string[] }, unknown>, callback: sendUnaryData<unknown>): Promise<void> => {
+    try {
+      requireBearer(call.metadata, expected);
+      const ids = (call.request.ids ?? []).map((id) => id.trim()).filter(Boolean);
+      if (ids.length === 0) throw new MatchError('INVALID_CREATOR', 'ids is empty: name at least one creator id');
+      const r = await deleteCreators(deps.manager, ids);
+      deps.logger.info({ method: 'DeleteCreators', version: r.version, deleted: r.deleted, notFound: r.notFound.length }, 'creators deleted');
+      callback(null, { deleted: r.deleted, not_found: r.notFound, index_version: r.version });
+    } catch (err) {
+      fail('DeleteCreators', err, callback);
+    }
+  };
+
+  return { ReloadIndex, UpsertCreators, DeleteCreators } as unknown as UntypedServiceImplementation;
+}

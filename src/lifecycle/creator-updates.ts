@@ -1,0 +1,80 @@
+import { toProfile, type CreatorRecord } from '../catalog/creator';
+import { profileText } from '../catalog/profile-text';
+import { MatchError } from '../errors/match-error';
+import { applyDelete, applyUpsert } from './apply-updates';
+import type { IndexManager, Serving } from './index-manager';
+import { appendUpdates, type UpdateEntry } from './update-log';
+
+export interface UpsertResult {
+  created: number;
+  updated: number;
+  version: string;
+}
+
+export interface DeleteResult {
+  deleted: number;
+  notFound: string[];
+  version: string;
+}
+
+function serving(manager: IndexManager): Serving {
+  const s = manager.current;
+  if (!s) throw new MatchError('INDEX_NOT_READY', 'no index is loaded yet; retry shortly');
+  return s;
+}
+
+/**
+ * Upserts creators into the serving version: embeds those without a vector with the version's own
+ * model, appends them to the version's update log (fsync) and only then applies them in memory.
+ * All or nothing: one bad creator fails the call before anything is written.
+ */
+export function upsertCreators(manager: IndexManager, records: readonly CreatorRecord[], signal?: AbortSignal): Promise<UpsertResult> {
+  return manager.exclusive(async () => {
+    const s = serving(manager);
+    const dims = s.index.manifest.dims;
+    records.forEach((r, i) => {
+      if (r.vector !== undefined && r.vector.length !== dims) {
+        throw new MatchError('INVALID_CREATOR', `creator #${i + 1} (${r.id}): vector has ${r.vector.length} values, the index has ${dims} dimensions`);
+      }
+      if (r.vector === undefined && !s.embedder) {
+        throw new MatchError('INVALID_CREATOR', `creator #${i + 1} (${r.id}) has no vector, and this index has no model to embed it (it was built from provided vectors)`);
+      }
+    });
+    const toEmbed = records.filter((r) => r.vector === undefined);
+    const embedded = toEmbed.length > 0 ? await s.matcher.embedTexts(toEmbed.map(profileText), signal) : [];
+    const byRecord = new Map(toEmbed.map((r, i) => [r, embedded[i]!]));
+    const at = new Date().toISOString();
+    const entries: UpdateEntry[] = records.map((r) => ({
+      op: 'upsert',
+      at,
+      creator: toProfile(r),
+      vector: r.vector ?? Array.from(byRecord.get(r)!),
+    }));
+    if (signal?.aborted) throw new MatchError('CANCELLED', 'call cancelled before the update was written');
+    await appendUpdates(s.index.dir, entries);
+    let created = 0;
+    for (const e of entries) {
+      if (e.op === 'upsert' && applyUpsert(s.index, e.creator, Float32Array.from(e.vector)).created) created++;
+    }
+    s.matcher.invalidateShape();
+    manager.emit('updated', { version: s.index.version, upserted: entries.length });
+    return { created, updated: entries.length - created, version: s.index.version };
+  });
+}
+
+/** Deletes creators from the serving version (logged and fsynced first). Unknown ids are reported. */
+export function deleteCreators(manager: IndexManager, ids: readonly string[]): Promise<DeleteResult> {
+  return manager.exclusive(async () => {
+    const s = serving(manager);
+    const unique = [...new Set(ids)];
+    const known = unique.filter((id) => s.index.catalog.labelOf(id) !== undefined);
+    const notFound = unique.filter((id) => s.index.catalog.labelOf(id) === undefined);
+    if (known.length > 0) {
+      await appendUpdates(s.index.dir, [{ op: 'delete', at: new Date().toISOString(), ids: known }]);
+      applyDelete(s.index, known);
+      s.matcher.invalidateShape();
+      manager.emit('updated', { version: s.index.version, deleted: known.length });
+    }
+    return { deleted: known.length, notFound, version: s.index.version };
+  });
+}
