@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
+import { builderLogger } from './build-log';
 import { buildIndex, type BuildHooks, type BuildOptions, type BuildStage } from './build-index';
 
 const positiveInt = (name: string) => (value: string): number => {
@@ -14,8 +15,8 @@ const fraction = (value: string): number => {
   return n;
 };
 
-/** A progress bar on a TTY; plain stage lines otherwise (CI logs stay readable). */
-function progressHooks(enabled: boolean): BuildHooks & { stop(): void } {
+/** JSON log lines per stage (pino, stderr), plus a progress bar on a TTY only. */
+function progressHooks(enabled: boolean, log = builderLogger()): BuildHooks & { stop(): void } {
   const labels: Record<BuildStage, string> = { read: 'reading', embed: 'embedding', insert: 'inserting', recall: 'measuring recall', write: 'writing' };
   let bar: SingleBar | undefined;
   const stop = (): void => {
@@ -25,11 +26,10 @@ function progressHooks(enabled: boolean): BuildHooks & { stop(): void } {
   return {
     onStage(stage, total) {
       stop();
+      log.info({ stage, total }, labels[stage]);
       if (enabled && total > 0) {
         bar = new SingleBar({ format: `${labels[stage].padEnd(16)} [{bar}] {value}/{total} {eta_formatted}`, clearOnComplete: false }, Presets.shades_classic);
         bar.start(total, 0);
-      } else {
-        process.stderr.write(`${labels[stage]}${total > 0 ? ` ${total} creators` : ''}...\n`);
       }
     },
     onProgress(_stage, done) {
@@ -88,10 +88,12 @@ export async function main(argv: string[]): Promise<number> {
     keep: o.keep,
     format: o.format,
   };
-  const hooks = progressHooks(Boolean(o.progress) && process.stderr.isTTY === true);
+  const log = builderLogger();
+  const hooks = progressHooks(Boolean(o.progress) && process.stderr.isTTY === true, log);
   try {
     const report = await buildIndex(options, hooks);
     hooks.stop();
+    log.info({ version: report.version, published: report.published, count: report.count, dims: report.dims, model: report.modelId, recall: report.recall.value, seconds: report.seconds.total, skipped: report.skipped.length }, 'index built');
     if (o.json) {
       process.stdout.write(JSON.stringify(report, null, 2) + '\n');
     } else {
@@ -110,7 +112,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (err) {
     hooks.stop();
-    process.stderr.write(`index:build failed: ${(err as Error).message}\n`);
+    log.error({ err }, `index:build failed: ${(err as Error).message}`);
     return 1;
   }
 }
