@@ -17,10 +17,10 @@ export function servedIndexOf(index: LoadedIndex): ServedIndex {
 
 /** A low-cardinality label for why a version was refused, from the refusal message. */
 export function refusalReason(message: string): string {
-  if (/sha256|checksum/i.test(message)) return 'checksum';
+  if (/sha256|checksum|\bhas \d+ bytes\b/i.test(message)) return 'integrity';
+  if (/ENOENT|no such file|missing/i.test(message)) return 'missing_files';
   if (/\bmodel\b/i.test(message)) return 'model';
   if (/manifest/i.test(message)) return 'manifest';
   if (/dims|dimension|rows|holds|count|shape|smoke/i.test(message)) return 'shape';
-  if (/ENOENT|no such file|missing/i.test(message)) return 'missing_files';
   return 'other';
 }

@@ -1,4 +1,5 @@
 import { promises as fs } from 'node:fs';
+import path from 'node:path';
 import { metrics } from '@opentelemetry/api';
 import { batch, unary, unaryError } from '../helpers/server';
 import { METRICS } from '../../src/telemetry/names';
@@ -121,6 +122,17 @@ describe('Prometheus /metrics after real calls', () => {
 
   it('answers 404 off the metrics path', async () => {
     expect((await httpGet(server.telemetry.metricsPort!, '/')).status).toBe(404);
+  });
+});
+
+describe('index refusals', () => {
+  it('counts a refused version by reason, and keeps reporting the version still served', async () => {
+    const bad = path.join(idx.indexDir, 'copy-with-wrong-manifest');
+    await fs.cp(path.join(idx.indexDir, idx.version), bad, { recursive: true });
+    await expect(server.app.manager.reload('copy-with-wrong-manifest')).rejects.toThrow(/refused/);
+    const after = parsePrometheus((await httpGet(server.telemetry.metricsPort!, '/metrics')).body);
+    expect(find(after, METRICS.indexLoadRefusals.name, { reason: 'manifest' }).map((s) => s.value)).toEqual([1]);
+    expect(find(after, METRICS.indexInfo.name).map((s) => s.labels.index_version)).toEqual([idx.version]);
   });
 });
 
