@@ -1,7 +1,7 @@
 /**
  * The measurements behind docs/SCALING.md (a stand-in until bench/ has dedicated benchmarks).
- *   tsx scripts/scaling-measure.ts gen --count 100000 --dims 512 --out /tmp/c.jsonl
- *       synthetic creators with provided, clustered unit vectors (4 decimals)
+ *   tsx scripts/scaling-measure.ts gen --count 100000 --dims 512 [--latent 32] --out /tmp/c.jsonl
+ *       synthetic creators with provided unit vectors (4 decimals): clustered, near a `latent`-dim subspace
  *   tsx scripts/scaling-measure.ts load --addr 127.0.0.1:50051 --mode vector|text --seconds 20 --concurrency 8 [--dims 512] [--k 10]
  *       a closed-loop load: `concurrency` Match calls always in flight over one channel; prints JSON
  *       (calls, errors, qps, p50/p95/p99 in ms)
@@ -41,7 +41,18 @@ async function gen(a: Record<string, string>): Promise<void> {
   const count = Number(a.count ?? 100000);
   const dims = Number(a.dims ?? 512);
   const rand = rng(Number(a.seed ?? 1));
-  const centres = CATEGORIES.map(() => unitVector(rand, dims).map((x) => x * Math.sqrt(dims) * 0.6));
+  // Embeddings live near a low-dimensional manifold: a random projection of `latent` factors plus
+  // a little noise (pure Gaussian 512-d vectors are far harder for HNSW than real embeddings).
+  const latent = Number(a.latent ?? 32);
+  const projection = Array.from({ length: latent }, () => unitVector(rand, dims));
+  const centres = CATEGORIES.map(() => unitVector(rand, latent).map((x) => x * Math.sqrt(latent) * 0.6));
+  const embed = (z: number[]): number[] => {
+    const v = new Array<number>(dims).fill(0);
+    for (let j = 0; j < latent; j++) for (let d = 0; d < dims; d++) v[d]! += z[j]! * projection[j]![d]!;
+    for (let d = 0; d < dims; d++) v[d]! += 0.02 * (rand() - 0.5);
+    const n = Math.hypot(...v);
+    return v.map((x) => x / n);
+  };
   const out = createWriteStream(a.out!);
   for (let i = 0; i < count; i++) {
     const c = i % CATEGORIES.length;
@@ -53,7 +64,7 @@ async function gen(a: Record<string, string>): Promise<void> {
       tags: [CATEGORIES[c]],
       language: LANGUAGES[i % LANGUAGES.length],
       is_nsfw: i % 20 === 0,
-      vector: unitVector(rand, dims, centres[c]).map((x) => Math.round(x * 1e4) / 1e4),
+      vector: embed(unitVector(rand, latent, centres[c])).map((x) => Math.round(x * 1e4) / 1e4),
     };
     if (!out.write(JSON.stringify(row) + '\n')) await new Promise<void>((r) => out.once('drain', () => r()));
   }
