@@ -9,10 +9,13 @@ import { serverCredentials } from './grpc/tls';
 import { readCurrent } from './index/manifest';
 import { IndexManager } from './lifecycle/index-manager';
 import type { Logger } from './logging/logger';
+import { MatchError } from './errors/match-error';
+import { RecallMonitor } from './experiments/recall-monitor';
+import { assignVariant, defaultExperiment, loadExperiment, type Experiment } from './experiments/variants';
 import { DEFAULT_K } from './match/match-input';
 import type { Matcher } from './match/matcher';
 import { telemetryInterceptor } from './telemetry/grpc-interceptor';
-import { IndexMetrics } from './telemetry/instruments';
+import { IndexMetrics, recordOnlineRecall } from './telemetry/instruments';
 import type { Telemetry } from './telemetry/sdk';
 import { refusalReason, servedIndexOf } from './telemetry/served-index';
 
@@ -22,7 +25,10 @@ import { refusalReason, servedIndexOf } from './telemetry/served-index';
  */
 export class MatchApp {
   readonly grpc: GrpcServerParts;
-  readonly manager: IndexManager;
+  readonly experiment: Experiment;
+  /** One index manager per A/B variant (a single "default" one without an experiment). */
+  readonly managers: ReadonlyMap<string, IndexManager>;
+  readonly recallMonitor: RecallMonitor;
   /** IndexAdmin on its own server when MATCH_ADMIN_ADDR is set. */
   readonly adminServer: grpc.Server | undefined;
   private initPromise: Promise<void> | undefined;
@@ -39,16 +45,37 @@ export class MatchApp {
     private readonly telemetry?: Pick<Telemetry, 'shutdown'>,
   ) {
     ({ credentials: this.credentials, mode: this.transport } = serverCredentials(config.tls));
-    this.manager = new IndexManager({
-      indexDir: config.indexDir,
-      logger,
-      matcher: { efSearch: config.efSearch, exactMaxCandidates: config.exactMaxCandidates },
-      models: { modelsDir: config.modelsDir, allowRemoteModels: config.allowRemoteModels },
-      pollMs: config.reloadPollMs,
+    this.experiment = config.variantsFile ? loadExperiment(config.variantsFile) : defaultExperiment(config.indexDir);
+    this.recallMonitor = new RecallMonitor({
+      sampleRate: config.recallSampleRate,
+      queueSize: config.recallQueueSize,
+      onResult: (r) => {
+        recordOnlineRecall(r.variant, r.version, r.recall);
+        logger.debug({ variant: r.variant, version: r.version, k: r.k, recall: r.recall }, 'online recall sample');
+      },
     });
+    this.managers = new Map(
+      this.experiment.variants.map((v) => [
+        v.name,
+        new IndexManager({
+          indexDir: v.indexDir,
+          logger: logger.child({ variant: v.name }),
+          matcher: { efSearch: config.efSearch, exactMaxCandidates: config.exactMaxCandidates },
+          models: { modelsDir: config.modelsDir, allowRemoteModels: config.allowRemoteModels },
+          pollMs: config.reloadPollMs,
+          onAnnSearch: (version, sample) => this.recallMonitor.offer(v.name, version, sample),
+        }),
+      ]),
+    );
     const packageDefinition = loadMatchPackageDefinition();
     const matcher = createMatcherService({
-      manager: this.manager,
+      route: (fanId, explicit) => {
+        const variant = assignVariant(this.experiment, fanId, explicit);
+        if (!variant) throw this.unknownVariant(explicit);
+        return { name: variant.name, manager: this.managers.get(variant.name)! };
+      },
+      experiment: { name: this.experiment.name, variants: this.experiment.variants.map((v) => v.name) },
+      onlineRecall: (variant, version) => this.recallMonitor.statsFor(variant, version),
       limits: {
         maxK: config.maxK,
         defaultK: DEFAULT_K,
@@ -59,14 +86,24 @@ export class MatchApp {
       logger,
     });
     this.grpc = buildGrpcServer({ packageDefinition, matcher, maxReceiveBytes: config.maxReceiveBytes, interceptors: [telemetryInterceptor()] });
-    this.indexMetrics = new IndexMetrics(() => {
-      const s = this.manager.current;
-      return s ? servedIndexOf(s.index) : undefined;
-    });
-    this.manager.on('loaded', (e: { ms: number }) => this.indexMetrics.loaded(e.ms / 1000));
-    this.manager.on('refused', (r: { reason: string }) => this.indexMetrics.refused(refusalReason(r.reason)));
+    this.indexMetrics = new IndexMetrics(() =>
+      [...this.managers].flatMap(([variant, m]) => (m.current ? [servedIndexOf(m.current.index, variant)] : [])),
+    );
+    for (const m of this.managers.values()) {
+      m.on('loaded', (e: { ms: number }) => this.indexMetrics.loaded(e.ms / 1000));
+      m.on('refused', (r: { reason: string }) => this.indexMetrics.refused(refusalReason(r.reason)));
+    }
     if (config.adminToken) {
-      const admin = createAdminService({ manager: this.manager, token: config.adminToken, maxUpsertBatch: config.maxUpsertBatch, logger });
+      const admin = createAdminService({
+        manager: (name) => {
+          const m = this.managers.get(name || this.experiment.variants[0]!.name);
+          if (!m) throw this.unknownVariant(name);
+          return m;
+        },
+        token: config.adminToken,
+        maxUpsertBatch: config.maxUpsertBatch,
+        logger,
+      });
       const definition = clientConstructor('IndexAdmin', packageDefinition).service;
       if (config.adminAddr) {
         this.adminServer = new grpc.Server({ 'grpc.max_receive_message_length': config.maxReceiveBytes, interceptors: [telemetryInterceptor()] });
@@ -83,8 +120,18 @@ export class MatchApp {
     return this.grpc.server;
   }
 
+  /** The first (control, or only) variant's manager. */
+  get manager(): IndexManager {
+    return this.managers.get(this.experiment.variants[0]!.name)!;
+  }
+
   get currentMatcher(): Matcher | undefined {
     return this.manager.current?.matcher;
+  }
+
+  private unknownVariant(name: string): MatchError {
+    const names = this.experiment.variants.map((v) => v.name).join(', ');
+    return new MatchError('UNKNOWN_VARIANT', `unknown variant ${JSON.stringify(name)}; served variants: ${names}`);
   }
 
   init(): Promise<void> {
@@ -114,7 +161,7 @@ export class MatchApp {
 
   private async doInit(): Promise<void> {
     const { config, logger } = this;
-    if (config.autoBuildSample && (await readCurrent(config.indexDir)) === undefined) {
+    if (!config.variantsFile && config.autoBuildSample && (await readCurrent(config.indexDir)) === undefined) {
       logger.info({ indexDir: config.indexDir, input: SAMPLE_CATALOG }, 'no published index: building the bundled sample catalog');
       const report = await buildIndex({
         input: SAMPLE_CATALOG,
@@ -126,9 +173,12 @@ export class MatchApp {
       });
       logger.info({ version: report.version, count: report.count, recall: report.recall.value, seconds: report.seconds.total }, 'sample index built');
     }
-    await this.manager.reload(undefined, 'startup');
+    for (const m of this.managers.values()) await m.reload(undefined, 'startup');
     this.grpc.setServing('SERVING');
-    this.manager.watch();
+    for (const m of this.managers.values()) m.watch();
+    if (config.variantsFile) {
+      logger.info({ experiment: this.experiment.name, variants: this.experiment.variants.map((v) => `${v.name}:${v.traffic}`) }, 'A/B variants serving');
+    }
   }
 
   /** health NOT_SERVING → drain (grace, then force) → release index and models. */
@@ -137,7 +187,8 @@ export class MatchApp {
     const servers = [this.server, ...(this.adminServer ? [this.adminServer] : [])];
     const graceful = await Promise.all(servers.map((s) => shutdownServer(s, this.config.shutdownGraceMs)));
     this.logger.info({ graceful: graceful.every(Boolean) }, 'gRPC server stopped');
-    await this.manager.close();
+    this.recallMonitor.close();
+    await Promise.all([...this.managers.values()].map((m) => m.close()));
     this.indexMetrics.close();
     await this.telemetry?.shutdown();
   }

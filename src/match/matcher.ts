@@ -8,6 +8,7 @@ import type { MatchInput, MatchQuery } from './match-input';
 import type { IndexShape } from './validate-request';
 import { recordSearch } from '../telemetry/instruments';
 import { withSpan, withSpanAsync } from '../telemetry/tracing';
+import type { SearchSample } from '../experiments/recall-monitor';
 
 export interface MatchedCreator {
   creatorId: string;
@@ -26,6 +27,8 @@ export interface MatcherOptions {
   /** ef for searches; default: the manifest's efSearch. */
   efSearch?: number;
   exactMaxCandidates: number;
+  /** Sees every ANN search (not exact ones), e.g. for the online recall monitor. Must be O(1). */
+  onAnnSearch?(sample: SearchSample): void;
 }
 
 /** The embedder of the index's own model, or why there is none. */
@@ -75,6 +78,9 @@ export class Matcher {
       return r;
     });
     recordSearch({ strategy, results: hits.length, selectivity: vectors.count ? filter.estimatedAllowed / vectors.count : 0, indexVersion: this.index.version });
+    if (this.opts.onAnnSearch && (strategy === 'ann' || strategy === 'ann_overfetch') && input.filter.minScore === undefined) {
+      this.opts.onAnnSearch({ query: vector, k: input.k, filter, hits, vectors });
+    }
     return {
       matches: hits.map((h) => {
         const profile = catalog.profile(h.label);

@@ -7,6 +7,7 @@ const SECONDS_FAST = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25
 const SECONDS_SLOW = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
 const COUNTS = [0, 1, 5, 10, 20, 50, 100, 200, 500, 1000];
 const RATIOS = [0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 0.9, 1];
+const RECALL = [0.5, 0.7, 0.8, 0.85, 0.9, 0.95, 0.98, 0.99, 1];
 const BATCH = [1, 2, 4, 8, 16, 32, 64, 128, 256];
 
 export interface Instruments {
@@ -22,6 +23,7 @@ export interface Instruments {
   embeddingBatchSize: Histogram;
   indexLoadDuration: Histogram;
   indexLoadRefusals: Counter;
+  onlineRecall: Histogram;
   indexGauges: { info: ObservableGauge; creators: ObservableGauge; dims: ObservableGauge; bytes: ObservableGauge; builtAt: ObservableGauge; recall: ObservableGauge };
 }
 
@@ -43,6 +45,7 @@ function create(meter: Meter): Instruments {
     embeddingBatchSize: histogram(METRICS.embeddingBatchSize, BATCH),
     indexLoadDuration: histogram(METRICS.indexLoadDuration, SECONDS_SLOW),
     indexLoadRefusals: counter(METRICS.indexLoadRefusals),
+    onlineRecall: histogram(METRICS.onlineRecall, RECALL),
     indexGauges: {
       info: gauge(METRICS.indexInfo),
       creators: gauge(METRICS.indexCreators),
@@ -86,6 +89,11 @@ export function recordEmbeddingBatch(model: string, size: number, seconds: numbe
   m.embeddingBatchSize.record(size, { model });
 }
 
+/** One live search re-run exactly by the online recall monitor: its recall@k. */
+export function recordOnlineRecall(variant: string, indexVersion: string, recall: number): void {
+  instruments().onlineRecall.record(recall, { variant, index_version: indexVersion });
+}
+
 /** One BatchMatch item answered in-band with this status code name ('OK' or the error's). */
 export function recordBatchItem(code: string): void {
   instruments().batchItems.add(1, { code });
@@ -93,6 +101,8 @@ export function recordBatchItem(code: string): void {
 
 /** What the index gauges report about a served version. */
 export interface ServedIndex {
+  /** A/B variant serving it ('default' without an experiment). */
+  variant: string;
   version: string;
   modelId: string;
   creators: number;
@@ -112,20 +122,20 @@ export interface ServedIndex {
 export class IndexMetrics {
   private registered: { meter: Meter; callback: BatchObservableCallback; gauges: ObservableGauge[] } | undefined;
 
-  constructor(private readonly current: () => ServedIndex | undefined) {
+  constructor(private readonly current: () => ServedIndex[]) {
     const m = instruments();
     const g = m.indexGauges;
     const callback: BatchObservableCallback = (result) => {
-      const s = this.current();
-      if (!s) return;
-      const v = { index_version: s.version };
-      result.observe(g.info, 1, { index_version: s.version, model_id: s.modelId });
-      result.observe(g.creators, s.creators, v);
-      result.observe(g.dims, s.dims, v);
-      result.observe(g.bytes, s.bytes, v);
-      result.observe(g.recall, s.buildRecall, v);
-      const built = Date.parse(s.builtAt);
-      if (Number.isFinite(built)) result.observe(g.builtAt, built / 1000, v);
+      for (const s of this.current()) {
+        const v = { index_version: s.version, variant: s.variant };
+        result.observe(g.info, 1, { ...v, model_id: s.modelId });
+        result.observe(g.creators, s.creators, v);
+        result.observe(g.dims, s.dims, v);
+        result.observe(g.bytes, s.bytes, v);
+        result.observe(g.recall, s.buildRecall, v);
+        const built = Date.parse(s.builtAt);
+        if (Number.isFinite(built)) result.observe(g.builtAt, built / 1000, v);
+      }
     };
     const gauges = Object.values(g);
     m.meter.addBatchObservableCallback(callback, gauges);

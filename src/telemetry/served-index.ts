@@ -2,9 +2,10 @@ import type { LoadedIndex } from '../index/loaded-index';
 import type { ServedIndex } from './instruments';
 
 /** What the index gauges report about a loaded version. */
-export function servedIndexOf(index: LoadedIndex): ServedIndex {
+export function servedIndexOf(index: LoadedIndex, variant: string): ServedIndex {
   const { manifest } = index;
   return {
+    variant,
     version: index.version,
     modelId: manifest.model?.id ?? '',
     creators: index.catalog.size,

@@ -53,11 +53,22 @@ it('holds back on a slow reader: 100k items, bounded work ahead of the reader, e
     if (r.matches.length !== 1) bad++;
   });
   call.pause();
+  call.on('error', () => undefined); // surfaced through the 'end' promise below
   const writing = writeAll(call, N);
-  await new Promise((r) => setTimeout(r, 1500));
-  const stalledAt = processed;
+  // The reader reads nothing: the server must stall (its count stops moving), far from the end.
+  let stalledAt = -1;
+  await waitFor(
+    async () => {
+      const before = processed;
+      await new Promise((r) => setTimeout(r, 400));
+      if (processed === 0 || processed !== before) return false;
+      stalledAt = processed;
+      return true;
+    },
+    30_000,
+    'the server to stall on the paused reader',
+  );
   await new Promise((r) => setTimeout(r, 500));
-  // The reader has not read anything: the server must stall, far ahead of nothing.
   expect(processed).toBe(stalledAt);
   expect(stalledAt).toBeLessThan(5_000);
   expect(ids.length).toBeLessThanOrEqual(stalledAt);
@@ -75,6 +86,7 @@ it('holds back on a slow reader: 100k items, bounded work ahead of the reader, e
 }, 120_000);
 
 it('stops working when the client cancels mid-stream', async () => {
+  await new Promise((r) => setTimeout(r, 200));
   processed = 0;
   const call = running.client.BatchMatch({ deadline: Date.now() + 60_000 }) as grpc.ClientDuplexStream<unknown, unknown>;
   let received = 0;

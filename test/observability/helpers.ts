@@ -33,8 +33,8 @@ export interface ObservedServer {
 }
 
 /** The real service with the real OTel SDK, /metrics on 127.0.0.1 port 0, logs captured. */
-export async function startObservedServer(indexDir: string, telemetryOpts: Partial<TelemetryOptions> = {}): Promise<ObservedServer> {
-  const config = loadConfig({ MATCH_INDEX_DIR: indexDir, MATCH_GRPC_ADDR: '127.0.0.1:0', MATCH_METRICS_ADDR: '127.0.0.1:0', LOG_LEVEL: 'debug', MATCH_SHUTDOWN_GRACE_MS: '2000' });
+export async function startObservedServer(indexDir: string, telemetryOpts: Partial<TelemetryOptions> = {}, env: Record<string, string> = {}): Promise<ObservedServer> {
+  const config = loadConfig({ MATCH_INDEX_DIR: indexDir, MATCH_GRPC_ADDR: '127.0.0.1:0', MATCH_METRICS_ADDR: '127.0.0.1:0', LOG_LEVEL: 'debug', MATCH_SHUTDOWN_GRACE_MS: '2000', ...env });
   const logs: Array<Record<string, unknown>> = [];
   const logger = createLogger('debug', { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) });
   // env: {} so OTEL_* variables of the machine running the tests cannot change what is exported.

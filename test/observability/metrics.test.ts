@@ -18,7 +18,8 @@ let text: string;
 
 beforeAll(async () => {
   idx = await syntheticIndex(N);
-  server = await startObservedServer(idx.indexDir);
+  // Every HNSW search is re-checked by the online recall monitor.
+  server = await startObservedServer(idx.indexDir, {}, { MATCH_RECALL_SAMPLE_RATE: '1' });
   const c = idx.creators;
   for (let i = 0; i < 3; i++) await unary(server.client, 'Match', { request_id: REQUEST_ID, fan_id: FAN_ID, vector: { values: c[i]!.vector }, k: 5 });
   // A rare language: an enumerated candidate list, searched exactly.
@@ -90,6 +91,12 @@ describe('Prometheus /metrics after real calls', () => {
     expect(sel[0]!.value).toBe(1);
   });
 
+  it('records online recall of sampled HNSW searches per variant and version', () => {
+    const count = value(`${METRICS.onlineRecall.name}_count`, { variant: 'default', index_version: idx.version });
+    expect(count).toBeGreaterThanOrEqual(1);
+    expect(value(`${METRICS.onlineRecall.name}_sum`, { variant: 'default', index_version: idx.version }) / count).toBeGreaterThan(0.8);
+  });
+
   it('counts BatchMatch items by in-band status', () => {
     expect(value(METRICS.batchItems.name, { code: 'OK' })).toBe(1);
     expect(value(METRICS.batchItems.name, { code: 'INVALID_ARGUMENT' })).toBe(1);
@@ -103,6 +110,8 @@ describe('Prometheus /metrics after real calls', () => {
     expect(value(METRICS.indexBuiltAt.name, { index_version: idx.version })).toBeGreaterThan(1.7e9);
     expect(value(METRICS.indexBuildRecall.name, { index_version: idx.version })).toBeGreaterThanOrEqual(0.95);
     expect(value(`${METRICS.indexLoadDuration.name}_count`, { outcome: 'loaded' })).toBe(1);
+    expect(value(METRICS.indexInfo.name, { index_version: idx.version })).toBe(1);
+    expect(find(samples, METRICS.indexInfo.name)[0]!.labels.variant).toBe('default');
   });
 
   it('never uses a fan id or request id as a label', () => {
