@@ -126,7 +126,8 @@ describe('Dockerfile build steps, replayed (scripts/docker-build-steps.ts)', () 
     expect(health.stdout).toContain('SERVING');
     expect(health.status).toBe(0);
 
-    const lines = stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
+    // Complete lines only: the last one may still be on its way.
+    const lines = stdout.slice(0, stdout.lastIndexOf('\n')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, any>);
     const started = lines.find((l) => l.msg === 'telemetry started')!;
     const scrape = await httpGet(started.metrics_port, '/metrics');
     expect(scrape.body).toContain('creator_match_index_info{');
