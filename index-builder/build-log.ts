@@ -1,4 +1,3 @@
-import pino from 'pino';
 import { createLogger, type Logger } from '../src/logging/logger';
 
 /**
@@ -7,5 +6,5 @@ import { createLogger, type Logger } from '../src/logging/logger';
  */
 export function builderLogger(env: NodeJS.ProcessEnv = process.env): Logger {
   const level = env.LOG_LEVEL && ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(env.LOG_LEVEL) ? env.LOG_LEVEL : 'info';
-  return createLogger(level, pino.destination({ dest: 2, sync: true })).child({ component: 'index-builder' });
+  return createLogger(level, process.stderr).child({ component: 'index-builder' });
 }

@@ -3,6 +3,7 @@ import type { Embedder } from '../embedding/embedder';
 import { MatchError, throwIfAborted } from '../errors/match-error';
 import type { LoadedIndex } from '../index/loaded-index';
 import { normalise } from '../index/vector-matrix';
+import { diversifiedSearch, needsRerank } from './diversify';
 import { filteredSearch, type SearchStrategy } from './filtered-search';
 import type { MatchInput, MatchQuery } from './match-input';
 import type { IndexShape } from './validate-request';
@@ -72,13 +73,18 @@ export class Matcher {
     throwIfAborted(signal);
     const { catalog, ann, vectors } = this.index;
     const filter = withSpan('creator_match.filter', {}, () => catalog.compile(input.filter, exclude, this.opts.exactMaxCandidates));
+    const searchOpts = { ef: this.ef, minScore: input.filter.minScore };
+    const rerank = needsRerank(input.rerank) ? input.rerank : undefined;
     const { hits, strategy } = withSpan('creator_match.search', { 'creator_match.k': input.k }, (span) => {
-      const r = filteredSearch(vector, input.k, filter, ann, vectors, { ef: this.ef, minScore: input.filter.minScore });
+      const r = rerank
+        ? diversifiedSearch(vector, input.k, filter, ann, vectors, searchOpts, rerank, (label) => catalog.profile(label).category)
+        : filteredSearch(vector, input.k, filter, ann, vectors, searchOpts);
       span.setAttribute('creator_match.strategy', r.strategy);
       return r;
     });
     recordSearch({ strategy, results: hits.length, selectivity: vectors.count ? filter.estimatedAllowed / vectors.count : 0, indexVersion: this.index.version });
-    if (this.opts.onAnnSearch && (strategy === 'ann' || strategy === 'ann_overfetch') && input.filter.minScore === undefined) {
+    // Re-ranked hits are not the ANN top k, so only plain searches feed the recall monitor.
+    if (!rerank && this.opts.onAnnSearch && (strategy === 'ann' || strategy === 'ann_overfetch') && input.filter.minScore === undefined) {
       this.opts.onAnnSearch({ query: vector, k: input.k, filter, hits, vectors });
     }
     return {
