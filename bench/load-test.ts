@@ -59,6 +59,7 @@ async function main(): Promise<void> {
       expectVersion: report.version,
     };
 
+    const loadBefore = os.loadavg();
     const server = await startServerProcess({ indexDir, workDir: work, probe: true, name: 'load' });
     console.log(`server pid ${server.child.pid} on ${server.addr}`);
     let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
@@ -90,6 +91,7 @@ async function main(): Promise<void> {
       console.log(`main    ${phaseLine(main)}`);
       const rss = rssSummary(main.probes, WARMUP_SECONDS);
       const el = eventLoopSummary(main.probes);
+      const loadAfter = os.loadavg();
       exit = await server.stop();
       const errorsLogged = (await server.logs()).filter((l) => Number(l.level) >= 50).length;
 
@@ -99,7 +101,7 @@ async function main(): Promise<void> {
         `### Load test — ${date} UTC`,
         '',
         `Command: \`npm run bench:load -- --seconds ${seconds}${clients !== 3 ? ` --clients ${clients}` : ''}\`. Machine: ${cpu}, ${os.cpus().length} cores (os.cpus), ${f1(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.platform()}/${os.arch()}. ` +
-          `The server, the ${clients} client processes and this driver share these cores. Index: the bundled sample catalog (${report.count} creators, ${report.dims}-d, model creator-match/use-lite q8). ` +
+          `The server, the ${clients} client processes and this driver share these cores; load average (1/5/15 min) ${loadBefore.map(f2).join('/')} before the run, ${loadAfter.map(f2).join('/')} at the end of it (above ${os.cpus().length} means other jobs competed for the CPU). Index: the bundled sample catalog (${report.count} creators, ${report.dims}-d, model creator-match/use-lite q8). ` +
           `Mix per call: ${Object.entries(DEFAULT_MIX).map(([t, w]) => `${t} ${Math.round(w * 100)}%`).join(', ')}; k = 10, 30% of queries with a category filter, BatchMatch streams of ${workload.batchSize} (vector/text/like) items; every answer is checked (k matches, best first, right request_id and index version).`,
         '',
         `**Ramp** (${rampSeconds} s per step, closed-loop workers; queries/s counts each BatchMatch item):`,
@@ -118,7 +120,7 @@ async function main(): Promise<void> {
         '',
         `Server RSS, sampled every second in the server process (${rss.samples} samples): min ${f1(rss.minMiB)} MiB, max ${f1(rss.maxMiB)} MiB; after a ${WARMUP_SECONDS} s warm-up ${f1(rss.baselineMiB)} MiB → ${f1(rss.lastMiB)} MiB at the end: growth **${f1(rss.growthPct)}%** (highest sample ${f1(rss.maxGrowthPct)}% above the baseline; limit 10%).`,
         '',
-        `Server event-loop delay (perf_hooks.monitorEventLoopDelay, 10 ms resolution, one histogram per second): p99 median ${f1(el.p99Median)} ms, worst second's p99 **${f1(el.p99Worst)} ms**, max **${f1(el.max)} ms**, mean ${f2(el.meanOfMeans)} ms.`,
+        `Server event-loop delay (perf_hooks.monitorEventLoopDelay, 10 ms resolution, one histogram per second): p99 median ${f1(el.p99Median)} ms, worst second's p99 **${f1(el.p99Worst)} ms** (second ${el.worstAtSec} of the run), max **${f1(el.max)} ms**, mean ${f2(el.meanOfMeans)} ms.`,
         '',
         `Shutdown after the run: SIGTERM → exit code ${exit.code}${exit.signal ? ` (signal ${exit.signal})` : ''}; error-level log lines during the run: ${errorsLogged}.`,
         ...(main.errorSamples.length ? ['', 'Error samples:', '', ...main.errorSamples.map((e) => `- ${e.type}: ${e.message}`)] : []),

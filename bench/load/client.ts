@@ -124,6 +124,15 @@ async function main(): Promise<void> {
     return 'vector';
   };
 
+  // Barrier: connect, say "ready", and start only on the driver's "go", so that the client
+  // processes (whose start-up costs CPU on a small machine) measure the same window.
+  await new Promise<void>((resolve, reject) => client.waitForReady(Date.now() + 20_000, (err) => (err ? reject(err) : resolve())));
+  process.stdout.write('ready\n');
+  await new Promise<void>((resolve) => {
+    process.stdin.once('data', () => resolve());
+    process.stdin.once('end', () => resolve());
+  });
+  process.stdin.pause();
   const started = performance.now();
   const deadline = started + spec.seconds * 1000;
   const worker = async (): Promise<void> => {

@@ -92,8 +92,8 @@ export async function runLoad(o: RunOptions): Promise<LoadResult> {
   const mix = { ...o.workload.mix };
   if (o.workload.texts.length === 0) mix.text = 0;
   if (o.workload.likeIds.length === 0) mix.like = 0;
-  const startedAt = Date.now();
-  const results = await Promise.all(
+  const runId = Date.now();
+  const children = await Promise.all(
     Array.from({ length: o.clients }, async (_, i) => {
       const spec: ClientSpec = {
         ...o.workload,
@@ -105,11 +105,15 @@ export async function runLoad(o: RunOptions): Promise<LoadResult> {
         deadlineMs: o.deadlineMs ?? 30_000,
         seed: (o.seed ?? 1) * 1000 + i,
       };
-      const specFile = path.join(o.workDir, `client-${startedAt}-${i}.json`);
+      const specFile = path.join(o.workDir, `client-${runId}-${i}.json`);
       await fs.writeFile(specFile, JSON.stringify(spec));
-      return runClient(specFile, o.seconds);
+      return startClient(specFile, o.seconds);
     }),
   );
+  await Promise.all(children.map((c) => c.ready));
+  const startedAt = Date.now();
+  for (const c of children) c.go();
+  const results = await Promise.all(children.map((c) => c.result));
   const endedAt = Date.now();
   const merged = REQUEST_TYPES.map((t) => {
     const lat = results.flatMap((r) => r.latenciesMs[t]).sort((a, b) => a - b);
@@ -135,21 +139,35 @@ export async function runLoad(o: RunOptions): Promise<LoadResult> {
   };
 }
 
-function runClient(specFile: string, seconds: number): Promise<ClientResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join('bench', 'load', 'client.ts'), specFile], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), (seconds + 90) * 1000);
+interface ClientHandle {
+  ready: Promise<void>;
+  go(): void;
+  result: Promise<ClientResult>;
+}
+
+function startClient(specFile: string, seconds: number): ClientHandle {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join('bench', 'load', 'client.ts'), specFile], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  let onReady: () => void = () => undefined;
+  const ready = new Promise<void>((resolve) => (onReady = resolve));
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+    if (out.startsWith('ready\n')) onReady();
+  });
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), (seconds + 90) * 1000);
+  const result = new Promise<ClientResult>((resolve, reject) => {
     child.once('exit', (code) => {
       clearTimeout(timer);
+      onReady(); // never leave the barrier waiting on a dead client
       const line = out.trim().split('\n').at(-1);
-      if (code === 0 && line) resolve(JSON.parse(line) as ClientResult);
+      if (code === 0 && line && line !== 'ready') resolve(JSON.parse(line) as ClientResult);
       else reject(new Error(`load client exited ${code}: ${err.slice(-2000)}`));
     });
   });
+  result.catch(() => undefined); // awaited by runLoad
+  return { ready, result, go: () => child.stdin.end('go\n') };
 }
 
 /** RSS over a run: the sample after `warmupSeconds` is the baseline; growth is measured against it. */
@@ -173,13 +191,15 @@ export function rssSummary(probes: readonly ProbeSample[], warmupSeconds: number
 }
 
 /** Event-loop delay over a run, from the per-second probe histograms. */
-export function eventLoopSummary(probes: readonly ProbeSample[]): { seconds: number; p99Median: number; p99Worst: number; max: number; meanOfMeans: number } {
-  if (probes.length === 0) return { seconds: 0, p99Median: 0, p99Worst: 0, max: 0, meanOfMeans: 0 };
+export function eventLoopSummary(probes: readonly ProbeSample[]): { seconds: number; p99Median: number; p99Worst: number; worstAtSec: number; max: number; meanOfMeans: number } {
+  if (probes.length === 0) return { seconds: 0, p99Median: 0, p99Worst: 0, worstAtSec: 0, max: 0, meanOfMeans: 0 };
   const p99s = probes.map((p) => p.elP99).sort((a, b) => a - b);
+  const worst = probes.reduce((a, b) => (b.elP99 > a.elP99 ? b : a));
   return {
     seconds: probes.length,
     p99Median: percentile(p99s, 50),
     p99Worst: p99s.at(-1)!,
+    worstAtSec: Math.round((worst.t - probes[0]!.t) / 1000) + 1,
     max: Math.max(...probes.map((p) => p.elMax)),
     meanOfMeans: probes.reduce((s, p) => s + p.elMean, 0) / probes.length,
   };
