@@ -201,6 +201,39 @@ describe('disk full while building', () => {
     expect(await readCurrent(idx)).toBe(v1.version);
     expect((await fs.readdir(idx)).sort()).toEqual([CURRENT_FILE, v1.version].sort());
   });
+
+
+  it('an admin update that hits a full disk is refused, not applied and leaves no torn line; the next one is durable', async () => {
+    const disk = await smallDisk(400);
+    if (disk.mode !== 'tmpfs') return; // needs a shared full filesystem under the running service (root)
+    idx = disk.out;
+    const v1 = await build(syntheticCreators(200, DIMS, 1));
+    let running = await startServer(idx, ENV);
+    cleanups.push(() => running.stop());
+    let admin = adminClient(running.port);
+    cleanups.push(async () => admin.close());
+    const filler = path.join(path.dirname(idx), 'filler');
+    const { bavail, bsize } = await fs.statfs(idx);
+    await fs.writeFile(filler, Buffer.alloc(Math.max(0, Number(bavail) * Number(bsize) - 4096)));
+    const batchOf = (prefix: string, seed: number) => syntheticCreators(60, DIMS, seed).map((c, i) => ({ ...c, id: `${prefix}-${i}` }));
+    const err = await adminUpsert(admin, batchOf('nospace', 8)).catch((e: grpc.ServiceError) => e);
+    expect(err.code).toBe(grpc.status.INTERNAL);
+    const log = path.join(idx, v1.version, UPDATE_LOG_FILE);
+    const text = await fs.readFile(log, 'utf8').catch(() => '');
+    expect(text === '' || text.endsWith('\n')).toBe(true); // rolled back: no torn line
+    await expect(unary(running.client, 'Match', { like_creators: { ids: ['nospace-0'] }, k: 1 })).rejects.toMatchObject({ code: grpc.status.NOT_FOUND });
+    expect(await healthCheck(running.port)).toBe('SERVING');
+
+    await fs.rm(filler);
+    const ok = batchOf('later', 9);
+    await adminUpsert(admin, ok);
+    admin.close();
+    await running.stop();
+    running = await startServer(idx, ENV);
+    admin = adminClient(running.port);
+    await expectDurable(running.client, { upserted: new Map(ok.map((c) => [c.id, c.vector])), deleted: new Set() });
+    await expect(unary(running.client, 'Match', { like_creators: { ids: ['nospace-0'] }, k: 1 })).rejects.toMatchObject({ code: grpc.status.NOT_FOUND });
+  });
 });
 
 describe('SIGTERM under load', () => {
