@@ -5,9 +5,13 @@ import { createAdminService } from './grpc/admin-service';
 import { createMatcherService } from './grpc/matcher-service';
 import { clientConstructor, loadMatchPackageDefinition } from './grpc/proto';
 import { bindServer, buildGrpcServer, shutdownServer, type GrpcServerParts } from './grpc/server';
+import { serverCredentials } from './grpc/tls';
 import { readCurrent } from './index/manifest';
 import { IndexManager } from './lifecycle/index-manager';
 import type { Logger } from './logging/logger';
+import { MatchError } from './errors/match-error';
+import { RecallMonitor } from './experiments/recall-monitor';
+import { assignVariant, defaultExperiment, loadExperiment, type Experiment } from './experiments/variants';
 import { DEFAULT_K } from './match/match-input';
 import type { Matcher } from './match/matcher';
 
@@ -17,26 +21,50 @@ import type { Matcher } from './match/matcher';
  */
 export class MatchApp {
   readonly grpc: GrpcServerParts;
-  readonly manager: IndexManager;
+  readonly experiment: Experiment;
+  /** One index manager per A/B variant (a single "default" one without an experiment). */
+  readonly managers: ReadonlyMap<string, IndexManager>;
+  readonly recallMonitor: RecallMonitor;
   /** IndexAdmin on its own server when MATCH_ADMIN_ADDR is set. */
   readonly adminServer: grpc.Server | undefined;
   private initPromise: Promise<void> | undefined;
   private closePromise: Promise<void> | undefined;
+  private readonly credentials: grpc.ServerCredentials;
+  private readonly transport: 'plaintext' | 'tls' | 'mtls';
 
   constructor(
     readonly config: Config,
     readonly logger: Logger,
   ) {
-    this.manager = new IndexManager({
-      indexDir: config.indexDir,
-      logger,
-      matcher: { efSearch: config.efSearch, exactMaxCandidates: config.exactMaxCandidates },
-      models: { modelsDir: config.modelsDir, allowRemoteModels: config.allowRemoteModels },
-      pollMs: config.reloadPollMs,
+    ({ credentials: this.credentials, mode: this.transport } = serverCredentials(config.tls));
+    this.experiment = config.variantsFile ? loadExperiment(config.variantsFile) : defaultExperiment(config.indexDir);
+    this.recallMonitor = new RecallMonitor({
+      sampleRate: config.recallSampleRate,
+      queueSize: config.recallQueueSize,
+      onResult: (r) => logger.debug({ variant: r.variant, version: r.version, k: r.k, recall: r.recall }, 'online recall sample'),
     });
+    this.managers = new Map(
+      this.experiment.variants.map((v) => [
+        v.name,
+        new IndexManager({
+          indexDir: v.indexDir,
+          logger: logger.child({ variant: v.name }),
+          matcher: { efSearch: config.efSearch, exactMaxCandidates: config.exactMaxCandidates },
+          models: { modelsDir: config.modelsDir, allowRemoteModels: config.allowRemoteModels },
+          pollMs: config.reloadPollMs,
+          onAnnSearch: (version, sample) => this.recallMonitor.offer(v.name, version, sample),
+        }),
+      ]),
+    );
     const packageDefinition = loadMatchPackageDefinition();
     const matcher = createMatcherService({
-      manager: this.manager,
+      route: (fanId, explicit) => {
+        const variant = assignVariant(this.experiment, fanId, explicit);
+        if (!variant) throw this.unknownVariant(explicit);
+        return { name: variant.name, manager: this.managers.get(variant.name)! };
+      },
+      experiment: { name: this.experiment.name, variants: this.experiment.variants.map((v) => v.name) },
+      onlineRecall: (variant, version) => this.recallMonitor.statsFor(variant, version),
       limits: {
         maxK: config.maxK,
         defaultK: DEFAULT_K,
@@ -48,7 +76,16 @@ export class MatchApp {
     });
     this.grpc = buildGrpcServer({ packageDefinition, matcher, maxReceiveBytes: config.maxReceiveBytes });
     if (config.adminToken) {
-      const admin = createAdminService({ manager: this.manager, token: config.adminToken, maxUpsertBatch: config.maxUpsertBatch, logger });
+      const admin = createAdminService({
+        manager: (name) => {
+          const m = this.managers.get(name || this.experiment.variants[0]!.name);
+          if (!m) throw this.unknownVariant(name);
+          return m;
+        },
+        token: config.adminToken,
+        maxUpsertBatch: config.maxUpsertBatch,
+        logger,
+      });
       const definition = clientConstructor('IndexAdmin', packageDefinition).service;
       if (config.adminAddr) {
         this.adminServer = new grpc.Server({ 'grpc.max_receive_message_length': config.maxReceiveBytes });
@@ -65,8 +102,18 @@ export class MatchApp {
     return this.grpc.server;
   }
 
+  /** The first (control, or only) variant's manager. */
+  get manager(): IndexManager {
+    return this.managers.get(this.experiment.variants[0]!.name)!;
+  }
+
   get currentMatcher(): Matcher | undefined {
     return this.manager.current?.matcher;
+  }
+
+  private unknownVariant(name: string): MatchError {
+    const names = this.experiment.variants.map((v) => v.name).join(', ');
+    return new MatchError('UNKNOWN_VARIANT', `unknown variant ${JSON.stringify(name)}; served variants: ${names}`);
   }
 
   init(): Promise<void> {
@@ -76,16 +123,16 @@ export class MatchApp {
 
   /** Binds the CreatorMatcher server (and IndexAdmin, when it shares the port); returns the port. */
   async listen(addr = this.config.grpcAddr): Promise<number> {
-    const port = await bindServer(this.server, addr);
-    this.logger.info({ addr, port }, 'gRPC server listening');
+    const port = await bindServer(this.server, addr, this.credentials);
+    this.logger.info({ addr, port, transport: this.transport }, 'gRPC server listening');
     return port;
   }
 
   /** Binds the separate IndexAdmin server (only when MATCH_ADMIN_ADDR is set). */
   async listenAdmin(addr = this.config.adminAddr): Promise<number | undefined> {
     if (!this.adminServer || !addr) return undefined;
-    const port = await bindServer(this.adminServer, addr);
-    this.logger.info({ addr, port }, 'IndexAdmin listening');
+    const port = await bindServer(this.adminServer, addr, this.credentials);
+    this.logger.info({ addr, port, transport: this.transport }, 'IndexAdmin listening');
     return port;
   }
 
@@ -96,7 +143,7 @@ export class MatchApp {
 
   private async doInit(): Promise<void> {
     const { config, logger } = this;
-    if (config.autoBuildSample && (await readCurrent(config.indexDir)) === undefined) {
+    if (!config.variantsFile && config.autoBuildSample && (await readCurrent(config.indexDir)) === undefined) {
       logger.info({ indexDir: config.indexDir, input: SAMPLE_CATALOG }, 'no published index: building the bundled sample catalog');
       const report = await buildIndex({
         input: SAMPLE_CATALOG,
@@ -108,9 +155,12 @@ export class MatchApp {
       });
       logger.info({ version: report.version, count: report.count, recall: report.recall.value, seconds: report.seconds.total }, 'sample index built');
     }
-    await this.manager.reload(undefined, 'startup');
+    for (const m of this.managers.values()) await m.reload(undefined, 'startup');
     this.grpc.setServing('SERVING');
-    this.manager.watch();
+    for (const m of this.managers.values()) m.watch();
+    if (config.variantsFile) {
+      logger.info({ experiment: this.experiment.name, variants: this.experiment.variants.map((v) => `${v.name}:${v.traffic}`) }, 'A/B variants serving');
+    }
   }
 
   /** health NOT_SERVING → drain (grace, then force) → release index and models. */
@@ -119,6 +169,7 @@ export class MatchApp {
     const servers = [this.server, ...(this.adminServer ? [this.adminServer] : [])];
     const graceful = await Promise.all(servers.map((s) => shutdownServer(s, this.config.shutdownGraceMs)));
     this.logger.info({ graceful: graceful.every(Boolean) }, 'gRPC server stopped');
-    await this.manager.close();
+    this.recallMonitor.close();
+    await Promise.all([...this.managers.values()].map((m) => m.close()));
   }
 }

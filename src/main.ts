@@ -19,7 +19,15 @@ async function main(): Promise<void> {
   grpc.setLogger({ error: (...a: unknown[]) => grpcLog.warn(a.join(' ')) } as unknown as Partial<Console>);
   grpc.setLogVerbosity(grpc.logVerbosity.ERROR);
 
-  const app = new MatchApp(config, logger);
+  let app: MatchApp;
+  try {
+    app = new MatchApp(config, logger);
+  } catch (err) {
+    logger.fatal({ err }, `cannot start: ${(err as Error).message}`);
+    logger.flush();
+    process.exitCode = 2;
+    return;
+  }
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;

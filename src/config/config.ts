@@ -37,6 +37,12 @@ const schema = z.object({
   MATCH_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters (use a random secret)').optional(),
   MATCH_ADMIN_ADDR: hostPort.optional(),
   MATCH_MAX_UPSERT_BATCH: int(1, 1_000_000).default(10_000),
+  MATCH_VARIANTS_FILE: z.string().min(1).optional(),
+  MATCH_RECALL_SAMPLE_RATE: z.coerce.number().min(0).max(1).default(0.01),
+  MATCH_RECALL_QUEUE: int(1, 100_000).default(32),
+  MATCH_TLS_CERT_FILE: z.string().min(1).optional(),
+  MATCH_TLS_KEY_FILE: z.string().min(1).optional(),
+  MATCH_TLS_CLIENT_CA_FILE: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -70,6 +76,13 @@ export interface Config {
   /** A separate address for IndexAdmin; default: the CreatorMatcher port. */
   readonly adminAddr: string | undefined;
   readonly maxUpsertBatch: number;
+  /** A/B variants file (JSON); when set, it names the index dirs and MATCH_INDEX_DIR is not used. */
+  readonly variantsFile: string | undefined;
+  /** Online recall monitor: share of ANN searches re-run exactly off the request path (0: off). */
+  readonly recallSampleRate: number;
+  readonly recallQueueSize: number;
+  /** TLS for both ports: cert + key; with a client CA, clients must present certificates (mTLS). */
+  readonly tls: { certFile: string | undefined; keyFile: string | undefined; clientCaFile: string | undefined };
   readonly logLevel: string;
 }
 
@@ -118,6 +131,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     adminToken: e.MATCH_ADMIN_TOKEN,
     adminAddr: e.MATCH_ADMIN_ADDR,
     maxUpsertBatch: e.MATCH_MAX_UPSERT_BATCH,
+    variantsFile: e.MATCH_VARIANTS_FILE,
+    recallSampleRate: e.MATCH_RECALL_SAMPLE_RATE,
+    recallQueueSize: e.MATCH_RECALL_QUEUE,
+    tls: Object.freeze({ certFile: e.MATCH_TLS_CERT_FILE, keyFile: e.MATCH_TLS_KEY_FILE, clientCaFile: e.MATCH_TLS_CLIENT_CA_FILE }),
     logLevel: e.LOG_LEVEL,
   });
 }

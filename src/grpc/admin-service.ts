@@ -1,3 +1,4 @@
+import type * as grpc from '@grpc/grpc-js';
 import type { sendUnaryData, ServerReadableStream, ServerUnaryCall, UntypedServiceImplementation } from '@grpc/grpc-js';
 import { parseCreator, type CreatorRecord } from '../catalog/creator';
 import { MatchError, toGrpcStatus } from '../errors/match-error';
@@ -8,8 +9,12 @@ import { requireBearer, tokenDigest } from './admin-auth';
 import { callSignal } from './call-signal';
 import { toServiceError } from './wire';
 
+/** Metadata key that picks the A/B variant an admin call acts on (default: the first variant). */
+export const ADMIN_VARIANT_METADATA_KEY = 'creator-match-variant';
+
 export interface AdminServiceDeps {
-  manager: IndexManager;
+  /** The manager of a variant ('' for the first); throws UNKNOWN_VARIANT. */
+  manager(variant: string): IndexManager;
   token: string;
   maxUpsertBatch: number;
   logger: Logger;
@@ -29,6 +34,10 @@ interface WireCreator {
 /** Handlers of creatormatch.v1.IndexAdmin; every call is authenticated first. */
 export function createAdminService(deps: AdminServiceDeps): UntypedServiceImplementation {
   const expected = tokenDigest(deps.token);
+  const managerFor = (call: { metadata: grpc.Metadata }): IndexManager => {
+    const v = call.metadata.get(ADMIN_VARIANT_METADATA_KEY)[0];
+    return deps.manager(typeof v === 'string' ? v : '');
+  };
 
   const fail = (method: string, err: unknown, callback: sendUnaryData<unknown>): void => {
     const status = toGrpcStatus(err);
@@ -42,7 +51,7 @@ export function createAdminService(deps: AdminServiceDeps): UntypedServiceImplem
     try {
       requireBearer(call.metadata, expected);
       const version = call.request.version?.trim() || undefined;
-      const r = await deps.manager.reload(version, 'admin');
+      const r = await managerFor(call).reload(version, 'admin');
       callback(null, { version: r.version, previous_version: r.previousVersion ?? '', changed: r.changed });
     } catch (err) {
       fail('ReloadIndex', err, callback);
@@ -63,7 +72,7 @@ export function createAdminService(deps: AdminServiceDeps): UntypedServiceImplem
         if (!parsed.ok) throw new MatchError('INVALID_CREATOR', `creator #${records.length + 1} (${wire.id ?? 'no id'}): ${parsed.reason}`);
         records.push(parsed.record);
       }
-      const r = await upsertCreators(deps.manager, records, signal);
+      const r = await upsertCreators(managerFor(call), records, signal);
       deps.logger.info({ method: 'UpsertCreators', version: r.version, created: r.created, updated: r.updated }, 'creators upserted');
       callback(null, { upserted: records.length, created: r.created, updated: r.updated, index_version: r.version });
     } catch (err) {
@@ -78,7 +87,7 @@ export function createAdminService(deps: AdminServiceDeps): UntypedServiceImplem
       requireBearer(call.metadata, expected);
       const ids = (call.request.ids ?? []).map((id) => id.trim()).filter(Boolean);
       if (ids.length === 0) throw new MatchError('INVALID_CREATOR', 'ids is empty: name at least one creator id');
-      const r = await deleteCreators(deps.manager, ids);
+      const r = await deleteCreators(managerFor(call), ids);
       deps.logger.info({ method: 'DeleteCreators', version: r.version, deleted: r.deleted, notFound: r.notFound.length }, 'creators deleted');
       callback(null, { deleted: r.deleted, not_found: r.notFound, index_version: r.version });
     } catch (err) {

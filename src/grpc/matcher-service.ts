@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import type { sendUnaryData, ServerDuplexStream, ServerUnaryCall, UntypedServiceImplementation } from '@grpc/grpc-js';
 import { MatchError, toGrpcStatus, type WireStatus } from '../errors/match-error';
+import type { RecallStats } from '../experiments/recall-monitor';
 import type { IndexManager, Serving } from '../lifecycle/index-manager';
 import type { Logger } from '../logging/logger';
 import type { MatchLimits } from '../match/match-input';
@@ -8,21 +9,30 @@ import { validateRequest, type WireMatchRequest } from '../match/validate-reques
 import { callSignal } from './call-signal';
 import { toServiceError, toWireError, toWireIndexInfo, toWireResponse, type WireMatchResponse } from './wire';
 
-export interface MatcherServiceDeps {
-  /** Leases on the serving version: a call finishes on the version it started with. */
+/** Where a request goes: an A/B variant and the manager of its index. */
+export interface VariantRoute {
+  name: string;
   manager: Pick<IndexManager, 'acquire' | 'release' | 'current' | 'lastRefused'>;
+}
+
+export interface MatcherServiceDeps {
+  /** The variant for a fan (or the explicitly named one); throws UNKNOWN_VARIANT. */
+  route(fanId: string, explicit: string): VariantRoute;
+  experiment: { name: string; variants: readonly string[] };
+  /** Online recall of a variant's version, if the monitor runs. */
+  onlineRecall?(variant: string, version: string): RecallStats;
   limits: MatchLimits;
   logger: Logger;
 }
 
-/** Runs `fn` on a lease of the serving version. */
-async function withServing<T>(deps: MatcherServiceDeps, fn: (s: Serving) => Promise<T> | T): Promise<T> {
-  const s = deps.manager.acquire();
+/** Runs `fn` on a lease of the route's serving version: a call finishes on the version it started with. */
+async function withServing<T>(route: VariantRoute, fn: (s: Serving) => Promise<T> | T): Promise<T> {
+  const s = route.manager.acquire();
   if (!s) throw new MatchError('INDEX_NOT_READY', 'no index is loaded yet; retry shortly');
   try {
     return await fn(s);
   } finally {
-    deps.manager.release(s);
+    route.manager.release(s);
   }
 }
 
@@ -37,15 +47,17 @@ export function createMatcherService(deps: MatcherServiceDeps): UntypedServiceIm
 
   const Match = async (call: ServerUnaryCall<WireMatchRequest, WireMatchResponse>, callback: sendUnaryData<WireMatchResponse>): Promise<void> => {
     const req = call.request;
-    const log = logger.child({ method: 'Match', request_id: req.request_id, fan_id: req.fan_id });
+    let log = logger.child({ method: 'Match', request_id: req.request_id, fan_id: req.fan_id });
     const started = performance.now();
     const { signal, dispose } = callSignal(call);
     try {
-      const { input, result } = await withServing(deps, async ({ matcher }) => {
+      const route = deps.route(req.fan_id ?? '', req.variant ?? '');
+      log = log.child({ variant: route.name });
+      const { input, result } = await withServing(route, async ({ matcher }) => {
         const input = validateRequest(req, limits, matcher.shape);
         return { input, result: await matcher.match(input, signal) };
       });
-      callback(null, toWireResponse(input.requestId, result));
+      callback(null, toWireResponse(input.requestId, result, route.name));
       log.debug({ k: input.k, query: input.query.kind, results: result.matches.length, strategy: result.strategy, ms: performance.now() - started }, 'match ok');
     } catch (err) {
       const status = toGrpcStatus(err);
@@ -67,18 +79,21 @@ export function createMatcherService(deps: MatcherServiceDeps): UntypedServiceIm
         if (signal.aborted) break;
         items++;
         let response: WireMatchResponse;
+        let route: VariantRoute | undefined;
         try {
-          response = await withServing(deps, async ({ matcher }) => {
+          route = deps.route(req.fan_id ?? '', req.variant ?? '');
+          const name = route.name;
+          response = await withServing(route, async ({ matcher }) => {
             const input = validateRequest(req, limits, matcher.shape);
-            return toWireResponse(input.requestId, await matcher.match(input, signal));
+            return toWireResponse(input.requestId, await matcher.match(input, signal), name);
           });
         } catch (err) {
           if (signal.aborted) break;
           failed++;
           const status = toGrpcStatus(err);
-          logFailure(log.child({ request_id: req.request_id, fan_id: req.fan_id }), status, err, 'batch item failed');
-          const m = deps.manager.current?.matcher;
-          response = toWireError(req.request_id ?? '', status, m?.index.version, m?.modelId);
+          logFailure(log.child({ request_id: req.request_id, fan_id: req.fan_id, variant: route?.name }), status, err, 'batch item failed');
+          const m = route?.manager.current?.matcher;
+          response = toWireError(req.request_id ?? '', status, m?.index.version, m?.modelId, route?.name);
         }
         // Back-pressure: wait for a slow reader instead of buffering without bound.
         if (!call.write(response)) await Promise.race([once(call, 'drain'), once(signal, 'abort')]);
@@ -95,11 +110,21 @@ export function createMatcherService(deps: MatcherServiceDeps): UntypedServiceIm
     }
   };
 
-  const GetIndexInfo = (_call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>): void => {
+  const GetIndexInfo = (call: ServerUnaryCall<{ variant?: string }, unknown>, callback: sendUnaryData<unknown>): void => {
     try {
-      const s = deps.manager.current;
+      const route = deps.route('', call.request.variant ?? '');
+      const s = route.manager.current;
       if (!s) throw new MatchError('INDEX_NOT_READY', 'no index is loaded yet; retry shortly');
-      callback(null, toWireIndexInfo(s, deps.manager.lastRefused));
+      const recall = deps.onlineRecall?.(route.name, s.index.version);
+      callback(null, {
+        ...toWireIndexInfo(s, route.manager.lastRefused),
+        variant: route.name,
+        experiment: deps.experiment.name,
+        variants: [...deps.experiment.variants],
+        online_recall: recall?.mean ?? 0,
+        online_recall_samples: String(recall?.samples ?? 0),
+        online_recall_dropped: String(recall?.dropped ?? 0),
+      });
     } catch (err) {
       callback(toServiceError(toGrpcStatus(err)));
     }

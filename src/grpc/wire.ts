@@ -16,9 +16,10 @@ export interface WireMatchResponse {
   index_version: string;
   model_id: string;
   error: { code: number; message: string; reason: string } | null;
+  variant: string;
 }
 
-export function toWireResponse(requestId: string, result: MatchResult): WireMatchResponse {
+export function toWireResponse(requestId: string, result: MatchResult, variant: string): WireMatchResponse {
   return {
     request_id: requestId,
     matches: result.matches.map((m) => ({
@@ -31,16 +32,18 @@ export function toWireResponse(requestId: string, result: MatchResult): WireMatc
     index_version: result.indexVersion,
     model_id: result.modelId,
     error: null,
+    variant,
   };
 }
 
-export function toWireError(requestId: string, status: WireStatus, indexVersion = '', modelId = ''): WireMatchResponse {
+export function toWireError(requestId: string, status: WireStatus, indexVersion = '', modelId = '', variant = ''): WireMatchResponse {
   return {
     request_id: requestId,
     matches: [],
     index_version: indexVersion,
     model_id: modelId,
     error: { code: status.code, message: status.message, reason: status.reason },
+    variant,
   };
 }
 

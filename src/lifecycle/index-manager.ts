@@ -6,6 +6,7 @@ import { MatchError } from '../errors/match-error';
 import { loadIndexVersion, type LoadedIndex } from '../index/loaded-index';
 import { CURRENT_FILE, readCurrent, writeCurrent } from '../index/manifest';
 import type { Logger } from '../logging/logger';
+import type { SearchSample } from '../experiments/recall-monitor';
 import { Matcher, type MatcherOptions, type TextEmbedding } from '../match/matcher';
 import { replay } from './apply-updates';
 import { EmbedderPool, type ModelSpec } from './embedder-pool';
@@ -36,7 +37,9 @@ export interface ReloadResult {
 export interface IndexManagerOptions {
   indexDir: string;
   logger: Logger;
-  matcher: Omit<MatcherOptions, 'efSearch'> & { efSearch?: number | undefined };
+  matcher: Omit<MatcherOptions, 'efSearch' | 'onAnnSearch'> & { efSearch?: number | undefined };
+  /** Sees every ANN search with the version that served it (online recall monitor). */
+  onAnnSearch?(version: string, sample: SearchSample): void;
   models: { modelsDir?: string | undefined; allowRemoteModels: boolean };
   /** Fallback poll of CURRENT (network filesystems miss watch events); 0 disables. */
   pollMs: number;
@@ -179,7 +182,13 @@ export class IndexManager extends EventEmitter {
       if (embedder) await this.pool.release(embedder, modelSpec(index)!);
       throw err;
     }
-    const matcher = new Matcher(index, text, { ...this.opts.matcher, ...(this.opts.matcher.efSearch === undefined ? {} : { efSearch: this.opts.matcher.efSearch }) });
+    const { efSearch, exactMaxCandidates } = this.opts.matcher;
+    const onAnnSearch = this.opts.onAnnSearch;
+    const matcher = new Matcher(index, text, {
+      exactMaxCandidates,
+      ...(efSearch === undefined ? {} : { efSearch }),
+      ...(onAnnSearch ? { onAnnSearch: (sample: SearchSample) => onAnnSearch(version, sample) } : {}),
+    });
     return { matcher, index, embedder, loadedAt: new Date(), refs: 0, retired: false };
   }
 

@@ -6,6 +6,7 @@ import { normalise } from '../index/vector-matrix';
 import { filteredSearch, type SearchStrategy } from './filtered-search';
 import type { MatchInput, MatchQuery } from './match-input';
 import type { IndexShape } from './validate-request';
+import type { SearchSample } from '../experiments/recall-monitor';
 
 export interface MatchedCreator {
   creatorId: string;
@@ -24,6 +25,8 @@ export interface MatcherOptions {
   /** ef for searches; default: the manifest's efSearch. */
   efSearch?: number;
   exactMaxCandidates: number;
+  /** Sees every ANN search (not exact ones), e.g. for the online recall monitor. Must be O(1). */
+  onAnnSearch?(sample: SearchSample): void;
 }
 
 /** The embedder of the index's own model, or why there is none. */
@@ -68,6 +71,9 @@ export class Matcher {
     const { catalog, ann, vectors } = this.index;
     const filter = catalog.compile(input.filter, exclude, this.opts.exactMaxCandidates);
     const { hits, strategy } = filteredSearch(vector, input.k, filter, ann, vectors, { ef: this.ef, minScore: input.filter.minScore });
+    if (this.opts.onAnnSearch && (strategy === 'ann' || strategy === 'ann_overfetch') && input.filter.minScore === undefined) {
+      this.opts.onAnnSearch({ query: vector, k: input.k, filter, hits, vectors });
+    }
     return {
       matches: hits.map((h) => {
         const profile = catalog.profile(h.label);

@@ -20,6 +20,7 @@ export interface WireMatchRequest {
   } | null;
   fan_id?: string;
   include_profile?: boolean;
+  variant?: string;
 }
 
 /** What the index offers, for checks that depend on it. */
