@@ -4,7 +4,7 @@
  * $MATCH_PROBE_FILE with the process RSS, heap and the event-loop delay of the last second
  * (perf_hooks.monitorEventLoopDelay, 10 ms resolution; values in ms). The histogram records the
  * time between ticks of its 10 ms timer, so the resolution is subtracted: 0 means no delay.
- * Does nothing without the variable.
+ * Does nothing without the variable. See the end of the file for MATCH_EXIT_WITH_PARENT.
  */
 'use strict';
 const fs = require('node:fs');
@@ -41,3 +41,17 @@ if (file && isMainThread) {
   }, 1000);
   timer.unref();
 }
+
+// With MATCH_EXIT_WITH_PARENT=1, a server started by a test or the load tool shuts itself down
+// (SIGTERM: the normal drain) if that parent dies without stopping it, instead of running on.
+if (isMainThread && process.env.MATCH_EXIT_WITH_PARENT === '1') {
+  const parent = process.ppid;
+  const watchdog = setInterval(() => {
+    if (process.ppid !== parent) {
+      clearInterval(watchdog);
+      process.kill(process.pid, 'SIGTERM');
+    }
+  }, 1000);
+  watchdog.unref();
+}
+

@@ -65,7 +65,9 @@ export async function startServerProcess(opts: ServerOptions): Promise<ServerPro
   // server itself. (The tsx CLI relays SIGTERM, but SIGKILLs its child when the child does not
   // confirm the signal within 30 ms, which a busy server often cannot: no drain, exit 143.)
   const cmd = process.execPath;
-  const args = [...(opts.probe ? ['--require', path.join(ROOT, 'bench', 'load', 'probe.cjs')] : []), '--import', 'tsx', 'src/main.ts'];
+  // The probe is always preloaded: it samples only with MATCH_PROBE_FILE, and it ends the server if
+  // this process dies without stopping it (MATCH_EXIT_WITH_PARENT), so nothing is left running.
+  const args = ['--require', path.join(ROOT, 'bench', 'load', 'probe.cjs'), '--import', 'tsx', 'src/main.ts'];
   const fd = openSync(logFile, 'a');
   const child = spawn(cmd, args, {
     cwd: ROOT,
@@ -76,6 +78,7 @@ export async function startServerProcess(opts: ServerOptions): Promise<ServerPro
       MATCH_GRPC_ADDR: '127.0.0.1:0',
       MATCH_AUTO_BUILD_SAMPLE: 'false',
       LOG_LEVEL: 'info',
+      MATCH_EXIT_WITH_PARENT: '1',
       ...(opts.probe ? { MATCH_PROBE_FILE: probeFile } : {}),
       ...opts.env,
     },
