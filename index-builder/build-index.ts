@@ -2,9 +2,10 @@ import path from 'node:path';
 import { toProfile, type CreatorRecord } from '../src/catalog/creator';
 import { profileText } from '../src/catalog/profile-text';
 import { createEmbedder, DEFAULT_MODEL_ID, type EmbedderOptions } from '../src/embedding';
-import { sha256File, type Manifest } from '../src/index/manifest';
+import { runReleaseGate, type ReleaseGateReport } from '../src/eval/gate';
+import { sha256File, writeCurrent, type Manifest } from '../src/index/manifest';
 import { normalise, VectorMatrix } from '../src/index/vector-matrix';
-import { publishVersion, type BuildHooks, type PublishReport } from './publish-version';
+import { BuildError, publishVersion, type BuildHooks, type PublishReport } from './publish-version';
 import { InputError, readCreators, type InvalidLine } from './read-creators';
 
 export type { BuildHooks, BuildStage } from './publish-version';
@@ -29,12 +30,28 @@ export interface BuildOptions {
   /** Keep this many newest versions (the published one always stays); default: keep all. */
   keep?: number;
   format?: 'jsonl' | 'csv';
+  /** Release gate: evaluate on these fans against the published version before publishing. */
+  evalFans?: string;
+  /** Largest allowed drop of any served-model metric (absolute; default 0.01). */
+  maxRegression?: number;
 }
 
 export interface BuildReport extends PublishReport {
   skipped: InvalidLine[];
   modelId: string | null;
   seconds: PublishReport['seconds'] & { total: number; embed: number };
+  /** With evalFans: the comparison with the version that was published. */
+  gate?: ReleaseGateReport;
+}
+
+/** The release gate refused to publish: the version is written, CURRENT is unchanged. */
+export class ReleaseGateError extends BuildError {
+  constructor(
+    message: string,
+    readonly gate: ReleaseGateReport,
+  ) {
+    super(message);
+  }
 }
 
 const EMBED_CHUNK = 256;
@@ -75,17 +92,42 @@ export async function buildIndex(opts: BuildOptions, hooks: BuildHooks = {}): Pr
       minRecall,
       recallSample: opts.recallSample ?? 500,
       input: { file: path.basename(opts.input), sha256: await sha256File(opts.input), lines: read.lines, skipped: read.invalid.length },
-      publish: opts.publish ?? true,
+      // With a release gate, CURRENT is switched below, after the gate passes.
+      publish: (opts.publish ?? true) && !opts.evalFans,
       ...(opts.keep !== undefined ? { keep: opts.keep } : {}),
     },
     hooks,
   );
+  const gate = opts.evalFans ? await releaseGate(opts, published) : undefined;
   return {
     ...published,
+    ...(gate ? { gate, published: opts.publish ?? true } : {}),
     skipped: read.invalid,
     modelId: model?.id ?? null,
     seconds: { ...published.seconds, total: (performance.now() - t0) / 1000, embed: embedSeconds },
   };
+}
+
+/** Evaluates the written version against the published one; publishes it only without regression. */
+async function releaseGate(opts: BuildOptions, written: PublishReport): Promise<ReleaseGateReport> {
+  const gate = await runReleaseGate(opts.out, written.version, {
+    fans: opts.evalFans!,
+    maxRegression: opts.maxRegression ?? 0.01,
+    candidateCreators: opts.input,
+    ...(opts.modelsDir ? { modelsDir: opts.modelsDir } : {}),
+  });
+  if (!(opts.publish ?? true)) return gate;
+  if (!gate.ok) {
+    const drops = gate.result!.regressions.map((r) => `${r.metric} ${r.baseline.toFixed(4)} -> ${r.candidate.toFixed(4)} (-${r.drop.toFixed(4)})`).join(', ');
+    throw new ReleaseGateError(
+      `release gate: ${drops} on ${opts.evalFans} exceeds --max-regression ${gate.result!.maxRegression}; ` +
+        `version ${written.version} was written to ${written.dir} but not published (CURRENT still names ${gate.baseline}); ` +
+        `to publish it anyway: npm run index:rollback -- --out ${opts.out} --to ${written.version}`,
+      gate,
+    );
+  }
+  await writeCurrent(opts.out, written.version);
+  return gate;
 }
 
 async function embedRecords(records: CreatorRecord[], opts: BuildOptions, hooks: BuildHooks): Promise<{ matrix: VectorMatrix; model: Manifest['model'] }> {

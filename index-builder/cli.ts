@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
-import { buildIndex, type BuildHooks, type BuildOptions, type BuildStage } from './build-index';
+import { buildIndex, ReleaseGateError, type BuildHooks, type BuildOptions, type BuildStage } from './build-index';
 
 const positiveInt = (name: string) => (value: string): number => {
   const n = Number(value);
@@ -59,6 +59,8 @@ export async function main(argv: string[]): Promise<number> {
     .option('--no-publish', 'write the version but do not switch CURRENT')
     .option('--keep <n>', 'keep the n newest versions (and the published one); delete older ones', positiveInt('--keep'))
     .addOption(new Option('--format <format>', 'input format (default: by file extension)').choices(['jsonl', 'csv']))
+    .option('--eval-fans <file>', 'release gate: evaluate on these fans (see npm run eval) against the published version; publish only without regression')
+    .option('--max-regression <d>', 'release gate: largest allowed drop of P/R/NDCG@10, MRR or ANN recall (absolute)', fraction, 0.01)
     .option('--json', 'print the build report as JSON', false)
     .option('--no-progress', 'no progress bar')
     .exitOverride();
@@ -87,13 +89,15 @@ export async function main(argv: string[]): Promise<number> {
     publish: o.publish,
     keep: o.keep,
     format: o.format,
+    evalFans: o.evalFans,
+    maxRegression: o.maxRegression,
   };
   const hooks = progressHooks(Boolean(o.progress) && process.stderr.isTTY === true);
   try {
     const report = await buildIndex(options, hooks);
     hooks.stop();
     if (o.json) {
-      process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+      process.stdout.write(JSON.stringify(report, (key, v) => (key === 'perFan' ? undefined : v), 2) + '\n');
     } else {
       const lines = [
         `version     ${report.version}${report.published ? ' (published: CURRENT points at it)' : ' (not published)'}`,
@@ -102,6 +106,12 @@ export async function main(argv: string[]): Promise<number> {
         `model       ${report.modelId ?? '(vectors provided with the input)'}, ${report.dims} dims`,
         `recall@10   ${report.recall.value.toFixed(4)} on ${report.recall.sampleSize} sampled creators`,
         `time        ${report.seconds.total.toFixed(1)} s (embed ${report.seconds.embed.toFixed(1)} s, insert ${report.seconds.insert.toFixed(1)} s, recall ${report.seconds.recall.toFixed(1)} s)`,
+        ...(report.gate
+          ? [
+              `gate        ${report.gate.ok ? 'passed' : 'REGRESSED'}${report.gate.baseline ? ` against ${report.gate.baseline}` : ''} (max regression ${o.maxRegression})`,
+              ...report.gate.summary.split('\n').map((l) => `            ${l}`),
+            ]
+          : []),
         ...(report.pruned.length ? [`pruned      ${report.pruned.join(', ')}`] : []),
         ...report.skipped.slice(0, 20).map((s) => `skipped     line ${s.line}: ${s.reason}`),
       ];
@@ -111,6 +121,10 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     hooks.stop();
     process.stderr.write(`index:build failed: ${(err as Error).message}\n`);
+    if (err instanceof ReleaseGateError) {
+      process.stderr.write(err.gate.summary + '\n');
+      return 3;
+    }
     return 1;
   }
 }

@@ -1,4 +1,5 @@
 import type { FilterSpec } from '../catalog/catalog';
+import type { RerankOptions } from './diversify';
 
 /** A validated query: exactly one of the three ways to say what the fan likes. */
 export type MatchQuery =
@@ -18,6 +19,8 @@ export interface MatchInput {
   k: number;
   filter: MatchFilter;
   includeProfile: boolean;
+  /** MMR diversity and per-category cap, applied after filtering (absent: plain ranking). */
+  rerank?: RerankOptions;
 }
 
 export interface MatchLimits {

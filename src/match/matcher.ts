@@ -3,6 +3,7 @@ import type { Embedder } from '../embedding/embedder';
 import { MatchError, throwIfAborted } from '../errors/match-error';
 import type { LoadedIndex } from '../index/loaded-index';
 import { normalise } from '../index/vector-matrix';
+import { diversifiedSearch, needsRerank } from './diversify';
 import { filteredSearch, type SearchStrategy } from './filtered-search';
 import type { MatchInput, MatchQuery } from './match-input';
 import type { IndexShape } from './validate-request';
@@ -70,8 +71,13 @@ export class Matcher {
     throwIfAborted(signal);
     const { catalog, ann, vectors } = this.index;
     const filter = catalog.compile(input.filter, exclude, this.opts.exactMaxCandidates);
-    const { hits, strategy } = filteredSearch(vector, input.k, filter, ann, vectors, { ef: this.ef, minScore: input.filter.minScore });
-    if (this.opts.onAnnSearch && (strategy === 'ann' || strategy === 'ann_overfetch') && input.filter.minScore === undefined) {
+    const searchOpts = { ef: this.ef, minScore: input.filter.minScore };
+    const rerank = needsRerank(input.rerank) ? input.rerank : undefined;
+    const { hits, strategy } = rerank
+      ? diversifiedSearch(vector, input.k, filter, ann, vectors, searchOpts, rerank, (label) => catalog.profile(label).category)
+      : filteredSearch(vector, input.k, filter, ann, vectors, searchOpts);
+    // Re-ranked hits are not the ANN top k, so only plain searches feed the recall monitor.
+    if (!rerank && this.opts.onAnnSearch && (strategy === 'ann' || strategy === 'ann_overfetch') && input.filter.minScore === undefined) {
       this.opts.onAnnSearch({ query: vector, k: input.k, filter, hits, vectors });
     }
     return {

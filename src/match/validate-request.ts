@@ -8,7 +8,7 @@ export interface WireMatchRequest {
   query?: string;
   vector?: { values?: number[] } | null;
   interest_text?: string;
-  like_creators?: { ids?: string[] } | null;
+  like_creators?: { ids?: string[]; weights?: number[] } | null;
   k?: number;
   filter?: {
     exclude_creator_ids?: string[];
@@ -20,6 +20,8 @@ export interface WireMatchRequest {
   } | null;
   fan_id?: string;
   include_profile?: boolean;
+  diversity?: number;
+  max_per_category?: number;
   variant?: string;
 }
 
@@ -44,7 +46,18 @@ export function validateRequest(req: WireMatchRequest, limits: MatchLimits, shap
     k: k === 0 ? limits.defaultK || DEFAULT_K : k,
     filter: validateFilter(req.filter ?? undefined, limits, shape),
     includeProfile: req.include_profile === true,
+    ...validateRerank(req),
   };
+}
+
+/** diversity: MMR λ in [0, 1] (0 = off); max_per_category: 0 = off. See src/match/diversify.ts. */
+function validateRerank(req: WireMatchRequest): Pick<MatchInput, 'rerank'> {
+  const diversity = req.diversity ?? 0;
+  if (!(diversity >= 0 && diversity <= 1)) {
+    throw new MatchError('INVALID_DIVERSITY', `diversity must be within [0, 1] (0 = off), got ${diversity}`);
+  }
+  const maxPerCategory = req.max_per_category ?? 0;
+  return diversity > 0 || maxPerCategory > 0 ? { rerank: { diversity, maxPerCategory } } : {};
 }
 
 function validateQuery(req: WireMatchRequest, limits: MatchLimits, shape: IndexShape): MatchQuery {
@@ -54,16 +67,35 @@ function validateQuery(req: WireMatchRequest, limits: MatchLimits, shape: IndexS
     case 'interest_text':
       return { kind: 'text', text: validateText(req.interest_text ?? '', limits.maxTextChars) };
     case 'like_creators': {
-      const ids = [...new Set((req.like_creators?.ids ?? []).map((id) => id.trim()))].filter(Boolean);
+      const { ids, weights } = likedCreators(req.like_creators?.ids ?? [], req.like_creators?.weights ?? []);
       if (ids.length === 0) throw new MatchError('INVALID_QUERY', 'like_creators.ids is empty: name at least one creator id');
       if (ids.length > limits.maxLikeCreators) {
         throw new MatchError('INVALID_QUERY', `like_creators has ${ids.length} distinct ids, the maximum is ${limits.maxLikeCreators}`);
       }
-      return { kind: 'like', ids };
+      return weights ? { kind: 'like', ids, weights } : { kind: 'like', ids };
     }
     default:
       throw new MatchError('INVALID_QUERY', 'no query: set one of vector, interest_text or like_creators');
   }
+}
+
+/**
+ * Distinct, trimmed ids; with weights (same length as ids, positive and finite), a repeated id
+ * gets the sum of its weights. No weights: every creator counts once.
+ */
+function likedCreators(rawIds: readonly string[], rawWeights: readonly number[]): { ids: string[]; weights?: number[] } {
+  if (rawWeights.length === 0) return { ids: [...new Set(rawIds.map((id) => id.trim()))].filter(Boolean) };
+  if (rawWeights.length !== rawIds.length) {
+    throw new MatchError('INVALID_QUERY', `like_creators.weights has ${rawWeights.length} values but ids has ${rawIds.length}; give one weight per id or none`);
+  }
+  const bad = rawWeights.findIndex((w) => !(Number.isFinite(w) && w > 0));
+  if (bad >= 0) throw new MatchError('INVALID_QUERY', `like_creators.weights[${bad}] is ${rawWeights[bad]}; weights must be positive finite numbers`);
+  const byId = new Map<string, number>();
+  rawIds.forEach((raw, i) => {
+    const id = raw.trim();
+    if (id) byId.set(id, (byId.get(id) ?? 0) + rawWeights[i]!);
+  });
+  return { ids: [...byId.keys()], weights: [...byId.values()] };
 }
 
 export function validateVector(values: readonly number[], dims: number): Float32Array {

@@ -1,0 +1,100 @@
+#!/usr/bin/env node
+import { Command, InvalidArgumentError } from 'commander';
+import { runBatchMatch, type BatchProgress } from '../src/batch/batch-match';
+
+const int = (min: number) => (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`must be an integer >= ${min}`);
+  return n;
+};
+const fraction = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError('must be a number between 0 and 1');
+  return n;
+};
+const json = (value: string): Record<string, unknown> => {
+  try {
+    return JSON.parse(value) as Record<string, unknown>;
+  } catch {
+    throw new InvalidArgumentError('must be a JSON object, e.g. \'{"languages":["en"]}\'');
+  }
+};
+
+const line = (p: BatchProgress): string =>
+  `${p.ok + p.errors + p.invalid + p.skipped}/${p.total} lines (${p.skipped} skipped as already done, ${p.ok} ok, ${p.errors} errors, ${p.invalid} invalid), ${p.perSecond.toFixed(1)} fans/s`;
+
+/** npm run batch-match -- --fans FILE --out FILE [--concurrency N]. */
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command()
+    .name('batch-match')
+    .description('Stream fans through BatchMatch and write recommendations JSONL; rerun the same command to resume (see docs/RELEVANCE.md).')
+    .requiredOption('--fans <file>', 'fans JSONL: fan_id plus interest_text, follows (+ weights) or vector')
+    .requiredOption('--out <file>', 'recommendations JSONL (appended; fans already in it are skipped)')
+    .option('--errors <file>', 'failed fans JSONL (default: OUT.errors.jsonl)')
+    .option('--addr <host:port>', 'creator-match server', process.env.MATCH_ADDR ?? 'localhost:50051')
+    .option('--concurrency <n>', 'parallel BatchMatch streams', int(1), 2)
+    .option('--window <n>', 'requests in flight per stream', int(1), 32)
+    .option('--k <n>', 'matches per fan (0: server default 10; a fan line may set its own k)', int(0), 0)
+    .option('--filter <json>', 'filter for every fan (a fan line may set its own)', json)
+    .option('--diversity <lambda>', 'MMR diversity λ', fraction, 0)
+    .option('--max-per-category <n>', 'at most N matches per category', int(0), 0)
+    .option('--include-profile', 'write creator profiles with the matches', false)
+    .option('--json', 'print the summary as JSON', false)
+    .exitOverride();
+  try {
+    program.parse(argv, { from: 'user' });
+  } catch (err) {
+    return (err as { exitCode?: number }).exitCode ?? 2;
+  }
+  const o = program.opts();
+  const abort = new AbortController();
+  const onSignal = (): void => {
+    if (abort.signal.aborted) process.exit(130);
+    process.stderr.write('batch-match: stopping after the fans in flight (Ctrl-C again to quit now; rerun to resume)\n');
+    abort.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const summary = await runBatchMatch({
+      fans: o.fans,
+      out: o.out,
+      errors: o.errors,
+      addr: o.addr,
+      concurrency: o.concurrency,
+      window: o.window,
+      k: o.k,
+      filter: o.filter,
+      diversity: o.diversity,
+      maxPerCategory: o.maxPerCategory,
+      includeProfile: o.includeProfile,
+      signal: abort.signal,
+      onProgress: (p) => process.stderr.write(`batch-match: ${line(p)}\n`),
+      progressEveryMs: 2000,
+    });
+    if (o.json) process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
+    else {
+      process.stdout.write(
+        [
+          `${summary.interrupted ? 'interrupted' : 'done'}: ${line(summary)}`,
+          `wrote ${summary.ok} recommendations to ${summary.out} in ${summary.seconds.toFixed(1)} s (${summary.alreadyDone} fans were already there)`,
+          ...(summary.errors + summary.invalid > 0 ? [`${summary.errors + summary.invalid} failed fans in ${summary.errorsFile} (rerun to retry)`] : []),
+          ...summary.streamErrors.map((e) => `stream failed: ${e}`),
+        ].join('\n') + '\n',
+      );
+    }
+    return summary.streamErrors.length > 0 || summary.errors + summary.invalid > 0 ? 1 : summary.interrupted ? 130 : 0;
+  } catch (err) {
+    process.stderr.write(`batch-match failed: ${(err as Error).message}\n`);
+    return 1;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,101 @@
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { z } from 'zod';
+
+/**
+ * One fan, as in data/sample-fans.jsonl and the files that `npm run eval` and
+ * `npm run batch-match` read (JSONL, one fan per line). A fan is described by any of:
+ * - `interest_text` (alias `text`): free text, embedded with the index's model;
+ * - `follows` (alias `like_creators`): creators the fan supports, optionally with `weights`
+ *   (same length, positive: pledge amount, recency, ...);
+ * - `vector`: a precomputed interest vector.
+ * Judgments for evaluation: `expected_categories` (every creator of those categories is relevant)
+ * and/or `relevant_creator_ids` (exactly these are relevant).
+ */
+export interface Fan {
+  fanId: string;
+  text?: string;
+  follows?: string[];
+  weights?: number[];
+  vector?: number[];
+  language?: string;
+  expectedCategories?: string[];
+  relevantCreatorIds?: string[];
+  /** Per-fan k and filter for batch jobs (passed through as MatchRequest fields). */
+  k?: number;
+  filter?: Record<string, unknown>;
+}
+
+const positiveFinite = z.number().finite().positive();
+
+const fanSchema = z
+  .object({
+    fan_id: z.union([z.string().trim().min(1), z.number().transform(String)], { error: 'fan_id is required (string)' }),
+    interest_text: z.string().optional(),
+    text: z.string().optional(),
+    follows: z.array(z.string()).optional(),
+    like_creators: z.array(z.string()).optional(),
+    weights: z.array(positiveFinite, { error: 'weights must be positive finite numbers' }).optional(),
+    vector: z.array(z.number().finite(), { error: 'vector must be an array of finite numbers' }).optional(),
+    language: z.string().optional(),
+    expected_categories: z.array(z.string()).optional(),
+    relevant_creator_ids: z.array(z.string()).optional(),
+    k: z.number().int().nonnegative().optional(),
+    filter: z.record(z.string(), z.unknown()).optional(),
+  })
+  .superRefine((f, ctx) => {
+    const follows = f.follows ?? f.like_creators;
+    if (f.weights && (!follows || follows.length !== f.weights.length)) {
+      ctx.addIssue({ code: 'custom', message: `weights has ${f.weights.length} values but follows has ${follows?.length ?? 0} creators` });
+    }
+  });
+
+export function parseFan(value: unknown): Fan {
+  const f = fanSchema.parse(value);
+  const fan: Fan = { fanId: f.fan_id };
+  const text = (f.interest_text ?? f.text)?.trim();
+  if (text) fan.text = text;
+  const follows = f.follows ?? f.like_creators;
+  if (follows && follows.length > 0) fan.follows = follows;
+  if (f.weights) fan.weights = f.weights;
+  if (f.vector && f.vector.length > 0) fan.vector = f.vector;
+  if (f.language) fan.language = f.language.trim().toLowerCase();
+  if (f.expected_categories) fan.expectedCategories = f.expected_categories.map((c) => c.trim().toLowerCase());
+  if (f.relevant_creator_ids) fan.relevantCreatorIds = f.relevant_creator_ids;
+  if (f.k !== undefined) fan.k = f.k;
+  if (f.filter) fan.filter = f.filter;
+  return fan;
+}
+
+export interface FanLine {
+  line: number;
+  fan?: Fan;
+  /** Why the line is unusable (bad JSON or schema). */
+  error?: string;
+}
+
+/** Streams a fans JSONL file; blank lines are skipped, bad lines are reported, not thrown. */
+export async function* readFanLines(file: string): AsyncGenerator<FanLine> {
+  const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
+  let n = 0;
+  for await (const raw of lines) {
+    n++;
+    if (!raw.trim()) continue;
+    try {
+      yield { line: n, fan: parseFan(JSON.parse(raw)) };
+    } catch (err) {
+      const message = err instanceof z.ZodError ? err.issues.map((i) => `${i.path.join('.') || 'fan'}: ${i.message}`).join('; ') : (err as Error).message;
+      yield { line: n, error: message };
+    }
+  }
+}
+
+/** Reads a whole fans file; any bad line is an error naming its line number. */
+export async function readFans(file: string): Promise<Fan[]> {
+  const fans: Fan[] = [];
+  for await (const l of readFanLines(file)) {
+    if (l.error !== undefined) throw new Error(`${file} line ${l.line}: ${l.error}`);
+    fans.push(l.fan!);
+  }
+  return fans;
+}

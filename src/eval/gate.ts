@@ -1,0 +1,66 @@
+import { loadIndexVersion } from '../index/loaded-index';
+import { readCurrent } from '../index/manifest';
+import { evaluateIndex, type EvalReport } from './evaluate';
+import { readFans } from './fans';
+import { compareReports, formatGate, type GateResult } from './report';
+
+export interface ReleaseGateOptions {
+  /** Fans file with judgments (same format as `npm run eval`). */
+  fans: string;
+  /** Largest allowed absolute drop of any served-model metric (P, R, NDCG, MRR @k, ANN recall). */
+  maxRegression: number;
+  k?: number;
+  /** Creator input of the candidate (BM25 text; not part of the decision). */
+  candidateCreators?: string;
+  modelsDir?: string;
+}
+
+export interface ReleaseGateReport {
+  candidate: string;
+  /** The version CURRENT named when the gate ran; null for a first publish (nothing to compare). */
+  baseline: string | null;
+  k: number;
+  /** null when there was no baseline. */
+  result: GateResult | null;
+  ok: boolean;
+  candidateReport: EvalReport;
+  baselineReport: EvalReport | null;
+  /** Human-readable summary (metric: baseline -> candidate). */
+  summary: string;
+}
+
+/**
+ * Evaluates the candidate version and the currently published one on the same fans and compares
+ * the served model. Used by the builder before it switches CURRENT; reusable for any A/B pair.
+ */
+export async function runReleaseGate(indexDir: string, candidateVersion: string, opts: ReleaseGateOptions): Promise<ReleaseGateReport> {
+  const fans = await readFans(opts.fans);
+  const k = opts.k ?? 10;
+  const baselineVersion = (await readCurrent(indexDir)) ?? null;
+  const evaluate = async (version: string, creatorsFile?: string): Promise<EvalReport> => {
+    const index = await loadIndexVersion(indexDir, version);
+    try {
+      return await evaluateIndex(index, fans, { k, ...(creatorsFile ? { creatorsFile } : {}), ...(opts.modelsDir ? { modelsDir: opts.modelsDir } : {}) });
+    } finally {
+      index.ann.close();
+    }
+  };
+  const candidateReport = await evaluate(candidateVersion, opts.candidateCreators);
+  if (candidateReport.fans.evaluated === 0) throw new Error(`release gate: none of the fans in ${opts.fans} could be evaluated on ${candidateVersion}`);
+  if (baselineVersion === null || baselineVersion === candidateVersion) {
+    const m = candidateReport.systems.model!;
+    return {
+      candidate: candidateVersion,
+      baseline: null,
+      k,
+      result: null,
+      ok: true,
+      candidateReport,
+      baselineReport: null,
+      summary: `no published version to compare with; candidate NDCG@${k} ${m.ndcg.toFixed(4)}, P@${k} ${m.precision.toFixed(4)}`,
+    };
+  }
+  const baselineReport = await evaluate(baselineVersion);
+  const result = compareReports(baselineReport, candidateReport, opts.maxRegression);
+  return { candidate: candidateVersion, baseline: baselineVersion, k, result, ok: result.ok, candidateReport, baselineReport, summary: formatGate(result, k) };
+}

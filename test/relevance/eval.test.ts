@@ -1,0 +1,138 @@
+/**
+ * @jest-environment ./test/support/onnx-environment.js
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { buildIndex, ReleaseGateError } from '../../index-builder/build-index';
+import { main as buildCli } from '../../index-builder/cli';
+import { main as evalCli } from '../../scripts/eval';
+import { SAMPLE_CATALOG } from '../../src/config/config';
+import { evaluateIndex, type EvalReport } from '../../src/eval/evaluate';
+import { readFans } from '../../src/eval/fans';
+import { loadIndexVersion, type LoadedIndex } from '../../src/index/loaded-index';
+import { readCurrent } from '../../src/index/manifest';
+import { tempDir, writeJsonl } from '../helpers/server';
+
+// Offline evaluation and the builder's release gate on the sample catalog with the real model.
+const SAMPLE_FANS = path.join(path.dirname(SAMPLE_CATALOG), 'sample-fans.jsonl');
+let dir: string;
+let index: LoadedIndex;
+let report: EvalReport;
+
+beforeAll(async () => {
+  dir = await tempDir();
+  await buildIndex({ input: SAMPLE_CATALOG, out: dir });
+  index = await loadIndexVersion(dir);
+  report = await evaluateIndex(index, await readFans(SAMPLE_FANS), { k: 10, rerank: { diversity: 0, maxPerCategory: 3 } });
+});
+afterAll(async () => {
+  index?.ann.close();
+  await fs.rm(dir, { recursive: true, force: true });
+});
+
+describe('npm run eval on the sample fans', () => {
+  it('evaluates every fan with every system', () => {
+    expect(report.fans).toEqual({ total: 240, evaluated: 240, skipped: [] });
+    for (const name of ['model', 'model_reranked', 'exact', 'bm25'] as const) expect(report.systems[name]?.fans).toBe(240);
+    expect(report.bm25Text).toBe('profile');
+  });
+
+  it('the model beats BM25 on NDCG@10 and P@10', () => {
+    const { model, bm25 } = report.systems;
+    expect(model!.ndcg).toBeGreaterThan(bm25!.ndcg + 0.02);
+    expect(model!.precision).toBeGreaterThan(bm25!.precision);
+  });
+
+  it('HNSW stays close to exact search', () => {
+    expect(report.annRecall).toBeGreaterThanOrEqual(0.98);
+    expect(Math.abs(report.systems.model!.ndcg - report.systems.exact!.ndcg)).toBeLessThan(0.01);
+    expect(report.strategies.ann_overfetch ?? 0).toBe(240);
+  });
+
+  it('reports per language, and English is where the English-first model is good', () => {
+    expect(Object.keys(report.perLanguage).sort()).toEqual(['de', 'en', 'es', 'fr', 'it', 'ja', 'pt']);
+    const fans = Object.values(report.perLanguage).reduce((n, l) => n + l.fans, 0);
+    expect(fans).toBe(240);
+    const en = report.perLanguage.en!.systems.model!.ndcg;
+    for (const [language, l] of Object.entries(report.perLanguage)) if (language !== 'en') expect(l.systems.model!.ndcg).toBeLessThan(en);
+  });
+
+  it('a per-category cap of 3 trades precision for category coverage', () => {
+    const { model, model_reranked } = report.systems;
+    expect(model_reranked!.precision).toBeLessThan(model!.precision - 0.2);
+    expect(model_reranked!.categories).toBeGreaterThan(model!.categories + 1);
+  });
+
+  it('queries by followed creators (weighted) and judges by relevant_creator_ids', async () => {
+    const fans = (await readFans(SAMPLE_FANS)).slice(0, 20).map((f) => ({ ...f, weights: f.follows!.map((_, i) => i + 1) }));
+    const byFollows = await evaluateIndex(index, fans, { queryMode: 'follows' });
+    expect(byFollows.fans.evaluated).toBe(20);
+    expect(byFollows.perFan.every((f) => f.query === 'follows')).toBe(true);
+    expect(byFollows.systems.model!.ndcg).toBeGreaterThan(0.7);
+
+    // Judged by explicit ids only: the fan's followed creators are the relevant set.
+    const fan = { ...fans[0]!, expectedCategories: [], relevantCreatorIds: fans[0]!.follows! };
+    const byIds = await evaluateIndex(index, [fan], { queryMode: 'text', k: 50 });
+    expect(byIds.perFan[0]!.relevant).toBe(fan.follows!.length);
+    const none = await evaluateIndex(index, [{ ...fan, relevantCreatorIds: ['cr_999999'] }]);
+    expect(none.fans.skipped[0]?.reason).toMatch(/no relevant creator/);
+  });
+
+  it('the CLI prints the table and writes JSON', async () => {
+    const jsonFile = path.join(dir, 'eval.json');
+    let printed = '';
+    const code = await evalCli(['--index', dir, '--fans', SAMPLE_FANS, '--json', jsonFile], (s) => (printed += s));
+    expect(code).toBe(0);
+    expect(printed).toMatch(/^system\s+P@10\s+R@10\s+NDCG@10\s+MRR/m);
+    expect(printed).toMatch(/^model\s+0\.\d{4}/m);
+    expect(printed).toMatch(/^bm25\s+0\.\d{4}/m);
+    expect(printed).toMatch(/ANN recall@10 vs exact: /);
+    const json = JSON.parse(await fs.readFile(jsonFile, 'utf8')) as EvalReport;
+    expect(json.systems.model!.ndcg).toBeCloseTo(report.systems.model!.ndcg, 6);
+    expect(json.perFan).toBeUndefined();
+  });
+
+  it('the CLI fails clearly on a bad fans file', async () => {
+    const bad = path.join(dir, 'bad-fans.jsonl');
+    await fs.writeFile(bad, '{"fan_id":"a","interest_text":"x"}\nnot json\n');
+    expect(await evalCli(['--index', dir, '--fans', bad], () => undefined)).toBe(1);
+  });
+});
+
+describe('release gate (index:build --eval-fans)', () => {
+  it('publishes a version that does not regress', async () => {
+    const before = await readCurrent(dir);
+    const built = await buildIndex({ input: SAMPLE_CATALOG, out: dir, evalFans: SAMPLE_FANS, maxRegression: 0.01 });
+    expect(built.published).toBe(true);
+    expect(built.gate?.ok).toBe(true);
+    expect(built.gate?.baseline).toBe(before);
+    expect(await readCurrent(dir)).toBe(built.version);
+  });
+
+  it('refuses to publish a regressed version: written, CURRENT unchanged, exit code 3', async () => {
+    const before = await readCurrent(dir);
+    // Same catalog, but random vectors labelled as the model's: text queries now match noise.
+    const creators = (await fs.readFile(SAMPLE_CATALOG, 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    let s = 7;
+    const rand = () => ((s = (s * 16807) % 2147483647) / 2147483647) - 0.5;
+    const input = path.join(dir, 'random-vectors.jsonl');
+    await writeJsonl(input, creators.map((c) => ({ ...c, vector: Array.from({ length: 512 }, rand) })));
+
+    await expect(buildIndex({ input, out: dir, model: 'creator-match/use-lite', minRecall: 0.5, evalFans: SAMPLE_FANS })).rejects.toThrow(ReleaseGateError);
+    expect(await readCurrent(dir)).toBe(before);
+
+    const versionsBefore = (await fs.readdir(dir)).filter((f) => /^\d{8}T/.test(f));
+    const stderr: string[] = [];
+    const spy = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: any) => (stderr.push(String(chunk)), true));
+    let code: number;
+    try {
+      code = await buildCli(['--input', input, '--out', dir, '--model', 'creator-match/use-lite', '--min-recall', '0.5', '--eval-fans', SAMPLE_FANS, '--no-progress']);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(code).toBe(3);
+    expect(stderr.join('')).toMatch(/release gate: .*ndcg 0\.\d+ -> 0\.\d+.*not published \(CURRENT still names/);
+    expect(await readCurrent(dir)).toBe(before);
+    expect((await fs.readdir(dir)).filter((f) => /^\d{8}T/.test(f)).length).toBe(versionsBefore.length + 1);
+  });
+});
