@@ -170,14 +170,21 @@ function startClient(specFile: string, seconds: number): ClientHandle {
   return { ready, result, go: () => child.stdin.end('go\n') };
 }
 
-/** RSS over a run: the sample after `warmupSeconds` is the baseline; growth is measured against it. */
+/**
+ * RSS over a run. RSS saws up and down with GC and the allocator, so single samples are compared
+ * as medians: the baseline is the median of the 10 samples after `warmupSeconds`, the end is the
+ * median of the last 10 samples (of each half, in a run shorter than 20 samples), and growth is
+ * end vs baseline. The highest sample is reported too.
+ */
 export function rssSummary(probes: readonly ProbeSample[], warmupSeconds: number): { samples: number; minMiB: number; maxMiB: number; baselineMiB: number; lastMiB: number; growthPct: number; maxGrowthPct: number } {
   const mib = (b: number): number => b / 2 ** 20;
   if (probes.length === 0) return { samples: 0, minMiB: 0, maxMiB: 0, baselineMiB: 0, lastMiB: 0, growthPct: 0, maxGrowthPct: 0 };
+  const median = (xs: readonly ProbeSample[]): number => percentile(xs.map((p) => p.rss).sort((a, b) => a - b), 50);
   const after = probes.filter((p) => p.t >= probes[0]!.t + warmupSeconds * 1000);
   const window = after.length > 0 ? after : probes;
-  const baseline = window[0]!.rss;
-  const last = window.at(-1)!.rss;
+  const n = Math.min(10, Math.max(1, Math.floor(window.length / 2))); // short runs: first half vs second half
+  const baseline = median(window.slice(0, n));
+  const last = median(window.slice(-n));
   const max = Math.max(...window.map((p) => p.rss));
   return {
     samples: probes.length,
