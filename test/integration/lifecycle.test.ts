@@ -270,7 +270,8 @@ describe('crash safety', () => {
     const big = path.join(dir, 'big.jsonl');
     await writeJsonl(big, syntheticCreators(20000, 48, 5));
     for (const delayMs of [1500, 3000, 4500]) {
-      const child = spawn(path.join(ROOT, 'node_modules/.bin/tsx'), ['index-builder/cli.ts', '--input', big, '--out', idx, '--min-recall', '0', '--no-progress'], {
+      // node itself (with tsx's loader), so SIGKILL hits the builder and not a wrapper process.
+      const child = spawn(process.execPath, ['--import', 'tsx', 'index-builder/cli.ts', '--input', big, '--out', idx, '--min-recall', '0', '--no-progress'], {
         cwd: ROOT,
         stdio: 'ignore',
       });
