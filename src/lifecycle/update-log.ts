@@ -42,6 +42,10 @@ export async function appendUpdates(versionDir: string, entries: readonly Update
 
 /** The offset just after the file's last '\n' (0 when it has none). */
 async function endOfLastLine(handle: fs.FileHandle, size: number): Promise<number> {
+  if (size === 0) return 0;
+  const last = Buffer.alloc(1);
+  await handle.read(last, 0, 1, size - 1);
+  if (last[0] === 0x0a) return size; // the usual case: one byte read
   const chunk = Buffer.alloc(64 * 1024);
   for (let pos = size; pos > 0; ) {
     const start = Math.max(0, pos - chunk.length);
