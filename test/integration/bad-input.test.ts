@@ -133,4 +133,3 @@ describe('bad input', () => {
     expect(await healthCheck(running.port)).toBe('SERVING');
   });
 });
-});
