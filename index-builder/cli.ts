@@ -2,6 +2,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { ANN_KINDS, DEFAULT_ANN_KIND } from '../src/index/ann-backends';
+import { builderLogger } from './build-log';
 import { buildIndex, ReleaseGateError, type BuildHooks, type BuildOptions, type BuildStage } from './build-index';
 
 const positiveInt = (name: string) => (value: string): number => {
@@ -15,8 +16,8 @@ const fraction = (value: string): number => {
   return n;
 };
 
-/** A progress bar on a TTY; plain stage lines otherwise (CI logs stay readable). */
-function progressHooks(enabled: boolean): BuildHooks & { stop(): void } {
+/** JSON log lines per stage (pino, stderr), plus a progress bar on a TTY only. */
+function progressHooks(enabled: boolean, log = builderLogger()): BuildHooks & { stop(): void } {
   const labels: Record<BuildStage, string> = { read: 'reading', embed: 'embedding', insert: 'inserting', recall: 'measuring recall', write: 'writing' };
   let bar: SingleBar | undefined;
   const stop = (): void => {
@@ -26,11 +27,10 @@ function progressHooks(enabled: boolean): BuildHooks & { stop(): void } {
   return {
     onStage(stage, total) {
       stop();
+      log.info({ stage, total }, labels[stage]);
       if (enabled && total > 0) {
         bar = new SingleBar({ format: `${labels[stage].padEnd(16)} [{bar}] {value}/{total} {eta_formatted}`, clearOnComplete: false }, Presets.shades_classic);
         bar.start(total, 0);
-      } else {
-        process.stderr.write(`${labels[stage]}${total > 0 ? ` ${total} creators` : ''}...\n`);
       }
     },
     onProgress(_stage, done) {
@@ -95,10 +95,12 @@ export async function main(argv: string[]): Promise<number> {
     evalFans: o.evalFans,
     maxRegression: o.maxRegression,
   };
-  const hooks = progressHooks(Boolean(o.progress) && process.stderr.isTTY === true);
+  const log = builderLogger();
+  const hooks = progressHooks(Boolean(o.progress) && process.stderr.isTTY === true, log);
   try {
     const report = await buildIndex(options, hooks);
     hooks.stop();
+    log.info({ version: report.version, published: report.published, count: report.count, dims: report.dims, model: report.modelId, recall: report.recall.value, seconds: report.seconds.total, skipped: report.skipped.length }, 'index built');
     if (o.json) {
       process.stdout.write(JSON.stringify(report, (key, v) => (key === 'perFan' ? undefined : v), 2) + '\n');
     } else {
@@ -123,7 +125,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (err) {
     hooks.stop();
-    process.stderr.write(`index:build failed: ${(err as Error).message}\n`);
+    log.error({ err }, `index:build failed: ${(err as Error).message}`);
     if (err instanceof ReleaseGateError) {
       process.stderr.write(err.gate.summary + '\n');
       return 3;

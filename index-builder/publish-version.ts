@@ -104,7 +104,7 @@ export async function publishVersion(p: PublishInput, hooks: BuildHooks = {}): P
       await fsyncDir(p.out);
     } catch (err) {
       await fs.rm(tmpDir, { recursive: true, force: true });
-      throw err;
+      throw new BuildError(`could not write version ${version} in ${p.out}; nothing was published and CURRENT is unchanged: ${(err as Error).message}`, { cause: err });
     }
     if (p.publish) await writeCurrent(p.out, version);
     const pruned = p.keep !== undefined ? await pruneVersions(p.out, p.keep) : [];

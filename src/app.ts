@@ -14,6 +14,10 @@ import { RecallMonitor } from './experiments/recall-monitor';
 import { assignVariant, defaultExperiment, loadExperiment, type Experiment } from './experiments/variants';
 import { DEFAULT_K } from './match/match-input';
 import type { Matcher } from './match/matcher';
+import { telemetryInterceptor } from './telemetry/grpc-interceptor';
+import { IndexMetrics, recordOnlineRecall } from './telemetry/instruments';
+import type { Telemetry } from './telemetry/sdk';
+import { refusalReason, servedIndexOf } from './telemetry/served-index';
 
 /**
  * The service: index manager + gRPC servers. Building is separate from listening (tests build and
@@ -31,17 +35,24 @@ export class MatchApp {
   private closePromise: Promise<void> | undefined;
   private readonly credentials: grpc.ServerCredentials;
   private readonly transport: 'plaintext' | 'tls' | 'mtls';
+  /** Index gauges (version, size, recall) and load/refusal counts. */
+  readonly indexMetrics: IndexMetrics;
 
   constructor(
     readonly config: Config,
     readonly logger: Logger,
+    /** The started OTel SDK (main, metrics tests); close() shuts it down last. */
+    private readonly telemetry?: Pick<Telemetry, 'shutdown'>,
   ) {
     ({ credentials: this.credentials, mode: this.transport } = serverCredentials(config.tls));
     this.experiment = config.variantsFile ? loadExperiment(config.variantsFile) : defaultExperiment(config.indexDir);
     this.recallMonitor = new RecallMonitor({
       sampleRate: config.recallSampleRate,
       queueSize: config.recallQueueSize,
-      onResult: (r) => logger.debug({ variant: r.variant, version: r.version, k: r.k, recall: r.recall }, 'online recall sample'),
+      onResult: (r) => {
+        recordOnlineRecall(r.variant, r.version, r.recall);
+        logger.debug({ variant: r.variant, version: r.version, k: r.k, recall: r.recall }, 'online recall sample');
+      },
     });
     this.managers = new Map(
       this.experiment.variants.map((v) => [
@@ -74,7 +85,14 @@ export class MatchApp {
       },
       logger,
     });
-    this.grpc = buildGrpcServer({ packageDefinition, matcher, maxReceiveBytes: config.maxReceiveBytes });
+    this.grpc = buildGrpcServer({ packageDefinition, matcher, maxReceiveBytes: config.maxReceiveBytes, interceptors: [telemetryInterceptor()] });
+    this.indexMetrics = new IndexMetrics(() =>
+      [...this.managers].flatMap(([variant, m]) => (m.current ? [servedIndexOf(m.current.index, variant)] : [])),
+    );
+    for (const m of this.managers.values()) {
+      m.on('loaded', (e: { ms: number }) => this.indexMetrics.loaded(e.ms / 1000));
+      m.on('refused', (r: { reason: string }) => this.indexMetrics.refused(refusalReason(r.reason)));
+    }
     if (config.adminToken) {
       const admin = createAdminService({
         manager: (name) => {
@@ -88,7 +106,7 @@ export class MatchApp {
       });
       const definition = clientConstructor('IndexAdmin', packageDefinition).service;
       if (config.adminAddr) {
-        this.adminServer = new grpc.Server({ 'grpc.max_receive_message_length': config.maxReceiveBytes });
+        this.adminServer = new grpc.Server({ 'grpc.max_receive_message_length': config.maxReceiveBytes, interceptors: [telemetryInterceptor()] });
         this.adminServer.addService(definition, admin);
       } else {
         this.grpc.server.addService(definition, admin);
@@ -171,5 +189,7 @@ export class MatchApp {
     this.logger.info({ graceful: graceful.every(Boolean) }, 'gRPC server stopped');
     this.recallMonitor.close();
     await Promise.all([...this.managers.values()].map((m) => m.close()));
+    this.indexMetrics.close();
+    await this.telemetry?.shutdown();
   }
 }

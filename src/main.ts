@@ -2,6 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import { MatchApp } from './app';
 import { ConfigError, loadConfig } from './config/config';
 import { createLogger } from './logging/logger';
+import { startTelemetry, type Telemetry } from './telemetry/sdk';
 
 async function main(): Promise<void> {
   let config;
@@ -19,12 +20,23 @@ async function main(): Promise<void> {
   grpc.setLogger({ error: (...a: unknown[]) => grpcLog.warn(a.join(' ')) } as unknown as Partial<Console>);
   grpc.setLogVerbosity(grpc.logVerbosity.ERROR);
 
+  // OTel SDK first: the app's instruments are created against the registered meter provider.
+  let telemetry: Telemetry;
+  try {
+    telemetry = await startTelemetry({ metricsAddr: config.metricsAddr, logger });
+  } catch (err) {
+    logger.fatal({ err }, 'startup failed');
+    logger.flush();
+    process.exitCode = 1;
+    return;
+  }
   let app: MatchApp;
   try {
-    app = new MatchApp(config, logger);
+    app = new MatchApp(config, logger, telemetry);
   } catch (err) {
     logger.fatal({ err }, `cannot start: ${(err as Error).message}`);
     logger.flush();
+    await telemetry.shutdown();
     process.exitCode = 2;
     return;
   }

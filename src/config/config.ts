@@ -43,6 +43,7 @@ const schema = z.object({
   MATCH_TLS_CERT_FILE: z.string().min(1).optional(),
   MATCH_TLS_KEY_FILE: z.string().min(1).optional(),
   MATCH_TLS_CLIENT_CA_FILE: z.string().min(1).optional(),
+  MATCH_METRICS_ADDR: z.union([z.literal('off'), hostPort]).default('0.0.0.0:9464'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -84,6 +85,8 @@ export interface Config {
   /** TLS for both ports: cert + key; with a client CA, clients must present certificates (mTLS). */
   readonly tls: { certFile: string | undefined; keyFile: string | undefined; clientCaFile: string | undefined };
   readonly logLevel: string;
+  /** Prometheus /metrics endpoint (host:port), or undefined when MATCH_METRICS_ADDR=off. */
+  readonly metricsAddr: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -136,5 +139,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     recallQueueSize: e.MATCH_RECALL_QUEUE,
     tls: Object.freeze({ certFile: e.MATCH_TLS_CERT_FILE, keyFile: e.MATCH_TLS_KEY_FILE, clientCaFile: e.MATCH_TLS_CLIENT_CA_FILE }),
     logLevel: e.LOG_LEVEL,
+    metricsAddr: e.MATCH_METRICS_ADDR === 'off' ? undefined : e.MATCH_METRICS_ADDR,
   });
 }

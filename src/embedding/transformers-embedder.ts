@@ -13,6 +13,7 @@ import {
   type ResolvedModel,
 } from './model-source';
 import { resolveModelsDir } from './paths';
+import { recordEmbeddingBatch } from '../telemetry/instruments';
 import { prepareDefaultModel } from './prepare-default-model';
 
 export interface TransformersEmbedderConfig {
@@ -146,7 +147,9 @@ export class TransformersEmbedder implements Embedder {
     for (let start = 0; start < order.length; start += this.cfg.batchSize) {
       if (signal?.aborted) throw abortError(signal);
       const idx = order.slice(start, start + this.cfg.batchSize);
+      const batchStarted = performance.now();
       const vectors = await this.run(idx.map((i) => texts[i]!));
+      recordEmbeddingBatch(this.modelId, idx.length, (performance.now() - batchStarted) / 1000);
       idx.forEach((i, j) => (out[i] = vectors[j]!));
     }
     return out;

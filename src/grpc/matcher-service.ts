@@ -1,9 +1,11 @@
+import { status as grpcStatus } from '@grpc/grpc-js';
 import type { sendUnaryData, ServerDuplexStream, ServerUnaryCall, UntypedServiceImplementation } from '@grpc/grpc-js';
 import { MatchError, toGrpcStatus, type WireStatus } from '../errors/match-error';
 import type { RecallStats } from '../experiments/recall-monitor';
 import type { IndexManager, Serving } from '../lifecycle/index-manager';
 import type { Logger } from '../logging/logger';
 import type { MatchLimits } from '../match/match-input';
+import { recordBatchItem } from '../telemetry/instruments';
 import { validateRequest, type WireMatchRequest } from '../match/validate-request';
 import { callSignal } from './call-signal';
 import { toServiceError, toWireError, toWireIndexInfo, toWireResponse, type WireMatchResponse } from './wire';
@@ -87,10 +89,12 @@ export function createMatcherService(deps: MatcherServiceDeps): UntypedServiceIm
             const input = validateRequest(req, limits, matcher.shape);
             return toWireResponse(input.requestId, await matcher.match(input, signal), name);
           });
+          recordBatchItem('OK');
         } catch (err) {
           if (signal.aborted) return undefined;
           failed++;
           const status = toGrpcStatus(err);
+          recordBatchItem(grpcStatus[status.code] ?? String(status.code));
           logFailure(log.child({ request_id: req.request_id, fan_id: req.fan_id, variant: route?.name }), status, err, 'batch item failed');
           const m = route?.manager.current?.matcher;
           return toWireError(req.request_id ?? '', status, m?.index.version, m?.modelId, route?.name);

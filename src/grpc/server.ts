@@ -14,6 +14,8 @@ export interface BuildServerOptions {
   packageDefinition: PackageDefinition;
   matcher: grpc.UntypedServiceImplementation;
   maxReceiveBytes: number;
+  /** Server interceptors (telemetry), outermost first. */
+  interceptors?: grpc.ServerInterceptor[];
 }
 
 /** Builds (does not bind) the server: CreatorMatcher + grpc.health.v1 + reflection. */
@@ -21,6 +23,7 @@ export function buildGrpcServer(opts: BuildServerOptions): GrpcServerParts {
   const server = new grpc.Server({
     'grpc.max_receive_message_length': opts.maxReceiveBytes,
     'grpc.keepalive_permit_without_calls': 1,
+    ...(opts.interceptors ? { interceptors: opts.interceptors } : {}),
   });
   server.addService(matcherServiceDefinition(opts.packageDefinition), opts.matcher);
   const health = new HealthImplementation({ '': 'NOT_SERVING', [MATCHER_SERVICE]: 'NOT_SERVING' });

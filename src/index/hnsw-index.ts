@@ -86,8 +86,23 @@ export class HnswIndex implements VectorIndex {
     this.deleted++;
   }
 
+  /**
+   * hnswlib writes with an unchecked std::ofstream: on a full disk (ENOSPC) or a file-size limit
+   * (EFBIG) writeIndex still resolves and leaves a truncated file. So the file is read back (hnswlib
+   * checks the layout against the file size) before anyone records its checksum.
+   */
   async save(file: string): Promise<void> {
-    await this.index.writeIndex(file);
+    const index = this.index;
+    await index.writeIndex(file);
+    const check = new HierarchicalNSW('ip', this.dims);
+    try {
+      await check.readIndex(file, true);
+    } catch (err) {
+      throw new Error(`${file} was not written completely (is the disk full?): ${(err as Error).message}`);
+    }
+    if (check.getCurrentCount() !== index.getCurrentCount()) {
+      throw new Error(`${file} was not written completely: it holds ${check.getCurrentCount()} points, not ${index.getCurrentCount()}`);
+    }
   }
 
   close(): void {

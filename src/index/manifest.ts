@@ -101,8 +101,11 @@ export async function writeCurrent(indexDir: string, version: string): Promise<v
   try {
     await handle.writeFile(`${version}\n`);
     await handle.sync();
-  } finally {
-    await handle.close();
+  } catch (err) {
+    await handle.close().catch(() => undefined);
+    await fs.rm(tmp, { force: true });
+    throw err;
   }
+  await handle.close();
   await fs.rename(tmp, path.join(indexDir, CURRENT_FILE));
 }

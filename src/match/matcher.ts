@@ -8,6 +8,8 @@ import { diversifiedSearch, needsRerank } from './diversify';
 import { filteredSearch, filteredSearchAsync, type SearchStrategy } from './filtered-search';
 import type { MatchInput, MatchQuery } from './match-input';
 import type { IndexShape } from './validate-request';
+import { recordSearch } from '../telemetry/instruments';
+import { withSpan, withSpanAsync } from '../telemetry/tracing';
 import type { SearchSample } from '../experiments/recall-monitor';
 
 export interface MatchedCreator {
@@ -76,15 +78,20 @@ export class Matcher {
     const { vector, exclude } = await this.queryVector(input.query, signal);
     throwIfAborted(signal);
     const { catalog, ann, vectors } = this.index;
-    const filter = catalog.compile(input.filter, exclude, this.opts.exactMaxCandidates);
+    const filter = withSpan('creator_match.filter', {}, () => catalog.compile(input.filter, exclude, this.opts.exactMaxCandidates));
     const searchOpts = { ef: this.ef, minScore: input.filter.minScore };
     const rerank = needsRerank(input.rerank) ? input.rerank : undefined;
     const coalescer = this.coalescer;
-    const { hits, strategy } = rerank
-      ? diversifiedSearch(vector, input.k, filter, ann, vectors, searchOpts, rerank, (label) => catalog.profile(label).category)
-      : coalescer
-        ? await filteredSearchAsync(vector, input.k, filter, (q, fetch, ef) => coalescer.search(q, fetch, ef), vectors, searchOpts)
-        : filteredSearch(vector, input.k, filter, ann, vectors, searchOpts);
+    const { hits, strategy } = await withSpanAsync('creator_match.search', { 'creator_match.k': input.k }, async (span) => {
+      const r = rerank
+        ? diversifiedSearch(vector, input.k, filter, ann, vectors, searchOpts, rerank, (label) => catalog.profile(label).category)
+        : coalescer
+          ? await filteredSearchAsync(vector, input.k, filter, (q, fetch, ef) => coalescer.search(q, fetch, ef), vectors, searchOpts)
+          : filteredSearch(vector, input.k, filter, ann, vectors, searchOpts);
+      span.setAttribute('creator_match.strategy', r.strategy);
+      return r;
+    });
+    recordSearch({ strategy, results: hits.length, selectivity: vectors.count ? filter.estimatedAllowed / vectors.count : 0, indexVersion: this.index.version });
     // Re-ranked hits are not the ANN top k, so only plain searches feed the recall monitor.
     if (!rerank && this.opts.onAnnSearch && (strategy === 'ann' || strategy === 'ann_overfetch') && input.filter.minScore === undefined) {
       this.opts.onAnnSearch({ query: vector, k: input.k, filter, hits, vectors });
@@ -103,7 +110,8 @@ export class Matcher {
   /** Embeds many texts at once (BatchMatch); same errors as a single text query. */
   async embedTexts(texts: readonly string[], signal?: AbortSignal): Promise<Float32Array[]> {
     if ('unavailable' in this.text) throw this.text.unavailable;
-    const out = await this.text.embedder.embed(texts, signal);
+    const { embedder } = this.text;
+    const out = await withSpanAsync('creator_match.embed', { 'creator_match.texts': texts.length }, () => embedder.embed(texts, signal));
     return out.map((v) => normalise(Float32Array.from(v)) ?? v);
   }
 
