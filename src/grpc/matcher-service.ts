@@ -85,11 +85,12 @@ export function createMatcherService(deps: MatcherServiceDeps): UntypedServiceIm
         try {
           route = deps.route(req.fan_id ?? '', req.variant ?? '');
           const name = route.name;
-          return await withServing(route, async ({ matcher }) => {
+          const response = await withServing(route, async ({ matcher }) => {
             const input = validateRequest(req, limits, matcher.shape);
             return toWireResponse(input.requestId, await matcher.match(input, signal), name);
           });
           recordBatchItem('OK');
+          return response;
         } catch (err) {
           if (signal.aborted) return undefined;
           failed++;

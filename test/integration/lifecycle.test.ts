@@ -275,9 +275,11 @@ describe('crash safety', () => {
         cwd: ROOT,
         stdio: 'ignore',
       });
+      // Listen before the delay: a fast machine can finish the build before the kill.
+      const exited = new Promise((r) => child.once('exit', r));
       await new Promise((r) => setTimeout(r, delayMs));
       child.kill('SIGKILL');
-      await new Promise((r) => child.once('exit', r));
+      await exited;
       const current = await readCurrent(idx);
       expect(current).toBeDefined();
       const loaded = await loadIndexVersion(idx);
