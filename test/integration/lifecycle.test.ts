@@ -275,14 +275,21 @@ describe('crash safety', () => {
         cwd: ROOT,
         stdio: 'ignore',
       });
+      const exited = new Promise((r) => child.once('exit', r));
       await new Promise((r) => setTimeout(r, delayMs));
-      child.kill('SIGKILL');
-      await new Promise((r) => child.once('exit', r));
+      child.kill('SIGKILL'); // a no-op if the build already finished
+      await exited;
       const current = await readCurrent(idx);
       expect(current).toBeDefined();
       const loaded = await loadIndexVersion(idx);
       await verifyFiles(loaded.dir, loaded.manifest);
       expect([200, 20000]).toContain(loaded.manifest.count);
+      loaded.ann.close();
+    }
+    // No half-written version is ever left behind CURRENT: every complete version dir verifies.
+    for (const v of await listVersions(idx)) {
+      const loaded = await loadIndexVersion(idx, v);
+      await verifyFiles(loaded.dir, loaded.manifest);
       loaded.ann.close();
     }
     const running = await startServer(idx, ENV);
@@ -291,5 +298,5 @@ describe('crash safety', () => {
     } finally {
       await running.stop();
     }
-  });
+  }, 180_000);
 });
