@@ -275,10 +275,9 @@ describe('crash safety', () => {
         cwd: ROOT,
         stdio: 'ignore',
       });
-      // Listen before the delay: a fast machine can finish the build before the kill.
       const exited = new Promise((r) => child.once('exit', r));
       await new Promise((r) => setTimeout(r, delayMs));
-      child.kill('SIGKILL');
+      child.kill('SIGKILL'); // a no-op if the build already finished
       await exited;
       const current = await readCurrent(idx);
       expect(current).toBeDefined();
@@ -287,11 +286,17 @@ describe('crash safety', () => {
       expect([200, 20000]).toContain(loaded.manifest.count);
       loaded.ann.close();
     }
+    // No half-written version is ever left behind CURRENT: every complete version dir verifies.
+    for (const v of await listVersions(idx)) {
+      const loaded = await loadIndexVersion(idx, v);
+      await verifyFiles(loaded.dir, loaded.manifest);
+      loaded.ann.close();
+    }
     const running = await startServer(idx, ENV);
     try {
       expect([v1.version, await readCurrent(idx)]).toContain((await info(running)).version);
     } finally {
       await running.stop();
     }
-  });
+  }, 180_000);
 });
