@@ -126,6 +126,8 @@ describe('Dockerfile build steps, replayed (scripts/docker-build-steps.ts)', () 
     expect(health.stdout).toContain('SERVING');
     expect(health.status).toBe(0);
 
+    // The health check can pass before this process has read the server's stdout pipe: let it drain.
+    for (let i = 0; i < 50 && !stdout.includes('"telemetry started"'); i++) await new Promise((r) => setTimeout(r, 100));
     // Complete lines only: the last one may still be on its way.
     const lines = stdout.slice(0, stdout.lastIndexOf('\n')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, any>);
     const started = lines.find((l) => l.msg === 'telemetry started')!;
