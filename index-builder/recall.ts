@@ -1,5 +1,6 @@
 import type { VectorIndex } from '../src/index/vector-index';
 import type { VectorMatrix } from '../src/index/vector-matrix';
+import { mulberry32 } from '../src/util/mulberry32';
 
 export interface RecallResult {
   k: number;
@@ -27,16 +28,9 @@ export function measureRecall(ann: VectorIndex, matrix: VectorMatrix, opts: { k:
   return { k: opts.k, sampleSize: sample.length, value: total / sample.length };
 }
 
-/** A seeded sample of distinct labels (partial Fisher–Yates with mulberry32). */
+/** A seeded sample of distinct labels (partial Fisher–Yates). */
 export function sampleLabels(n: number, size: number, seed: number): number[] {
-  let s = seed >>> 0;
-  const rand = (): number => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rand = mulberry32(seed);
   const picked = new Map<number, number>();
   const out: number[] = [];
   for (let i = 0; i < size; i++) {

@@ -9,6 +9,7 @@
 import { createWriteStream } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import { matcherClientConstructor } from '../src/grpc/proto';
+import { mulberry32 as rng } from '../src/util/mulberry32';
 
 function args(argv: string[]): Record<string, string> {
   const out: Record<string, string> = {};
@@ -16,16 +17,6 @@ function args(argv: string[]): Record<string, string> {
   return out;
 }
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const CATEGORIES = ['cooking', 'music', 'games', 'fitness', 'podcasts', 'art', 'education', 'tech'];
 const LANGUAGES = ['en', 'es', 'fr', 'de', 'pt'];

@@ -8,17 +8,8 @@ import * as grpc from '@grpc/grpc-js';
 import { matcherClientConstructor } from '../../src/grpc/proto';
 import type { ClientResult, ClientSpec, RequestType } from './workload';
 import { REQUEST_TYPES } from './workload';
+import { mulberry32 as prng } from '../../src/util/mulberry32';
 
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function main(): Promise<void> {
   const spec = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as ClientSpec;

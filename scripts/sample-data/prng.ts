@@ -2,16 +2,9 @@
  * Small, fast, seedable PRNG (mulberry32) plus helpers. Output depends only on the
  * seed and the sequence of calls, so generated data is byte-identical per seed.
  */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../../src/util/mulberry32';
+
+export { mulberry32 };
 
 /** Derive an independent 32-bit seed for a named sub-stream (FNV-1a over the label). */
 export function deriveSeed(seed: number, label: string): number {

@@ -1,16 +1,8 @@
+import { mulberry32 } from '../../src/util/mulberry32';
 import type { CreatorProfile } from '../../src/catalog/creator';
 
-/** mulberry32: a tiny seeded PRNG for reproducible test data. */
-export function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded PRNG for reproducible test data. */
+export const prng = mulberry32;
 
 export const CATEGORIES = ['cooking', 'music', 'games', 'fitness', 'podcasts'];
 export const LANGUAGES = ['en', 'es', 'fr'];
