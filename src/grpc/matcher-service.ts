@@ -62,6 +62,10 @@ export function createMatcherService(deps: MatcherServiceDeps): UntypedServiceIm
         return { input, result: await matcher.match(input, signal) };
       });
       callback(null, toWireResponse(input.requestId, result, route.name));
+      if (deps.experiment.name !== 'none') {
+        // Exposure log for A/B analysis: who saw which creators from which variant and version.
+        log.info({ experiment: deps.experiment.name, index_version: result.indexVersion, creator_ids: result.matches.map((m) => m.creatorId) }, 'exposure');
+      }
       log.debug({ k: input.k, query: input.query.kind, results: result.matches.length, strategy: result.strategy, ms: performance.now() - started }, 'match ok');
     } catch (err) {
       const status = toGrpcStatus(err);
