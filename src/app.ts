@@ -49,6 +49,7 @@ export class MatchApp {
     this.recallMonitor = new RecallMonitor({
       sampleRate: config.recallSampleRate,
       queueSize: config.recallQueueSize,
+      cpuBudget: config.recallCpuBudget,
       onResult: (r) => {
         recordOnlineRecall(r.variant, r.version, r.recall);
         logger.debug({ variant: r.variant, version: r.version, k: r.k, recall: r.recall }, 'online recall sample');

@@ -40,6 +40,7 @@ const schema = z.object({
   MATCH_VARIANTS_FILE: z.string().min(1).optional(),
   MATCH_RECALL_SAMPLE_RATE: z.coerce.number().min(0).max(1).default(0.01),
   MATCH_RECALL_QUEUE: int(1, 100_000).default(32),
+  MATCH_RECALL_CPU_BUDGET: z.coerce.number().min(0).max(1).default(0.05),
   MATCH_TLS_CERT_FILE: z.string().min(1).optional(),
   MATCH_TLS_KEY_FILE: z.string().min(1).optional(),
   MATCH_TLS_CLIENT_CA_FILE: z.string().min(1).optional(),
@@ -82,6 +83,8 @@ export interface Config {
   /** Online recall monitor: share of ANN searches re-run exactly off the request path (0: off). */
   readonly recallSampleRate: number;
   readonly recallQueueSize: number;
+  /** Average share of one core the monitor's exact re-runs may use. */
+  readonly recallCpuBudget: number;
   /** TLS for both ports: cert + key; with a client CA, clients must present certificates (mTLS). */
   readonly tls: { certFile: string | undefined; keyFile: string | undefined; clientCaFile: string | undefined };
   readonly logLevel: string;
@@ -137,6 +140,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     variantsFile: e.MATCH_VARIANTS_FILE,
     recallSampleRate: e.MATCH_RECALL_SAMPLE_RATE,
     recallQueueSize: e.MATCH_RECALL_QUEUE,
+    recallCpuBudget: e.MATCH_RECALL_CPU_BUDGET,
     tls: Object.freeze({ certFile: e.MATCH_TLS_CERT_FILE, keyFile: e.MATCH_TLS_KEY_FILE, clientCaFile: e.MATCH_TLS_CLIENT_CA_FILE }),
     logLevel: e.LOG_LEVEL,
     metricsAddr: e.MATCH_METRICS_ADDR === 'off' ? undefined : e.MATCH_METRICS_ADDR,

@@ -51,6 +51,12 @@ export class VectorMatrix {
   }
 
   /** Exact top-k by cosine over `labels` (default: all rows) that `allows` keeps. */
+  /** Exact scoring of rows [from, to) into `top` (for scans split across event-loop turns). */
+  scanRange(top: TopK, query: Float32Array, from: number, to: number, allows?: (label: number) => boolean): void {
+    const end = Math.min(to, this.count);
+    for (let label = from; label < end; label++) if (!allows || allows(label)) top.push(label, this.dot(label, query));
+  }
+
   search(query: Float32Array, k: number, labels?: Iterable<number>, allows?: (label: number) => boolean): SearchHit[] {
     const top = new TopK(k);
     const visit = (label: number): void => {

@@ -42,8 +42,8 @@ describe('RecallMonitor', () => {
   });
   const query = Float32Array.from([1, 0]);
 
-  it('measures recall@k against exact search, per variant and version', async () => {
-    const m = new RecallMonitor({ sampleRate: 1, queueSize: 10 });
+  it('measures recall@k against exact search (in chunks), per variant and version', async () => {
+    const m = new RecallMonitor({ sampleRate: 1, queueSize: 10, chunkRows: 1 });
     m.offer('control', 'v1', { query, k: 2, filter, vectors, hits: [{ label: 0, score: 1 }, { label: 1, score: 0.9 }] });
     m.offer('control', 'v1', { query, k: 2, filter, vectors, hits: [{ label: 0, score: 1 }, { label: 3, score: 0 }] });
     await m.idle();
@@ -56,6 +56,10 @@ describe('RecallMonitor', () => {
     never.offer('a', 'v', { query, k: 1, filter, vectors, hits: [] });
     await never.idle();
     expect(never.statsFor('a', 'v')).toEqual({ samples: 0, mean: 0, dropped: 0 });
+    const broke = new RecallMonitor({ sampleRate: 1, queueSize: 10, burstMs: 0, cpuBudget: 0 });
+    broke.offer('a', 'v', { query, k: 1, filter, vectors, hits: [] });
+    await broke.idle();
+    expect(broke.statsFor('a', 'v')).toEqual({ samples: 0, mean: 0, dropped: 1 });
     const full = new RecallMonitor({ sampleRate: 1, queueSize: 1 });
     for (let i = 0; i < 5; i++) full.offer('a', 'v', { query, k: 1, filter, vectors, hits: [{ label: 0, score: 1 }] });
     await full.idle();
