@@ -11,6 +11,9 @@ ARG NODE_IMAGE=node:20-bookworm
 # ---- deps: all dependencies (hnswlib-node compiles here: the full image has python3, make, g++)
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
+# onnxruntime-node's install script would download CUDA binaries; the CPU ones ship in the package.
+# (.npmrc says the same; npm may drop that project setting in a future major.)
+ENV ONNXRUNTIME_NODE_INSTALL=skip
 COPY package.json package-lock.json .npmrc ./
 RUN npm ci --no-audit --no-fund
 
