@@ -8,13 +8,15 @@
 
 ARG NODE_IMAGE=node:20-bookworm
 
-# ---- deps: all dependencies (hnswlib-node compiles here: the full image has python3, make, g++)
+# ---- deps: all dependencies (hnswlib-node and native/ compile here: the full image has python3, make, g++)
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 # onnxruntime-node's install script would download CUDA binaries; the CPU ones ship in the package.
 # (.npmrc says the same; npm may drop that project setting in a future major.)
 ENV ONNXRUNTIME_NODE_INSTALL=skip
 COPY package.json package-lock.json .npmrc ./
+# npm ci's install script compiles the native HNSW addon (native/, node-gyp) next to hnswlib-node.
+COPY native ./native
 RUN npm ci --no-audit --no-fund
 
 # ---- build: compile TypeScript, convert the default model (baked in: no download at runtime),
@@ -45,6 +47,7 @@ ENV NODE_ENV=production \
 WORKDIR /app
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/native/build/Release/hnsw_native.node ./native/build/Release/hnsw_native.node
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/proto ./proto
 COPY --from=build /app/data ./data

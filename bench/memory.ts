@@ -10,12 +10,14 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { appendSection, cpuLine, fmt, loadCorpus, MiB, ROOT, stamp, table } from './lib/common';
 import { ensureHnsw, ensureUsearch } from './lib/indexes';
+import { publishBenchIndex } from './lib/publish';
 
 const run = promisify(execFile);
 
 async function main(): Promise<void> {
   const c = loadCorpus();
   const hnsw = (await ensureHnsw(c)).file;
+  const versionDir = await publishBenchIndex(c, hnsw);
   const us = { f32: ensureUsearch(c, 'f32').file, f16: ensureUsearch(c, 'f16').file, i8: ensureUsearch(c, 'i8').file };
   const vg = statSync(hnsw).size;
   const vectors = c.meta.creators * c.meta.dims * 4;
@@ -24,7 +26,9 @@ async function main(): Promise<void> {
     ['catalog (100k profiles, Catalog)', 'catalog', ''],
     ['VectorMatrix f32 (exact paths, like_creators)', 'matrix', ''],
     ['hnswlib-node index (readIndex)', 'hnswlib', hnsw],
-    ['service today: hnswlib-node + VectorMatrix + catalog', 'hnswlib+matrix+catalog', hnsw],
+    ['before: hnswlib-node + VectorMatrix + catalog', 'hnswlib+matrix+catalog', hnsw],
+    ['native addon index (NativeHnswIndex.load; exact paths read its vectors)', 'native', hnsw],
+    ['service now: a published version as loadIndexVersion loads it (native index + catalog)', 'loaded-version', versionDir],
     ['one worker thread holding its own hnswlib-node index (pool cost per worker)', 'pool-worker', hnsw],
     ['usearch f32 (load)', 'usearch-f32', us.f32],
     ['usearch f32 (view = mmap)', 'usearch-f32-view', us.f32],

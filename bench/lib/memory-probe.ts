@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import { Catalog } from '../../src/catalog/catalog';
 import type { CreatorProfile } from '../../src/catalog/creator';
 import { HnswIndex } from '../../src/index/hnsw-index';
+import { loadIndexVersion } from '../../src/index/loaded-index';
+import { NativeHnswIndex } from '../../src/index/native-hnsw';
 import { UsearchIndex, type UsearchScalar } from '../../src/index/usearch-index';
 import { VectorMatrix } from '../../src/index/vector-matrix';
 import { corpusFiles, type CorpusMeta } from './common';
@@ -25,6 +27,9 @@ async function main(): Promise<void> {
   }
   if (what.includes('matrix')) keep.push(await VectorMatrix.readFile(f.vectors, meta.dims, meta.creators));
   if (what.includes('hnswlib')) keep.push(await HnswIndex.load(file, 512));
+  if (what === 'native') keep.push(await NativeHnswIndex.load(file, 512));
+  // A whole published version as the service loads it (file = the index directory).
+  if (what === 'loaded-version') keep.push(await loadIndexVersion(file));
   const m = /usearch-(f32|f16|i8)(-view)?/.exec(what);
   if (m) {
     const u = UsearchIndex.load(file, 512, PARAMS, { scalar: m[1] as UsearchScalar, view: m[2] !== undefined });

@@ -74,7 +74,7 @@ export interface EvalReport {
   systems: Partial<Record<SystemName, SystemReport>>;
   /** Mean overlap of the model's top k with the exact top k. */
   annRecall: number;
-  /** Model search strategies used (ann / ann_overfetch / exact_candidates / exact_scan). */
+  /** Model search strategies used (ann / ann_overfetch / ann_filtered / exact_candidates / exact_scan). */
   strategies: Partial<Record<SearchStrategy, number>>;
   perLanguage: Record<string, { fans: number; systems: Partial<Record<SystemName, SystemReport>>; annRecall: number }>;
   /** Where the BM25 document text came from. */

@@ -1,6 +1,6 @@
 import type { CompiledFilter } from '../catalog/catalog';
 import { TopK, type SearchHit } from '../index/top-k';
-import type { VectorMatrix } from '../index/vector-matrix';
+import type { VectorStore } from '../index/vector-store';
 
 /** One live ANN search, as seen by the matcher. */
 export interface SearchSample {
@@ -8,7 +8,7 @@ export interface SearchSample {
   k: number;
   filter: CompiledFilter;
   hits: readonly SearchHit[];
-  vectors: VectorMatrix;
+  vectors: VectorStore;
 }
 
 export interface RecallResult {

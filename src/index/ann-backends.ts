@@ -1,4 +1,5 @@
 import { HnswIndex } from './hnsw-index';
+import { NativeHnswIndex } from './native-hnsw';
 import { UsearchIndex } from './usearch-index';
 import type { HnswParams, VectorIndex } from './vector-index';
 import type { VectorMatrix } from './vector-matrix';
@@ -22,11 +23,14 @@ export function buildAnn(kind: AnnKind, matrix: VectorMatrix, params: HnswParams
   return HnswIndex.build(matrix, params, onProgress);
 }
 
-/** Loads the index file of a version built by `kind`. */
+/**
+ * Loads the index file of a version built by `kind`. hnswlib-node's files are served by our
+ * native addon (same hnswlib headers, same format): searches off the event loop, one vector copy.
+ */
 export async function loadAnn(kind: string, file: string, dims: number, params: HnswParams): Promise<VectorIndex> {
   switch (kind) {
     case 'hnswlib-node':
-      return HnswIndex.load(file, dims);
+      return NativeHnswIndex.load(file, dims);
     case 'usearch':
       return UsearchIndex.load(file, dims, params);
     default:

@@ -6,7 +6,9 @@ import type { CreatorProfile } from '../catalog/creator';
 import { loadAnn } from './ann-backends';
 import { ARTIFACT_FILES, readCurrent, readManifest, verifyFiles, type Manifest } from './manifest';
 import type { VectorIndex } from './vector-index';
+import { NativeHnswIndex } from './native-hnsw';
 import { VectorMatrix } from './vector-matrix';
+import { IndexVectors, type VectorStore } from './vector-store';
 
 /** Everything the service needs from one published version, loaded and verified. */
 export interface LoadedIndex {
@@ -15,7 +17,11 @@ export interface LoadedIndex {
   readonly manifest: Manifest;
   readonly catalog: Catalog;
   readonly ann: VectorIndex;
-  readonly vectors: VectorMatrix;
+  /**
+   * Row access for the exact paths: the vectors inside the native HNSW index (one copy), or
+   * vectors.f32 read into memory for indexes that cannot give them out (usearch).
+   */
+  readonly vectors: VectorStore;
 }
 
 export class IndexLoadError extends Error {
@@ -33,9 +39,18 @@ export async function loadIndexVersion(indexDir: string, version?: string): Prom
     await verifyFiles(dir, manifest);
     const profiles = await readProfiles(path.join(dir, ARTIFACT_FILES.creators));
     if (profiles.length !== manifest.count) throw new Error(`creators file has ${profiles.length} rows, manifest says ${manifest.count}`);
-    const vectors = await VectorMatrix.readFile(path.join(dir, ARTIFACT_FILES.vectors), manifest.dims, manifest.count);
     const ann = await loadAnn(manifest.ann.kind, path.join(dir, ARTIFACT_FILES.index), manifest.dims, manifest.ann);
-    if (ann.size !== manifest.count) throw new Error(`HNSW index holds ${ann.size} points, manifest says ${manifest.count}`);
+    if (ann.size !== manifest.count) {
+      ann.close();
+      throw new Error(`HNSW index holds ${ann.size} points, manifest says ${manifest.count}`);
+    }
+    let vectors: VectorStore;
+    try {
+      vectors = ann instanceof NativeHnswIndex ? new IndexVectors(ann, manifest.count) : await VectorMatrix.readFile(path.join(dir, ARTIFACT_FILES.vectors), manifest.dims, manifest.count);
+    } catch (err) {
+      ann.close();
+      throw err;
+    }
     return { version: chosen, dir, manifest, catalog: new Catalog(profiles), ann, vectors };
   } catch (err) {
     throw new IndexLoadError(`index version ${chosen} in ${indexDir} is unusable: ${(err as Error).message}`, { cause: err });

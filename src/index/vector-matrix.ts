@@ -1,11 +1,12 @@
 import { promises as fs } from 'node:fs';
 import { TopK, type SearchHit } from './top-k';
+import type { VectorStore } from './vector-store';
 
 /**
  * A dense row-major float32 matrix of L2-normalised vectors; row i is the creator with label i.
  * Used for exact search (selective filters, recall checks) and "fans of these creators" queries.
  */
-export class VectorMatrix {
+export class VectorMatrix implements VectorStore {
   private buffer: Float32Array;
   private rows: number;
 
@@ -50,13 +51,13 @@ export class VectorMatrix {
     return sum;
   }
 
-  /** Exact top-k by cosine over `labels` (default: all rows) that `allows` keeps. */
   /** Exact scoring of rows [from, to) into `top` (for scans split across event-loop turns). */
   scanRange(top: TopK, query: Float32Array, from: number, to: number, allows?: (label: number) => boolean): void {
     const end = Math.min(to, this.count);
     for (let label = from; label < end; label++) if (!allows || allows(label)) top.push(label, this.dot(label, query));
   }
 
+  /** Exact top-k by cosine over `labels` (default: all rows) that `allows` keeps. */
   search(query: Float32Array, k: number, labels?: Iterable<number>, allows?: (label: number) => boolean): SearchHit[] {
     const top = new TopK(k);
     const visit = (label: number): void => {
@@ -70,13 +71,7 @@ export class VectorMatrix {
 
   /** Normalised mean of some rows (weights default to 1), or undefined if it has zero norm. */
   mean(labels: readonly number[], weights?: readonly number[]): Float32Array | undefined {
-    const out = new Float32Array(this.dims);
-    labels.forEach((label, j) => {
-      const w = weights?.[j] ?? 1;
-      const r = this.row(label);
-      for (let i = 0; i < this.dims; i++) out[i]! += w * r[i]!;
-    });
-    return normalise(out);
+    return meanOfRows(this, labels, weights);
   }
 
   async writeFile(file: string): Promise<void> {
@@ -105,6 +100,17 @@ export class VectorMatrix {
       await handle.close();
     }
   }
+}
+
+/** Weighted mean of rows, normalised (shared by the vector stores). */
+export function meanOfRows(store: Pick<VectorStore, 'dims' | 'row'>, labels: readonly number[], weights?: readonly number[]): Float32Array | undefined {
+  const out = new Float32Array(store.dims);
+  labels.forEach((label, j) => {
+    const w = weights?.[j] ?? 1;
+    const r = store.row(label);
+    for (let i = 0; i < store.dims; i++) out[i]! += w * r[i]!;
+  });
+  return normalise(out);
 }
 
 /** L2-normalises in place; returns undefined for a zero or non-finite norm. */

@@ -1,7 +1,7 @@
 import type { CompiledFilter } from '../catalog/catalog';
 import type { SearchHit } from '../index/top-k';
 import type { VectorIndex } from '../index/vector-index';
-import type { VectorMatrix } from '../index/vector-matrix';
+import type { VectorStore } from '../index/vector-store';
 import { filteredSearch, type FilteredSearchOptions, type FilteredSearchResult } from './filtered-search';
 
 /**
@@ -27,7 +27,7 @@ export function needsRerank(opts: RerankOptions | undefined): opts is RerankOpti
 }
 
 /** Greedy MMR with an optional category cap over `pool` (best first). Returns at most k hits. */
-export function rerank(pool: readonly SearchHit[], k: number, vectors: VectorMatrix, categoryOf: (label: number) => string, opts: RerankOptions): SearchHit[] {
+export function rerank(pool: readonly SearchHit[], k: number, vectors: VectorStore, categoryOf: (label: number) => string, opts: RerankOptions): SearchHit[] {
   const lambda = Math.min(1, Math.max(0, opts.diversity));
   const cap = opts.maxPerCategory > 0 ? opts.maxPerCategory : Infinity;
   const taken = new Uint8Array(pool.length);
@@ -35,6 +35,9 @@ export function rerank(pool: readonly SearchHit[], k: number, vectors: VectorMat
   const maxSim = new Float64Array(pool.length);
   const perCategory = new Map<string, number>();
   const out: SearchHit[] = [];
+  // Each pool row is fetched once (a store may copy it out of the native index).
+  const rows: Array<Float32Array | undefined> = new Array(pool.length);
+  const rowOf = (i: number): Float32Array => (rows[i] ??= vectors.row(pool[i]!.label));
   while (out.length < k) {
     let best = -1;
     let bestValue = -Infinity;
@@ -54,8 +57,8 @@ export function rerank(pool: readonly SearchHit[], k: number, vectors: VectorMat
     const category = categoryOf(hit.label);
     perCategory.set(category, (perCategory.get(category) ?? 0) + 1);
     if (lambda > 0) {
-      const row = vectors.row(hit.label);
-      for (let i = 0; i < pool.length; i++) if (!taken[i]) maxSim[i] = Math.max(maxSim[i]!, vectors.dot(pool[i]!.label, row));
+      const row = rowOf(best);
+      for (let i = 0; i < pool.length; i++) if (!taken[i]) maxSim[i] = Math.max(maxSim[i]!, dot(rowOf(i), row));
     }
   }
   return out;
@@ -67,7 +70,7 @@ export function diversifiedSearch(
   k: number,
   filter: CompiledFilter,
   ann: VectorIndex,
-  vectors: VectorMatrix,
+  vectors: VectorStore,
   searchOpts: FilteredSearchOptions,
   opts: RerankOptions,
   categoryOf: (label: number) => string,
@@ -80,4 +83,10 @@ export function diversifiedSearch(
     if (picked.length >= k || hits.length < poolSize || poolSize >= n) return { hits: picked, strategy };
     poolSize = Math.min(n, poolSize * 2);
   }
+}
+
+function dot(a: Float32Array, b: Float32Array): number {
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) sum += a[i]! * b[i]!;
+  return sum;
 }

@@ -5,7 +5,8 @@ import type { LoadedIndex } from '../index/loaded-index';
 import { normalise } from '../index/vector-matrix';
 import { canSearchBatch, SearchCoalescer } from '../index/search-coalescer';
 import { diversifiedSearch, needsRerank } from './diversify';
-import { filteredSearch, filteredSearchAsync, type SearchStrategy } from './filtered-search';
+import { filteredSearch, filteredSearchAsync, nativeFilteredSearch, type SearchStrategy } from './filtered-search';
+import { NativeHnswIndex } from '../index/native-hnsw';
 import type { MatchInput, MatchQuery } from './match-input';
 import type { IndexShape } from './validate-request';
 import { recordSearch } from '../telemetry/instruments';
@@ -85,15 +86,17 @@ export class Matcher {
     const { hits, strategy } = await withSpanAsync('creator_match.search', { 'creator_match.k': input.k }, async (span) => {
       const r = rerank
         ? diversifiedSearch(vector, input.k, filter, ann, vectors, searchOpts, rerank, (label) => catalog.profile(label).category)
-        : coalescer
-          ? await filteredSearchAsync(vector, input.k, filter, (q, fetch, ef) => coalescer.search(q, fetch, ef), vectors, searchOpts)
-          : filteredSearch(vector, input.k, filter, ann, vectors, searchOpts);
+        : ann instanceof NativeHnswIndex
+          ? await nativeFilteredSearch(vector, input.k, filter, ann, vectors.count, searchOpts)
+          : coalescer
+            ? await filteredSearchAsync(vector, input.k, filter, (q, fetch, ef) => coalescer.search(q, fetch, ef), vectors, searchOpts)
+            : filteredSearch(vector, input.k, filter, ann, vectors, searchOpts);
       span.setAttribute('creator_match.strategy', r.strategy);
       return r;
     });
     recordSearch({ strategy, results: hits.length, selectivity: vectors.count ? filter.estimatedAllowed / vectors.count : 0, indexVersion: this.index.version });
     // Re-ranked hits are not the ANN top k, so only plain searches feed the recall monitor.
-    if (!rerank && this.opts.onAnnSearch && (strategy === 'ann' || strategy === 'ann_overfetch') && input.filter.minScore === undefined) {
+    if (!rerank && this.opts.onAnnSearch && (strategy === 'ann' || strategy === 'ann_overfetch' || strategy === 'ann_filtered') && input.filter.minScore === undefined) {
       this.opts.onAnnSearch({ query: vector, k: input.k, filter, hits, vectors });
     }
     return {

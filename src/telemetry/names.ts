@@ -7,7 +7,7 @@ export const METRICS = {
   rpcRequests: { name: 'creator_match_rpc_requests_total', kind: 'counter', unit: '1', labels: ['service', 'method', 'code'], help: 'gRPC calls finished, by method and status code name' },
   rpcDuration: { name: 'creator_match_rpc_duration_seconds', kind: 'histogram', unit: 's', labels: ['service', 'method', 'code'], help: 'gRPC call latency from the call start to the status being sent' },
   batchItems: { name: 'creator_match_batch_items_total', kind: 'counter', unit: '1', labels: ['code'], help: 'BatchMatch items answered, by in-band status code name' },
-  searches: { name: 'creator_match_searches_total', kind: 'counter', unit: '1', labels: ['strategy', 'index_version'], help: 'searches by strategy (ann, ann_overfetch, exact_candidates, exact_scan)' },
+  searches: { name: 'creator_match_searches_total', kind: 'counter', unit: '1', labels: ['strategy', 'index_version'], help: 'searches by strategy (ann, ann_overfetch, ann_filtered, exact_candidates, exact_scan)' },
   exactFallbacks: { name: 'creator_match_exact_fallback_total', kind: 'counter', unit: '1', labels: ['strategy', 'index_version'], help: 'searches answered exactly instead of by HNSW (strategy exact_candidates or exact_scan)' },
   resultsReturned: { name: 'creator_match_results_returned', kind: 'histogram', unit: '1', labels: ['strategy'], help: 'matches returned per search' },
   filterSelectivity: { name: 'creator_match_filter_selectivity_ratio', kind: 'histogram', unit: '1', labels: ['strategy'], help: 'share of the catalog a request filter allows (1 = no filter)' },

@@ -1,7 +1,12 @@
-import { Catalog, type FilterSpec } from '../../src/catalog/catalog';
+import { Catalog, type CompiledFilter, type FilterSpec } from '../../src/catalog/catalog';
+import type { SearchHit } from '../../src/index/top-k';
 import { HnswIndex } from '../../src/index/hnsw-index';
 import { VectorMatrix } from '../../src/index/vector-matrix';
-import { filteredSearch } from '../../src/match/filtered-search';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { NativeHnswIndex } from '../../src/index/native-hnsw';
+import { filteredSearch, nativeFilteredSearch } from '../../src/match/filtered-search';
 import { prng, syntheticCreators } from '../helpers/synthetic';
 
 const N = 3000;
@@ -23,27 +28,33 @@ const cases: Array<[string, FilterSpec, number]> = [
   ['many excluded ids', { ...base, excludeIds: creators.slice(0, 1500).map((c) => c.id), includeNsfw: true }, 0],
 ];
 
-describe('filteredSearch', () => {
-  afterAll(() => ann.close());
+afterAll(() => ann.close());
 
-  it.each(cases)('%s: never leaks, returns min(k, allowed) hits, agrees with exact search', (_name, spec, exactMax) => {
-    const filter = catalog.compile(spec, [], exactMax);
-    const allowedCount = creators.filter((_, l) => filter.allows(l)).length;
-    let overlap = 0;
-    let total = 0;
-    for (const q of queries) {
-      for (const k of [1, 10, 50]) {
-        const { hits } = filteredSearch(q, k, filter, ann, matrix, { ef: 50, minScore: undefined });
-        expect(hits.length).toBe(Math.min(k, allowedCount));
-        for (const h of hits) expect(filter.allows(h.label)).toBe(true);
-        expect(new Set(hits.map((h) => h.label)).size).toBe(hits.length);
-        const exact = matrix.search(q, k, undefined, filter.allows);
-        const got = new Set(hits.map((h) => h.label));
-        overlap += exact.filter((h) => got.has(h.label)).length;
-        total += exact.length;
-      }
+/** Over all queries and k in {1, 10, 50}: no leaks, min(k, allowed) distinct hits, >= 90% overlap with exact. */
+async function checkFiltered(spec: FilterSpec, exactMax: number, search: (q: Float32Array, k: number, filter: CompiledFilter) => Promise<SearchHit[]>): Promise<void> {
+  const filter = catalog.compile(spec, [], exactMax);
+  const allowedCount = creators.filter((_, l) => filter.allows(l)).length;
+  let overlap = 0;
+  let total = 0;
+  for (const q of queries) {
+    for (const k of [1, 10, 50]) {
+      const hits = await search(q, k, filter);
+      expect(hits.length).toBe(Math.min(k, allowedCount));
+      for (const h of hits) expect(filter.allows(h.label)).toBe(true);
+      expect(new Set(hits.map((h) => h.label)).size).toBe(hits.length);
+      const exact = matrix.search(q, k, undefined, filter.allows);
+      const got = new Set(hits.map((h) => h.label));
+      overlap += exact.filter((h) => got.has(h.label)).length;
+      total += exact.length;
     }
-    expect(overlap / total).toBeGreaterThanOrEqual(0.9);
+  }
+  expect(overlap / total).toBeGreaterThanOrEqual(0.9);
+}
+
+describe('filteredSearch', () => {
+
+  it.each(cases)('%s: never leaks, returns min(k, allowed) hits, agrees with exact search', async (_name, spec, exactMax) => {
+    await checkFiltered(spec, exactMax, async (q, k, filter) => filteredSearch(q, k, filter, ann, matrix, { ef: 50, minScore: undefined }).hits);
   });
 
   it('applies min_score and reports which strategy ran', () => {
@@ -58,5 +69,36 @@ describe('filteredSearch', () => {
   it('returns nothing when nothing passes', () => {
     const filter = catalog.compile({ ...base, excludeIds: creators.map((c) => c.id), includeNsfw: true });
     expect(filteredSearch(queries[0]!, 10, filter, ann, matrix, { ef: 50, minScore: undefined }).hits).toEqual([]);
+  });
+});
+
+describe('nativeFilteredSearch (native index: bitset traversal, in-place exact search)', () => {
+  let dir: string;
+  let native: NativeHnswIndex;
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'native-filtered-'));
+    await ann.save(path.join(dir, 'index.hnsw'));
+    native = await NativeHnswIndex.load(path.join(dir, 'index.hnsw'), DIMS);
+  });
+  afterAll(() => {
+    native.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it.each(cases)('%s: never leaks, returns min(k, allowed) hits, agrees with exact search', async (_name, spec, exactMax) => {
+    await checkFiltered(spec, exactMax, async (q, k, filter) => (await nativeFilteredSearch(q, k, filter, native, N, { ef: 50, minScore: undefined })).hits);
+  });
+
+  it('picks the strategy by selectivity and applies min_score', async () => {
+    const opts = { ef: 50, minScore: undefined };
+    const strategy = async (spec: FilterSpec, exactMax: number): Promise<string> => (await nativeFilteredSearch(queries[1]!, 10, catalog.compile(spec, [], exactMax), native, N, opts)).strategy;
+    expect(await strategy(base, 0)).toMatch(/^ann/); // ~94% pass: plain ANN (+ over-fetch)
+    expect(await strategy({ ...base, categories: ['music'] }, 0)).toBe('ann_filtered'); // 20%: bitset traversal
+    expect(await strategy({ ...base, categories: ['music'] }, 2000)).toBe('exact_candidates');
+    const res = await nativeFilteredSearch(queries[0]!, 50, catalog.compile({ ...base, categories: ['games'] }, [], 0), native, N, { ef: 50, minScore: 0.5 });
+    expect(res.strategy).toBe('ann_filtered');
+    for (const h of res.hits) expect(h.score).toBeGreaterThanOrEqual(0.5);
+    const none = catalog.compile({ ...base, excludeIds: creators.map((c) => c.id), includeNsfw: true });
+    expect((await nativeFilteredSearch(queries[0]!, 10, none, native, N, opts)).hits).toEqual([]);
   });
 });
