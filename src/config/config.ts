@@ -29,7 +29,7 @@ const schema = z.object({
   MATCH_MAX_LIKE_CREATORS: int(1, 100_000).default(1000),
   MATCH_MAX_FILTER_IDS: int(0, 1_000_000).default(10_000),
   MATCH_EF_SEARCH: int(1, 100_000).optional(),
-  MATCH_EXACT_MAX_CANDIDATES: int(0, 10_000_000).default(5_000),
+  MATCH_EXACT_MAX_CANDIDATES: z.union([z.literal('auto'), int(0, 10_000_000)]).default('auto'),
   MATCH_MAX_RECEIVE_BYTES: int(1024, 512 * 1024 * 1024).default(4 * 1024 * 1024),
   MATCH_SHUTDOWN_GRACE_MS: int(0, 600_000).default(10_000),
   MATCH_AUTO_BUILD_SAMPLE: bool.optional(),
@@ -66,7 +66,8 @@ export interface Config {
   /** Overrides the manifest's ef_search when set. */
   readonly efSearch: number | undefined;
   /** Filters that leave at most this many creators are searched exactly. */
-  readonly exactMaxCandidates: number;
+  /** 'auto': sized to the catalog (see exactCandidateLimit). */
+  readonly exactMaxCandidates: number | 'auto';
   readonly maxReceiveBytes: number;
   readonly shutdownGraceMs: number;
   /** Build the bundled sample catalog when the index dir has no CURRENT (default: only for the default dir). */

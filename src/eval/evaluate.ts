@@ -116,7 +116,7 @@ export async function evaluateIndex(index: LoadedIndex, fans: readonly Fan[], op
   const text = embedder
     ? { embedder }
     : { unavailable: new MatchError('TEXT_QUERY_UNSUPPORTED', 'the index has no model, so interest texts cannot be embedded') };
-  const matcher = new Matcher(index, text, { ...(opts.efSearch ? { efSearch: opts.efSearch } : {}), exactMaxCandidates: opts.exactMaxCandidates ?? 5000 });
+  const matcher = new Matcher(index, text, { ...(opts.efSearch ? { efSearch: opts.efSearch } : {}), exactMaxCandidates: opts.exactMaxCandidates ?? 'auto' });
 
   try {
     const { texts, source } = await bm25Texts(index, opts.creatorsFile);

@@ -29,11 +29,23 @@ export interface MatchResult {
 export interface MatcherOptions {
   /** ef for searches; default: the manifest's efSearch. */
   efSearch?: number;
-  exactMaxCandidates: number;
+  /** Filters narrowed to at most this many creators are searched exactly; 'auto': exactCandidateLimit(catalog size). */
+  exactMaxCandidates: number | 'auto';
   /** Threads for coalesced batch searches on indexes that support them (usearch); 0: all cores. */
   searchThreads?: number;
   /** Sees every ANN search (not exact ones), e.g. for the online recall monitor. Must be O(1). */
   onAnnSearch?(sample: SearchSample): void;
+}
+
+/**
+ * Rows an exact search may cover for about the cost of a few HNSW searches. Exact search over c
+ * candidates costs about c x 80 ns at 512 dims (native, in place); a filtered HNSW traversal at
+ * selectivity s = c / n costs about t / s with t = 0.25 ms (one unfiltered search). They break
+ * even at c = sqrt(n x t / 80 ns) = sqrt(3100 n): 17.6k candidates at 100k creators, 56k at 1M
+ * (`npm run bench:service`, docs/BENCHMARKS.md).
+ */
+export function exactCandidateLimit(catalogSize: number): number {
+  return Math.max(1000, Math.round(Math.sqrt(3100 * catalogSize)));
 }
 
 /** The embedder of the index's own model, or why there is none. */
@@ -65,6 +77,11 @@ export class Matcher {
     return this.cachedShape;
   }
 
+  private exactLimit(): number {
+    const limit = this.opts.exactMaxCandidates;
+    return limit === 'auto' ? exactCandidateLimit(this.index.catalog.size) : limit;
+  }
+
   /** Call after the catalog changed (incremental updates). */
   invalidateShape(): void {
     this.cachedShape = undefined;
@@ -79,7 +96,7 @@ export class Matcher {
     const { vector, exclude } = await this.queryVector(input.query, signal);
     throwIfAborted(signal);
     const { catalog, ann, vectors } = this.index;
-    const filter = withSpan('creator_match.filter', {}, () => catalog.compile(input.filter, exclude, this.opts.exactMaxCandidates));
+    const filter = withSpan('creator_match.filter', {}, () => catalog.compile(input.filter, exclude, this.exactLimit()));
     const searchOpts = { ef: this.ef, minScore: input.filter.minScore };
     const rerank = needsRerank(input.rerank) ? input.rerank : undefined;
     const coalescer = this.coalescer;

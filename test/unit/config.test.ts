@@ -1,4 +1,5 @@
 import { ConfigError, loadConfig } from '../../src/config/config';
+import { exactCandidateLimit } from '../../src/match/matcher';
 
 describe('loadConfig', () => {
   it('has working defaults and freezes the result', () => {
@@ -8,6 +9,7 @@ describe('loadConfig', () => {
     expect(c.maxK).toBe(1000);
     expect(c.modelDtype).toBe('q8');
     expect(c.autoBuildSample).toBe(true);
+    expect(c.exactMaxCandidates).toBe('auto');
     expect(Object.isFrozen(c)).toBe(true);
   });
 
@@ -16,7 +18,16 @@ describe('loadConfig', () => {
     expect(c).toMatchObject({ grpcAddr: '127.0.0.1:0', maxK: 50, indexDir: '/tmp/x', allowRemoteModels: true, logLevel: 'debug', autoBuildSample: false });
   });
 
+  it('takes MATCH_EXACT_MAX_CANDIDATES as auto or a count; auto grows with the square root of the catalog', () => {
+    expect(loadConfig({ MATCH_EXACT_MAX_CANDIDATES: '20000' }).exactMaxCandidates).toBe(20000);
+    expect(loadConfig({ MATCH_EXACT_MAX_CANDIDATES: 'auto' }).exactMaxCandidates).toBe('auto');
+    expect(exactCandidateLimit(100_000)).toBe(17607);
+    expect(exactCandidateLimit(1_000_000)).toBe(55678);
+    expect(exactCandidateLimit(10)).toBe(1000);
+  });
+
   it.each([
+    ['MATCH_EXACT_MAX_CANDIDATES', 'lots'],
     ['MATCH_MAX_K', 'lots'],
     ['MATCH_MAX_K', '0'],
     ['MATCH_GRPC_ADDR', 'localhost'],
