@@ -1,4 +1,5 @@
-import { ByteColumn, ensureCapacity, IdTable, KeyedColumn, trimmed } from './columns';
+import { open } from 'node:fs/promises';
+import { ByteColumn, ensureCapacity, IdTable, KeyedColumn } from './columns';
 import { normaliseKey, type CreatorProfile } from './creator';
 
 /** A compiled filter: which labels may be returned. */
@@ -73,7 +74,6 @@ export class Catalog {
       if (this.labelOf(p.id) !== undefined) throw new Error(`duplicate creator id ${JSON.stringify(p.id)} in catalog`);
       this.append(p, undefined);
     }
-    this.trim();
   }
 
   /**
@@ -82,39 +82,103 @@ export class Catalog {
    * `new Catalog(lines.map(JSON.parse))`; throws on invalid JSON and duplicate ids.
    */
   static fromJsonLines(buf: Uint8Array): Catalog {
-    const bytes = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
-    const len = bytes.length;
-    let lines = 0;
-    for (let i = bytes.indexOf(0x0a); i >= 0; i = bytes.indexOf(0x0a, i + 1)) lines++;
     const catalog = new Catalog([]);
-    catalog.reserve(lines + 1, len);
-    let lineNo = 0;
-    let start = 0;
-    let nextLf = -1;
-    let nextCr = -1;
-    while (start < len) {
-      // Positions only move forward, so each byte is searched once.
-      if (nextLf < start) nextLf = indexOrEnd(bytes, 0x0a, start);
-      if (nextCr < start) nextCr = indexOrEnd(bytes, 0x0d, start);
-      const end = Math.min(nextLf, nextCr);
-      lineNo++;
-      if (end > start) {
-        let value: unknown;
-        try {
-          value = JSON.parse(bytes.toString('utf8', start, end));
-        } catch (err) {
-          throw new Error(`creators line ${lineNo}: invalid JSON: ${(err as Error).message}`, { cause: err });
-        }
-        if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error(`creators line ${lineNo}: expected a JSON object`);
-        const p = value as CreatorProfile;
-        if (catalog.labelOf(p.id) !== undefined) throw new Error(`duplicate creator id ${JSON.stringify(p.id)} in catalog`);
-        catalog.append(p, { bytes, start, end });
-      }
-      // \r\n is one line end.
-      start = bytes[end] === 0x0d && bytes[end + 1] === 0x0a ? end + 2 : end + 1;
-    }
-    catalog.trim();
+    const reader = catalog.lineReader();
+    reader.push(Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength));
+    reader.end();
     return catalog;
+  }
+
+  /**
+   * `fromJsonLines` of a file, read in chunks of `chunkBytes` (the whole file is never in memory
+   * at once). This is how the service loads a version's creators.jsonl.
+   */
+  static async readJsonLinesFile(file: string, chunkBytes = 1 << 20): Promise<Catalog> {
+    const catalog = new Catalog([]);
+    const reader = catalog.lineReader();
+    const fh = await open(file, 'r');
+    try {
+      const chunk = Buffer.allocUnsafeSlow(chunkBytes);
+      for (;;) {
+        const { bytesRead } = await fh.read(chunk, 0, chunkBytes, null);
+        if (bytesRead === 0) break;
+        reader.push(chunk.subarray(0, bytesRead));
+      }
+    } finally {
+      await fh.close();
+    }
+    reader.end();
+    return catalog;
+  }
+
+  /** Appends the creators of JSON lines pushed in chunks of any size (a line may span chunks). */
+  private lineReader(): { push(chunk: Buffer): void; end(): void } {
+    let lineNo = 0;
+    /** The start of a line the previous chunks did not finish. */
+    let carry = Buffer.alloc(0);
+    let carryLength = 0;
+    /** The previous chunk ended in \r: a \n opening the next one is part of that line end. */
+    let skipLf = false;
+    const line = (bytes: Buffer, start: number, end: number): void => {
+      lineNo++;
+      if (end === start) return;
+      let value: unknown;
+      try {
+        value = JSON.parse(bytes.toString('utf8', start, end));
+      } catch (err) {
+        throw new Error(`creators line ${lineNo}: invalid JSON: ${(err as Error).message}`, { cause: err });
+      }
+      if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error(`creators line ${lineNo}: expected a JSON object`);
+      const p = value as CreatorProfile;
+      if (this.labelOf(p.id) !== undefined) throw new Error(`duplicate creator id ${JSON.stringify(p.id)} in catalog`);
+      this.append(p, { bytes, start, end });
+    };
+    const keep = (bytes: Buffer, start: number, end: number): void => {
+      const needed = carryLength + end - start;
+      if (needed > carry.length) {
+        const grown = Buffer.allocUnsafeSlow(Math.max(needed, carry.length * 2, 1024));
+        carry.copy(grown, 0, 0, carryLength);
+        carry = grown;
+      }
+      bytes.copy(carry, carryLength, start, end);
+      carryLength = needed;
+    };
+    return {
+      push: (bytes: Buffer): void => {
+        const len = bytes.length;
+        let start = 0;
+        if (len > 0 && skipLf) {
+          if (bytes[0] === 0x0a) start = 1;
+          skipLf = false;
+        }
+        let nextLf = -1;
+        let nextCr = -1;
+        while (start < len) {
+          // Positions only move forward, so each byte is searched once.
+          if (nextLf < start) nextLf = indexOrEnd(bytes, 0x0a, start);
+          if (nextCr < start) nextCr = indexOrEnd(bytes, 0x0d, start);
+          const end = Math.min(nextLf, nextCr);
+          if (end === len) {
+            keep(bytes, start, len);
+            return;
+          }
+          if (carryLength > 0) {
+            keep(bytes, start, end);
+            const n = carryLength;
+            carryLength = 0;
+            line(carry, 0, n);
+          } else {
+            line(bytes, start, end);
+          }
+          if (bytes[end] === 0x0d && end + 1 === len) skipLf = true;
+          start = bytes[end] === 0x0d && bytes[end + 1] === 0x0a ? end + 2 : end + 1;
+        }
+      },
+      end: (): void => {
+        if (carryLength > 0) line(carry, 0, carryLength);
+        carryLength = 0;
+      },
+    };
   }
 
   /** Labels ever assigned (live and retired). */
@@ -186,24 +250,6 @@ export class Catalog {
     if ((f & NSFW) !== 0) this.nsfwLive--;
     this.cats.retire(label);
     this.langs.retire(label);
-  }
-
-  /** Room for `labels` more creators and `bytes` more profile bytes (a bulk load). */
-  private reserve(labels: number, bytes: number): void {
-    this.flags = ensureCapacity(this.flags, this.count + labels);
-    this.ids.reserve(this.count + labels);
-    this.rows.reserve(labels, bytes);
-    this.cats.reserve(this.count + labels);
-    this.langs.reserve(this.count + labels);
-  }
-
-  /** Drops spare capacity after a bulk load. */
-  private trim(): void {
-    this.flags = trimmed(this.flags, this.count);
-    this.ids.trim();
-    this.rows.trim();
-    this.cats.trim(this.count);
-    this.langs.trim(this.count);
   }
 
   isLive(label: number): boolean {

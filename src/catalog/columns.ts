@@ -15,11 +15,6 @@ export function ensureCapacity<T extends Column>(arr: T, needed: number): T {
   return next;
 }
 
-/** A copy holding exactly the first `length` elements (no spare capacity), or `arr` itself. */
-export function trimmed<T extends Column>(arr: T, length: number): T {
-  return arr.length === length ? arr : (arr.slice(0, length) as T);
-}
-
 /**
  * Byte strings per label in one growable buffer: label i is bytes [starts[i], starts[i + 1]).
  */
@@ -41,12 +36,6 @@ export class ByteColumn {
   /** Bytes in use (not counting spare capacity). */
   get byteLength(): number {
     return this.used;
-  }
-
-  /** Room for `labels` more rows and `bytes` more bytes. */
-  reserve(labels: number, bytes: number): void {
-    this.ensureBytes(this.used + bytes);
-    this.starts = ensureCapacity(this.starts, this.count + labels + 1);
   }
 
   /** Appends the UTF-8 encoding of `text`. */
@@ -74,16 +63,6 @@ export class ByteColumn {
   firstByte(i: number): number {
     const s = this.starts[i]!;
     return s < this.starts[i + 1]! ? this.bytes[s]! : -1;
-  }
-
-  /** Drops spare capacity (after a bulk load). */
-  trim(): void {
-    if (this.bytes.length !== this.used) {
-      const exact = Buffer.allocUnsafeSlow(this.used);
-      this.bytes.copy(exact, 0, 0, this.used);
-      this.bytes = exact;
-    }
-    this.starts = trimmed(this.starts, this.count + 1);
   }
 
   /** Bytes held, spare capacity included. */
@@ -125,10 +104,6 @@ export class PostingList {
     this.labels[this.length++] = label;
     this.live++;
   }
-
-  trim(): void {
-    this.labels = trimmed(this.labels, this.length);
-  }
 }
 
 /**
@@ -165,10 +140,6 @@ export class KeyedColumn {
     this.listOfCode.push(list);
     if (code > 0xffff && this.codes instanceof Uint16Array) this.codes = Uint32Array.from(this.codes);
     return code;
-  }
-
-  reserve(labels: number): void {
-    this.codes = ensureCapacity(this.codes, labels);
   }
 
   /** Gives `label` (the next label) the value `code` stands for. */
@@ -239,11 +210,6 @@ export class KeyedColumn {
     return out;
   }
 
-  trim(count: number): void {
-    this.codes = trimmed(this.codes, count);
-    for (const list of this.lists.values()) list.trim();
-  }
-
   get capacityBytes(): number {
     let n = this.codes.byteLength;
     for (const list of this.lists.values()) n += list.labels.byteLength;
@@ -275,13 +241,6 @@ export class IdTable {
 
   get length(): number {
     return this.count;
-  }
-
-  /** Room for `labels` labels in all (ids and table). */
-  reserve(labels: number): void {
-    this.starts = ensureCapacity(this.starts, labels + 1);
-    const size = tableSize(labels);
-    if (size > this.slots.length) this.rehash(size);
   }
 
   /** The latest label appended with `id`, or -1. */
@@ -321,13 +280,6 @@ export class IdTable {
     let out = '';
     for (let i = s; i < e; i += 1024) out += String.fromCharCode.apply(null, this.units.subarray(i, Math.min(e, i + 1024)) as unknown as number[]);
     return out;
-  }
-
-  trim(): void {
-    this.units = trimmed(this.units, this.used);
-    this.starts = trimmed(this.starts, this.count + 1);
-    const size = tableSize(this.distinct);
-    if (size < this.slots.length) this.rehash(size);
   }
 
   get capacityBytes(): number {

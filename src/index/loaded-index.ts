@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Catalog } from '../catalog/catalog';
 import { loadAnn } from './ann-backends';
@@ -29,8 +28,8 @@ export async function loadIndexVersion(indexDir: string, version?: string): Prom
     const manifest = await readManifest(dir);
     if (manifest.version !== chosen) throw new Error(`manifest says version ${manifest.version}, directory is ${chosen}`);
     await verifyFiles(dir, manifest);
-    // Straight into the catalog's columns: no object per creator is kept.
-    const catalog = Catalog.fromJsonLines(await readFile(path.join(dir, ARTIFACT_FILES.creators)));
+    // Read in chunks straight into the catalog's columns: no object per creator is kept.
+    const catalog = await Catalog.readJsonLinesFile(path.join(dir, ARTIFACT_FILES.creators));
     if (catalog.labelCount !== manifest.count) throw new Error(`creators file has ${catalog.labelCount} rows, manifest says ${manifest.count}`);
     const vectors = await VectorMatrix.readFile(path.join(dir, ARTIFACT_FILES.vectors), manifest.dims, manifest.count);
     const ann = await loadAnn(manifest.ann.kind, path.join(dir, ARTIFACT_FILES.index), manifest.dims, manifest.ann);

@@ -1,4 +1,7 @@
 import fc from 'fast-check';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { Catalog, type FilterSpec } from '../../src/catalog/catalog';
 import { IdTable } from '../../src/catalog/columns';
 import type { CreatorProfile } from '../../src/catalog/creator';
@@ -280,6 +283,39 @@ describe('Catalog.fromJsonLines', () => {
       }),
       { numRuns: 150 },
     );
+  });
+});
+
+describe('Catalog.readJsonLinesFile', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'catalog-storage-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const write = (name: string, body: string | Buffer): string => {
+    const file = path.join(dir, name);
+    writeFileSync(file, body);
+    return file;
+  };
+
+  it('reads the same catalog whatever the chunk size (lines, \\r\\n and multi-byte characters split across chunks)', async () => {
+    const ps = UNICODE.concat(Array.from({ length: 30 }, (_, i) => profile(`p${i}`, { name: 'é'.repeat(i), tags: ['日本'.repeat(i % 4)] })));
+    const lines = ps.map((p) => JSON.stringify(p));
+    const body = `\r\n${lines.slice(0, 10).join('\r\n')}\r${lines.slice(10, 20).join('\n')}\n\n${lines.slice(20).join('\r\n')}`;
+    const file = write('mixed.jsonl', body);
+    const expected = snapshot(new Catalog(ps));
+    expect(snapshot(Catalog.fromJsonLines(Buffer.from(body)))).toEqual(expected);
+    for (const chunk of [1, 2, 3, 5, 7, 64, 333, 1 << 20]) expect(snapshot(await Catalog.readJsonLinesFile(file, chunk))).toEqual(expected);
+  });
+
+  it('counts lines across chunks in its errors', async () => {
+    const ok = JSON.stringify(profile('a'));
+    const file = write('bad.jsonl', `${ok}\r\n\r\n${JSON.stringify(profile('b'))}\r\n{"id":\n`);
+    for (const chunk of [1, 4, 1 << 20]) await expect(Catalog.readJsonLinesFile(file, chunk)).rejects.toThrow(/creators line 4: invalid JSON/);
+    const dup = write('dup.jsonl', `${ok}\n${ok}`);
+    await expect(Catalog.readJsonLinesFile(dup, 3)).rejects.toThrow('duplicate creator id "a" in catalog');
+    await expect(Catalog.readJsonLinesFile(path.join(dir, 'missing.jsonl'))).rejects.toThrow(/ENOENT/);
+  });
+
+  it('reads an empty file', async () => {
+    expect((await Catalog.readJsonLinesFile(write('empty.jsonl', ''))).labelCount).toBe(0);
   });
 });
 
