@@ -1,7 +1,6 @@
 /** Child of bench/memory.ts: loads one serving component set in a fresh process, prints RSS figures as JSON. */
 import { readFileSync } from 'node:fs';
 import { Catalog } from '../../src/catalog/catalog';
-import type { CreatorProfile } from '../../src/catalog/creator';
 import { HnswIndex } from '../../src/index/hnsw-index';
 import { loadIndexVersion } from '../../src/index/loaded-index';
 import { NativeHnswIndex } from '../../src/index/native-hnsw';
@@ -22,8 +21,8 @@ async function main(): Promise<void> {
   const f = corpusFiles();
   const meta = JSON.parse(readFileSync(f.meta, 'utf8')) as CorpusMeta;
   if (what.includes('catalog')) {
-    const profiles = readFileSync(f.profiles, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as CreatorProfile);
-    keep.push(new Catalog(profiles));
+    // As the service loads it (src/index/loaded-index.ts): the file, in chunks, straight into the columns.
+    keep.push(await Catalog.readJsonLinesFile(f.profiles));
   }
   if (what.includes('matrix')) keep.push(await VectorMatrix.readFile(f.vectors, meta.dims, meta.creators));
   if (what.includes('hnswlib')) keep.push(await HnswIndex.load(file, 512));

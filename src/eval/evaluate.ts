@@ -150,15 +150,15 @@ export async function evaluateIndex(index: LoadedIndex, fans: readonly Fan[], op
     const byLanguage = new Map<string, SystemStats>();
     const strategies: Partial<Record<SearchStrategy, number>> = {};
     const perFan: FanResult[] = [];
-    const labelsToIds = (labels: Array<{ label: number }>): string[] => labels.map((h) => catalog.profile(h.label).id);
+    const labelsToIds = (labels: Array<{ label: number }>): string[] => labels.map((h) => catalog.idOf(h.label));
     const score = (ids: string[], judgments: Judgments): SystemMetrics => ({
       ...rankingMetrics(ids, judgments, k),
-      categories: new Set(ids.slice(0, k).map((id) => catalog.profile(catalog.labelOf(id)!).category)).size,
+      categories: new Set(ids.slice(0, k).map((id) => catalog.categoryOf(catalog.labelOf(id)!))).size,
     });
 
     for (const { fan, kind, liked } of planned) {
       const filter = catalog.compile(defaultFilter, liked);
-      const judgments = judge(fan, catalog.size, (label) => catalog.profile(label), filter.allows);
+      const judgments = judge(fan, catalog.size, (label) => ({ id: catalog.idOf(label), category: catalog.categoryOf(label) }), filter.allows);
       if (judgments.size === 0) {
         skipped.push({ fanId: fan.fanId, reason: 'no relevant creator (expected_categories / relevant_creator_ids) passes the filter' });
         continue;
@@ -174,7 +174,7 @@ export async function evaluateIndex(index: LoadedIndex, fans: readonly Fan[], op
         vector = validateVector(fan.vector!, manifest.dims);
         query = { kind: 'vector', vector };
       } else {
-        const ids = liked.map((l) => catalog.profile(l).id);
+        const ids = liked.map((l) => catalog.idOf(l));
         const weights = fan.weights ? fan.follows!.flatMap((id, i) => (catalog.labelOf(id) === undefined ? [] : [fan.weights![i]!])) : undefined;
         vector = vectors.mean(liked, weights);
         query = weights ? { kind: 'like', ids, weights } : { kind: 'like', ids };

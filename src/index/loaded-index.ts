@@ -1,8 +1,5 @@
-import { createReadStream } from 'node:fs';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { Catalog } from '../catalog/catalog';
-import type { CreatorProfile } from '../catalog/creator';
 import { loadAnn } from './ann-backends';
 import { ARTIFACT_FILES, readCurrent, readManifest, verifyFiles, type Manifest } from './manifest';
 import type { VectorIndex } from './vector-index';
@@ -37,8 +34,9 @@ export async function loadIndexVersion(indexDir: string, version?: string): Prom
     const manifest = await readManifest(dir);
     if (manifest.version !== chosen) throw new Error(`manifest says version ${manifest.version}, directory is ${chosen}`);
     await verifyFiles(dir, manifest);
-    const profiles = await readProfiles(path.join(dir, ARTIFACT_FILES.creators));
-    if (profiles.length !== manifest.count) throw new Error(`creators file has ${profiles.length} rows, manifest says ${manifest.count}`);
+    // Read in chunks straight into the catalog's columns: no object per creator is kept.
+    const catalog = await Catalog.readJsonLinesFile(path.join(dir, ARTIFACT_FILES.creators));
+    if (catalog.labelCount !== manifest.count) throw new Error(`creators file has ${catalog.labelCount} rows, manifest says ${manifest.count}`);
     const ann = await loadAnn(manifest.ann.kind, path.join(dir, ARTIFACT_FILES.index), manifest.dims, manifest.ann);
     if (ann.size !== manifest.count) {
       ann.close();
@@ -51,15 +49,9 @@ export async function loadIndexVersion(indexDir: string, version?: string): Prom
       ann.close();
       throw err;
     }
-    return { version: chosen, dir, manifest, catalog: new Catalog(profiles), ann, vectors };
+    return { version: chosen, dir, manifest, catalog, ann, vectors };
   } catch (err) {
     throw new IndexLoadError(`index version ${chosen} in ${indexDir} is unusable: ${(err as Error).message}`, { cause: err });
   }
 }
 
-async function readProfiles(file: string): Promise<CreatorProfile[]> {
-  const out: CreatorProfile[] = [];
-  const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
-  for await (const line of lines) if (line) out.push(JSON.parse(line) as CreatorProfile);
-  return out;
-}

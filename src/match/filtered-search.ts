@@ -93,7 +93,7 @@ export async function nativeFilteredSearch(
 ): Promise<FilteredSearchResult> {
   const plan = searchPlan(k, filter, labelCount, true, opts);
   let bits: Uint8Array | undefined;
-  const bitset = (): { bitset: Uint8Array; nbits: number } => ({ bitset: (bits ??= bitsetOf(labelCount, filter.allows)), nbits: labelCount });
+  const bitset = (): { bitset: Uint8Array; nbits: number } => ({ bitset: (bits ??= filter.bitset?.(labelCount) ?? bitsetOf(labelCount, filter.allows)), nbits: labelCount });
   let step = plan.next();
   while (!step.done) {
     const req = step.value;

@@ -102,7 +102,7 @@ export class Matcher {
     const coalescer = this.coalescer;
     const { hits, strategy } = await withSpanAsync('creator_match.search', { 'creator_match.k': input.k }, async (span) => {
       const r = rerank
-        ? diversifiedSearch(vector, input.k, filter, ann, vectors, searchOpts, rerank, (label) => catalog.profile(label).category)
+        ? diversifiedSearch(vector, input.k, filter, ann, vectors, searchOpts, rerank, (label) => catalog.categoryOf(label))
         : ann instanceof NativeHnswIndex
           ? await nativeFilteredSearch(vector, input.k, filter, ann, vectors.count, searchOpts)
           : coalescer
@@ -117,9 +117,10 @@ export class Matcher {
       this.opts.onAnnSearch({ query: vector, k: input.k, filter, hits, vectors });
     }
     return {
+      // Profiles are decoded from the catalog's storage per call: only when asked for.
       matches: hits.map((h) => {
-        const profile = catalog.profile(h.label);
-        return { creatorId: profile.id, score: h.score, profile: input.includeProfile ? profile : undefined };
+        const profile = input.includeProfile ? catalog.profile(h.label) : undefined;
+        return { creatorId: profile?.id ?? catalog.idOf(h.label), score: h.score, profile };
       }),
       indexVersion: this.index.version,
       modelId: this.modelId,

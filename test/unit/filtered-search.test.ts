@@ -89,6 +89,15 @@ describe('nativeFilteredSearch (native index: bitset traversal, in-place exact s
     await checkFiltered(spec, exactMax, async (q, k, filter) => (await nativeFilteredSearch(q, k, filter, native, N, { ef: 50, minScore: undefined })).hits);
   });
 
+  it.each(cases)('%s: the compiled bitset holds exactly the labels allows() keeps', (_name, spec, exactMax) => {
+    const filter = catalog.compile(spec, [3, 4], exactMax);
+    for (const n of [N, N - 13]) {
+      const bits = filter.bitset!(n);
+      expect(bits.length).toBe((n + 7) >> 3);
+      for (let l = 0; l < bits.length * 8; l++) expect([l, ((bits[l >> 3]! >> (l & 7)) & 1) === 1]).toEqual([l, l < n && filter.allows(l)]);
+    }
+  });
+
   it('picks the strategy by selectivity and applies min_score', async () => {
     const opts = { ef: 50, minScore: undefined };
     const strategy = async (spec: FilterSpec, exactMax: number): Promise<string> => (await nativeFilteredSearch(queries[1]!, 10, catalog.compile(spec, [], exactMax), native, N, opts)).strategy;
