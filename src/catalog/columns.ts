@@ -195,31 +195,29 @@ export class KeyedColumn {
     return n;
   }
 
-  /** Sets bit l (of byte l >> 3) for each label l < n under `keys` that passes `keep`. */
-  markUnion(keys: Iterable<string>, keep: (label: number) => boolean, bits: Uint8Array, n: number): void {
+  /** Calls `visit` for each label under `keys` (key order, then label order). */
+  private eachUnder(keys: Iterable<string>, visit: (label: number) => void): void {
     for (const k of keys) {
       const list = this.lists.get(k);
       if (list === undefined) continue;
       const labels = list.labels;
-      for (let i = 0; i < list.length; i++) {
-        const l = labels[i]!;
-        if (l < n && keep(l)) bits[l >> 3]! |= 1 << (l & 7);
-      }
+      for (let i = 0; i < list.length; i++) visit(labels[i]!);
     }
+  }
+
+  /** Sets bit l (of byte l >> 3) for each label l < n under `keys` that passes `keep`. */
+  markUnion(keys: Iterable<string>, keep: (label: number) => boolean, bits: Uint8Array, n: number): void {
+    this.eachUnder(keys, (l) => {
+      if (l < n && keep(l)) bits[l >> 3]! |= 1 << (l & 7);
+    });
   }
 
   /** Labels under `keys` (key order, then label order) that pass `keep`. */
   union(keys: Iterable<string>, keep: (label: number) => boolean): number[] {
     const out: number[] = [];
-    for (const k of keys) {
-      const list = this.lists.get(k);
-      if (list === undefined) continue;
-      const labels = list.labels;
-      for (let i = 0; i < list.length; i++) {
-        const l = labels[i]!;
-        if (keep(l)) out.push(l);
-      }
-    }
+    this.eachUnder(keys, (l) => {
+      if (keep(l)) out.push(l);
+    });
     return out;
   }
 
