@@ -323,6 +323,42 @@ describe('SIGTERM under load', () => {
   });
 });
 
+describe('SIGTERM when the grace period runs out', () => {
+  it('cuts a stream that never ends once MATCH_SHUTDOWN_GRACE_MS has passed, logs graceful: false and exits 0', async () => {
+    await build(syntheticCreators(500, DIMS, 2));
+    const GRACE_MS = 1500;
+    const server = await spawnServer({ MATCH_SHUTDOWN_GRACE_MS: String(GRACE_MS) });
+    const c = client(server.port);
+    // A BatchMatch stream the client keeps open (never calls end()): the drain cannot finish.
+    const call = c.BatchMatch({ deadline: Date.now() + 60_000 });
+    let answered = 0;
+    call.on('data', (r: { error: unknown }) => {
+      if (!r.error) answered++;
+    });
+    const ended = new Promise<{ code: number }>((resolve) => {
+      call.on('error', (err: grpc.ServiceError) => resolve({ code: err.code }));
+      call.on('end', () => resolve({ code: grpc.status.OK }));
+    });
+    for (let i = 0; i < 5; i++) call.write({ request_id: `g${i}`, ...query(i) });
+    await waitFor(() => answered === 5, 10_000, 'the first answers');
+    const sigtermAt = Date.now();
+    server.child.kill('SIGTERM');
+    const exit = await server.exited;
+    const exitMs = Date.now() - sigtermAt;
+    const outcome = await ended;
+
+    expect(exit).toEqual({ code: 0, signal: null });
+    expect(exitMs).toBeGreaterThanOrEqual(GRACE_MS);
+    expect(exitMs).toBeLessThan(GRACE_MS + 5000);
+    // The client learns the stream was cut (not OK), and got every answer it was sent before.
+    expect(outcome.code).not.toBe(grpc.status.OK);
+    expect(answered).toBe(5);
+    const logs = await server.logs();
+    expect(logs.find((l) => l.msg === 'gRPC server stopped')).toMatchObject({ graceful: false });
+    expect(logs.some((l) => l.msg === 'bye')).toBe(true);
+  });
+});
+
 describe('SIGKILL and restart', () => {
   it('serves the same version, and every acknowledged upsert and delete survives', async () => {
     const creators = syntheticCreators(500, DIMS, 4);
