@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Worker } from 'node:worker_threads';
+import { buildIndex } from '../../index-builder/build-index';
 import { readCreators } from '../../index-builder/read-creators';
 import { readCreatorsPipelined, type PipelinedReadOptions } from '../../index-builder/read-pipelined';
 import { exactTruth, recallPlan } from '../../index-builder/recall';
@@ -193,5 +194,37 @@ describe('readCreatorsPipelined', () => {
     const { result, exitCode } = await read(path.join(dir, 'missing.jsonl'));
     expect(failed(result).code).toBe('ENOENT');
     expect(exitCode).toBe(1);
+  });
+});
+
+describe('buildIndex with the pipelined reader', () => {
+  const versions = async (out: string): Promise<string[]> => fs.readdir(out).catch(() => []);
+
+  it('publishes nothing when the input fails part-way (duplicate, invalid line) and keeps the served version', async () => {
+    const out = path.join(dir, 'idx');
+    const many = Array.from({ length: 3_000 }, (_, i) => JSON.stringify({ id: `m${i}`, vector: [1, i % 7, 2, (i % 13) / 3] }));
+    await expect(buildIndex({ input: await write([...many, many[5]!]), out })).rejects.toThrow('duplicate creator id "m5" on lines 6 and 3001');
+    expect(await versions(out)).toEqual([]);
+
+    const first = await buildIndex({ input: await write(good), out, recallSample: 50 });
+    await expect(buildIndex({ input: await write([...good.slice(0, 500), 'garbage', ...good.slice(500)]), out })).rejects.toThrow(/1 invalid line\(s\)[\s\S]*line 501: invalid JSON/);
+    expect((await versions(out)).sort()).toEqual([first.version, 'CURRENT'].sort());
+  });
+
+  it('builds with --skip-invalid and reports the read, insert, recall and write stages', async () => {
+    const stages: string[] = [];
+    const totals: Array<[string, number]> = [];
+    const lines = [...good.slice(0, 10), '{"id": 1}', ...good.slice(10)];
+    const report = await buildIndex(
+      { input: await write(lines), out: path.join(dir, 'idx'), skipInvalid: true, recallSample: 100 },
+      { onStage: (s) => stages.push(s), onTotal: (s, t) => totals.push([s, t]) },
+    );
+    expect(report.count).toBe(creators.length);
+    expect(report.skipped).toEqual([{ line: 11, reason: 'id is required and must be a string' }]);
+    expect(report.recall).toMatchObject({ sampleSize: 100 });
+    expect(report.recall.value).toBeGreaterThanOrEqual(0.95);
+    expect(stages).toEqual(['read', 'insert', 'recall', 'write']);
+    expect(totals).toEqual([['insert', creators.length]]);
+    expect(report.seconds.read).toBeGreaterThan(0);
   });
 });
