@@ -1,3 +1,4 @@
+import { TopK } from '../src/index/top-k';
 import type { VectorIndex } from '../src/index/vector-index';
 import type { VectorMatrix } from '../src/index/vector-matrix';
 import { mulberry32 } from '../src/util/mulberry32';
@@ -34,15 +35,22 @@ export function recallPlan(n: number, opts: RecallOptions): RecallPlan {
 }
 
 /**
- * Exact search for the plan's queries (the scalar JS scan over all rows). This is the expensive
- * half of the recall check (sample x n x dims); the index builder runs it on its parse worker while
- * the main thread is still inserting.
+ * Exact search for the plan's queries: the same scores and ties as VectorMatrix.search per query,
+ * but in one pass over the rows (each row is scored against every query while it is in cache)
+ * rather than one pass per query, which streamed the whole matrix from memory `sample` times.
+ * This is the expensive half of the recall check (sample x n x dims); the index builder runs it on
+ * its parse worker while the main thread is still inserting.
  */
 export function exactTruth(matrix: VectorMatrix, plan: RecallPlan): RecallTruth {
-  const neighbours = plan.labels.map((label) =>
-    matrix
-      .search(matrix.row(label), plan.k + 1)
-      .filter((h) => h.label !== label)
+  const queries = plan.labels.map((label) => matrix.row(label));
+  const tops = plan.labels.map(() => new TopK(plan.k + 1));
+  for (let label = 0; label < matrix.count; label++) {
+    for (let q = 0; q < queries.length; q++) tops[q]!.push(label, matrix.dot(label, queries[q]!));
+  }
+  const neighbours = tops.map((top, q) =>
+    top
+      .sorted()
+      .filter((h) => h.label !== plan.labels[q])
       .slice(0, plan.k)
       .map((h) => h.label),
   );
