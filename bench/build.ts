@@ -61,8 +61,10 @@ async function main(): Promise<void> {
       { cwd: ROOT, maxBuffer: 64 << 20 },
     );
     const wall = (performance.now() - t0) / 1000;
-    const report = JSON.parse(res.stdout.slice(res.stdout.indexOf('{'))) as { seconds: { total: number; insert: number; recall: number }; recall: { value: number } };
+    const report = JSON.parse(res.stdout.slice(res.stdout.indexOf('{'))) as { seconds: Record<string, number>; recall: { value: number } };
     const maxRss = Number(/BENCH_MAXRSS (\d+)/.exec(res.stderr)?.[1] ?? NaN);
+    const stages = Object.entries(report.seconds).map(([stage, s]) => `${stage} ${s.toFixed(1)}`).join(', ');
+    process.stderr.write(`index:build: ${wall.toFixed(1)} s wall, peak RSS ${MiB(maxRss)} MiB; report seconds: ${stages}\n`);
     rows.push(['index:build, whole CLI (read JSONL + insert + recall + write)', 1, fmt(wall, 1), `${fmt(wall / ref, 2)}x`, MiB(maxRss)]);
     rows.push([`index:build, insert stage (HnswIndex.build); recall@10 ${report.recall.value.toFixed(3)}`, 1, fmt(report.seconds.insert, 1), `${fmt(report.seconds.insert / ref, 2)}x`, '-']);
   } finally {

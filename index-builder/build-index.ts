@@ -3,11 +3,13 @@ import { toProfile, type CreatorRecord } from '../src/catalog/creator';
 import { profileText } from '../src/catalog/profile-text';
 import { createEmbedder, DEFAULT_MODEL_ID, type EmbedderOptions } from '../src/embedding';
 import { runReleaseGate, type ReleaseGateReport } from '../src/eval/gate';
-import { sha256File, writeCurrent, type Manifest } from '../src/index/manifest';
-import type { AnnKind } from '../src/index/ann-backends';
+import { writeCurrent, type Manifest } from '../src/index/manifest';
+import { DEFAULT_ANN_KIND, type AnnKind } from '../src/index/ann-backends';
+import { HnswIndex } from '../src/index/hnsw-index';
 import { normalise, VectorMatrix } from '../src/index/vector-matrix';
-import { BuildError, publishVersion, type BuildHooks, type PublishReport } from './publish-version';
-import { InputError, readCreators, type InvalidLine } from './read-creators';
+import { BuildError, publishVersion, type BuildHooks, type PublishInput, type PublishReport } from './publish-version';
+import type { InvalidLine } from './read-creators';
+import { readCreatorsPipelined } from './read-pipelined';
 
 export type { BuildHooks, BuildStage } from './publish-version';
 export { BuildError, newVersion } from './publish-version';
@@ -42,7 +44,8 @@ export interface BuildOptions {
 export interface BuildReport extends PublishReport {
   skipped: InvalidLine[];
   modelId: string | null;
-  seconds: PublishReport['seconds'] & { total: number; embed: number };
+  /** read: until the input was parsed (with provided vectors the inserts overlap it). */
+  seconds: PublishReport['seconds'] & { total: number; embed: number; read: number };
   /** With evalFans: the comparison with the version that was published. */
   gate?: ReleaseGateReport;
 }
@@ -63,53 +66,80 @@ export async function buildIndex(opts: BuildOptions, hooks: BuildHooks = {}): Pr
   const t0 = performance.now();
   const params = { m: opts.m ?? 16, efConstruction: opts.efConstruction ?? 200, efSearch: opts.efSearch ?? 64, randomSeed: opts.seed ?? 100 };
   const minRecall = opts.minRecall ?? 0.95;
+  const recallSample = opts.recallSample ?? 500;
 
   hooks.onStage?.('read', 0);
-  const read = await readCreators(opts.input, opts.format);
-  if (read.invalid.length > 0 && !opts.skipInvalid) {
-    const shown = read.invalid.slice(0, 10).map((i) => `  line ${i.line}: ${i.reason}`).join('\n');
-    throw new InputError(`${read.invalid.length} invalid line(s) in ${opts.input}:\n${shown}\n(use --skip-invalid to skip them)`, read.invalid);
-  }
-  const records = read.records;
-  if (records.length === 0) throw new InputError(`no valid creators in ${opts.input}`);
-  const withVectors = records.filter((r) => r.vector !== undefined).length;
-  if (withVectors !== 0 && withVectors !== records.length) {
-    const firstMissing = records.findIndex((r) => r.vector === undefined);
-    const firstHas = records.findIndex((r) => r.vector !== undefined);
-    const at = read.lineNumbers[withVectors < records.length / 2 ? firstHas : firstMissing];
-    throw new InputError(`either all creators or none must carry a vector: ${withVectors} of ${records.length} do (see line ${at})`);
-  }
+  const annKind = opts.ann ?? DEFAULT_ANN_KIND;
+  // hnswlib-node inserts one point at a time: rows go in while the worker parses the rest. usearch
+  // adds a whole matrix on all cores, so it waits for the input like the embedding path does.
+  let hnsw: HnswIndex | undefined;
+  let tInsert = 0;
+  const read = await readCreatorsPipelined(opts.input, {
+    ...(opts.format ? { format: opts.format } : {}),
+    ...(opts.skipInvalid ? { skipInvalid: true } : {}),
+    recall: { k: 10, sampleSize: recallSample, seed: params.randomSeed },
+    ...(annKind === 'hnswlib-node'
+      ? {
+          insert: {
+            start(dims, capacity) {
+              tInsert = performance.now();
+              hooks.onStage?.('insert', capacity);
+              hnsw = HnswIndex.create(dims, params, capacity);
+            },
+            row: (label, vector) => hnsw!.insert(vector, label),
+            progress: (done) => hooks.onProgress?.('insert', done),
+          },
+        }
+      : {}),
+  });
+  try {
+    const records = read.records;
+    let prebuilt: PublishInput['prebuilt'];
+    if (hnsw) {
+      hnsw.fit();
+      hooks.onTotal?.('insert', read.matrix!.count);
+      hooks.onProgress?.('insert', read.matrix!.count);
+      prebuilt = { ann: hnsw, insertSeconds: (performance.now() - tInsert) / 1000 };
+    }
 
-  const tEmbed = performance.now();
-  const { matrix, model } = withVectors > 0 ? providedVectors(records, read.lineNumbers, opts) : await embedRecords(records, opts, hooks);
-  const embedSeconds = (performance.now() - tEmbed) / 1000;
+    const recallTruth = await read.truth;
+    await read.close();
 
-  const published = await publishVersion(
-    {
-      out: opts.out,
-      profiles: records.map(toProfile),
-      matrix,
-      model,
-      vectorSource: withVectors > 0 ? 'provided' : 'model',
-      params,
-      ...(opts.ann ? { ann: opts.ann } : {}),
-      minRecall,
-      recallSample: opts.recallSample ?? 500,
-      input: { file: path.basename(opts.input), sha256: await sha256File(opts.input), lines: read.lines, skipped: read.invalid.length },
-      // With a release gate, CURRENT is switched below, after the gate passes.
-      publish: (opts.publish ?? true) && !opts.evalFans,
-      ...(opts.keep !== undefined ? { keep: opts.keep } : {}),
-    },
-    hooks,
-  );
-  const gate = opts.evalFans ? await releaseGate(opts, published) : undefined;
-  return {
-    ...published,
-    ...(gate ? { gate, published: opts.publish ?? true } : {}),
-    skipped: read.invalid,
-    modelId: model?.id ?? null,
-    seconds: { ...published.seconds, total: (performance.now() - t0) / 1000, embed: embedSeconds },
-  };
+    const tEmbed = performance.now();
+    const { matrix, model } = read.matrix ? { matrix: read.matrix, model: providedModel(opts) } : await embedRecords(records, opts, hooks);
+    const embedSeconds = (performance.now() - tEmbed) / 1000;
+
+    const published = await publishVersion(
+      {
+        out: opts.out,
+        profiles: records.map(toProfile),
+        matrix,
+        model,
+        vectorSource: read.matrix ? 'provided' : 'model',
+        params,
+        ...(opts.ann ? { ann: opts.ann } : {}),
+        minRecall,
+        recallSample,
+        input: { file: path.basename(opts.input), sha256: read.sha256, lines: read.lines, skipped: read.invalid.length },
+        // With a release gate, CURRENT is switched below, after the gate passes.
+        publish: (opts.publish ?? true) && !opts.evalFans,
+        ...(opts.keep !== undefined ? { keep: opts.keep } : {}),
+        ...(prebuilt ? { prebuilt } : {}),
+        ...(recallTruth ? { recallTruth } : {}),
+      },
+      hooks,
+    );
+    const gate = opts.evalFans ? await releaseGate(opts, published) : undefined;
+    return {
+      ...published,
+      ...(gate ? { gate, published: opts.publish ?? true } : {}),
+      skipped: read.invalid,
+      modelId: model?.id ?? null,
+      seconds: { ...published.seconds, total: (performance.now() - t0) / 1000, embed: embedSeconds, read: read.readSeconds },
+    };
+  } finally {
+    await read.close();
+  }
 }
 
 /** Evaluates the written version against the published one; publishes it only without regression. */
@@ -158,17 +188,7 @@ async function embedRecords(records: CreatorRecord[], opts: BuildOptions, hooks:
   }
 }
 
-function providedVectors(records: CreatorRecord[], lineNumbers: number[], opts: BuildOptions): { matrix: VectorMatrix; model: Manifest['model'] } {
-  const dims = records[0]!.vector!.length;
-  const data = new Float32Array(records.length * dims);
-  records.forEach((r, i) => {
-    const v = r.vector!;
-    if (v.length !== dims) throw new InputError(`line ${lineNumbers[i]}: vector has ${v.length} values, the first line has ${dims}`);
-    const normalised = normalise(Float32Array.from(v));
-    if (!normalised) throw new InputError(`line ${lineNumbers[i]}: vector has zero norm (cosine is undefined)`);
-    data.set(normalised, i * dims);
-  });
-  // Provided vectors carry no model unless the caller names the one that made them.
-  const model = opts.model ? { id: opts.model, revision: 'external', dtype: opts.dtype ?? 'q8' } : null;
-  return { matrix: new VectorMatrix(dims, data), model };
+/** Provided vectors carry no model unless the caller names the one that made them. */
+function providedModel(opts: BuildOptions): Manifest['model'] {
+  return opts.model ? { id: opts.model, revision: 'external', dtype: opts.dtype ?? 'q8' } : null;
 }

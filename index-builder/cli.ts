@@ -36,6 +36,9 @@ function progressHooks(enabled: boolean, log = builderLogger()): BuildHooks & { 
     onProgress(_stage, done) {
       bar?.update(done);
     },
+    onTotal(_stage, total) {
+      bar?.setTotal(total);
+    },
     stop,
   };
 }
@@ -110,7 +113,7 @@ export async function main(argv: string[]): Promise<number> {
         `creators    ${report.count}${report.skipped.length ? ` (${report.skipped.length} invalid lines skipped)` : ''}`,
         `model       ${report.modelId ?? '(vectors provided with the input)'}, ${report.dims} dims`,
         `recall@10   ${report.recall.value.toFixed(4)} on ${report.recall.sampleSize} sampled creators`,
-        `time        ${report.seconds.total.toFixed(1)} s (embed ${report.seconds.embed.toFixed(1)} s, insert ${report.seconds.insert.toFixed(1)} s, recall ${report.seconds.recall.toFixed(1)} s)`,
+        `time        ${report.seconds.total.toFixed(1)} s (read ${report.seconds.read.toFixed(1)} s, embed ${report.seconds.embed.toFixed(1)} s, insert ${report.seconds.insert.toFixed(1)} s, recall ${report.seconds.recall.toFixed(1)} s, write ${report.seconds.write.toFixed(1)} s)`,
         ...(report.gate
           ? [
               `gate        ${report.gate.ok ? 'passed' : 'REGRESSED'}${report.gate.baseline ? ` against ${report.gate.baseline}` : ''} (max regression ${o.maxRegression})`,

@@ -5,9 +5,9 @@ import type { CreatorProfile } from '../src/catalog/creator';
 import { PROFILE_TEXT_TEMPLATE_VERSION } from '../src/catalog/profile-text';
 import { buildAnn, DEFAULT_ANN_KIND, type AnnKind } from '../src/index/ann-backends';
 import { ARTIFACT_FILES, FORMAT_VERSION, MANIFEST_FILE, describeFile, writeCurrent, type Manifest } from '../src/index/manifest';
-import type { HnswParams } from '../src/index/vector-index';
+import type { HnswParams, VectorIndex } from '../src/index/vector-index';
 import type { VectorMatrix } from '../src/index/vector-matrix';
-import { measureRecall } from './recall';
+import { measureRecall, type RecallTruth } from './recall';
 import { pruneVersions } from './retention';
 
 export type BuildStage = 'read' | 'embed' | 'insert' | 'recall' | 'write';
@@ -15,6 +15,8 @@ export type BuildStage = 'read' | 'embed' | 'insert' | 'recall' | 'write';
 export interface BuildHooks {
   onStage?(stage: BuildStage, total: number): void;
   onProgress?(stage: BuildStage, done: number): void;
+  /** The stage's total is now known (the insert stage starts with an estimate while reading). */
+  onTotal?(stage: BuildStage, total: number): void;
 }
 
 export class BuildError extends Error {
@@ -36,6 +38,10 @@ export interface PublishInput {
   input: Manifest['input'];
   publish: boolean;
   keep?: number;
+  /** An index already built over `matrix` (label = row), e.g. while the input was being read. */
+  prebuilt?: { ann: VectorIndex; insertSeconds: number };
+  /** Precomputed exact answers of the recall check (see recallPlan); computed here otherwise. */
+  recallTruth?: RecallTruth;
 }
 
 export interface PublishReport {
@@ -47,7 +53,7 @@ export interface PublishReport {
   recall: Manifest['recall'];
   /** Versions removed by retention. */
   pruned: string[];
-  seconds: { insert: number; recall: number };
+  seconds: { insert: number; recall: number; write: number };
 }
 
 /**
@@ -57,13 +63,13 @@ export interface PublishReport {
  */
 export async function publishVersion(p: PublishInput, hooks: BuildHooks = {}): Promise<PublishReport> {
   const tInsert = performance.now();
-  hooks.onStage?.('insert', p.matrix.count);
-  const ann = buildAnn(p.ann ?? DEFAULT_ANN_KIND, p.matrix, p.params, (done) => hooks.onProgress?.('insert', done));
-  const insertSeconds = (performance.now() - tInsert) / 1000;
+  if (!p.prebuilt) hooks.onStage?.('insert', p.matrix.count);
+  const ann = p.prebuilt?.ann ?? buildAnn(p.ann ?? DEFAULT_ANN_KIND, p.matrix, p.params, (done) => hooks.onProgress?.('insert', done));
+  const insertSeconds = p.prebuilt?.insertSeconds ?? (performance.now() - tInsert) / 1000;
   try {
     const tRecall = performance.now();
     hooks.onStage?.('recall', 0);
-    const recall = measureRecall(ann, p.matrix, { k: 10, sampleSize: p.recallSample, ef: p.params.efSearch, seed: p.params.randomSeed });
+    const recall = measureRecall(ann, p.matrix, { k: 10, sampleSize: p.recallSample, ef: p.params.efSearch, seed: p.params.randomSeed }, p.recallTruth);
     const recallSeconds = (performance.now() - tRecall) / 1000;
     if (recall.sampleSize > 0 && recall.value < p.minRecall) {
       throw new BuildError(
@@ -71,6 +77,7 @@ export async function publishVersion(p: PublishInput, hooks: BuildHooks = {}): P
       );
     }
     hooks.onStage?.('write', 0);
+    const tWrite = performance.now();
     const version = newVersion();
     await fs.mkdir(p.out, { recursive: true });
     const dir = path.join(p.out, version);
@@ -108,6 +115,7 @@ export async function publishVersion(p: PublishInput, hooks: BuildHooks = {}): P
     }
     if (p.publish) await writeCurrent(p.out, version);
     const pruned = p.keep !== undefined ? await pruneVersions(p.out, p.keep) : [];
+    const writeSeconds = (performance.now() - tWrite) / 1000;
     return {
       version,
       dir,
@@ -116,7 +124,7 @@ export async function publishVersion(p: PublishInput, hooks: BuildHooks = {}): P
       dims: p.matrix.dims,
       recall: { k: recall.k, sampleSize: recall.sampleSize, value: recall.value },
       pruned,
-      seconds: { insert: insertSeconds, recall: recallSeconds },
+      seconds: { insert: insertSeconds, recall: recallSeconds, write: writeSeconds },
     };
   } finally {
     ann.close();

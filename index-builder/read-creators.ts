@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { parseCreator, parseCreatorLine, type CreatorRecord } from '../src/catalog/creator';
-import { parseCsvLine } from './csv';
+import { csvRow, parseCsvLine } from './csv';
 
 export interface InvalidLine {
   line: number;
@@ -66,27 +66,4 @@ export async function readCreators(file: string, format?: 'jsonl' | 'csv'): Prom
     lineNumbers.push(lineNo);
   }
   return { records, lineNumbers, invalid, lines };
-}
-
-/** CSV columns: id,name,about,tags,category,language,is_nsfw[,vector]; tags "|"-separated, vector JSON or space-separated. */
-function csvRow(header: string[], line: string): unknown {
-  const cells = parseCsvLine(line);
-  const row: Record<string, unknown> = {};
-  header.forEach((name, i) => {
-    const cell = cells[i];
-    if (cell === undefined || cell === '') return;
-    if (name === 'tags') row.tags = cell.split('|').map((t) => t.trim()).filter(Boolean);
-    else if (name === 'is_nsfw') row.is_nsfw = /^(true|1|yes)$/i.test(cell) ? true : /^(false|0|no)$/i.test(cell) ? false : cell;
-    else if (name === 'vector') row.vector = cell.trim().startsWith('[') ? safeJson(cell) : cell.trim().split(/\s+/).map(Number);
-    else row[name] = cell;
-  });
-  return row;
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
 }

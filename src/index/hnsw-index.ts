@@ -14,6 +14,8 @@ export class HnswIndex implements VectorIndex {
   private currentEf = 0;
   /** Marked-deleted slots not yet reused (hnswlib does not expose its own count). */
   private deleted = 0;
+  /** Reused argument of addPoint (it takes plain arrays only). */
+  private row: number[] = [];
 
   private constructor(
     native: HierarchicalNSW,
@@ -23,22 +25,50 @@ export class HnswIndex implements VectorIndex {
   }
 
   static build(matrix: VectorMatrix, params: HnswParams, onProgress?: (done: number) => void): HnswIndex {
-    const native = new HierarchicalNSW('ip', matrix.dims);
+    const index = HnswIndex.create(matrix.dims, params, matrix.count);
+    for (let label = 0; label < matrix.count; label++) {
+      index.insert(matrix.row(label), label);
+      if (onProgress && (label % 256 === 255 || label === matrix.count - 1)) onProgress(label + 1);
+    }
+    return index;
+  }
+
+  /**
+   * An empty index for `insert` (the index builder inserts rows as its parser delivers them).
+   * `capacity` is a first guess; insert grows it and `fit` trims it to the count before saving.
+   */
+  static create(dims: number, params: HnswParams, capacity: number): HnswIndex {
+    const native = new HierarchicalNSW('ip', dims);
     native.initIndex({
-      maxElements: Math.max(matrix.count, 1),
+      maxElements: Math.max(capacity, 1),
       m: params.m,
       efConstruction: params.efConstruction,
       randomSeed: params.randomSeed,
       allowReplaceDeleted: true,
     });
-    const row = new Array<number>(matrix.dims);
-    for (let label = 0; label < matrix.count; label++) {
-      const r = matrix.row(label);
-      for (let i = 0; i < matrix.dims; i++) row[i] = r[i]!;
-      native.addPoint(row, label);
-      if (onProgress && (label % 256 === 255 || label === matrix.count - 1)) onProgress(label + 1);
-    }
-    return new HnswIndex(native, matrix.dims);
+    return new HnswIndex(native, dims);
+  }
+
+  /**
+   * Adds a new point (build path: no deleted slots to reuse). Growing the capacity does not change
+   * the graph: hnswlib draws levels from its seeded generator in insertion order either way.
+   */
+  insert(vector: Float32Array, label: number): void {
+    const index = this.index;
+    if (index.getCurrentCount() >= index.getMaxElements()) index.resizeIndex(Math.ceil(index.getMaxElements() * 1.5) + 16);
+    const row = this.row.length === this.dims ? this.row : (this.row = new Array<number>(this.dims));
+    for (let i = 0; i < this.dims; i++) row[i] = vector[i]!;
+    index.addPoint(row, label);
+  }
+
+  /**
+   * Trims the capacity to the points held. hnswlib saves max_elements in the file and allocates it
+   * on load, so an index built with a guessed capacity must be fitted before `save`.
+   */
+  fit(): void {
+    const index = this.index;
+    const count = Math.max(index.getCurrentCount(), 1);
+    if (index.getMaxElements() !== count) index.resizeIndex(count);
   }
 
   /** Loads into a new native object (never replace a serving index in place). */

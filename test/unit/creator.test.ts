@@ -1,4 +1,4 @@
-import { parseCreatorLine } from '../../src/catalog/creator';
+import { parseCreator, parseCreatorLine } from '../../src/catalog/creator';
 import { profileText } from '../../src/catalog/profile-text';
 import { parseCsvLine } from '../../index-builder/csv';
 
@@ -32,6 +32,28 @@ describe('parseCreatorLine', () => {
   it('keeps a provided vector', () => {
     const r = parseCreatorLine('{"id":"v","vector":[0.5,1,2]}');
     expect(r.ok && r.record.vector).toEqual([0.5, 1, 2]);
+  });
+
+  // A valid vector skips zod (a plain loop checks it); the record and every message stay the same.
+  it('validates the other fields of a line with a valid vector, and normalises them', () => {
+    const r = parseCreatorLine('{"id":" v ","category":" Games ","extra":1,"name":null,"vector":[1,-0.5,3e-7]}');
+    expect(r).toEqual({ ok: true, record: { id: 'v', name: '', about: '', tags: [], category: 'games', language: '', is_nsfw: false, vector: [1, -0.5, 3e-7] } });
+    expect(Object.keys((r as { record: object }).record).pop()).toBe('vector');
+  });
+
+  it.each([
+    ['{"id":"a","is_nsfw":"yes","tags":[1],"vector":[1,2]}', 'tags must be strings; is_nsfw must be true or false'],
+    ['{"id":"a","is_nsfw":"yes","vector":[1,"x"]}', 'is_nsfw must be true or false; vector values must be numbers'],
+    ['{"id":"a","vector":[1,1e999]}', 'vector values must be numbers'],
+    ['{"id":"a","vector":{"0":1}}', 'vector must be an array of numbers'],
+    ['{"vector":[1]}', 'id is required and must be a string'],
+  ])('gives the full reasons for %s', (line, reason) => {
+    expect(parseCreatorLine(line)).toEqual({ ok: false, reason });
+  });
+
+  it('rejects non-finite values in a decoded object', () => {
+    expect(parseCreator({ id: 'a', vector: [1, Infinity] })).toEqual({ ok: false, reason: 'vector values must be numbers' });
+    expect(parseCreator({ id: 'a', vector: [NaN, 1, 'x'] })).toEqual({ ok: false, reason: 'vector values must be numbers; vector values must be numbers' });
   });
 });
 

@@ -1,0 +1,37 @@
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { HnswIndex } from '../../src/index/hnsw-index';
+import { VectorMatrix } from '../../src/index/vector-matrix';
+import { syntheticCreators } from '../helpers/synthetic';
+
+// The builder inserts rows as they are parsed into an index created with a guessed capacity; after
+// fit() it must save exactly the file that a build over the complete matrix saves.
+const DIMS = 16;
+const creators = syntheticCreators(500, DIMS, 9);
+const matrix = new VectorMatrix(DIMS, Float32Array.from(creators.flatMap((c) => c.vector)));
+const params = { m: 8, efConstruction: 40, efSearch: 20, randomSeed: 100 };
+
+let dir: string;
+beforeAll(async () => {
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'creator-match-hnsw-'));
+});
+afterAll(() => fs.rm(dir, { recursive: true, force: true }));
+
+async function saved(index: HnswIndex, name: string): Promise<Buffer> {
+  await index.save(path.join(dir, name));
+  return fs.readFile(path.join(dir, name));
+}
+
+describe('HnswIndex.create / insert / fit', () => {
+  it.each([10, 500, 2000])('with a first capacity of %i saves the same bytes as build()', async (capacity) => {
+    const built = await saved(HnswIndex.build(matrix, params), 'built.hnsw');
+    const index = HnswIndex.create(DIMS, params, capacity);
+    for (let label = 0; label < matrix.count; label++) index.insert(matrix.row(label), label);
+    expect(index.size).toBe(matrix.count);
+    const unfitted = await saved(index, `unfitted-${capacity}.hnsw`);
+    if (capacity !== matrix.count) expect(unfitted.equals(built)).toBe(false); // max_elements is in the file
+    index.fit();
+    expect((await saved(index, `fitted-${capacity}.hnsw`)).equals(built)).toBe(true);
+  });
+});
