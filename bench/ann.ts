@@ -13,6 +13,8 @@ import path from 'node:path';
 import type { HierarchicalNSW } from 'hnswlib-node';
 import type { CompiledFilter } from '../src/catalog/catalog';
 import { HnswIndex } from '../src/index/hnsw-index';
+import { NativeHnswIndex } from '../src/index/native-hnsw';
+import { bitsetOf } from '../src/index/vector-store';
 import { UsearchIndex, type UsearchScalar } from '../src/index/usearch-index';
 import { VectorMatrix } from '../src/index/vector-matrix';
 import { filteredSearch } from '../src/match/filtered-search';
@@ -140,6 +142,7 @@ async function main(): Promise<void> {
   const built = await ensureHnsw(c);
   const raw: HierarchicalNSW = await loadRawHnsw(c);
   const wrapped = await HnswIndex.load(built.file, dims);
+  const native = await NativeHnswIndex.load(built.file, dims);
   const matrix = new VectorMatrix(dims, c.vectors);
   const scalars: UsearchScalar[] = ['f32', 'f16', 'i8'];
   const usFiles = new Map(scalars.map((s) => [s, ensureUsearch(c, s, threadsAll).file]));
@@ -152,7 +155,8 @@ async function main(): Promise<void> {
     const views = scalars.map((sc) => [sc, usAt(sc, ef)] as const);
     const runners: Runner[] = [
       { lib: 'hnswlib-node', mode: 'searchKnn (reference)', threads: 1, ef, filter: 'none', single: (i) => (raw.setEf(Math.max(ef, K)), raw.searchKnn(arrays[i]!, K).neighbors), recall },
-      { lib: 'hnswlib-node', mode: 'HnswIndex.search (service wrapper)', threads: 1, ef, filter: 'none', single: (i) => labelsOf(wrapped.search(queries[i]!, K, ef)), recall },
+      { lib: 'hnswlib-node', mode: 'HnswIndex.search (builder wrapper)', threads: 1, ef, filter: 'none', single: (i) => labelsOf(wrapped.search(queries[i]!, K, ef)), recall },
+      { lib: 'native addon (same file)', mode: 'NativeHnswIndex.search, sync (service index)', threads: 1, ef, filter: 'none', single: (i) => labelsOf(native.search(queries[i]!, K, ef)), recall },
     ];
     for (const [sc, u] of views) {
       runners.push({ lib: `usearch ${sc}`, mode: 'search, 1 query/call', threads: 1, ef, filter: 'none', single: (i) => labelsOf(u.search(queries[i]!, K, ef)), recall });
@@ -171,6 +175,8 @@ async function main(): Promise<void> {
     const ftruth = new Int32Array(nq * K);
     queries.forEach((q, i) => matrix.search(q, K, allowed).forEach((h, j) => (ftruth[i * K + j] = h.label)));
     const frecall = (res: ArrayLike<number>[]): number => recallAt(res, ftruth, K, K);
+    const bits = bitsetOf(c.meta.creators, (l) => l % f.mod === 0);
+    const allowedU32 = Uint32Array.from(allowed);
     for (const ef of filterEfs) {
       const u = usAt('f32', ef);
       const post = modFilter(c.meta.creators, f.mod, false);
@@ -181,6 +187,8 @@ async function main(): Promise<void> {
         { lib: 'hnswlib-node', mode: 'filteredSearch: over-fetch + post-filter', threads: 1, ef, filter: f.name, single: (i) => labelsOf(filteredSearch(queries[i]!, K, post, wrapped, matrix, { ef, minScore: undefined }).hits), recall: frecall },
         { lib: 'usearch f32', mode: 'filteredSearch: over-fetch + post-filter', threads: 1, ef, filter: f.name, single: (i) => labelsOf(filteredSearch(queries[i]!, K, post, u, matrix, { ef, minScore: undefined }).hits), recall: frecall },
         { lib: 'exact (native, usearch exactSearch)', mode: 'filteredSearch: exact over enumerated candidates', threads: 1, ef, filter: f.name, single: (i) => labelsOf(filteredSearch(queries[i]!, K, exact, wrapped, matrix, { ef, minScore: undefined }).hits), recall: frecall },
+        { lib: 'native addon', mode: 'bitset filter inside the HNSW traversal', threads: 1, ef, filter: f.name, single: (i) => labelsOf(native.searchWith(queries[i]!, K, ef, { bitset: bits, nbits: c.meta.creators })), recall: frecall },
+        { lib: 'native addon', mode: 'exact over enumerated candidates, vectors read in place', threads: 1, ef, filter: f.name, single: (i) => labelsOf(native.searchWith(queries[i]!, K, 0, { labels: allowedU32 })), recall: frecall },
       ];
       for (const r of measure(runners, nq, rounds)) add(r);
       u.close();
@@ -192,6 +200,28 @@ async function main(): Promise<void> {
     { lib: 'VectorMatrix (JS)', mode: 'exact scan', threads: 1, ef: 0, filter: 'none', single: (i) => labelsOf(matrix.search(queries[i]!, K)), recall },
   ];
   for (const r of measure(exactRunners, Math.min(nq, 100), rounds).slice(1)) add(r);
+
+  // The service's path: searches on the libuv thread pool with N in flight (all cores, one index).
+  for (const ef of filterEfs) {
+    raw.setEf(Math.max(ef, K));
+    const ref = measure([{ lib: 'hnswlib-node', mode: 'searchKnn (reference)', threads: 1, ef, filter: 'none', single: (i) => raw.searchKnn(arrays[i]!, K).neighbors, recall }], nq, rounds)[0]!;
+    for (const inFlight of [1, 2, 4, 8]) {
+      const results: ArrayLike<number>[] = new Array(nq);
+      let next = 0;
+      const t0 = performance.now();
+      await Promise.all(
+        Array.from({ length: inFlight }, async () => {
+          while (next < nq) {
+            const i = next++;
+            results[i] = labelsOf(await native.searchAsync(queries[i]!, K, ef));
+          }
+        }),
+      );
+      const qps = nq / ((performance.now() - t0) / 1000);
+      add({ lib: 'native addon', mode: `searchAsync on the thread pool, ${inFlight} in flight`, threads: Math.min(inFlight, threadsAll), ef, filter: 'none', recall: recall(results), qps, ratio: qps / ref.qps });
+    }
+  }
+  native.close();
 
   if (!flag('no-python')) {
     const cfg = {

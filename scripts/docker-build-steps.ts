@@ -5,7 +5,8 @@
  * from a hard-linked copy of it; WORKDIR, ENV, ARG and COPY (from the context or --from a stage)
  * are applied; RUN commands run with bash in the stage's WORKDIR, with absolute paths under /app
  * and /var/lib mapped into the stage root. Three things differ from a real build, on purpose:
- * - `npm ci` links the checkout's node_modules (CI has just run npm ci from the same lockfile);
+ * - `npm ci` links the checkout's node_modules (CI has just run npm ci from the same lockfile) and,
+ *   like npm ci's install script, compiles native/ (node-gyp);
  * - `apt-get` and `chown` are skipped (system packages and users of the base image);
  * - the base images are not pulled: the host's Node.js runs everything.
  * DIR/summary.json describes the final stage (workdir, env, user, entrypoint, cmd, healthcheck),
@@ -72,6 +73,11 @@ npm() {
     echo "[docker-build-steps] npm ci -> the checkout's node_modules (hard-linked)" >&2
     rm -rf node_modules
     cp -al "$CM_REPO/node_modules" node_modules 2>/dev/null || cp -a "$CM_REPO/node_modules" node_modules
+    if [ -f native/binding.gyp ]; then
+      # npm ci's install script: compile the native addon here (not the checkout's build, which .dockerignore excludes)
+      rm -rf native/build
+      command npm run -s build:native >/dev/null
+    fi
   else
     command npm "$@"
   fi
