@@ -1,5 +1,4 @@
 import * as grpc from '@grpc/grpc-js';
-import { buildIndex } from '../index-builder/build-index';
 import { SAMPLE_CATALOG, type Config } from './config/config';
 import { createAdminService } from './grpc/admin-service';
 import { createMatcherService } from './grpc/matcher-service';
@@ -164,6 +163,8 @@ export class MatchApp {
     const { config, logger } = this;
     if (!config.variantsFile && config.autoBuildSample && (await readCurrent(config.indexDir)) === undefined) {
       logger.info({ indexDir: config.indexDir, input: SAMPLE_CATALOG }, 'no published index: building the bundled sample catalog');
+      // Loaded only here: the builder (and its release gate, BM25 and model converter) costs ~20 MiB RSS.
+      const { buildIndex } = await import('../index-builder/build-index');
       const report = await buildIndex({
         input: SAMPLE_CATALOG,
         out: config.indexDir,

@@ -4,7 +4,6 @@ import path from 'node:path';
 import { ModelError } from './errors';
 import { resolveModelsDir } from './paths';
 import { readTfjsWeights } from './convert/tfjs-weights';
-import { buildUseLiteOnnx } from './convert/use-lite-graph';
 import { buildModelConfig, buildTokenizerConfig, buildTokenizerJson, type UseVocab } from './convert/tokenizer-files';
 
 /** The bundled model's id: a transformers.js local model name under `modelsDir`. */
@@ -116,6 +115,8 @@ async function acquireLock(lockDir: string): Promise<() => Promise<void>> {
 }
 
 async function convert(dir: string, source: { dir: string; version: string }, sourceSha: string): Promise<{ dir: string; created: boolean }> {
+  // The ONNX graph builder (onnx-proto) is only needed to convert: a service whose model is ready never loads it.
+  const { buildUseLiteOnnx } = await import('./convert/use-lite-graph');
   const tmp = `${dir}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   try {
     const weights = await readTfjsWeights(path.join(source.dir, 'model.json'));
