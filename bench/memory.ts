@@ -40,7 +40,7 @@ async function main(): Promise<void> {
   for (const [label, what, file] of probes) {
     const { stdout } = await run(process.execPath, ['--expose-gc', '--require', 'tsx/cjs', path.join(__dirname, 'lib', 'memory-probe.ts'), what, file], { cwd: ROOT, maxBuffer: 1 << 20 });
     const r = JSON.parse(stdout.trim().split('\n').pop()!) as { base: number; after: number; delta: number };
-    rows.push([label, file ? MiB(statSync(file).size) : '-', MiB(r.delta), MiB(r.after), `${fmt(r.after / vg, 2)}x`]);
+    rows.push([label, file && statSync(file).isFile() ? MiB(statSync(file).size) : '-', MiB(r.delta), MiB(r.after), `${fmt(r.after / vg, 2)}x`]);
   }
   const lines = [
     `### Memory — ${stamp()} UTC`,
