@@ -122,8 +122,17 @@ export class RecallMonitor {
         return;
       }
       const started = performance.now();
-      vectors.scanRange(top, query, from, from + chunk, filter.allows);
-      this.tokens -= performance.now() - started;
+      try {
+        vectors.scanRange(top, query, from, from + chunk, filter.allows);
+      } catch {
+        // The sample's index version was swapped out and closed (native memory freed) while the
+        // sample waited: its recall can no longer be measured, so it counts as dropped.
+        this.entry(item.variant, item.version).dropped++;
+        setImmediate(() => this.drain());
+        return;
+      } finally {
+        this.tokens -= performance.now() - started;
+      }
       if (from + chunk < vectors.count) {
         setImmediate(() => step(from + chunk));
         return;

@@ -39,10 +39,11 @@ export interface MatcherOptions {
 
 /**
  * Rows an exact search may cover for about the cost of a few HNSW searches. Exact search over c
- * candidates costs about c x 80 ns at 512 dims (native, in place); a filtered HNSW traversal at
- * selectivity s = c / n costs about t / s with t = 0.25 ms (one unfiltered search). They break
- * even at c = sqrt(n x t / 80 ns) = sqrt(3100 n): 17.6k candidates at 100k creators, 56k at 1M
- * (`npm run bench:service`, docs/BENCHMARKS.md).
+ * candidates costs about c x 80-150 ns at 512 dims (native, in place; more when the rows are
+ * scattered); a filtered HNSW traversal at selectivity s = c / n costs about t / s with t = 0.25 ms
+ * (one unfiltered search) when the filter is independent of the query, much more when it is
+ * correlated with it. They break even near c = sqrt(n x t / 80 ns) = sqrt(3100 n): 17.6k
+ * candidates at 100k creators, 56k at 1M (`npm run bench:ann`, `bench:service`, docs/BENCHMARKS.md).
  */
 export function exactCandidateLimit(catalogSize: number): number {
   return Math.max(1000, Math.round(Math.sqrt(3100 * catalogSize)));

@@ -1,7 +1,13 @@
 import { Catalog } from '../../src/catalog/catalog';
 import { RecallMonitor } from '../../src/experiments/recall-monitor';
 import { assignVariant, bucket, parseExperiment } from '../../src/experiments/variants';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { HnswIndex } from '../../src/index/hnsw-index';
+import { NativeHnswIndex } from '../../src/index/native-hnsw';
 import { VectorMatrix } from '../../src/index/vector-matrix';
+import { IndexVectors } from '../../src/index/vector-store';
 
 describe('variant assignment', () => {
   const exp = parseExperiment({ experiment: 'e', salt: 's', variants: [{ name: 'control', indexDir: 'a', traffic: 0.9 }, { name: 'treatment', indexDir: 'b', traffic: 0.1 }] });
@@ -64,5 +70,26 @@ describe('RecallMonitor', () => {
     for (let i = 0; i < 5; i++) full.offer('a', 'v', { query, k: 1, filter, vectors, hits: [{ label: 0, score: 1 }] });
     await full.idle();
     expect(full.statsFor('a', 'v')).toEqual({ samples: 1, mean: 1, dropped: 4 });
+  });
+
+  it('measures on the native index, and drops a sample whose version was closed while it waited', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'recall-native-'));
+    try {
+      const built = HnswIndex.build(vectors, { m: 4, efConstruction: 10, efSearch: 10, randomSeed: 1 });
+      await built.save(path.join(dir, 'i.hnsw'));
+      built.close();
+      const index = await NativeHnswIndex.load(path.join(dir, 'i.hnsw'), 2);
+      const store = new IndexVectors(index, 4);
+      const m = new RecallMonitor({ sampleRate: 1, queueSize: 10, chunkRows: 1 });
+      m.offer('control', 'v1', { query, k: 2, filter, vectors: store, hits: [{ label: 0, score: 1 }, { label: 3, score: 0 }] });
+      await m.idle();
+      expect(m.statsFor('control', 'v1')).toEqual({ samples: 1, mean: 0.5, dropped: 0 });
+      m.offer('control', 'v1', { query, k: 2, filter, vectors: store, hits: [{ label: 0, score: 1 }] });
+      index.close(); // swapped out before the monitor got to it
+      await m.idle();
+      expect(m.statsFor('control', 'v1')).toEqual({ samples: 1, mean: 0.5, dropped: 1 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
