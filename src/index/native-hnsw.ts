@@ -156,13 +156,3 @@ export class NativeHnswIndex implements VectorIndex {
     this.native = undefined;
   }
 }
-
-/** Whether the addon is built (tests and benchmarks report a clear skip reason otherwise). */
-export function nativeHnswAvailable(): boolean {
-  try {
-    nativeCtor();
-    return true;
-  } catch {
-    return false;
-  }
-}

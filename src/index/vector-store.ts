@@ -13,7 +13,6 @@ export interface VectorStore {
   readonly count: number;
   /** The vector of a live label (may be a view: do not modify). */
   row(label: number): Float32Array;
-  dot(label: number, query: Float32Array): number;
   /** Normalised weighted mean of some rows, or undefined if it has zero norm. */
   mean(labels: readonly number[], weights?: readonly number[]): Float32Array | undefined;
   /** Records the next label's vector (IndexVectors: the HNSW `add` that follows stores it). */
@@ -58,13 +57,6 @@ export class IndexVectors implements VectorStore {
     const v = this.index.vector(label);
     if (!v) throw new RangeError(`no live vector for label ${label}`);
     return v;
-  }
-
-  dot(label: number, query: Float32Array): number {
-    const r = this.row(label);
-    let sum = 0;
-    for (let i = 0; i < r.length; i++) sum += r[i]! * query[i]!;
-    return sum;
   }
 
   mean(labels: readonly number[], weights?: readonly number[]): Float32Array | undefined {
