@@ -30,7 +30,11 @@ export async function startServer(indexDir: string, env: Record<string, string> 
   const config = loadConfig({ MATCH_INDEX_DIR: indexDir, MATCH_GRPC_ADDR: '127.0.0.1:0', LOG_LEVEL: 'debug', MATCH_SHUTDOWN_GRACE_MS: '2000', ...env });
   const logs: Array<Record<string, unknown>> = [];
   const logger = pino({ level: 'debug' }, { write: (line: string) => logs.push(JSON.parse(line) as Record<string, unknown>) });
-  const app = new MatchApp(config, logger);
+  return { ...(await serveApp(new MatchApp(config, logger))), logs };
+}
+
+/** Inits an app, listens on 127.0.0.1:0 and connects a client; `stop` closes both. */
+export async function serveApp(app: MatchApp): Promise<Omit<Running, 'logs'>> {
   await app.init();
   const port = await app.listen('127.0.0.1:0');
   const Client = matcherClientConstructor();
@@ -39,7 +43,6 @@ export async function startServer(indexDir: string, env: Record<string, string> 
     app,
     port,
     client,
-    logs,
     async stop() {
       client.close();
       await app.close();

@@ -6,10 +6,9 @@ import { buildIndex } from '../../index-builder/build-index';
 import { MatchApp } from '../../src/app';
 import { loadConfig } from '../../src/config/config';
 import { createLogger } from '../../src/logging/logger';
-import { matcherClientConstructor } from '../../src/grpc/proto';
 import { startTelemetry, type Telemetry, type TelemetryOptions } from '../../src/telemetry/sdk';
 import { syntheticCreators, type SyntheticCreator } from '../helpers/synthetic';
-import { tempDir, writeJsonl } from '../helpers/server';
+import { serveApp, tempDir, writeJsonl } from '../helpers/server';
 
 export const DIMS = 16;
 
@@ -39,22 +38,7 @@ export async function startObservedServer(indexDir: string, telemetryOpts: Parti
   const logger = createLogger('debug', { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) });
   // env: {} so OTEL_* variables of the machine running the tests cannot change what is exported.
   const telemetry = await startTelemetry({ metricsAddr: config.metricsAddr, logger, env: {}, ...telemetryOpts });
-  const app = new MatchApp(config, logger, telemetry);
-  await app.init();
-  const port = await app.listen('127.0.0.1:0');
-  const Client = matcherClientConstructor();
-  const client = new Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as grpc.Client & Record<string, any>;
-  return {
-    app,
-    port,
-    telemetry,
-    client,
-    logs,
-    async stop() {
-      client.close();
-      await app.close();
-    },
-  };
+  return { ...(await serveApp(new MatchApp(config, logger, telemetry))), telemetry, logs };
 }
 
 export function httpGet(port: number, urlPath: string): Promise<{ status: number; body: string; contentType: string }> {
