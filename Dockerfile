@@ -27,10 +27,11 @@ COPY proto ./proto
 COPY data ./data
 COPY src ./src
 COPY index-builder ./index-builder
+COPY tools ./tools
 COPY scripts ./scripts
 COPY bench ./bench
 RUN npm run build
-RUN node dist/scripts/prepare-model.js --models-dir models
+RUN node dist/tools/model/cli.js --models-dir models
 RUN npm prune --omit=dev --no-audit --no-fund
 
 # ---- runtime: slim, non-root, tini as PID 1

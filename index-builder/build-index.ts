@@ -2,13 +2,14 @@ import path from 'node:path';
 import { toProfile, type CreatorRecord } from '../src/catalog/creator';
 import { profileText } from '../src/catalog/profile-text';
 import { createEmbedder, DEFAULT_MODEL_ID, type EmbedderOptions } from '../src/embedding';
-import { runReleaseGate, type ReleaseGateReport } from '../src/eval/gate';
+import { prepareIfBundled } from '../tools/model/prepare-default-model';
+import { runReleaseGate, type ReleaseGateReport } from '../tools/eval/gate';
 import { writeCurrent, type Manifest } from '../src/index/manifest';
 import { DEFAULT_ANN_KIND, type AnnKind } from '../src/index/ann-backends';
 import { HnswIndex } from '../src/index/hnsw-index';
 import { normalise, VectorMatrix } from '../src/index/vector-matrix';
 import { BuildError, publishVersion, type BuildHooks, type PublishInput, type PublishReport } from './publish-version';
-import type { InvalidLine } from './read-creators';
+import type { InvalidLine } from '../src/catalog/creator-file';
 import { readCreatorsPipelined } from './read-pipelined';
 
 export type { BuildHooks, BuildStage } from './publish-version';
@@ -168,6 +169,7 @@ async function embedRecords(records: CreatorRecord[], opts: BuildOptions, hooks:
   const embedderOptions: EmbedderOptions = { model: opts.model ?? DEFAULT_MODEL_ID, dtype: opts.dtype ?? 'q8' };
   if (opts.modelsDir !== undefined) embedderOptions.modelsDir = opts.modelsDir;
   if (opts.allowRemoteModels !== undefined) embedderOptions.allowRemoteModels = opts.allowRemoteModels;
+  await prepareIfBundled(embedderOptions.model, opts.modelsDir);
   const embedder = createEmbedder(embedderOptions);
   try {
     await embedder.init();

@@ -14,7 +14,7 @@ import { createInterface } from 'node:readline';
 import { parentPort, workerData } from 'node:worker_threads';
 import { parseCreator, parseCreatorLine, type CreatorRecord } from '../src/catalog/creator';
 import { normalise, VectorMatrix } from '../src/index/vector-matrix';
-import { csvRow, parseCsvLine } from './csv';
+import { csvRow, parseCsvLine } from '../src/catalog/csv';
 import { exactTruth, type RecallPlan } from './recall';
 
 export interface ParseWorkerData {

@@ -5,7 +5,7 @@ import type { CreatorRecord } from '../src/catalog/creator';
 import { VectorMatrix } from '../src/index/vector-matrix';
 import type { ParsedRow, ParseWorkerData, ToMain, ToWorker } from './parse-worker';
 import { recallPlan, type RecallOptions, type RecallTruth } from './recall';
-import { InputError, type InvalidLine } from './read-creators';
+import { InputError, type InvalidLine } from '../src/catalog/creator-file';
 
 export interface PipelinedReadOptions {
   format?: 'jsonl' | 'csv';

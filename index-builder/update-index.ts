@@ -3,12 +3,13 @@ import path from 'node:path';
 import { toProfile, type CreatorRecord } from '../src/catalog/creator';
 import { profileText } from '../src/catalog/profile-text';
 import { createEmbedder } from '../src/embedding';
+import { prepareIfBundled } from '../tools/model/prepare-default-model';
 import { loadIndexVersion } from '../src/index/loaded-index';
 import { VectorMatrix } from '../src/index/vector-matrix';
 import { applyDelete, applyUpsert, replay } from '../src/lifecycle/apply-updates';
 import { readUpdates } from '../src/lifecycle/update-log';
 import { publishVersion, type BuildHooks, type PublishReport } from './publish-version';
-import { InputError, readCreators } from './read-creators';
+import { InputError, readCreators } from '../src/catalog/creator-file';
 
 export interface UpdateOptions {
   out: string;
@@ -81,6 +82,7 @@ async function vectorsFor(records: CreatorRecord[], manifest: { model: { id: str
   if (missing.length > 0 && !manifest.model) throw new InputError('this index has no model (built from provided vectors): every upserted creator needs a vector');
   const out = new Map<CreatorRecord, Float32Array>();
   if (missing.length > 0) {
+    await prepareIfBundled(manifest.model!.id, modelsDir);
     const embedder = createEmbedder({ model: manifest.model!.id, dtype: manifest.model!.dtype, ...(modelsDir ? { modelsDir } : {}) });
     try {
       const vs = await embedder.embed(missing.map(profileText));

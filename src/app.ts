@@ -1,11 +1,10 @@
 import * as grpc from '@grpc/grpc-js';
-import { SAMPLE_CATALOG, type Config } from './config/config';
+import type { Config } from './config/config';
 import { createAdminService } from './grpc/admin-service';
 import { createMatcherService } from './grpc/matcher-service';
 import { clientConstructor, loadMatchPackageDefinition } from './grpc/proto';
 import { bindServer, buildGrpcServer, shutdownServer, type GrpcServerParts } from './grpc/server';
 import { serverCredentials } from './grpc/tls';
-import { readCurrent } from './index/manifest';
 import { IndexManager } from './lifecycle/index-manager';
 import type { Logger } from './logging/logger';
 import { MatchError } from './errors/match-error';
@@ -161,22 +160,24 @@ export class MatchApp {
 
   private async doInit(): Promise<void> {
     const { config, logger } = this;
-    if (!config.variantsFile && config.autoBuildSample && (await readCurrent(config.indexDir)) === undefined) {
-      logger.info({ indexDir: config.indexDir, input: SAMPLE_CATALOG }, 'no published index: building the bundled sample catalog');
-      // Loaded only here: the builder (and its release gate, BM25 and model converter) costs ~20 MiB RSS.
-      const { buildIndex } = await import('../index-builder/build-index');
-      const report = await buildIndex({
-        input: SAMPLE_CATALOG,
-        out: config.indexDir,
-        ...(config.model ? { model: config.model } : {}),
-        dtype: config.modelDtype,
-        ...(config.modelsDir ? { modelsDir: config.modelsDir } : {}),
-        allowRemoteModels: config.allowRemoteModels,
-      });
-      logger.info({ version: report.version, count: report.count, recall: report.recall.value, seconds: report.seconds.total }, 'sample index built');
+    const waiting: IndexManager[] = [];
+    for (const m of this.managers.values()) {
+      try {
+        await m.reload(undefined, 'startup');
+      } catch (err) {
+        // Nothing published yet: serve NOT_SERVING and pick the first version up when CURRENT appears.
+        if (!(err instanceof MatchError && err.code === 'VERSION_NOT_FOUND')) throw err;
+        logger.warn({ indexDir: m.indexDir }, `no published index in ${m.indexDir} yet; waiting for one (build it with npm run index:build -- --out ${m.indexDir})`);
+        waiting.push(m);
+      }
     }
-    for (const m of this.managers.values()) await m.reload(undefined, 'startup');
-    this.grpc.setServing('SERVING');
+    const ready = (): boolean => [...this.managers.values()].every((m) => m.current !== undefined);
+    if (ready()) this.grpc.setServing('SERVING');
+    for (const m of waiting) {
+      m.once('loaded', () => {
+        if (ready() && !this.closePromise) this.grpc.setServing('SERVING');
+      });
+    }
     for (const m of this.managers.values()) m.watch();
     if (config.variantsFile) {
       logger.info({ experiment: this.experiment.name, variants: this.experiment.variants.map((v) => `${v.name}:${v.traffic}`) }, 'A/B variants serving');

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { packageRoot } from '../embedding/paths';
+import { packageRoot } from './package-root';
 
 /** Repository/package root (where package.json is), so defaults depend neither on cwd nor on dist/. */
 export const PACKAGE_ROOT = packageRoot();

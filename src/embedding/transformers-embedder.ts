@@ -14,7 +14,6 @@ import {
 } from './model-source';
 import { resolveModelsDir } from './paths';
 import { recordEmbeddingBatch } from '../telemetry/instruments';
-import { prepareDefaultModel } from './prepare-default-model';
 
 export interface TransformersEmbedderConfig {
   model: string | undefined;
@@ -96,7 +95,6 @@ export class TransformersEmbedder implements Embedder {
   }
 
   private async load(): Promise<void> {
-    if (this.source.kind === 'bundled') await prepareDefaultModel(this.modelsDir);
     assertLocalModel(this.source, this.cfg.allowRemoteModels);
     const pipe = await serialised(async () => {
       const { env, pipeline } = await import('@huggingface/transformers');

@@ -67,6 +67,10 @@ export class IndexManager extends EventEmitter {
     this.pool = new EmbedderPool({ allowRemoteModels: opts.models.allowRemoteModels, ...(opts.models.modelsDir ? { modelsDir: opts.models.modelsDir } : {}) });
   }
 
+  get indexDir(): string {
+    return this.opts.indexDir;
+  }
+
   get current(): Serving | undefined {
     return this.serving;
   }

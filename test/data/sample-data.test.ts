@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { parseCli } from '../../scripts/sample-data/cli-args';
+import { parseCli } from '../../tools/sample-data/cli-args';
 import {
   DEFAULT_CREATORS_FILE,
   DEFAULT_FANS_FILE,
@@ -9,10 +9,10 @@ import {
   generateDataset,
   renderDataset,
   writeDataset,
-} from '../../scripts/sample-data/dataset';
-import { Rng, mulberry32 } from '../../scripts/sample-data/prng';
-import { CATEGORY_SPECS } from '../../scripts/sample-data/categories';
-import { CATEGORY_IDS, NON_ENGLISH_LANGUAGES, NSFW_CATEGORIES } from '../../scripts/sample-data/types';
+} from '../../tools/sample-data/dataset';
+import { Rng, mulberry32 } from '../../tools/sample-data/prng';
+import { CATEGORY_SPECS } from '../../tools/sample-data/categories';
+import { CATEGORY_IDS, NON_ENGLISH_LANGUAGES, NSFW_CATEGORIES } from '../../tools/sample-data/types';
 import { leaveOneOutAccuracy } from './lexical-classifier';
 
 const DATA_DIR = path.join(__dirname, '..', '..', 'data');

@@ -27,7 +27,7 @@ describe('Dockerfile (static checks)', () => {
 
   it('converts the default model in a build stage and bakes it into the image', () => {
     const build = dockerfile.stages.find((s) => s.name === 'build')!;
-    expect(all(build, 'RUN').some((r) => r.includes('prepare-model'))).toBe(true);
+    expect(all(build, 'RUN').some((r) => r.includes('tools/model/cli.js'))).toBe(true);
     expect(all(final, 'COPY').map(parseCopy).some((c) => c.from === 'build' && c.sources.includes('/app/models'))).toBe(true);
     expect(parseEnv(all(final, 'ENV').join(' ')).MATCH_ALLOW_REMOTE_MODELS ?? 'false').toBe('false');
   });

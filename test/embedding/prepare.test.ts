@@ -5,9 +5,9 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { createEmbedder, DEFAULT_MODEL_ID, ModelError, prepareDefaultModel } from '../../src/embedding';
+import { createEmbedder, DEFAULT_MODEL_ID, ModelError } from '../../src/embedding';
 import { defaultModelsDir, packageRoot, resolveModelsDir } from '../../src/embedding/paths';
-import { locateSource, MANIFEST_FILE } from '../../src/embedding/prepare-default-model';
+import { locateSource, MANIFEST_FILE, prepareDefaultModel } from '../../tools/model/prepare-default-model';
 
 describe('prepareDefaultModel (USE-lite converter)', () => {
   let tmp: string;
@@ -57,13 +57,15 @@ describe('prepareDefaultModel (USE-lite converter)', () => {
     expect(config.creator_match.pooling).toBe('cls');
   });
 
-  it('is run by the embedder on first use when the model is missing', async () => {
+  it('is not run by the service: a missing bundled model is MODEL_NOT_FOUND with the command that makes it', async () => {
     const fresh = await mkdtemp(path.join(os.tmpdir(), 'cm-model-'));
     const e = createEmbedder({ modelsDir: fresh });
     try {
+      await expect(e.init()).rejects.toMatchObject({ code: 'MODEL_NOT_FOUND', message: expect.stringContaining('npm run model:prepare') });
+      expect(existsSync(path.join(fresh, 'creator-match'))).toBe(false);
+      await prepareDefaultModel(fresh);
       await e.init();
       expect(e.dims).toBe(512);
-      expect(existsSync(path.join(fresh, 'creator-match', 'use-lite', 'onnx', 'model_quantized.onnx'))).toBe(true);
     } finally {
       await e.dispose();
       await rm(fresh, { recursive: true, force: true });

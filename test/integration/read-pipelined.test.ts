@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { buildIndex } from '../../index-builder/build-index';
-import { readCreators } from '../../index-builder/read-creators';
+import { readCreators } from '../../src/catalog/creator-file';
 import { readCreatorsPipelined, type PipelinedReadOptions } from '../../index-builder/read-pipelined';
 import { exactTruth, recallPlan } from '../../index-builder/recall';
 import { sha256File } from '../../src/index/manifest';

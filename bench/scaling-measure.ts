@@ -1,8 +1,8 @@
 /**
  * The measurements behind docs/SCALING.md (a stand-in until bench/ has dedicated benchmarks).
- *   tsx scripts/scaling-measure.ts gen --count 100000 --dims 512 [--latent 32] --out /tmp/c.jsonl
+ *   tsx bench/scaling-measure.ts gen --count 100000 --dims 512 [--latent 32] --out /tmp/c.jsonl
  *       synthetic creators with provided unit vectors (4 decimals): clustered, near a `latent`-dim subspace
- *   tsx scripts/scaling-measure.ts load --addr 127.0.0.1:50051 --mode vector|text --seconds 20 --concurrency 8 [--dims 512] [--k 10]
+ *   tsx bench/scaling-measure.ts load --addr 127.0.0.1:50051 --mode vector|text --seconds 20 --concurrency 8 [--dims 512] [--k 10]
  *       a closed-loop load: `concurrency` Match calls always in flight over one channel; prints JSON
  *       (calls, errors, qps, p50/p95/p99 in ms)
  */
@@ -107,7 +107,7 @@ async function load(a: Record<string, string>): Promise<void> {
 const [cmd, ...rest] = process.argv.slice(2);
 const run = cmd === 'gen' ? gen : cmd === 'load' ? load : undefined;
 if (!run) {
-  process.stderr.write('usage: tsx scripts/scaling-measure.ts gen|load [--options]\n');
+  process.stderr.write('usage: tsx bench/scaling-measure.ts gen|load [--options]\n');
   process.exit(2);
 }
 run(args(rest)).catch((err: unknown) => {

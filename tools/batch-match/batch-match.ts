@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import * as grpc from '@grpc/grpc-js';
 import { readFanLines, type Fan } from '../eval/fans';
-import { matcherClientConstructor } from '../grpc/proto';
+import { matcherClientConstructor } from '../../src/grpc/proto';
 
 /**
  * Streams a fans JSONL file through BatchMatch and appends one recommendations line per fan to

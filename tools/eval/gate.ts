@@ -1,5 +1,5 @@
-import { loadIndexVersion } from '../index/loaded-index';
-import { readCurrent } from '../index/manifest';
+import { loadIndexVersion } from '../../src/index/loaded-index';
+import { readCurrent } from '../../src/index/manifest';
 import { evaluateIndex, type EvalReport } from './evaluate';
 import { readFans } from './fans';
 import { compareReports, formatGate, type GateResult } from './report';

@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 import { promises as fs } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { readFans } from '../src/eval/fans';
-import { evaluateIndex, type QueryMode } from '../src/eval/evaluate';
-import { formatReport, reportJson } from '../src/eval/report';
-import { loadIndexVersion } from '../src/index/loaded-index';
+import { readFans } from './fans';
+import { evaluateIndex, type QueryMode } from './evaluate';
+import { formatReport, reportJson } from './report';
+import { loadIndexVersion } from '../../src/index/loaded-index';
 
 const positiveInt = (value: string): number => {
   const n = Number(value);

@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { parseCreator, parseCreatorLine, type CreatorRecord } from '../src/catalog/creator';
+import { parseCreator, parseCreatorLine, type CreatorRecord } from './creator';
 import { csvRow, parseCsvLine } from './csv';
 
 export interface InvalidLine {

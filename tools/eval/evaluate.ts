@@ -1,18 +1,19 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { readCreators } from '../../index-builder/read-creators';
-import { profileText } from '../catalog/profile-text';
-import { SAMPLE_CATALOG } from '../config/config';
-import { createEmbedder } from '../embedding';
-import type { Embedder } from '../embedding/embedder';
-import { MatchError } from '../errors/match-error';
-import type { LoadedIndex } from '../index/loaded-index';
-import { sha256File } from '../index/manifest';
-import type { RerankOptions } from '../match/diversify';
-import type { SearchStrategy } from '../match/filtered-search';
-import type { MatchFilter, MatchQuery } from '../match/match-input';
-import { Matcher } from '../match/matcher';
-import { validateVector } from '../match/validate-request';
+import { readCreators } from '../../src/catalog/creator-file';
+import { profileText } from '../../src/catalog/profile-text';
+import { SAMPLE_CATALOG } from '../../src/config/config';
+import { createEmbedder } from '../../src/embedding';
+import { prepareIfBundled } from '../model/prepare-default-model';
+import type { Embedder } from '../../src/embedding/embedder';
+import { MatchError } from '../../src/errors/match-error';
+import type { LoadedIndex } from '../../src/index/loaded-index';
+import { sha256File } from '../../src/index/manifest';
+import type { RerankOptions } from '../../src/match/diversify';
+import type { SearchStrategy } from '../../src/match/filtered-search';
+import type { MatchFilter, MatchQuery } from '../../src/match/match-input';
+import { Matcher } from '../../src/match/matcher';
+import { validateVector } from '../../src/match/validate-request';
 import { Bm25Baseline } from './bm25';
 import type { Fan } from './fans';
 import { MeanAccumulator, overlapAt, rankingMetrics, type Judgments, type RankingMetrics } from './metrics';
@@ -112,6 +113,7 @@ export async function evaluateIndex(index: LoadedIndex, fans: readonly Fan[], op
   const defaultFilter: MatchFilter = { excludeIds: [], categories: [], languages: [], includeNsfw: false, minScore: undefined };
 
   const ownEmbedder = opts.embedder === undefined && manifest.model !== null;
+  if (ownEmbedder) await prepareIfBundled(manifest.model!.id, opts.modelsDir);
   const embedder = opts.embedder ?? (manifest.model ? createEmbedder({ model: manifest.model.id, dtype: manifest.model.dtype, ...(opts.modelsDir ? { modelsDir: opts.modelsDir } : {}) }) : undefined);
   const text = embedder
     ? { embedder }

@@ -1,6 +1,6 @@
 import bm25 from 'wink-bm25-text-search';
 import nlp from 'wink-nlp-utils';
-import type { SearchHit } from '../index/top-k';
+import type { SearchHit } from '../../src/index/top-k';
 
 /**
  * The lexical baseline: Okapi BM25 (wink-bm25-text-search, k1 = 1.2, b = 0.75) over the same
