@@ -2,7 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { Config } from './config/config';
 import { createAdminService } from './grpc/admin-service';
 import { createMatcherService } from './grpc/matcher-service';
-import { clientConstructor, loadMatchPackageDefinition } from './grpc/proto';
+import { adminClientConstructor, loadMatchPackageDefinition } from './grpc/proto';
 import { bindServer, buildGrpcServer, shutdownServer, type GrpcServerParts } from './grpc/server';
 import { serverCredentials } from './grpc/tls';
 import { IndexManager } from './lifecycle/index-manager';
@@ -103,7 +103,7 @@ export class MatchApp {
         maxUpsertBatch: config.maxUpsertBatch,
         logger,
       });
-      const definition = clientConstructor('IndexAdmin', packageDefinition).service;
+      const definition = adminClientConstructor(packageDefinition).service;
       if (config.adminAddr) {
         this.adminServer = new grpc.Server({ 'grpc.max_receive_message_length': config.maxReceiveBytes, interceptors: [telemetryInterceptor()] });
         this.adminServer.addService(definition, admin);

@@ -1,14 +1,19 @@
 import { status as grpcStatus } from '@grpc/grpc-js';
-import type { sendUnaryData, ServerDuplexStream, ServerUnaryCall, UntypedServiceImplementation } from '@grpc/grpc-js';
+import type { sendUnaryData, ServerDuplexStream, ServerUnaryCall } from '@grpc/grpc-js';
 import { MatchError, toGrpcStatus, type WireStatus } from '../errors/match-error';
 import type { RecallStats } from '../experiments/recall-monitor';
 import type { IndexManager, Serving } from '../lifecycle/index-manager';
 import type { Logger } from '../logging/logger';
 import type { MatchLimits } from '../match/match-input';
 import { recordBatchItem } from '../telemetry/instruments';
-import { validateRequest, type WireMatchRequest } from '../match/validate-request';
+import { validateRequest } from '../match/validate-request';
 import { callSignal } from './call-signal';
-import { toServiceError, toWireError, toWireIndexInfo, toWireResponse, type WireMatchResponse } from './wire';
+import type { CreatorMatcherHandlers } from './generated/creatormatch/v1/CreatorMatcher';
+import type { GetIndexInfoRequest__Output } from './generated/creatormatch/v1/GetIndexInfoRequest';
+import type { IndexInfo } from './generated/creatormatch/v1/IndexInfo';
+import type { MatchRequest__Output } from './generated/creatormatch/v1/MatchRequest';
+import type { MatchResponse } from './generated/creatormatch/v1/MatchResponse';
+import { toServiceError, toWireError, toWireIndexInfo, toWireResponse } from './wire';
 
 /** BatchMatch items answered concurrently per stream (bounded read-ahead). */
 export const BATCH_WINDOW = 32;
@@ -46,16 +51,16 @@ function logFailure(log: Logger, status: WireStatus, err: unknown, msg: string):
 }
 
 /** Handlers of creatormatch.v1.CreatorMatcher. */
-export function createMatcherService(deps: MatcherServiceDeps): UntypedServiceImplementation {
+export function createMatcherService(deps: MatcherServiceDeps): CreatorMatcherHandlers {
   const { limits, logger } = deps;
 
-  const Match = async (call: ServerUnaryCall<WireMatchRequest, WireMatchResponse>, callback: sendUnaryData<WireMatchResponse>): Promise<void> => {
+  const Match = async (call: ServerUnaryCall<MatchRequest__Output, MatchResponse>, callback: sendUnaryData<MatchResponse>): Promise<void> => {
     const req = call.request;
     let log = logger.child({ method: 'Match', request_id: req.request_id, fan_id: req.fan_id });
     const started = performance.now();
     const { signal, dispose } = callSignal(call);
     try {
-      const route = deps.route(req.fan_id ?? '', req.variant ?? '');
+      const route = deps.route(req.fan_id, req.variant);
       log = log.child({ variant: route.name });
       const { input, result } = await withServing(route, async ({ matcher }) => {
         const input = validateRequest(req, limits, matcher.shape);
@@ -76,7 +81,7 @@ export function createMatcherService(deps: MatcherServiceDeps): UntypedServiceIm
     }
   };
 
-  const BatchMatch = async (call: ServerDuplexStream<WireMatchRequest, WireMatchResponse>): Promise<void> => {
+  const BatchMatch = async (call: ServerDuplexStream<MatchRequest__Output, MatchResponse>): Promise<void> => {
     const log = logger.child({ method: 'BatchMatch' });
     const { signal, dispose } = callSignal(call);
     let items = 0;
@@ -84,10 +89,10 @@ export function createMatcherService(deps: MatcherServiceDeps): UntypedServiceIm
     try {
       // Up to BATCH_WINDOW items are answered concurrently (their ANN searches coalesce into
       // multi-threaded batches on indexes that support it); responses are written in request order.
-      const answer = async (req: WireMatchRequest): Promise<WireMatchResponse | undefined> => {
+      const answer = async (req: MatchRequest__Output): Promise<MatchResponse | undefined> => {
         let route: VariantRoute | undefined;
         try {
-          route = deps.route(req.fan_id ?? '', req.variant ?? '');
+          route = deps.route(req.fan_id, req.variant);
           const name = route.name;
           const response = await withServing(route, async ({ matcher }) => {
             const input = validateRequest(req, limits, matcher.shape);
@@ -107,7 +112,7 @@ export function createMatcherService(deps: MatcherServiceDeps): UntypedServiceIm
       };
       // The reader keeps at most BATCH_WINDOW items in flight; the writer sends each response as
       // soon as it and all before it are ready, waiting for a slow reader (back-pressure).
-      const inFlight: Promise<WireMatchResponse | undefined>[] = [];
+      const inFlight: Promise<MatchResponse | undefined>[] = [];
       let readerDone = false;
       let nudgeWriter: (() => void) | undefined;
       let nudgeReader: (() => void) | undefined;
@@ -138,7 +143,7 @@ export function createMatcherService(deps: MatcherServiceDeps): UntypedServiceIm
       })();
       writer.catch(() => undefined); // awaited below; a broken stream also ends the reader
       // destroyOnReturn: false, or finishing the loop would destroy the duplex before end().
-      for await (const req of call.iterator({ destroyOnReturn: false }) as AsyncIterable<WireMatchRequest>) {
+      for await (const req of call.iterator({ destroyOnReturn: false }) as AsyncIterable<MatchRequest__Output>) {
         if (signal.aborted) break;
         items++;
         inFlight.push(answer(req));
@@ -160,9 +165,9 @@ export function createMatcherService(deps: MatcherServiceDeps): UntypedServiceIm
     }
   };
 
-  const GetIndexInfo = (call: ServerUnaryCall<{ variant?: string }, unknown>, callback: sendUnaryData<unknown>): void => {
+  const GetIndexInfo = (call: ServerUnaryCall<GetIndexInfoRequest__Output, IndexInfo>, callback: sendUnaryData<IndexInfo>): void => {
     try {
-      const route = deps.route('', call.request.variant ?? '');
+      const route = deps.route('', call.request.variant);
       const s = route.manager.current;
       if (!s) throw new MatchError('INDEX_NOT_READY', 'no index is loaded yet; retry shortly');
       const recall = deps.onlineRecall?.(route.name, s.index.version);
@@ -180,5 +185,5 @@ export function createMatcherService(deps: MatcherServiceDeps): UntypedServiceIm
     }
   };
 
-  return { Match, BatchMatch, GetIndexInfo } as unknown as UntypedServiceImplementation;
+  return { Match, BatchMatch, GetIndexInfo };
 }

@@ -2,6 +2,8 @@ import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { PACKAGE_ROOT } from '../config/config';
+import type { ProtoGrpcType as MatchProto } from './generated/creator_match';
+import type { ProtoGrpcType as AdminProto } from './generated/index_admin';
 
 export const PROTO_DIR = path.join(PACKAGE_ROOT, 'proto');
 export const MATCH_PROTO = 'creatormatch/v1/creator_match.proto';
@@ -9,7 +11,10 @@ export const ADMIN_PROTO = 'creatormatch/v1/index_admin.proto';
 export const MATCHER_SERVICE = 'creatormatch.v1.CreatorMatcher';
 export const ADMIN_SERVICE = 'creatormatch.v1.IndexAdmin';
 
-/** Loader options shared by the server, tests and the example client. */
+/**
+ * Loader options shared by the server, the clients and the tests. The types in ./generated are
+ * generated with the same options (`npm run proto:gen`, scripts/gen-proto-types.ts).
+ */
 export const LOADER_OPTIONS: protoLoader.Options = {
   keepCase: true,
   longs: String,
@@ -19,25 +24,25 @@ export const LOADER_OPTIONS: protoLoader.Options = {
   includeDirs: [PROTO_DIR],
 };
 
+export type CreatorMatchPackage = MatchProto['creatormatch']['v1'] & AdminProto['creatormatch']['v1'];
+
 /** Both services of package creatormatch.v1 (CreatorMatcher and IndexAdmin). */
 export function loadMatchPackageDefinition(): protoLoader.PackageDefinition {
   return protoLoader.loadSync([MATCH_PROTO, ADMIN_PROTO], LOADER_OPTIONS);
 }
 
-type ServiceName = 'CreatorMatcher' | 'IndexAdmin';
-
-/** A client constructor (its `.service` is the definition for addService). */
-export function clientConstructor(name: ServiceName, def = loadMatchPackageDefinition()): grpc.ServiceClientConstructor {
-  const pkg = grpc.loadPackageDefinition(def) as unknown as {
-    creatormatch: { v1: Record<ServiceName, grpc.ServiceClientConstructor> };
-  };
-  return pkg.creatormatch.v1[name];
+/** The typed package object: client constructors (with `.service` definitions) and message types. */
+export function loadMatchPackage(def = loadMatchPackageDefinition()): CreatorMatchPackage {
+  // loadPackageDefinition is untyped; ProtoGrpcType is generated from the same files.
+  return (grpc.loadPackageDefinition(def) as unknown as MatchProto & AdminProto).creatormatch.v1;
 }
 
-export function matcherServiceDefinition(def = loadMatchPackageDefinition()): grpc.ServiceDefinition {
-  return clientConstructor('CreatorMatcher', def).service;
+/** The typed CreatorMatcher client constructor (its `.service` is the definition for addService). */
+export function matcherClientConstructor(def?: protoLoader.PackageDefinition): CreatorMatchPackage['CreatorMatcher'] {
+  return loadMatchPackage(def).CreatorMatcher;
 }
 
-export function matcherClientConstructor(def = loadMatchPackageDefinition()): grpc.ServiceClientConstructor {
-  return clientConstructor('CreatorMatcher', def);
+/** The typed IndexAdmin client constructor. */
+export function adminClientConstructor(def?: protoLoader.PackageDefinition): CreatorMatchPackage['IndexAdmin'] {
+  return loadMatchPackage(def).IndexAdmin;
 }

@@ -2,7 +2,8 @@ import * as grpc from '@grpc/grpc-js';
 import type { PackageDefinition } from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation, type ServingStatus } from 'grpc-health-check';
-import { MATCHER_SERVICE, matcherServiceDefinition } from './proto';
+import type { CreatorMatcherHandlers } from './generated/creatormatch/v1/CreatorMatcher';
+import { MATCHER_SERVICE, matcherClientConstructor } from './proto';
 
 export interface GrpcServerParts {
   server: grpc.Server;
@@ -12,7 +13,7 @@ export interface GrpcServerParts {
 
 export interface BuildServerOptions {
   packageDefinition: PackageDefinition;
-  matcher: grpc.UntypedServiceImplementation;
+  matcher: CreatorMatcherHandlers;
   maxReceiveBytes: number;
   /** Server interceptors (telemetry), outermost first. */
   interceptors?: grpc.ServerInterceptor[];
@@ -25,7 +26,7 @@ export function buildGrpcServer(opts: BuildServerOptions): GrpcServerParts {
     'grpc.keepalive_permit_without_calls': 1,
     ...(opts.interceptors ? { interceptors: opts.interceptors } : {}),
   });
-  server.addService(matcherServiceDefinition(opts.packageDefinition), opts.matcher);
+  server.addService(matcherClientConstructor(opts.packageDefinition).service, opts.matcher);
   const health = new HealthImplementation({ '': 'NOT_SERVING', [MATCHER_SERVICE]: 'NOT_SERVING' });
   health.addToServer(server);
   new ReflectionService(opts.packageDefinition).addToServer(server);

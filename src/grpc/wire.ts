@@ -2,24 +2,13 @@ import { Metadata, type ServerErrorResponse } from '@grpc/grpc-js';
 import type { WireStatus } from '../errors/match-error';
 import type { Refusal, Serving } from '../lifecycle/index-manager';
 import type { MatchResult } from '../match/matcher';
+import type { IndexInfo } from './generated/creatormatch/v1/IndexInfo';
+import type { MatchResponse } from './generated/creatormatch/v1/MatchResponse';
 
 /** Trailing-metadata key that carries the machine-readable error reason. */
 export const REASON_METADATA_KEY = 'creator-match-reason';
 
-export interface WireMatchResponse {
-  request_id: string;
-  matches: Array<{
-    creator_id: string;
-    score: number;
-    profile: { name: string; category: string; tags: string[]; language: string; is_nsfw: boolean } | null;
-  }>;
-  index_version: string;
-  model_id: string;
-  error: { code: number; message: string; reason: string } | null;
-  variant: string;
-}
-
-export function toWireResponse(requestId: string, result: MatchResult, variant: string): WireMatchResponse {
+export function toWireResponse(requestId: string, result: MatchResult, variant: string): MatchResponse {
   return {
     request_id: requestId,
     matches: result.matches.map((m) => ({
@@ -36,7 +25,7 @@ export function toWireResponse(requestId: string, result: MatchResult, variant: 
   };
 }
 
-export function toWireError(requestId: string, status: WireStatus, indexVersion = '', modelId = '', variant = ''): WireMatchResponse {
+export function toWireError(requestId: string, status: WireStatus, indexVersion = '', modelId = '', variant = ''): MatchResponse {
   return {
     request_id: requestId,
     matches: [],
@@ -53,7 +42,7 @@ export function toServiceError(status: WireStatus): ServerErrorResponse {
   return { name: 'MatchError', message: status.message, code: status.code, details: status.message, metadata };
 }
 
-export function toWireIndexInfo(serving: Serving, refused: Refusal | undefined) {
+export function toWireIndexInfo(serving: Serving, refused: Refusal | undefined): IndexInfo {
   const { manifest, catalog } = serving.index;
   const { matcher } = serving;
   return {

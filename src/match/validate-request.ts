@@ -1,29 +1,8 @@
 import { MatchError } from '../errors/match-error';
 import { normalise } from '../index/vector-matrix';
+import type { Filter__Output } from '../grpc/generated/creatormatch/v1/Filter';
+import type { MatchRequest__Output } from '../grpc/generated/creatormatch/v1/MatchRequest';
 import { DEFAULT_K, type MatchInput, type MatchLimits, type MatchQuery } from './match-input';
-
-/** The MatchRequest as @grpc/proto-loader decodes it (keepCase, defaults, oneofs). */
-export interface WireMatchRequest {
-  request_id?: string;
-  query?: string;
-  vector?: { values?: number[] } | null;
-  interest_text?: string;
-  like_creators?: { ids?: string[]; weights?: number[] } | null;
-  k?: number;
-  filter?: {
-    exclude_creator_ids?: string[];
-    categories?: string[];
-    languages?: string[];
-    include_nsfw?: boolean;
-    min_score?: number;
-    _min_score?: string;
-  } | null;
-  fan_id?: string;
-  include_profile?: boolean;
-  diversity?: number;
-  max_per_category?: number;
-  variant?: string;
-}
 
 /** What the index offers, for checks that depend on it. */
 export interface IndexShape {
@@ -35,7 +14,7 @@ export interface IndexShape {
 // C0/C1 controls except tab/newline/CR, and lone surrogates, become spaces.
 const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
-export function validateRequest(req: WireMatchRequest, limits: MatchLimits, shape: IndexShape): MatchInput {
+export function validateRequest(req: MatchRequest__Output, limits: MatchLimits, shape: IndexShape): MatchInput {
   const k = req.k ?? 0;
   if (!Number.isInteger(k) || k < 0) throw new MatchError('INVALID_K', `k must be a non-negative integer, got ${k}`);
   if (k > limits.maxK) throw new MatchError('INVALID_K', `k=${k} is above the maximum of ${limits.maxK}`, { details: { maxK: limits.maxK } });
@@ -44,14 +23,14 @@ export function validateRequest(req: WireMatchRequest, limits: MatchLimits, shap
     fanId: req.fan_id ?? '',
     query: validateQuery(req, limits, shape),
     k: k === 0 ? limits.defaultK || DEFAULT_K : k,
-    filter: validateFilter(req.filter ?? undefined, limits, shape),
+    filter: validateFilter(req.filter, limits, shape),
     includeProfile: req.include_profile === true,
     ...validateRerank(req),
   };
 }
 
 /** diversity: MMR λ in [0, 1] (0 = off); max_per_category: 0 = off. See src/match/diversify.ts. */
-function validateRerank(req: WireMatchRequest): Pick<MatchInput, 'rerank'> {
+function validateRerank(req: MatchRequest__Output): Pick<MatchInput, 'rerank'> {
   const diversity = req.diversity ?? 0;
   if (!(diversity >= 0 && diversity <= 1)) {
     throw new MatchError('INVALID_DIVERSITY', `diversity must be within [0, 1] (0 = off), got ${diversity}`);
@@ -60,7 +39,7 @@ function validateRerank(req: WireMatchRequest): Pick<MatchInput, 'rerank'> {
   return diversity > 0 || maxPerCategory > 0 ? { rerank: { diversity, maxPerCategory } } : {};
 }
 
-function validateQuery(req: WireMatchRequest, limits: MatchLimits, shape: IndexShape): MatchQuery {
+function validateQuery(req: MatchRequest__Output, limits: MatchLimits, shape: IndexShape): MatchQuery {
   switch (req.query) {
     case 'vector':
       return { kind: 'vector', vector: validateVector(req.vector?.values ?? [], shape.dims) };
@@ -119,7 +98,7 @@ export function validateText(raw: string, maxChars: number): string {
   return text;
 }
 
-function validateFilter(filter: WireMatchRequest['filter'] | undefined, limits: MatchLimits, shape: IndexShape): MatchInput['filter'] {
+function validateFilter(filter: Filter__Output | null, limits: MatchLimits, shape: IndexShape): MatchInput['filter'] {
   const excludeIds = filter?.exclude_creator_ids ?? [];
   if (excludeIds.length > limits.maxFilterIds) {
     throw new MatchError('INVALID_FILTER', `filter.exclude_creator_ids has ${excludeIds.length} ids, the maximum is ${limits.maxFilterIds}`);

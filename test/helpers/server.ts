@@ -5,8 +5,30 @@ import * as grpc from '@grpc/grpc-js';
 import pino from 'pino';
 import { MatchApp } from '../../src/app';
 import { loadConfig } from '../../src/config/config';
-import { matcherClientConstructor } from '../../src/grpc/proto';
+import type { CreatorMatcherClient } from '../../src/grpc/generated/creatormatch/v1/CreatorMatcher';
+import type { GetIndexInfoRequest } from '../../src/grpc/generated/creatormatch/v1/GetIndexInfoRequest';
+import type { IndexInfo__Output } from '../../src/grpc/generated/creatormatch/v1/IndexInfo';
+import type { IndexAdminClient } from '../../src/grpc/generated/creatormatch/v1/IndexAdmin';
+import type { Creator } from '../../src/grpc/generated/creatormatch/v1/Creator';
+import type { DeleteCreatorsRequest } from '../../src/grpc/generated/creatormatch/v1/DeleteCreatorsRequest';
+import type { DeleteCreatorsResponse__Output } from '../../src/grpc/generated/creatormatch/v1/DeleteCreatorsResponse';
+import type { MatchRequest } from '../../src/grpc/generated/creatormatch/v1/MatchRequest';
+import type { MatchResponse__Output } from '../../src/grpc/generated/creatormatch/v1/MatchResponse';
+import type { ReloadIndexRequest } from '../../src/grpc/generated/creatormatch/v1/ReloadIndexRequest';
+import type { ReloadIndexResponse__Output } from '../../src/grpc/generated/creatormatch/v1/ReloadIndexResponse';
+import type { UpsertCreatorsResponse__Output } from '../../src/grpc/generated/creatormatch/v1/UpsertCreatorsResponse';
+import { adminClientConstructor, matcherClientConstructor } from '../../src/grpc/proto';
 import { REASON_METADATA_KEY } from '../../src/grpc/wire';
+
+/** Request and response types of the unary methods, by name. */
+interface UnaryMethods {
+  Match: [MatchRequest, MatchResponse__Output];
+  GetIndexInfo: [GetIndexInfoRequest, IndexInfo__Output];
+}
+interface AdminUnaryMethods {
+  ReloadIndex: [ReloadIndexRequest, ReloadIndexResponse__Output];
+  DeleteCreators: [DeleteCreatorsRequest, DeleteCreatorsResponse__Output];
+}
 
 export async function tempDir(prefix = 'creator-match-'): Promise<string> {
   return fs.mkdtemp(path.join(os.tmpdir(), prefix));
@@ -19,7 +41,7 @@ export async function writeJsonl(file: string, rows: unknown[]): Promise<void> {
 export interface Running {
   app: MatchApp;
   port: number;
-  client: grpc.Client & Record<string, any>;
+  client: CreatorMatcherClient;
   /** Log lines the app wrote (parsed JSON). */
   logs: Array<Record<string, unknown>>;
   stop(): Promise<void>;
@@ -38,7 +60,7 @@ export async function serveApp(app: MatchApp): Promise<Omit<Running, 'logs'>> {
   await app.init();
   const port = await app.listen('127.0.0.1:0');
   const Client = matcherClientConstructor();
-  const client = new Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as grpc.Client & Record<string, any>;
+  const client = new Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
   return {
     app,
     port,
@@ -50,14 +72,17 @@ export async function serveApp(app: MatchApp): Promise<Omit<Running, 'logs'>> {
   };
 }
 
-export function unary<T = any>(client: Record<string, any>, method: string, request: unknown, deadlineMs = 30_000): Promise<T> {
+export function unary<M extends keyof UnaryMethods>(client: CreatorMatcherClient, method: M, request: UnaryMethods[M][0], deadlineMs = 30_000): Promise<UnaryMethods[M][1]> {
   return new Promise((resolve, reject) => {
-    client[method](request, { deadline: Date.now() + deadlineMs }, (err: grpc.ServiceError | null, res: T) => (err ? reject(err) : resolve(res)));
+    const callback = (err: grpc.ServiceError | null, res?: UnaryMethods[M][1]): void => (err || !res ? reject(err) : resolve(res));
+    const options = { deadline: Date.now() + deadlineMs };
+    if (method === 'Match') client.Match(request as MatchRequest, options, callback as grpc.requestCallback<MatchResponse__Output>);
+    else client.GetIndexInfo(request as GetIndexInfoRequest, options, callback as grpc.requestCallback<IndexInfo__Output>);
   });
 }
 
 /** Resolves with the gRPC error of a call that must fail. */
-export async function unaryError(client: Record<string, any>, method: string, request: unknown): Promise<grpc.ServiceError & { reason: string }> {
+export async function unaryError<M extends keyof UnaryMethods>(client: CreatorMatcherClient, method: M, request: UnaryMethods[M][0]): Promise<grpc.ServiceError & { reason: string }> {
   try {
     await unary(client, method, request);
   } catch (err) {
@@ -68,11 +93,11 @@ export async function unaryError(client: Record<string, any>, method: string, re
 }
 
 /** Sends all requests over one BatchMatch stream and collects the responses. */
-export function batch<T = any>(client: Record<string, any>, requests: unknown[]): Promise<T[]> {
+export function batch(client: CreatorMatcherClient, requests: MatchRequest[]): Promise<MatchResponse__Output[]> {
   return new Promise((resolve, reject) => {
-    const out: T[] = [];
+    const out: MatchResponse__Output[] = [];
     const call = client.BatchMatch({ deadline: Date.now() + 60_000 });
-    call.on('data', (r: T) => out.push(r));
+    call.on('data', (r: MatchResponse__Output) => out.push(r));
     call.on('error', reject);
     call.on('end', () => resolve(out));
     for (const r of requests) call.write(r);
@@ -83,8 +108,9 @@ export function batch<T = any>(client: Record<string, any>, requests: unknown[])
 export function healthCheck(port: number, service = ''): Promise<string> {
   const { loadSync } = require('@grpc/proto-loader') as typeof import('@grpc/proto-loader');
   const { protoPath } = require('grpc-health-check') as { protoPath: string };
-  const def = grpc.loadPackageDefinition(loadSync(protoPath, { keepCase: true, enums: String, defaults: true })) as any;
-  const client = new def.grpc.health.v1.Health(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+  const def = grpc.loadPackageDefinition(loadSync(protoPath, { keepCase: true, enums: String, defaults: true }));
+  const Health = ((def.grpc as grpc.GrpcObject).health as grpc.GrpcObject).v1 as grpc.GrpcObject;
+  const client = new (Health.Health as grpc.ServiceClientConstructor)(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
   return new Promise((resolve, reject) => {
     client.Check({ service }, (err: Error | null, res: { status: string }) => {
       client.close();
@@ -97,10 +123,9 @@ export function healthCheck(port: number, service = ''): Promise<string> {
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 
 /** An IndexAdmin client (calls below take `token: null` to send no credentials). */
-export function adminClient(port: number): grpc.Client & Record<string, any> {
-  const { clientConstructor } = require('../../src/grpc/proto') as typeof import('../../src/grpc/proto');
-  const Admin = clientConstructor('IndexAdmin');
-  return new Admin(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as grpc.Client & Record<string, any>;
+export function adminClient(port: number): IndexAdminClient {
+  const Admin = adminClientConstructor();
+  return new Admin(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
 }
 
 export function authMetadata(token: string | null = ADMIN_TOKEN): grpc.Metadata {
@@ -109,16 +134,24 @@ export function authMetadata(token: string | null = ADMIN_TOKEN): grpc.Metadata 
   return md;
 }
 
-export function adminUnary<T = any>(client: Record<string, any>, method: string, request: unknown, token: string | null = ADMIN_TOKEN): Promise<T> {
+export function adminUnary<M extends keyof AdminUnaryMethods>(
+  client: IndexAdminClient,
+  method: M,
+  request: AdminUnaryMethods[M][0],
+  token: string | null = ADMIN_TOKEN,
+): Promise<AdminUnaryMethods[M][1]> {
   return new Promise((resolve, reject) => {
-    client[method](request, authMetadata(token), { deadline: Date.now() + 60_000 }, (err: grpc.ServiceError | null, res: T) => (err ? reject(err) : resolve(res)));
+    const callback = (err: grpc.ServiceError | null, res?: AdminUnaryMethods[M][1]): void => (err || !res ? reject(err) : resolve(res));
+    const options = { deadline: Date.now() + 60_000 };
+    if (method === 'ReloadIndex') client.ReloadIndex(request as ReloadIndexRequest, authMetadata(token), options, callback as grpc.requestCallback<ReloadIndexResponse__Output>);
+    else client.DeleteCreators(request as DeleteCreatorsRequest, authMetadata(token), options, callback as grpc.requestCallback<DeleteCreatorsResponse__Output>);
   });
 }
 
-export function adminUpsert<T = any>(client: Record<string, any>, creators: unknown[], token: string | null = ADMIN_TOKEN): Promise<T> {
+export function adminUpsert(client: IndexAdminClient, creators: Creator[], token: string | null = ADMIN_TOKEN): Promise<UpsertCreatorsResponse__Output> {
   return new Promise((resolve, reject) => {
-    const call = client.UpsertCreators(authMetadata(token), { deadline: Date.now() + 60_000 }, (err: grpc.ServiceError | null, res: T) =>
-      err ? reject(err) : resolve(res),
+    const call = client.UpsertCreators(authMetadata(token), { deadline: Date.now() + 60_000 }, (err: grpc.ServiceError | null, res?: UpsertCreatorsResponse__Output) =>
+      err || !res ? reject(err) : resolve(res),
     );
     for (const c of creators) call.write(c);
     call.end();

@@ -6,6 +6,7 @@ import { syntheticCreators } from '../helpers/synthetic';
 import { VectorMatrix } from '../../src/index/vector-matrix';
 import { rerank, needsRerank } from '../../src/match/diversify';
 import { validateRequest } from '../../src/match/validate-request';
+import { asReceived } from '../helpers/wire';
 
 // Four unit vectors: a and a2 nearly identical, b and c elsewhere.
 const rows = [
@@ -52,7 +53,7 @@ describe('request validation: diversity, max_per_category, like_creators.weights
   const limits = { maxK: 100, defaultK: 10, maxTextChars: 100, maxLikeCreators: 10, maxFilterIds: 10 };
   const shape = { dims: 3, categories: ['x'], languages: ['en'] };
   const like = (ids: string[], weights?: number[], extra: object = {}) =>
-    validateRequest({ query: 'like_creators', like_creators: { ids, ...(weights ? { weights } : {}) }, ...extra }, limits, shape);
+    validateRequest(asReceived({ like_creators: { ids, ...(weights ? { weights } : {}) }, ...extra }), limits, shape);
   const reason = (fn: () => unknown): string => {
     try {
       fn();

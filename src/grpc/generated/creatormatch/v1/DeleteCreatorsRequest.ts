@@ -1,0 +1,10 @@
+// Original file: proto/creatormatch/v1/index_admin.proto
+
+
+export interface DeleteCreatorsRequest {
+  'ids'?: (string)[];
+}
+
+export interface DeleteCreatorsRequest__Output {
+  'ids': (string)[];
+}
