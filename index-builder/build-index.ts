@@ -5,9 +5,9 @@ import { createEmbedder, DEFAULT_MODEL_ID, type EmbedderOptions } from '../src/e
 import { prepareIfBundled } from '../tools/model/prepare-default-model';
 import { runReleaseGate, type ReleaseGateReport } from '../tools/eval/gate';
 import { writeCurrent, type Manifest } from '../src/index/manifest';
-import { DEFAULT_ANN_KIND, type AnnKind } from '../src/index/ann-backends';
 import { HnswIndex } from '../src/index/hnsw-index';
-import { normalise, VectorMatrix } from '../src/index/vector-matrix';
+import { normalise } from '../src/index/vectors';
+import { VectorMatrix } from './vector-matrix';
 import { BuildError, publishVersion, type BuildHooks, type PublishInput, type PublishReport } from './publish-version';
 import type { InvalidLine } from '../src/catalog/creator-file';
 import { readCreatorsPipelined } from './read-pipelined';
@@ -25,8 +25,8 @@ export interface BuildOptions {
   allowRemoteModels?: boolean;
   m?: number;
   efConstruction?: number;
-  /** ANN implementation (default hnswlib-node). */
-  ann?: AnnKind;
+  /** HNSW insert threads (default: every core); 1 makes the build reproducible byte for byte. */
+  threads?: number;
   efSearch?: number;
   seed?: number;
   minRecall?: number;
@@ -70,34 +70,27 @@ export async function buildIndex(opts: BuildOptions, hooks: BuildHooks = {}): Pr
   const recallSample = opts.recallSample ?? 500;
 
   hooks.onStage?.('read', 0);
-  const annKind = opts.ann ?? DEFAULT_ANN_KIND;
-  // hnswlib-node inserts one point at a time: rows go in while the worker parses the rest. usearch
-  // adds a whole matrix on all cores, so it waits for the input like the embedding path does.
+  // Provided vectors go into HNSW (on every core) while the worker parses the rest of the input.
   let hnsw: HnswIndex | undefined;
   let tInsert = 0;
   const read = await readCreatorsPipelined(opts.input, {
     ...(opts.format ? { format: opts.format } : {}),
     ...(opts.skipInvalid ? { skipInvalid: true } : {}),
     recall: { k: 10, sampleSize: recallSample, seed: params.randomSeed },
-    ...(annKind === 'hnswlib-node'
-      ? {
-          insert: {
-            start(dims, capacity) {
-              tInsert = performance.now();
-              hooks.onStage?.('insert', capacity);
-              hnsw = HnswIndex.create(dims, params, capacity);
-            },
-            row: (label, vector) => hnsw!.insert(vector, label),
-            progress: (done) => hooks.onProgress?.('insert', done),
-          },
-        }
-      : {}),
+    insert: {
+      start(dims, capacity) {
+        tInsert = performance.now();
+        hooks.onStage?.('insert', capacity);
+        hnsw = HnswIndex.create(dims, params, capacity);
+      },
+      rows: (first, vectors) => hnsw!.insert(vectors, Uint32Array.from({ length: vectors.length / hnsw!.dims }, (_, i) => first + i), opts.threads),
+      progress: (done) => hooks.onProgress?.('insert', done),
+    },
   });
   try {
     const records = read.records;
     let prebuilt: PublishInput['prebuilt'];
     if (hnsw) {
-      hnsw.fit();
       hooks.onTotal?.('insert', read.matrix!.count);
       hooks.onProgress?.('insert', read.matrix!.count);
       prebuilt = { ann: hnsw, insertSeconds: (performance.now() - tInsert) / 1000 };
@@ -118,7 +111,7 @@ export async function buildIndex(opts: BuildOptions, hooks: BuildHooks = {}): Pr
         model,
         vectorSource: read.matrix ? 'provided' : 'model',
         params,
-        ...(opts.ann ? { ann: opts.ann } : {}),
+        ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
         minRecall,
         recallSample,
         input: { file: path.basename(opts.input), sha256: read.sha256, lines: read.lines, skipped: read.invalid.length },

@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
-import { ANN_KINDS, DEFAULT_ANN_KIND } from '../src/index/ann-backends';
 import { builderLogger } from './build-log';
 import { buildIndex, ReleaseGateError, type BuildHooks, type BuildOptions, type BuildStage } from './build-index';
 
@@ -55,7 +54,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--allow-remote-models', 'allow downloading --model from the Hugging Face hub', false)
     .option('--m <n>', 'HNSW M (links per node)', positiveInt('--m'), 16)
     .option('--ef-construction <n>', 'HNSW efConstruction', positiveInt('--ef-construction'), 200)
-    .addOption(new Option('--ann <kind>', 'ANN implementation (see docs/BENCHMARKS.md)').choices([...ANN_KINDS]).default(DEFAULT_ANN_KIND))
+    .option('--threads <n>', 'HNSW insert threads (default: every core; 1 = byte-identical rebuilds)', positiveInt('--threads'))
     .option('--ef-search <n>', 'HNSW ef used at query time and for the recall check', positiveInt('--ef-search'), 64)
     .option('--seed <n>', 'random seed for HNSW levels and the recall sample', positiveInt('--seed'), 100)
     .option('--min-recall <r>', 'refuse to publish below this recall@10', fraction, 0.95)
@@ -86,7 +85,7 @@ export async function main(argv: string[]): Promise<number> {
     allowRemoteModels: o.allowRemoteModels,
     m: o.m,
     efConstruction: o.efConstruction,
-    ann: o.ann,
+    threads: o.threads,
     efSearch: o.efSearch,
     seed: o.seed,
     minRecall: o.minRecall,

@@ -13,7 +13,8 @@ import { createReadStream, promises as fs } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { parentPort, workerData } from 'node:worker_threads';
 import { parseCreator, parseCreatorLine, type CreatorRecord } from '../src/catalog/creator';
-import { normalise, VectorMatrix } from '../src/index/vector-matrix';
+import { normalise } from '../src/index/vectors';
+import { VectorMatrix } from './vector-matrix';
 import { csvRow, parseCsvLine } from '../src/catalog/csv';
 import { exactTruth, type RecallPlan } from './recall';
 

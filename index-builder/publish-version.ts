@@ -3,11 +3,10 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { CreatorProfile } from '../src/catalog/creator';
 import { PROFILE_TEXT_TEMPLATE_VERSION } from '../src/catalog/profile-text';
-import { buildAnn, DEFAULT_ANN_KIND, type AnnKind } from '../src/index/ann-backends';
-import { ARTIFACT_FILES, FORMAT_VERSION, MANIFEST_FILE, describeFile, writeCurrent, type Manifest } from '../src/index/manifest';
-import type { HnswParams, VectorIndex } from '../src/index/vector-index';
-import type { VectorMatrix } from '../src/index/vector-matrix';
+import { HnswIndex, type HnswParams } from '../src/index/hnsw-index';
+import { ANN_KIND, ARTIFACT_FILES, FORMAT_VERSION, MANIFEST_FILE, describeFile, writeCurrent, type Manifest } from '../src/index/manifest';
 import { measureRecall, type RecallTruth } from './recall';
+import type { VectorMatrix } from './vector-matrix';
 import { pruneVersions } from './retention';
 
 export type BuildStage = 'read' | 'embed' | 'insert' | 'recall' | 'write';
@@ -31,15 +30,15 @@ export interface PublishInput {
   model: Manifest['model'];
   vectorSource: Manifest['vectorSource'];
   params: HnswParams;
-  /** ANN implementation (default hnswlib-node); recorded in the manifest, which the service follows. */
-  ann?: AnnKind;
+  /** Insert threads (default: every core); 1 builds the same graph (and bytes) every time. */
+  threads?: number;
   minRecall: number;
   recallSample: number;
   input: Manifest['input'];
   publish: boolean;
   keep?: number;
   /** An index already built over `matrix` (label = row), e.g. while the input was being read. */
-  prebuilt?: { ann: VectorIndex; insertSeconds: number };
+  prebuilt?: { ann: HnswIndex; insertSeconds: number };
   /** Precomputed exact answers of the recall check (see recallPlan); computed here otherwise. */
   recallTruth?: RecallTruth;
 }
@@ -64,12 +63,13 @@ export interface PublishReport {
 export async function publishVersion(p: PublishInput, hooks: BuildHooks = {}): Promise<PublishReport> {
   const tInsert = performance.now();
   if (!p.prebuilt) hooks.onStage?.('insert', p.matrix.count);
-  const ann = p.prebuilt?.ann ?? buildAnn(p.ann ?? DEFAULT_ANN_KIND, p.matrix, p.params, (done) => hooks.onProgress?.('insert', done));
+  const ann = p.prebuilt?.ann ?? (await buildHnsw(p.matrix, p.params, p.threads, (done) => hooks.onProgress?.('insert', done)));
   const insertSeconds = p.prebuilt?.insertSeconds ?? (performance.now() - tInsert) / 1000;
   try {
     const tRecall = performance.now();
     hooks.onStage?.('recall', 0);
-    const recall = measureRecall(ann, p.matrix, { k: 10, sampleSize: p.recallSample, ef: p.params.efSearch, seed: p.params.randomSeed }, p.recallTruth);
+    await ann.fit();
+    const recall = await measureRecall(ann, p.matrix, { k: 10, sampleSize: p.recallSample, ef: p.params.efSearch, seed: p.params.randomSeed }, p.recallTruth);
     const recallSeconds = (performance.now() - tRecall) / 1000;
     if (recall.sampleSize > 0 && recall.value < p.minRecall) {
       throw new BuildError(
@@ -99,7 +99,7 @@ export async function publishVersion(p: PublishInput, hooks: BuildHooks = {}): P
         metric: 'cosine',
         normalized: true,
         count: p.matrix.count,
-        ann: { kind: ann.kind, ...p.params },
+        ann: { kind: ANN_KIND, ...p.params },
         recall: { k: recall.k, sampleSize: recall.sampleSize, value: recall.value },
         profileTextTemplate: PROFILE_TEXT_TEMPLATE_VERSION,
         input: p.input,
@@ -127,7 +127,27 @@ export async function publishVersion(p: PublishInput, hooks: BuildHooks = {}): P
       seconds: { insert: insertSeconds, recall: recallSeconds, write: writeSeconds },
     };
   } finally {
-    ann.close();
+    await ann.close();
+  }
+}
+
+/** Rows inserted per native call (the progress bar moves between calls). */
+const INSERT_CHUNK = 4096;
+
+/** An HNSW index over every row of `matrix` (label = row), inserted on `threads` threads. */
+export async function buildHnsw(matrix: VectorMatrix, params: HnswParams, threads?: number, onProgress?: (done: number) => void): Promise<HnswIndex> {
+  const index = HnswIndex.create(matrix.dims, params, matrix.count);
+  try {
+    for (let start = 0; start < matrix.count; start += INSERT_CHUNK) {
+      const end = Math.min(matrix.count, start + INSERT_CHUNK);
+      const labels = Uint32Array.from({ length: end - start }, (_, i) => start + i);
+      await index.insert(matrix.data.subarray(start * matrix.dims, end * matrix.dims), labels, threads);
+      onProgress?.(end);
+    }
+    return index;
+  } catch (err) {
+    await index.close();
+    throw err;
   }
 }
 

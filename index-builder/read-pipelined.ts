@@ -2,10 +2,13 @@ import path from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import type { CreatorRecord } from '../src/catalog/creator';
-import { VectorMatrix } from '../src/index/vector-matrix';
+import { VectorMatrix } from './vector-matrix';
 import type { ParsedRow, ParseWorkerData, ToMain, ToWorker } from './parse-worker';
 import { recallPlan, type RecallOptions, type RecallTruth } from './recall';
 import { InputError, type InvalidLine } from '../src/catalog/creator-file';
+
+/** Rows handed to `insert.rows` at most per call (a native insert on every core). */
+const INSERT_ROWS = 4096;
 
 export interface PipelinedReadOptions {
   format?: 'jsonl' | 'csv';
@@ -13,12 +16,13 @@ export interface PipelinedReadOptions {
   /** Rows per worker message and per insert batch between event-loop turns (default 256). */
   chunkRows?: number;
   /**
-   * Called for each row of provided vectors, in order (label = row), while the rest of the input
+   * Called with the rows of provided vectors, in order (label = row), while the rest of the input
    * is still being parsed; never after the input is known to be invalid. `capacity` is a guess.
+   * `rows` gets consecutive rows from `first` (a view: copy what you keep).
    */
   insert?: {
     start(dims: number, capacity: number): void;
-    row(label: number, vector: Float32Array): void;
+    rows(first: number, vectors: Float32Array): Promise<void>;
     progress?(done: number): void;
   };
   /** Ask the worker for the exact half of the recall check once the input is complete. */
@@ -189,8 +193,9 @@ export async function readCreatorsPipelined(file: string, opts: PipelinedReadOpt
         }
         // The buffer may be replaced by a grown one between turns: take rows from the current one.
         const { buffer, dims } = vectors!;
-        const stop = Math.min(insertable, inserted + chunkRows);
-        for (; inserted < stop; inserted++) opts.insert!.row(inserted, new Float32Array(buffer, inserted * dims * 4, dims));
+        const stop = Math.min(insertable, inserted + INSERT_ROWS);
+        await opts.insert!.rows(inserted, new Float32Array(buffer, inserted * dims * 4, (stop - inserted) * dims));
+        inserted = stop;
         opts.insert!.progress?.(inserted);
         await nextTurn(); // let the worker's next messages in
         continue;

@@ -1,6 +1,6 @@
+import type { HnswIndex } from '../src/index/hnsw-index';
 import { TopK } from '../src/index/top-k';
-import type { VectorIndex } from '../src/index/vector-index';
-import type { VectorMatrix } from '../src/index/vector-matrix';
+import type { VectorMatrix } from './vector-matrix';
 import { mulberry32 } from '../src/util/mulberry32';
 
 export interface RecallResult {
@@ -62,18 +62,20 @@ export function exactTruth(matrix: VectorMatrix, plan: RecallPlan): RecallTruth 
  * queries. The query's own row is excluded from both result lists (it would always be found).
  * `truth`, when given, must be the exact answers for recallPlan(matrix.count, opts).
  */
-export function measureRecall(ann: VectorIndex, matrix: VectorMatrix, opts: RecallOptions & { ef: number }, truth?: RecallTruth): RecallResult {
+export async function measureRecall(ann: HnswIndex, matrix: VectorMatrix, opts: RecallOptions & { ef: number }, truth?: RecallTruth): Promise<RecallResult> {
   const plan = recallPlan(matrix.count, opts);
   if (plan.k <= 0) return { k: opts.k, sampleSize: 0, value: 1 };
   if (truth && (truth.k !== plan.k || truth.labels.length !== plan.labels.length || truth.labels.some((l, i) => l !== plan.labels[i]))) {
     throw new Error('recall truth was computed for another sample');
   }
   const exact = truth ?? exactTruth(matrix, plan);
+  // The queries run concurrently on the thread pool (every core).
+  const found = await Promise.all(exact.labels.map((label) => ann.search(matrix.row(label), plan.k + 1, opts.ef)));
   let total = 0;
-  exact.labels.forEach((label, i) => {
+  exact.labels.forEach((_, i) => {
     const want = exact.neighbours[i]!;
-    const found = new Set(ann.search(matrix.row(label), plan.k + 1, opts.ef).map((h) => h.label));
-    total += want.filter((l) => found.has(l)).length / want.length;
+    const got = new Set(found[i]!.map((h) => h.label));
+    total += want.filter((l) => got.has(l)).length / want.length;
   });
   return { k: opts.k, sampleSize: exact.labels.length, value: total / exact.labels.length };
 }

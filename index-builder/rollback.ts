@@ -24,7 +24,7 @@ export async function rollback(indexDir: string, to?: string): Promise<RollbackR
     throw new Error(`no version ${target} in ${indexDir}; available: ${versions.join(', ') || 'none'}`);
   }
   const loaded = await loadIndexVersion(indexDir, target);
-  loaded.ann.close();
+  await loaded.hnsw.close();
   await writeCurrent(indexDir, target);
   return { from: current, to: path.basename(target) };
 }

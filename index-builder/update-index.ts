@@ -1,14 +1,13 @@
-import { isAnnKind } from '../src/index/ann-backends';
 import path from 'node:path';
 import { toProfile, type CreatorRecord } from '../src/catalog/creator';
 import { profileText } from '../src/catalog/profile-text';
 import { createEmbedder } from '../src/embedding';
 import { prepareIfBundled } from '../tools/model/prepare-default-model';
 import { loadIndexVersion } from '../src/index/loaded-index';
-import { VectorMatrix } from '../src/index/vector-matrix';
-import { applyDelete, applyUpsert, replay } from '../src/lifecycle/apply-updates';
+import { applyDelete, applyEntries, applyUpsert } from '../src/lifecycle/apply-updates';
 import { readUpdates } from '../src/lifecycle/update-log';
 import { publishVersion, type BuildHooks, type PublishReport } from './publish-version';
+import { VectorMatrix } from './vector-matrix';
 import { InputError, readCreators } from '../src/catalog/creator-file';
 
 export interface UpdateOptions {
@@ -37,7 +36,11 @@ export interface UpdateReport extends PublishReport {
 export async function updateIndex(opts: UpdateOptions, hooks: BuildHooks = {}): Promise<UpdateReport> {
   const base = await loadIndexVersion(opts.out);
   try {
-    replay(base, (await readUpdates(base.dir)).entries);
+    const log = await readUpdates(base.dir, base.manifest.dims);
+    if (log.rejected.length > 0) {
+      throw new InputError(`the update log of ${base.version} has ${log.rejected.length} invalid line(s), e.g. line ${log.rejected[0]!.line}: ${log.rejected[0]!.reason}; fix or remove them before compacting`);
+    }
+    await applyEntries(base, log.entries);
     let upserted = 0;
     if (opts.upsertFile) {
       const read = await readCreators(opts.upsertFile);
@@ -45,15 +48,16 @@ export async function updateIndex(opts: UpdateOptions, hooks: BuildHooks = {}): 
         throw new InputError(`${read.invalid.length} invalid line(s) in ${opts.upsertFile}: ${read.invalid.slice(0, 5).map((i) => `line ${i.line}: ${i.reason}`).join('; ')}`);
       }
       const vectors = await vectorsFor(read.records, base.manifest, opts.modelsDir);
-      read.records.forEach((r, i) => applyUpsert(base, toProfile(r), vectors[i]!));
+      for (const [i, r] of read.records.entries()) await applyUpsert(base, toProfile(r), vectors[i]!);
       upserted = read.records.length;
     }
-    const notFound = opts.deleteIds?.length ? applyDelete(base, opts.deleteIds) : [];
+    const notFound = opts.deleteIds?.length ? await applyDelete(base, opts.deleteIds) : [];
     const deleted = (opts.deleteIds?.length ?? 0) - notFound.length;
 
     const live = base.catalog.liveLabels();
     const compacted = new VectorMatrix(base.manifest.dims, new Float32Array(live.length * base.manifest.dims));
-    live.forEach((label, row) => compacted.data.set(base.vectors.row(label), row * base.manifest.dims));
+    const rows = await base.hnsw.vectors(live);
+    rows.forEach((row, i) => compacted.data.set(row!, i * base.manifest.dims));
     const report = await publishVersion(
       {
         out: opts.out,
@@ -62,7 +66,6 @@ export async function updateIndex(opts: UpdateOptions, hooks: BuildHooks = {}): 
         model: base.manifest.model,
         vectorSource: base.manifest.vectorSource,
         params: base.manifest.ann,
-        ...(isAnnKind(base.manifest.ann.kind) ? { ann: base.manifest.ann.kind } : {}),
         minRecall: opts.minRecall ?? 0.95,
         recallSample: base.manifest.recall.sampleSize || 500,
         input: { ...base.manifest.input, file: `${base.manifest.input.file} + updates of ${base.version}${opts.upsertFile ? ` + ${path.basename(opts.upsertFile)}` : ''}` },
@@ -73,7 +76,7 @@ export async function updateIndex(opts: UpdateOptions, hooks: BuildHooks = {}): 
     );
     return { ...report, base: base.version, upserted, deleted, notFound };
   } finally {
-    base.ann.close();
+    await base.hnsw.close();
   }
 }
 

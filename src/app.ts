@@ -5,7 +5,7 @@ import { createMatcherService } from './grpc/matcher-service';
 import { adminClientConstructor, loadMatchPackageDefinition } from './grpc/proto';
 import { bindServer, buildGrpcServer, shutdownServer, type GrpcServerParts } from './grpc/server';
 import { serverCredentials } from './grpc/tls';
-import { IndexManager } from './lifecycle/index-manager';
+import { IndexManager, type Refusal } from './lifecycle/index-manager';
 import type { Logger } from './logging/logger';
 import { MatchError } from './errors/match-error';
 import { RecallMonitor } from './experiments/recall-monitor';
@@ -15,7 +15,7 @@ import type { Matcher } from './match/matcher';
 import { telemetryInterceptor } from './telemetry/grpc-interceptor';
 import { IndexMetrics, recordOnlineRecall } from './telemetry/instruments';
 import type { Telemetry } from './telemetry/sdk';
-import { refusalReason, servedIndexOf } from './telemetry/served-index';
+import { servedIndexOf } from './telemetry/served-index';
 
 /**
  * The service: index manager + gRPC servers. Building is separate from listening (tests build and
@@ -59,7 +59,7 @@ export class MatchApp {
         new IndexManager({
           indexDir: v.indexDir,
           logger: logger.child({ variant: v.name }),
-          matcher: { efSearch: config.efSearch, exactMaxCandidates: config.exactMaxCandidates },
+          matcher: { efSearch: config.efSearch, exactMaxCandidates: config.exactMaxCandidates, maxRerankWork: config.maxRerankWork },
           models: { modelsDir: config.modelsDir, allowRemoteModels: config.allowRemoteModels },
           pollMs: config.reloadPollMs,
           onAnnSearch: (version, sample) => this.recallMonitor.offer(v.name, version, sample),
@@ -90,7 +90,7 @@ export class MatchApp {
     );
     for (const m of this.managers.values()) {
       m.on('loaded', (e: { ms: number }) => this.indexMetrics.loaded(e.ms / 1000));
-      m.on('refused', (r: { reason: string }) => this.indexMetrics.refused(refusalReason(r.reason)));
+      m.on('refused', (r: Refusal) => this.indexMetrics.refused(r.code));
     }
     if (config.adminToken) {
       const admin = createAdminService({

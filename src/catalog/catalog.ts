@@ -4,6 +4,10 @@ import { normaliseKey, type CreatorProfile } from './creator';
 
 /** A compiled filter: which labels may be returned. */
 export interface CompiledFilter {
+  /** What it was compiled from (a backend that filters elsewhere, e.g. in SQL, reads this). */
+  readonly spec: FilterSpec;
+  /** Labels excluded on top of the spec's ids (the liked creators of a like_creators query). */
+  readonly excludedLabels: readonly number[];
   allows(label: number): boolean;
   /**
    * Labels that may pass, when the filter narrows by category or language (a superset that
@@ -15,9 +19,8 @@ export interface CompiledFilter {
   /**
    * The allowed labels below `labelCount` as a bitset (bit l of byte l >> 3), for native
    * in-traversal filtering; walks only the narrowing posting lists when there are some.
-   * Optional: without it, callers test `allows` on every label.
    */
-  bitset?(labelCount: number): Uint8Array;
+  bitset(labelCount: number): Uint8Array;
 }
 
 export interface FilterSpec {
@@ -327,7 +330,8 @@ export class Catalog {
    * lists longer than `enumerateLimit` are not enumerated (the caller will not search them exactly).
    * `allows` reads the catalog as it is when called (labels appended or retired later count).
    */
-  compile(spec: FilterSpec, extraExcluded: Iterable<number> = [], enumerateLimit = Infinity): CompiledFilter {
+  compile(spec: FilterSpec, extraExcluded: readonly number[] = [], enumerateLimit = Infinity): CompiledFilter {
+    const excludedLabels = [...extraExcluded];
     const excluded = new Set<number>(extraExcluded);
     for (const id of spec.excludeIds) {
       const label = this.labelOf(id);
@@ -372,12 +376,12 @@ export class Catalog {
     };
     if (side !== undefined && side.size <= enumerateLimit) {
       const allowed = side.column.union(side.keys, allows);
-      return { allows, candidates: allowed, estimatedAllowed: allowed.length, bitset };
+      return { spec, excludedLabels, allows, candidates: allowed, estimatedAllowed: allowed.length, bitset };
     }
     const pool = side?.size ?? this.size;
     const nsfwShare = spec.includeNsfw || this.size === 0 ? 0 : this.nsfwLive / this.size;
     const estimatedAllowed = Math.max(0, Math.round(pool * (1 - nsfwShare)) - excluded.size);
-    return { allows, candidates: undefined, estimatedAllowed, bitset };
+    return { spec, excludedLabels, allows, candidates: undefined, estimatedAllowed, bitset };
   }
 
   private check(label: number): void {

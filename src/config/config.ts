@@ -30,6 +30,7 @@ const schema = z.object({
   MATCH_MAX_FILTER_IDS: int(0, 1_000_000).default(10_000),
   MATCH_EF_SEARCH: int(1, 100_000).optional(),
   MATCH_EXACT_MAX_CANDIDATES: z.union([z.literal('auto'), int(0, 10_000_000)]).default('auto'),
+  MATCH_MAX_RERANK_WORK: int(1, 1_000_000_000).default(200_000),
   MATCH_MAX_RECEIVE_BYTES: int(1024, 512 * 1024 * 1024).default(4 * 1024 * 1024),
   MATCH_SHUTDOWN_GRACE_MS: int(0, 600_000).default(10_000),
   MATCH_AUTO_BUILD_SAMPLE: bool.optional(),
@@ -68,6 +69,8 @@ export interface Config {
   /** Filters that leave at most this many creators are searched exactly. */
   /** 'auto': sized to the catalog (see exactCandidateLimit). */
   readonly exactMaxCandidates: number | 'auto';
+  /** Largest k x pool of a diversity (MMR) re-rank; above it the request is INVALID_ARGUMENT. */
+  readonly maxRerankWork: number;
   readonly maxReceiveBytes: number;
   readonly shutdownGraceMs: number;
   /** Build the bundled sample catalog when the index dir has no CURRENT (default: only for the default dir). */
@@ -131,6 +134,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxFilterIds: e.MATCH_MAX_FILTER_IDS,
     efSearch: e.MATCH_EF_SEARCH,
     exactMaxCandidates: e.MATCH_EXACT_MAX_CANDIDATES,
+    maxRerankWork: e.MATCH_MAX_RERANK_WORK,
     maxReceiveBytes: e.MATCH_MAX_RECEIVE_BYTES,
     shutdownGraceMs: e.MATCH_SHUTDOWN_GRACE_MS,
     autoBuildSample: e.MATCH_AUTO_BUILD_SAMPLE ?? path.resolve(e.MATCH_INDEX_DIR) === path.resolve(DEFAULT_INDEX_DIR),

@@ -1,6 +1,6 @@
 import type { CompiledFilter } from '../catalog/catalog';
-import { TopK, type SearchHit } from '../index/top-k';
-import type { VectorStore } from '../index/vector-store';
+import type { SearchIndex } from '../index/search-index';
+import type { SearchHit } from '../index/top-k';
 
 /** One live ANN search, as seen by the matcher. */
 export interface SearchSample {
@@ -8,7 +8,8 @@ export interface SearchSample {
   k: number;
   filter: CompiledFilter;
   hits: readonly SearchHit[];
-  vectors: VectorStore;
+  /** The version's search index (for the exact re-run). */
+  search: SearchIndex;
 }
 
 export interface RecallResult {
@@ -32,8 +33,6 @@ export interface RecallMonitorOptions {
   queueSize: number;
   /** Share of one core the exact re-runs may use on average (default 0.05); over it, samples are dropped. */
   cpuBudget?: number;
-  /** Rows scored per event-loop turn (default 2048: about a millisecond at 512 dims). */
-  chunkRows?: number;
   /** Bucket size: CPU milliseconds that may be spent in a burst (default 250). */
   burstMs?: number;
   onResult?(r: RecallResult): void;
@@ -42,11 +41,10 @@ export interface RecallMonitorOptions {
 
 /**
  * Online recall monitor: re-runs a sample of live ANN searches with exact search over the same
- * filter, off the request path, and keeps recall@k per variant and index version. An exact scan of
- * a large catalog takes tens of milliseconds, so it is split into chunks of `chunkRows` rows, one
- * per event-loop turn (requests interleave; no long stall), and limited by a CPU budget (a token
- * bucket refilled at `cpuBudget` ms per ms); samples over the budget or the queue are dropped and
- * counted.
+ * filter, off the request path, and keeps recall@k per variant and index version. The exact scan
+ * (tens of milliseconds on a large catalog) runs on the thread pool like any search, one at a
+ * time, within a CPU budget (a token bucket refilled at `cpuBudget` ms per ms, charged with each
+ * scan's duration); samples over the budget or the queue are dropped and counted.
  */
 export class RecallMonitor {
   private readonly queue: Array<{ variant: string; version: string; sample: SearchSample }> = [];
@@ -106,48 +104,34 @@ export class RecallMonitor {
     return e;
   }
 
-  /** Scores `chunkRows` rows per turn of the event loop, so request handling interleaves. */
+  /** One exact re-run at a time, on the thread pool; the next starts when it is done. */
   private drain(): void {
     const item = this.queue.shift();
-    if (!item) {
+    if (!item || this.closed) {
       this.scheduled = false;
       return;
     }
-    const { query, k, filter, hits, vectors } = item.sample;
-    const top = new TopK(k);
-    const chunk = this.opts.chunkRows ?? 2048;
-    const step = (from: number): void => {
-      if (this.closed) {
-        this.scheduled = false;
-        return;
-      }
-      const started = performance.now();
-      try {
-        vectors.scanRange(top, query, from, from + chunk, filter.allows);
-      } catch {
-        // The sample's index version was swapped out and closed (native memory freed) while the
-        // sample waited: its recall can no longer be measured, so it counts as dropped.
-        this.entry(item.variant, item.version).dropped++;
-        setImmediate(() => this.drain());
-        return;
-      } finally {
+    const { query, k, filter, hits, search } = item.sample;
+    const started = performance.now();
+    search
+      .search(query, { k, ef: 0, filter, exact: true })
+      .then(
+        ({ hits: exact }) => {
+          if (exact.length === 0) return;
+          const got = new Set(hits.map((h) => h.label));
+          const recall = exact.filter((h) => got.has(h.label)).length / exact.length;
+          const e = this.entry(item.variant, item.version);
+          e.samples++;
+          e.sum += recall;
+          this.opts.onResult?.({ variant: item.variant, version: item.version, k, recall });
+        },
+        // The sample's index version was swapped out and closed while the sample waited: its
+        // recall can no longer be measured, so it counts as dropped.
+        () => void this.entry(item.variant, item.version).dropped++,
+      )
+      .finally(() => {
         this.tokens -= performance.now() - started;
-      }
-      if (from + chunk < vectors.count) {
-        setImmediate(() => step(from + chunk));
-        return;
-      }
-      const exact = top.sorted();
-      if (exact.length > 0) {
-        const got = new Set(hits.map((h) => h.label));
-        const recall = exact.filter((h) => got.has(h.label)).length / exact.length;
-        const e = this.entry(item.variant, item.version);
-        e.samples++;
-        e.sum += recall;
-        this.opts.onResult?.({ variant: item.variant, version: item.version, k, recall });
-      }
-      setImmediate(() => this.drain());
-    };
-    step(0);
+        setImmediate(() => this.drain());
+      });
   }
 }

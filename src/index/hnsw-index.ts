@@ -1,142 +1,116 @@
-import { HierarchicalNSW } from 'hnswlib-node';
+import os from 'node:os';
+import { loadNativeBinding, type NativeHits, type NativeHnsw, type NativeSearchOptions } from './native-binding';
 import type { SearchHit } from './top-k';
-import type { HnswParams, VectorIndex } from './vector-index';
-import type { VectorMatrix } from './vector-matrix';
+
+export interface HnswParams {
+  m: number;
+  efConstruction: number;
+  efSearch: number;
+  randomSeed: number;
+}
+
+/** What restricts one search: a bitset of allowed labels, exact search over labels, or over all. */
+export type HnswSearchOptions = { bitset?: Uint8Array; exact?: true } | { labels: readonly number[] };
+
+/** Threads for inserts: every core (the builder), at most 8. */
+export function defaultInsertThreads(): number {
+  return Math.max(1, Math.min(8, os.availableParallelism()));
+}
 
 /**
- * hnswlib-node in inner-product space over pre-normalised vectors (score = 1 - distance = cosine).
- * searchKnn is synchronous and takes plain arrays only; its filter callback crosses into JS per
- * visited node, so filtering is done by the caller (over-fetch + post-filter, or exact search).
+ * The HNSW index of a version: our native addon (native/) over hnswlib, in hnswlib's file format,
+ * cosine similarity over L2-normalised vectors (inner-product space; score = 1 - distance).
+ *
+ * Everything that touches the graph runs on the libuv thread pool: searches (with ef per call, a
+ * bitset filter inside the traversal, or exact search over labels or all points, reading the
+ * vectors stored in the index, so serving keeps one copy of them), inserts (on several threads),
+ * upserts, deletes, save (with a read-back check) and load (the file is validated first).
+ * `close()` frees the native memory once the work in flight is done. Labels are creator labels.
  */
-export class HnswIndex implements VectorIndex {
-  readonly kind = 'hnswlib-node';
-  private native: HierarchicalNSW | undefined;
-  private currentEf = 0;
-  /** Marked-deleted slots not yet reused (hnswlib does not expose its own count). */
-  private deleted = 0;
-  /** Reused argument of addPoint (it takes plain arrays only). */
-  private row: number[] = [];
-
+export class HnswIndex {
   private constructor(
-    native: HierarchicalNSW,
+    private readonly native: NativeHnsw,
     readonly dims: number,
-  ) {
-    this.native = native;
-  }
+  ) {}
 
-  static build(matrix: VectorMatrix, params: HnswParams, onProgress?: (done: number) => void): HnswIndex {
-    const index = HnswIndex.create(matrix.dims, params, matrix.count);
-    for (let label = 0; label < matrix.count; label++) {
-      index.insert(matrix.row(label), label);
-      if (onProgress && (label % 256 === 255 || label === matrix.count - 1)) onProgress(label + 1);
-    }
-    return index;
-  }
-
-  /**
-   * An empty index for `insert` (the index builder inserts rows as its parser delivers them).
-   * `capacity` is a first guess; insert grows it and `fit` trims it to the count before saving.
-   */
-  static create(dims: number, params: HnswParams, capacity: number): HnswIndex {
-    const native = new HierarchicalNSW('ip', dims);
-    native.initIndex({
-      maxElements: Math.max(capacity, 1),
-      m: params.m,
-      efConstruction: params.efConstruction,
-      randomSeed: params.randomSeed,
-      allowReplaceDeleted: true,
-    });
+  /** An empty index; `insert` grows it as needed. */
+  static create(dims: number, params: Pick<HnswParams, 'm' | 'efConstruction' | 'randomSeed'>, capacity: number): HnswIndex {
+    const native = new (loadNativeBinding())(dims);
+    native.create({ capacity: Math.max(1, capacity), m: params.m, efConstruction: params.efConstruction, seed: params.randomSeed });
     return new HnswIndex(native, dims);
   }
 
-  /**
-   * Adds a new point (build path: no deleted slots to reuse). Growing the capacity does not change
-   * the graph: hnswlib draws levels from its seeded generator in insertion order either way.
-   */
-  insert(vector: Float32Array, label: number): void {
-    const index = this.index;
-    if (index.getCurrentCount() >= index.getMaxElements()) index.resizeIndex(Math.ceil(index.getMaxElements() * 1.5) + 16);
-    const row = this.row.length === this.dims ? this.row : (this.row = new Array<number>(this.dims));
-    for (let i = 0; i < this.dims; i++) row[i] = vector[i]!;
-    index.addPoint(row, label);
-  }
-
-  /**
-   * Trims the capacity to the points held. hnswlib saves max_elements in the file and allocates it
-   * on load, so an index built with a guessed capacity must be fitted before `save`.
-   */
-  fit(): void {
-    const index = this.index;
-    const count = Math.max(index.getCurrentCount(), 1);
-    if (index.getMaxElements() !== count) index.resizeIndex(count);
-  }
-
-  /** Loads into a new native object (never replace a serving index in place). */
+  /** Loads (and validates) an index file into a new native object; refuses files of other dims. */
   static async load(file: string, dims: number): Promise<HnswIndex> {
-    const native = new HierarchicalNSW('ip', dims);
-    await native.readIndex(file, true);
+    const native = new (loadNativeBinding())(dims);
+    await native.load(file);
     return new HnswIndex(native, dims);
-  }
-
-  private get index(): HierarchicalNSW {
-    if (!this.native) throw new Error('HNSW index is closed');
-    return this.native;
   }
 
   /** Live (not deleted) points. */
   get size(): number {
-    return this.index.getCurrentCount() - this.deleted;
+    return this.native.count - this.native.deleted;
   }
 
-  search(query: Float32Array, k: number, ef: number): SearchHit[] {
-    const index = this.index;
+  /** Slots used, live or deleted (the next new label of a compact build). */
+  get slots(): number {
+    return this.native.count;
+  }
+
+  /** Adds new labels; rows of `vectors` (n x dims, normalised) go to `labels` (n). */
+  async insert(vectors: Float32Array, labels: readonly number[] | Uint32Array, threads = defaultInsertThreads()): Promise<void> {
+    if (labels.length === 0) return;
+    await this.native.insert(vectors, labels instanceof Uint32Array ? labels : Uint32Array.from(labels), threads);
+  }
+
+  /** Adds one point, reusing a deleted slot when there is one (incremental upsert). */
+  upsert(vector: Float32Array, label: number): Promise<void> {
+    return this.native.upsert(vector, label);
+  }
+
+  /** Hides labels from searches; their slots can be reused by `upsert`. */
+  async remove(labels: readonly number[]): Promise<void> {
+    if (labels.length > 0) await this.native.markDelete(Uint32Array.from(labels));
+  }
+
+  /** Trims capacity to the points held: hnswlib saves (and allocates on load) its capacity. */
+  fit(): Promise<void> {
+    return this.native.resize(Math.max(1, this.native.count));
+  }
+
+  /** Writes the file, fsyncs and checks it back (hnswlib's own writer reports no full disk). */
+  save(file: string): Promise<void> {
+    return this.native.save(file);
+  }
+
+  /** The k best live labels for `query` (normalised), best first; ties by label. */
+  async search(query: Float32Array, k: number, ef: number, opts?: HnswSearchOptions): Promise<SearchHit[]> {
     const n = Math.min(k, this.size);
     if (n <= 0) return [];
-    const wantEf = Math.max(ef, n);
-    if (wantEf !== this.currentEf) {
-      index.setEf(wantEf);
-      this.currentEf = wantEf;
-    }
-    const { neighbors, distances } = index.searchKnn(Array.from(query), n);
-    const hits: SearchHit[] = neighbors.map((label, i) => ({ label, score: 1 - distances[i]! }));
-    return hits.sort((a, b) => b.score - a.score || a.label - b.label);
+    let native: NativeSearchOptions | undefined;
+    if (opts && 'labels' in opts) native = { labels: Uint32Array.from(opts.labels) };
+    else if (opts) native = { ...(opts.bitset ? { bitset: opts.bitset } : {}), ...(opts.exact ? { exact: true } : {}) };
+    return toHits(await this.native.search(query, n, Math.max(ef, n), native));
   }
 
-  /** Adds (or re-adds) a point, reusing a deleted slot when there is one and growing when full. */
-  add(vector: Float32Array, label: number): void {
-    const index = this.index;
-    if (index.getCurrentCount() >= index.getMaxElements()) index.resizeIndex(Math.max(16, index.getMaxElements() * 2));
-    index.addPoint(Array.from(vector), label, true);
-    if (this.deleted > 0) this.deleted--; // replaceDeleted reused a slot
+  /** The stored vectors of `labels` (copies); undefined for a label that is not live. */
+  async vectors(labels: readonly number[]): Promise<Array<Float32Array | undefined>> {
+    const rows = await this.native.vectors(Uint32Array.from(labels));
+    return labels.map((_, i) => {
+      const row = rows.subarray(i * this.dims, (i + 1) * this.dims);
+      return Number.isNaN(row[0]) ? undefined : row;
+    });
   }
 
-  /** Hides a label from searches (hnswlib markDelete); its slot can be reused by `add`. */
-  remove(label: number): void {
-    this.index.markDelete(label);
-    this.deleted++;
+  /** Frees the native memory after the work in flight. Idempotent. */
+  close(): Promise<void> {
+    return this.native.close();
   }
+}
 
-  /**
-   * hnswlib writes with an unchecked std::ofstream: on a full disk (ENOSPC) or a file-size limit
-   * (EFBIG) writeIndex still resolves and leaves a truncated file. So the file is read back (hnswlib
-   * checks the layout against the file size) before anyone records its checksum.
-   */
-  async save(file: string): Promise<void> {
-    const index = this.index;
-    await index.writeIndex(file);
-    const check = new HierarchicalNSW('ip', this.dims);
-    try {
-      await check.readIndex(file, true);
-    } catch (err) {
-      throw new Error(`${file} was not written completely (is the disk full?): ${(err as Error).message}`);
-    }
-    if (check.getCurrentCount() !== index.getCurrentCount()) {
-      throw new Error(`${file} was not written completely: it holds ${check.getCurrentCount()} points, not ${index.getCurrentCount()}`);
-    }
-  }
-
-  close(): void {
-    // hnswlib-node frees native memory on GC; dropping the reference is all we can do.
-    this.native = undefined;
-  }
+function toHits(res: NativeHits): SearchHit[] {
+  const hits: SearchHit[] = new Array<SearchHit>(res.labels.length);
+  for (let i = 0; i < res.labels.length; i++) hits[i] = { label: res.labels[i]!, score: 1 - res.distances[i]! };
+  // Ascending distance from the addon; equal scores are ordered by label for determinism.
+  return hits.sort((a, b) => b.score - a.score || a.label - b.label);
 }

@@ -1,11 +1,9 @@
 import path from 'node:path';
 import { Catalog } from '../catalog/catalog';
-import { loadAnn } from './ann-backends';
+import { HnswIndex } from './hnsw-index';
+import { HnswSearch } from './hnsw-search';
+import { IndexLoadError, refusalReasonOf } from './load-error';
 import { ARTIFACT_FILES, readCurrent, readManifest, verifyFiles, type Manifest } from './manifest';
-import type { VectorIndex } from './vector-index';
-import { NativeHnswIndex } from './native-hnsw';
-import { VectorMatrix } from './vector-matrix';
-import { IndexVectors, type VectorStore } from './vector-store';
 
 /** Everything the service needs from one published version, loaded and verified. */
 export interface LoadedIndex {
@@ -13,45 +11,41 @@ export interface LoadedIndex {
   readonly dir: string;
   readonly manifest: Manifest;
   readonly catalog: Catalog;
-  readonly ann: VectorIndex;
-  /**
-   * Row access for the exact paths: the vectors inside the native HNSW index (one copy), or
-   * vectors.f32 read into memory for indexes that cannot give them out (usearch).
-   */
-  readonly vectors: VectorStore;
+  /** The HNSW graph and the creators' vectors (one copy, inside the native index). */
+  readonly hnsw: HnswIndex;
+  /** Filtered search over `hnsw` (what Matcher calls). */
+  readonly search: HnswSearch;
 }
 
-export class IndexLoadError extends Error {
-  override readonly name = 'IndexLoadError';
-}
+export { IndexLoadError };
 
 /** Loads DIR/<version> (default: the one CURRENT names), verifying checksums and shapes. */
 export async function loadIndexVersion(indexDir: string, version?: string): Promise<LoadedIndex> {
   const chosen = version ?? (await readCurrent(indexDir));
-  if (!chosen) throw new IndexLoadError(`no published index in ${indexDir} (no CURRENT file); run npm run index:build`);
+  if (!chosen) throw new IndexLoadError(`no published index in ${indexDir} (no CURRENT file); run npm run index:build`, 'missing_files');
   const dir = path.join(indexDir, chosen);
   try {
     const manifest = await readManifest(dir);
-    if (manifest.version !== chosen) throw new Error(`manifest says version ${manifest.version}, directory is ${chosen}`);
+    if (manifest.version !== chosen) throw new IndexLoadError(`manifest says version ${manifest.version}, directory is ${chosen}`, 'manifest');
     await verifyFiles(dir, manifest);
+    const vectorBytes = manifest.files[ARTIFACT_FILES.vectors]?.bytes;
+    if (vectorBytes !== manifest.count * manifest.dims * 4) {
+      throw new IndexLoadError(`${ARTIFACT_FILES.vectors} has ${vectorBytes} bytes, but ${manifest.count} creators x ${manifest.dims} dims need ${manifest.count * manifest.dims * 4}`, 'shape');
+    }
     // Read in chunks straight into the catalog's columns: no object per creator is kept.
-    const catalog = await Catalog.readJsonLinesFile(path.join(dir, ARTIFACT_FILES.creators));
-    if (catalog.labelCount !== manifest.count) throw new Error(`creators file has ${catalog.labelCount} rows, manifest says ${manifest.count}`);
-    const ann = await loadAnn(manifest.ann.kind, path.join(dir, ARTIFACT_FILES.index), manifest.dims, manifest.ann);
-    if (ann.size !== manifest.count) {
-      ann.close();
-      throw new Error(`HNSW index holds ${ann.size} points, manifest says ${manifest.count}`);
+    const catalog = await Catalog.readJsonLinesFile(path.join(dir, ARTIFACT_FILES.creators)).catch((err: unknown) => {
+      throw new IndexLoadError(`${ARTIFACT_FILES.creators}: ${(err as Error).message}`, 'integrity', { cause: err });
+    });
+    if (catalog.labelCount !== manifest.count) throw new IndexLoadError(`creators file has ${catalog.labelCount} rows, manifest says ${manifest.count}`, 'manifest');
+    const hnsw = await HnswIndex.load(path.join(dir, ARTIFACT_FILES.index), manifest.dims).catch((err: unknown) => {
+      throw new IndexLoadError(`${ARTIFACT_FILES.index}: ${(err as Error).message}`, 'integrity', { cause: err });
+    });
+    if (hnsw.size !== manifest.count || hnsw.slots !== manifest.count) {
+      await hnsw.close();
+      throw new IndexLoadError(`HNSW index holds ${hnsw.size} points, manifest says ${manifest.count}`, 'shape');
     }
-    let vectors: VectorStore;
-    try {
-      vectors = ann instanceof NativeHnswIndex ? new IndexVectors(ann, manifest.count) : await VectorMatrix.readFile(path.join(dir, ARTIFACT_FILES.vectors), manifest.dims, manifest.count);
-    } catch (err) {
-      ann.close();
-      throw err;
-    }
-    return { version: chosen, dir, manifest, catalog, ann, vectors };
+    return { version: chosen, dir, manifest, catalog, hnsw, search: new HnswSearch(hnsw, manifest.count) };
   } catch (err) {
-    throw new IndexLoadError(`index version ${chosen} in ${indexDir} is unusable: ${(err as Error).message}`, { cause: err });
+    throw new IndexLoadError(`index version ${chosen} in ${indexDir} is unusable: ${(err as Error).message}`, refusalReasonOf(err), { cause: err });
   }
 }
-

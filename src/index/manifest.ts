@@ -2,10 +2,13 @@ import { createHash } from 'node:crypto';
 import { createReadStream, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { IndexLoadError } from './load-error';
 
 export const MANIFEST_FILE = 'manifest.json';
 export const CURRENT_FILE = 'CURRENT';
 export const FORMAT_VERSION = 1;
+/** The HNSW file format of index.hnsw (versions written before the one-engine builder say 'hnswlib-node': same format). */
+export const ANN_KIND = 'hnswlib';
 
 /** Files of a version directory, besides the manifest. */
 export const ARTIFACT_FILES = {
@@ -34,7 +37,7 @@ export const manifestSchema = z.object({
   normalized: z.literal(true),
   count: z.number().int().nonnegative(),
   ann: z.object({
-    kind: z.string(),
+    kind: z.enum([ANN_KIND, 'hnswlib-node'], { error: `ann.kind must be ${ANN_KIND} (the only index format this service reads; rebuild other versions)` }),
     m: z.number().int().positive(),
     efConstruction: z.number().int().positive(),
     efSearch: z.number().int().positive(),
@@ -61,10 +64,21 @@ export async function describeFile(file: string): Promise<{ sha256: string; byte
 
 export async function readManifest(versionDir: string): Promise<Manifest> {
   const file = path.join(versionDir, MANIFEST_FILE);
-  const raw = JSON.parse(await fs.readFile(file, 'utf8')) as unknown;
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (err) {
+    throw new IndexLoadError(`${MANIFEST_FILE} is missing or unreadable: ${(err as Error).message}`, 'missing_files', { cause: err });
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new IndexLoadError(`${file} is not valid JSON: ${(err as Error).message}`, 'manifest', { cause: err });
+  }
   const parsed = manifestSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new Error(`${file} is not a valid manifest: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    throw new IndexLoadError(`${file} is not a valid manifest: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, 'manifest');
   }
   return parsed.data;
 }
@@ -72,14 +86,14 @@ export async function readManifest(versionDir: string): Promise<Manifest> {
 /** Checks every listed file's size and sha256; throws naming the first mismatch. */
 export async function verifyFiles(versionDir: string, manifest: Manifest): Promise<void> {
   for (const name of Object.values(ARTIFACT_FILES)) {
-    if (!manifest.files[name]) throw new Error(`manifest of ${manifest.version} does not list ${name}`);
+    if (!manifest.files[name]) throw new IndexLoadError(`manifest of ${manifest.version} does not list ${name}`, 'manifest');
   }
   for (const [name, expected] of Object.entries(manifest.files)) {
     const actual = await describeFile(path.join(versionDir, name)).catch((err: unknown) => {
-      throw new Error(`${name} is missing or unreadable in ${versionDir}: ${(err as Error).message}`);
+      throw new IndexLoadError(`${name} is missing or unreadable in ${versionDir}: ${(err as Error).message}`, 'missing_files', { cause: err });
     });
-    if (actual.bytes !== expected.bytes) throw new Error(`${name} has ${actual.bytes} bytes, manifest says ${expected.bytes}`);
-    if (actual.sha256 !== expected.sha256) throw new Error(`${name} checksum mismatch (corrupt or modified)`);
+    if (actual.bytes !== expected.bytes) throw new IndexLoadError(`${name} has ${actual.bytes} bytes, manifest says ${expected.bytes}`, 'integrity');
+    if (actual.sha256 !== expected.sha256) throw new IndexLoadError(`${name} checksum mismatch (corrupt or modified)`, 'integrity');
   }
 }
 

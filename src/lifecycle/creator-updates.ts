@@ -1,7 +1,8 @@
 import { toProfile, type CreatorRecord } from '../catalog/creator';
 import { profileText } from '../catalog/profile-text';
 import { MatchError } from '../errors/match-error';
-import { applyDelete, applyUpsert } from './apply-updates';
+import { shortId } from '../errors/echo';
+import { applyEntries, validUpdateVector } from './apply-updates';
 import type { IndexManager, Serving } from './index-manager';
 import { appendUpdates, type UpdateEntry } from './update-log';
 
@@ -34,28 +35,29 @@ export function upsertCreators(manager: IndexManager, records: readonly CreatorR
     const dims = s.index.manifest.dims;
     records.forEach((r, i) => {
       if (r.vector !== undefined && r.vector.length !== dims) {
-        throw new MatchError('INVALID_CREATOR', `creator #${i + 1} (${r.id}): vector has ${r.vector.length} values, the index has ${dims} dimensions`);
+        throw new MatchError('INVALID_CREATOR', `creator #${i + 1} (${shortId(r.id)}): vector has ${r.vector.length} values, the index has ${dims} dimensions`);
       }
       if (r.vector === undefined && !s.embedder) {
-        throw new MatchError('INVALID_CREATOR', `creator #${i + 1} (${r.id}) has no vector, and this index has no model to embed it (it was built from provided vectors)`);
+        throw new MatchError('INVALID_CREATOR', `creator #${i + 1} (${shortId(r.id)}) has no vector, and this index has no model to embed it (it was built from provided vectors)`);
       }
     });
     const toEmbed = records.filter((r) => r.vector === undefined);
     const embedded = toEmbed.length > 0 ? await s.matcher.embedTexts(toEmbed.map(profileText), signal) : [];
     const byRecord = new Map(toEmbed.map((r, i) => [r, embedded[i]!]));
     const at = new Date().toISOString();
-    const entries: UpdateEntry[] = records.map((r) => ({
-      op: 'upsert',
-      at,
-      creator: toProfile(r),
-      vector: r.vector ?? Array.from(byRecord.get(r)!),
-    }));
+    // Every entry is checked before anything is logged: a logged entry always applies (and replays).
+    const entries: UpdateEntry[] = records.map((r, i) => {
+      const v = validUpdateVector(r.vector ?? byRecord.get(r)!, dims);
+      if (typeof v === 'string') throw new MatchError('INVALID_CREATOR', `creator #${i + 1} (${shortId(r.id)}): ${v}`);
+      return { op: 'upsert', at, creator: toProfile(r), vector: Array.from(v) };
+    });
     if (signal?.aborted) throw new MatchError('CANCELLED', 'call cancelled before the update was written');
     await appendUpdates(s.index.dir, entries);
+    // Durable from here on: applied in slices (other calls run in between), then acknowledged.
     let created = 0;
-    for (const e of entries) {
-      if (e.op === 'upsert' && applyUpsert(s.index, e.creator, Float32Array.from(e.vector)).created) created++;
-    }
+    await applyEntries(s.index, entries, (_e, isNew) => {
+      if (isNew) created++;
+    });
     s.matcher.invalidateShape();
     manager.emit('updated', { version: s.index.version, upserted: entries.length });
     return { created, updated: entries.length - created, version: s.index.version };
@@ -70,8 +72,9 @@ export function deleteCreators(manager: IndexManager, ids: readonly string[]): P
     const known = unique.filter((id) => s.index.catalog.labelOf(id) !== undefined);
     const notFound = unique.filter((id) => s.index.catalog.labelOf(id) === undefined);
     if (known.length > 0) {
-      await appendUpdates(s.index.dir, [{ op: 'delete', at: new Date().toISOString(), ids: known }]);
-      applyDelete(s.index, known);
+      const entry: UpdateEntry = { op: 'delete', at: new Date().toISOString(), ids: known };
+      await appendUpdates(s.index.dir, [entry]);
+      await applyEntries(s.index, [entry]);
       s.matcher.invalidateShape();
       manager.emit('updated', { version: s.index.version, deleted: known.length });
     }

@@ -4,11 +4,12 @@ import path from 'node:path';
 import type { Embedder } from '../embedding/embedder';
 import { MatchError } from '../errors/match-error';
 import { loadIndexVersion, type LoadedIndex } from '../index/loaded-index';
+import { IndexLoadError, refusalReasonOf, type RefusalReason } from '../index/load-error';
 import { CURRENT_FILE, readCurrent, writeCurrent } from '../index/manifest';
 import type { Logger } from '../logging/logger';
 import type { SearchSample } from '../experiments/recall-monitor';
 import { Matcher, type MatcherOptions, type TextEmbedding } from '../match/matcher';
-import { replay } from './apply-updates';
+import { applyEntries } from './apply-updates';
 import { EmbedderPool, type ModelSpec } from './embedder-pool';
 import { readUpdates } from './update-log';
 
@@ -24,7 +25,10 @@ export interface Serving {
 
 export interface Refusal {
   version: string;
+  /** What was wrong (a sentence, shown in GetIndexInfo and logs). */
   reason: string;
+  /** The same as a low-cardinality label (metrics). */
+  code: RefusalReason;
   at: Date;
 }
 
@@ -37,7 +41,7 @@ export interface ReloadResult {
 export interface IndexManagerOptions {
   indexDir: string;
   logger: Logger;
-  matcher: Omit<MatcherOptions, 'efSearch' | 'onAnnSearch'> & { efSearch?: number | undefined };
+  matcher: Omit<MatcherOptions, 'onAnnSearch'>;
   /** Sees every ANN search with the version that served it (online recall monitor). */
   onAnnSearch?(version: string, sample: SearchSample): void;
   models: { modelsDir?: string | undefined; allowRemoteModels: boolean };
@@ -118,7 +122,7 @@ export class IndexManager extends EventEmitter {
         next = await this.loadVersion(target);
       } catch (err) {
         const reason = err instanceof Error ? err.message : String(err);
-        this.refused = { version: target, reason, at: new Date() };
+        this.refused = { version: target, reason, code: refusalReasonOf(err), at: new Date() };
         this.opts.logger.error({ err, version: target, serving: previousVersion ?? null, source }, 'index version refused; the previous version keeps serving');
         this.emit('refused', this.refused);
         throw new VersionRefusedError('VERSION_REFUSED', `index version ${target} was refused: ${reason}`);
@@ -176,37 +180,39 @@ export class IndexManager extends EventEmitter {
 
   private async loadVersion(version: string): Promise<Serving> {
     const index = await loadIndexVersion(this.opts.indexDir, version);
-    const log = await readUpdates(index.dir);
-    if (log.tornTail) this.opts.logger.warn({ version }, 'ignoring a torn last line in the update log (never acknowledged)');
-    replay(index, log.entries);
-    const { text, embedder } = await this.textEmbedding(index);
+    let embedder: Embedder | undefined;
     try {
-      smokeTest(index);
+      const log = await readUpdates(index.dir, index.manifest.dims);
+      if (log.tornTail) this.opts.logger.warn({ version }, 'ignoring a torn last line in the update log (never acknowledged)');
+      for (const r of log.rejected) this.opts.logger.error({ version, line: r.line, reason: r.reason }, 'update log line rejected; the other updates are applied');
+      await applyEntries(index, log.entries);
+      const text = await this.textEmbedding(index);
+      embedder = 'embedder' in text ? text.embedder : undefined;
+      await smokeTest(index);
+      const { efSearch, exactMaxCandidates, maxRerankWork } = this.opts.matcher;
+      const onAnnSearch = this.opts.onAnnSearch;
+      const matcher = new Matcher(index, text, {
+        exactMaxCandidates,
+        maxRerankWork,
+        efSearch,
+        ...(onAnnSearch ? { onAnnSearch: (sample: SearchSample) => onAnnSearch(version, sample) } : {}),
+      });
+      return { matcher, index, embedder, loadedAt: new Date(), refs: 0, retired: false };
     } catch (err) {
       if (embedder) await this.pool.release(embedder, modelSpec(index)!);
+      await index.hnsw.close();
       throw err;
     }
-    const { efSearch, exactMaxCandidates } = this.opts.matcher;
-    const onAnnSearch = this.opts.onAnnSearch;
-    const matcher = new Matcher(index, text, {
-      exactMaxCandidates,
-      ...(efSearch === undefined ? {} : { efSearch }),
-      ...(onAnnSearch ? { onAnnSearch: (sample: SearchSample) => onAnnSearch(version, sample) } : {}),
-    });
-    return { matcher, index, embedder, loadedAt: new Date(), refs: 0, retired: false };
   }
 
   /** The version's own model, loaded (or shared) and checked against the manifest. */
-  private async textEmbedding(index: LoadedIndex): Promise<{ text: TextEmbedding; embedder: Embedder | undefined }> {
+  private async textEmbedding(index: LoadedIndex): Promise<TextEmbedding> {
     const spec = modelSpec(index);
     if (!spec) {
-      return {
-        text: { unavailable: new MatchError('TEXT_QUERY_UNSUPPORTED', 'this index was built from provided vectors without a model; query by vector or like_creators') },
-        embedder: undefined,
-      };
+      return { unavailable: new MatchError('TEXT_QUERY_UNSUPPORTED', 'this index was built from provided vectors without a model; query by vector or like_creators') };
     }
     const embedder = await this.pool.acquire(spec).catch((err: unknown) => {
-      throw new Error(`its model ${spec.id} (${spec.dtype}) cannot be loaded: ${(err as Error).message}`);
+      throw new IndexLoadError(`its model ${spec.id} (${spec.dtype}) cannot be loaded: ${(err as Error).message}`, 'model', { cause: err });
     });
     const revision = index.manifest.model!.revision;
     const problem =
@@ -217,9 +223,9 @@ export class IndexManager extends EventEmitter {
           : undefined;
     if (problem) {
       await this.pool.release(embedder, spec);
-      throw new Error(problem);
+      throw new IndexLoadError(problem, 'model');
     }
-    return { text: { embedder }, embedder };
+    return { embedder };
   }
 
   private swap(next: Serving): void {
@@ -232,7 +238,7 @@ export class IndexManager extends EventEmitter {
   }
 
   private async dispose(s: Serving): Promise<void> {
-    s.index.ann.close();
+    await s.index.hnsw.close();
     if (s.embedder) await this.pool.release(s.embedder, modelSpec(s.index)!);
   }
 
@@ -247,7 +253,7 @@ export class IndexManager extends EventEmitter {
     this.serving = undefined;
     if (s) {
       s.retired = true;
-      s.index.ann.close();
+      await s.index.hnsw.close();
     }
     await this.pool.close();
   }
@@ -259,12 +265,13 @@ function modelSpec(index: LoadedIndex): ModelSpec | undefined {
 }
 
 /** A live creator's own vector must find itself: catches a graph/vector file mismatch. */
-function smokeTest(index: LoadedIndex): void {
+async function smokeTest(index: LoadedIndex): Promise<void> {
   const live = index.catalog.liveLabels();
   if (live.length === 0) return;
   const probe = live[Math.floor(live.length / 2)]!;
-  const [hit] = index.ann.search(index.vectors.row(probe), 1, Math.max(index.manifest.ann.efSearch, 10));
+  const [row] = await index.hnsw.vectors([probe]);
+  const [hit] = row ? await index.hnsw.search(row, 1, Math.max(index.manifest.ann.efSearch, 10)) : [];
   if (!hit || hit.score < 0.99) {
-    throw new Error(`smoke query failed: creator ${index.catalog.profile(probe).id}'s own vector scored ${hit?.score.toFixed(4) ?? 'nothing'} in HNSW`);
+    throw new IndexLoadError(`smoke query failed: creator ${index.catalog.idOf(probe)}'s own vector scored ${hit?.score.toFixed(4) ?? 'nothing'} in HNSW`, 'shape');
   }
 }

@@ -14,6 +14,11 @@ export interface ReadLogResult {
   entries: UpdateEntry[];
   /** A torn last line (crash mid-append; never acknowledged) is skipped, not fatal. */
   tornTail: boolean;
+  /**
+   * Lines that are not a valid entry for this version (corrupted, or written by a build that did
+   * not check them): skipped and reported, never fatal. The other entries replay.
+   */
+  rejected: Array<{ line: number; reason: string }>;
 }
 
 /**
@@ -57,25 +62,63 @@ async function endOfLastLine(handle: fs.FileHandle, size: number): Promise<numbe
   return 0;
 }
 
-export async function readUpdates(versionDir: string): Promise<ReadLogResult> {
+/** Reads and checks a version's update log (`dims`: the version's vector dimension). */
+export async function readUpdates(versionDir: string, dims: number): Promise<ReadLogResult> {
   const file = path.join(versionDir, UPDATE_LOG_FILE);
-  try {
-    await fs.access(file);
-  } catch {
-    return { entries: [], tornTail: false };
-  }
-  const lines: string[] = [];
+  const stat = await fs.lstat(file).catch(() => undefined);
+  if (!stat) return { entries: [], tornTail: false, rejected: [] };
+  if (!stat.isFile()) return { entries: [], tornTail: false, rejected: [{ line: 0, reason: `${UPDATE_LOG_FILE} is not a regular file; ignored` }] };
+  const lines: Array<{ no: number; text: string }> = [];
   const reader = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
-  for await (const line of reader) if (line.trim()) lines.push(line);
+  let no = 0;
+  for await (const line of reader) {
+    no++;
+    if (line.trim()) lines.push({ no, text: line });
+  }
   const entries: UpdateEntry[] = [];
+  const rejected: ReadLogResult['rejected'] = [];
   let tornTail = false;
-  lines.forEach((line, i) => {
+  lines.forEach(({ no: line, text }, i) => {
+    let value: unknown;
     try {
-      entries.push(JSON.parse(line) as UpdateEntry);
+      value = JSON.parse(text);
     } catch (err) {
       if (i === lines.length - 1) tornTail = true;
-      else throw new Error(`${file} line ${i + 1} is corrupt: ${(err as Error).message}`);
+      else rejected.push({ line, reason: `invalid JSON: ${(err as Error).message}` });
+      return;
     }
+    const checked = checkEntry(value, dims);
+    if (typeof checked === 'string') rejected.push({ line, reason: checked });
+    else entries.push(checked);
   });
-  return { entries, tornTail };
+  return { entries, tornTail, rejected };
+}
+
+const isString = (v: unknown): v is string => typeof v === 'string';
+
+/** The entry, or why it cannot be applied to a version of `dims` dimensions. */
+export function checkEntry(value: unknown, dims: number): UpdateEntry | string {
+  if (value === null || typeof value !== 'object') return 'not a JSON object';
+  const e = value as Record<string, unknown>;
+  const at = isString(e.at) ? e.at : '';
+  if (e.op === 'delete') {
+    if (!Array.isArray(e.ids) || !e.ids.every(isString)) return 'delete without a list of string ids';
+    return { op: 'delete', at, ids: e.ids };
+  }
+  if (e.op !== 'upsert') return `unknown op ${JSON.stringify(String(e.op)).slice(0, 40)}`;
+  const c = e.creator as Record<string, unknown> | null | undefined;
+  if (!c || typeof c !== 'object' || !isString(c.id) || !c.id.trim() || c.id.length > 256) return 'upsert without a valid creator id';
+  if (!isString(c.name) || !isString(c.category) || !isString(c.language) || typeof c.is_nsfw !== 'boolean' || !Array.isArray(c.tags) || !c.tags.every(isString)) {
+    return `upsert of ${JSON.stringify(c.id.slice(0, 80))}: the creator profile is malformed`;
+  }
+  const v = e.vector;
+  if (!Array.isArray(v) || v.length !== dims) return `upsert of ${JSON.stringify(c.id.slice(0, 80))}: vector must have ${dims} values`;
+  let sq = 0;
+  for (const x of v) {
+    if (typeof x !== 'number' || !Number.isFinite(x)) return `upsert of ${JSON.stringify(c.id.slice(0, 80))}: vector values must be finite numbers`;
+    sq += x * x;
+  }
+  if (!(sq > 0) || !Number.isFinite(sq)) return `upsert of ${JSON.stringify(c.id.slice(0, 80))}: vector has zero norm`;
+  const creator = { id: c.id, name: c.name, category: c.category, tags: c.tags, language: c.language, is_nsfw: c.is_nsfw };
+  return { op: 'upsert', at, creator, vector: v as number[] };
 }

@@ -1,8 +1,8 @@
-import type { CompiledFilter } from '../catalog/catalog';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { MatchError, throwIfAborted } from '../errors/match-error';
+import type { SearchIndex, SearchRequest, SearchResult } from '../index/search-index';
 import type { SearchHit } from '../index/top-k';
-import type { VectorIndex } from '../index/vector-index';
-import type { VectorStore } from '../index/vector-store';
-import { filteredSearch, type FilteredSearchOptions, type FilteredSearchResult } from './filtered-search';
+import { dot } from '../index/vectors';
 
 /**
  * Optional per-request re-ranking, applied after filtering.
@@ -14,20 +14,56 @@ import { filteredSearch, type FilteredSearchOptions, type FilteredSearchResult }
  * - `maxPerCategory` (0 = off) keeps at most that many results per category.
  *
  * Both re-rank a candidate pool of the best filtered matches (3k, at least k + 20, widened while
- * the cap leaves fewer than k), so every result still passes the filter and min_score. Returned
- * scores stay cosine similarities; with diversity on they need not be in descending order.
+ * the cap leaves fewer than k; with diversity at most MAX_MMR_POOL and MATCH_MAX_RERANK_WORK / k
+ * candidates), so every result still passes the filter and min_score. Returned scores stay cosine
+ * similarities; with diversity on they need not be in descending order. The work runs in slices
+ * that yield to the event loop and stop at the call's deadline.
  */
 export interface RerankOptions {
   diversity: number;
   maxPerCategory: number;
 }
 
-export function needsRerank(opts: RerankOptions | undefined): opts is RerankOptions {
-  return opts !== undefined && (opts.diversity > 0 || opts.maxPerCategory > 0);
+/** The first candidate pool for k results. */
+export function rerankPool(k: number): number {
+  return Math.max(3 * k, k + 20);
 }
 
-/** Greedy MMR with an optional category cap over `pool` (best first). Returns at most k hits. */
-export function rerank(pool: readonly SearchHit[], k: number, vectors: VectorStore, categoryOf: (label: number) => string, opts: RerankOptions): SearchHit[] {
+/** With diversity, the pool (whose vectors MMR reads) never grows beyond this many candidates. */
+export const MAX_MMR_POOL = 4096;
+
+/**
+ * The cost of MMR is k x pool similarities (each a dims-long dot product). Requests above the
+ * budget are refused before any work: say what to lower.
+ */
+export function checkRerankCost(k: number, opts: RerankOptions, maxWork: number): void {
+  if (opts.diversity <= 0) return;
+  const work = k * rerankPool(k);
+  if (work > maxWork) {
+    const maxK = Math.floor((Math.sqrt(400 + 12 * maxWork) - 20) / 6);
+    throw new MatchError(
+      'INVALID_DIVERSITY',
+      `diversity with k=${k} needs ${work} similarities (k x a pool of ${rerankPool(k)}), above MATCH_MAX_RERANK_WORK=${maxWork}; use k <= ${Math.max(1, maxK)} with diversity`,
+      { details: { maxWork } },
+    );
+  }
+}
+
+/** Similarities computed between checks of the deadline and yields to the event loop (~1-2 ms). */
+const SLICE = 4096;
+
+/**
+ * Greedy MMR with an optional category cap over `pool` (best first, with its rows). Returns at
+ * most k hits. Runs in slices that yield to the event loop and stop when `signal` fires.
+ */
+export async function rerank(
+  pool: readonly SearchHit[],
+  rows: ReadonlyArray<Float32Array | undefined>,
+  k: number,
+  categoryOf: (label: number) => string,
+  opts: RerankOptions,
+  signal?: AbortSignal,
+): Promise<SearchHit[]> {
   const lambda = Math.min(1, Math.max(0, opts.diversity));
   const cap = opts.maxPerCategory > 0 ? opts.maxPerCategory : Infinity;
   const taken = new Uint8Array(pool.length);
@@ -35,9 +71,7 @@ export function rerank(pool: readonly SearchHit[], k: number, vectors: VectorSto
   const maxSim = new Float64Array(pool.length);
   const perCategory = new Map<string, number>();
   const out: SearchHit[] = [];
-  // Each pool row is fetched once (a store may copy it out of the native index).
-  const rows: Array<Float32Array | undefined> = new Array(pool.length);
-  const rowOf = (i: number): Float32Array => (rows[i] ??= vectors.row(pool[i]!.label));
+  let work = 0;
   while (out.length < k) {
     let best = -1;
     let bestValue = -Infinity;
@@ -56,37 +90,45 @@ export function rerank(pool: readonly SearchHit[], k: number, vectors: VectorSto
     out.push(hit);
     const category = categoryOf(hit.label);
     perCategory.set(category, (perCategory.get(category) ?? 0) + 1);
-    if (lambda > 0) {
-      const row = rowOf(best);
-      for (let i = 0; i < pool.length; i++) if (!taken[i]) maxSim[i] = Math.max(maxSim[i]!, dot(rowOf(i), row));
+    const row = rows[best];
+    if (lambda > 0 && row) {
+      for (let i = 0; i < pool.length; i++) {
+        const other = rows[i];
+        if (!taken[i] && other) maxSim[i] = Math.max(maxSim[i]!, dot(other, row));
+      }
+      work += pool.length;
+      if (work >= SLICE) {
+        work = 0;
+        await nextTurn();
+        throwIfAborted(signal);
+      }
     }
   }
   return out;
 }
 
-/** filteredSearch for a larger pool, then rerank; widens the pool until k survive or nothing more passes. */
-export function diversifiedSearch(
+/** Search for a larger pool, then re-rank; widens the pool until k survive or nothing more passes. */
+export async function diversify(
   query: Float32Array,
-  k: number,
-  filter: CompiledFilter,
-  ann: VectorIndex,
-  vectors: VectorStore,
-  searchOpts: FilteredSearchOptions,
+  req: SearchRequest,
+  search: SearchIndex,
   opts: RerankOptions,
   categoryOf: (label: number) => string,
-): FilteredSearchResult {
-  const n = vectors.count;
-  let poolSize = Math.min(n, Math.max(3 * k, k + 20));
+  maxWork: number,
+  signal?: AbortSignal,
+): Promise<SearchResult> {
+  checkRerankCost(req.k, opts, maxWork);
+  const n = search.labelCount;
+  // MMR costs k x pool similarities and reads the pool's vectors: both stay bounded.
+  const maxPool = opts.diversity > 0 ? Math.max(rerankPool(req.k), Math.min(MAX_MMR_POOL, Math.floor(maxWork / req.k))) : n;
+  let poolSize = Math.min(n, rerankPool(req.k));
   for (;;) {
-    const { hits, strategy } = filteredSearch(query, poolSize, filter, ann, vectors, searchOpts);
-    const picked = rerank(hits, k, vectors, categoryOf, opts);
-    if (picked.length >= k || hits.length < poolSize || poolSize >= n) return { hits: picked, strategy };
-    poolSize = Math.min(n, poolSize * 2);
+    const { hits, strategy } = await search.search(query, { ...req, k: poolSize }, signal);
+    // Only MMR needs the rows; a category cap alone re-ranks by score.
+    const rows = opts.diversity > 0 ? await search.vectors(hits.map((h) => h.label), signal) : [];
+    const picked = await rerank(hits, rows, req.k, categoryOf, opts, signal);
+    if (picked.length >= req.k || hits.length < poolSize || poolSize >= Math.min(n, maxPool)) return { hits: picked, strategy };
+    // Only the category cap leaves fewer than k while more pass: widen the pool.
+    poolSize = Math.min(n, maxPool, poolSize * 2);
   }
-}
-
-function dot(a: Float32Array, b: Float32Array): number {
-  let sum = 0;
-  for (let i = 0; i < a.length; i++) sum += a[i]! * b[i]!;
-  return sum;
 }

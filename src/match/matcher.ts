@@ -1,17 +1,16 @@
+import type { Catalog } from '../catalog/catalog';
 import type { CreatorProfile } from '../catalog/creator';
 import type { Embedder } from '../embedding/embedder';
 import { MatchError, throwIfAborted } from '../errors/match-error';
-import type { LoadedIndex } from '../index/loaded-index';
-import { normalise } from '../index/vector-matrix';
-import { canSearchBatch, SearchCoalescer } from '../index/search-coalescer';
-import { diversifiedSearch, needsRerank } from './diversify';
-import { filteredSearch, filteredSearchAsync, nativeFilteredSearch, type SearchStrategy } from './filtered-search';
-import { NativeHnswIndex } from '../index/native-hnsw';
-import type { MatchInput, MatchQuery } from './match-input';
-import type { IndexShape } from './validate-request';
+import type { SearchSample } from '../experiments/recall-monitor';
+import type { Manifest } from '../index/manifest';
+import type { SearchIndex, SearchStrategy } from '../index/search-index';
+import { normalise, normalisedMean } from '../index/vectors';
 import { recordSearch } from '../telemetry/instruments';
 import { withSpan, withSpanAsync } from '../telemetry/tracing';
-import type { SearchSample } from '../experiments/recall-monitor';
+import { diversify } from './diversify';
+import type { MatchInput, MatchQuery } from './match-input';
+import type { IndexShape } from './validate-request';
 
 export interface MatchedCreator {
   creatorId: string;
@@ -26,14 +25,22 @@ export interface MatchResult {
   strategy: SearchStrategy;
 }
 
+/** What a Matcher serves: one loaded version (any backend). */
+export interface MatchSource {
+  readonly version: string;
+  readonly manifest: Manifest;
+  readonly catalog: Catalog;
+  readonly search: SearchIndex;
+}
+
 export interface MatcherOptions {
   /** ef for searches; default: the manifest's efSearch. */
-  efSearch?: number;
+  efSearch?: number | undefined;
   /** Filters narrowed to at most this many creators are searched exactly; 'auto': exactCandidateLimit(catalog size). */
   exactMaxCandidates: number | 'auto';
-  /** Threads for coalesced batch searches on indexes that support them (usearch); 0: all cores. */
-  searchThreads?: number;
-  /** Sees every ANN search (not exact ones), e.g. for the online recall monitor. Must be O(1). */
+  /** Largest k x pool of a diversity (MMR) re-rank: its cost (similarities computed). */
+  maxRerankWork: number;
+  /** Sees every plain ANN search (not exact ones), e.g. for the online recall monitor. Must be O(1). */
   onAnnSearch?(sample: SearchSample): void;
 }
 
@@ -43,7 +50,7 @@ export interface MatcherOptions {
  * scattered); a filtered HNSW traversal at selectivity s = c / n costs about t / s with t = 0.25 ms
  * (one unfiltered search) when the filter is independent of the query, much more when it is
  * correlated with it. They break even near c = sqrt(n x t / 80 ns) = sqrt(3100 n): 17.6k
- * candidates at 100k creators, 56k at 1M (`npm run bench:ann`, `bench:service`, docs/BENCHMARKS.md).
+ * candidates at 100k creators, 56k at 1M (`npm run bench:ann`, docs/BENCHMARKS.md).
  */
 export function exactCandidateLimit(catalogSize: number): number {
   return Math.max(1000, Math.round(Math.sqrt(3100 * catalogSize)));
@@ -52,20 +59,21 @@ export function exactCandidateLimit(catalogSize: number): number {
 /** The embedder of the index's own model, or why there is none. */
 export type TextEmbedding = { embedder: Embedder } | { unavailable: MatchError };
 
-/** Answers validated match requests against one loaded index version. */
+/**
+ * Answers validated match requests against one loaded version, in one path: the query vector
+ * (given, embedded with the version's model, or the mean of liked creators) → the compiled
+ * filter → one search of the version's SearchIndex → an optional re-rank → profiles.
+ */
 export class Matcher {
   readonly ef: number;
   private cachedShape: IndexShape | undefined;
-  /** Batches concurrent ANN searches into multi-threaded native calls (indexes with searchBatch). */
-  private readonly coalescer: SearchCoalescer | undefined;
 
   constructor(
-    readonly index: LoadedIndex,
+    readonly index: MatchSource,
     private readonly text: TextEmbedding,
     private readonly opts: MatcherOptions,
   ) {
     this.ef = opts.efSearch ?? index.manifest.ann.efSearch;
-    this.coalescer = canSearchBatch(index.ann) ? new SearchCoalescer(index.ann, opts.searchThreads ?? 0) : undefined;
   }
 
   /** What request validation checks against (dims, known categories and languages). */
@@ -76,11 +84,6 @@ export class Matcher {
       languages: this.index.catalog.languages(),
     });
     return this.cachedShape;
-  }
-
-  private exactLimit(): number {
-    const limit = this.opts.exactMaxCandidates;
-    return limit === 'auto' ? exactCandidateLimit(this.index.catalog.size) : limit;
   }
 
   /** Call after the catalog changed (incremental updates). */
@@ -96,26 +99,21 @@ export class Matcher {
     throwIfAborted(signal);
     const { vector, exclude } = await this.queryVector(input.query, signal);
     throwIfAborted(signal);
-    const { catalog, ann, vectors } = this.index;
-    const filter = withSpan('creator_match.filter', {}, () => catalog.compile(input.filter, exclude, this.exactLimit()));
-    const searchOpts = { ef: this.ef, minScore: input.filter.minScore };
-    const rerank = needsRerank(input.rerank) ? input.rerank : undefined;
-    const coalescer = this.coalescer;
+    const { catalog, search } = this.index;
+    const limit = this.opts.exactMaxCandidates === 'auto' ? exactCandidateLimit(catalog.size) : this.opts.exactMaxCandidates;
+    const filter = withSpan('creator_match.filter', {}, () => catalog.compile(input.filter, exclude, limit));
     const { hits, strategy } = await withSpanAsync('creator_match.search', { 'creator_match.k': input.k }, async (span) => {
-      const r = rerank
-        ? diversifiedSearch(vector, input.k, filter, ann, vectors, searchOpts, rerank, (label) => catalog.categoryOf(label))
-        : ann instanceof NativeHnswIndex
-          ? await nativeFilteredSearch(vector, input.k, filter, ann, vectors.count, searchOpts)
-          : coalescer
-            ? await filteredSearchAsync(vector, input.k, filter, (q, fetch, ef) => coalescer.search(q, fetch, ef), vectors, searchOpts)
-            : filteredSearch(vector, input.k, filter, ann, vectors, searchOpts);
+      const request = { k: input.k, ef: this.ef, filter, minScore: input.filter.minScore };
+      const r = input.rerank
+        ? await diversify(vector, request, search, input.rerank, (label) => catalog.categoryOf(label), this.opts.maxRerankWork, signal)
+        : await search.search(vector, request, signal);
       span.setAttribute('creator_match.strategy', r.strategy);
       return r;
     });
-    recordSearch({ strategy, results: hits.length, selectivity: vectors.count ? filter.estimatedAllowed / vectors.count : 0, indexVersion: this.index.version });
-    // Re-ranked hits are not the ANN top k, so only plain searches feed the recall monitor.
-    if (!rerank && this.opts.onAnnSearch && (strategy === 'ann' || strategy === 'ann_overfetch' || strategy === 'ann_filtered') && input.filter.minScore === undefined) {
-      this.opts.onAnnSearch({ query: vector, k: input.k, filter, hits, vectors });
+    recordSearch({ strategy, results: hits.length, selectivity: search.labelCount ? filter.estimatedAllowed / search.labelCount : 0, indexVersion: this.index.version });
+    // Re-ranked hits are not the ANN top k, so only plain ANN searches feed the recall monitor.
+    if (!input.rerank && this.opts.onAnnSearch && strategy.startsWith('ann') && input.filter.minScore === undefined) {
+      this.opts.onAnnSearch({ query: vector, k: input.k, filter, hits, search });
     }
     return {
       // Profiles are decoded from the catalog's storage per call: only when asked for.
@@ -129,12 +127,22 @@ export class Matcher {
     };
   }
 
-  /** Embeds many texts at once (BatchMatch); same errors as a single text query. */
+  /** Embeds many texts at once (BatchMatch, updates, evaluation); same errors as a single text query. */
   async embedTexts(texts: readonly string[], signal?: AbortSignal): Promise<Float32Array[]> {
     if ('unavailable' in this.text) throw this.text.unavailable;
     const { embedder } = this.text;
-    const out = await withSpanAsync('creator_match.embed', { 'creator_match.texts': texts.length }, () => embedder.embed(texts, signal));
-    return out.map((v) => normalise(Float32Array.from(v)) ?? v);
+    const out = await withSpanAsync('creator_match.embed', { 'creator_match.texts': texts.length }, () =>
+      embedder.embed(texts, signal).catch((err: unknown) => {
+        if (signal?.aborted) throw err;
+        throw new MatchError('MODEL_UNAVAILABLE', `the index's model ${this.modelId} failed to embed the text; retry later`, { cause: err });
+      }),
+    );
+    const dims = this.index.manifest.dims;
+    return out.map((v) => {
+      const n = v.length === dims ? normalise(Float32Array.from(v)) : undefined;
+      if (!n) throw new MatchError('INTERNAL', `model produced a ${v.length}-d vector without a norm; the index has ${dims} dims`);
+      return n;
+    });
   }
 
   private async queryVector(query: MatchQuery, signal?: AbortSignal): Promise<{ vector: Float32Array; exclude: number[] }> {
@@ -143,13 +151,10 @@ export class Matcher {
         return { vector: query.vector, exclude: [] };
       case 'text': {
         const [vector] = await this.embedTexts([query.text], signal);
-        if (!vector || vector.length !== this.index.manifest.dims) {
-          throw new MatchError('INTERNAL', `model produced ${vector?.length ?? 0} dims, index has ${this.index.manifest.dims}`);
-        }
-        return { vector, exclude: [] };
+        return { vector: vector!, exclude: [] };
       }
       case 'like': {
-        const { catalog, vectors } = this.index;
+        const { catalog, search } = this.index;
         const labels: number[] = [];
         const unknown: string[] = [];
         for (const id of query.ids) {
@@ -162,8 +167,9 @@ export class Matcher {
           const more = unknown.length > 20 ? ` and ${unknown.length - 20} more` : '';
           throw new MatchError('UNKNOWN_CREATORS', `unknown creator ids in like_creators: ${shown}${more}`, { details: { unknown } });
         }
-        const vector = vectors.mean(labels, query.weights);
-        if (!vector) throw new MatchError('INVALID_QUERY', 'the liked creators\' vectors cancel out (zero mean); cannot build a query');
+        const rows = await search.vectors(labels, signal);
+        const vector = normalisedMean(rows.map((r) => r!), this.index.manifest.dims, query.weights);
+        if (!vector) throw new MatchError('INVALID_QUERY', "the liked creators' vectors cancel out (zero mean); cannot build a query");
         return { vector, exclude: labels };
       }
     }

@@ -1,5 +1,5 @@
 import { MatchError } from '../errors/match-error';
-import { normalise } from '../index/vector-matrix';
+import { normalise } from '../index/vectors';
 import type { Filter__Output } from '../grpc/generated/creatormatch/v1/Filter';
 import type { MatchRequest__Output } from '../grpc/generated/creatormatch/v1/MatchRequest';
 import { DEFAULT_K, type MatchInput, type MatchLimits, type MatchQuery } from './match-input';

@@ -15,13 +15,3 @@ export function servedIndexOf(index: LoadedIndex, variant: string): ServedIndex 
     buildRecall: manifest.recall.value,
   };
 }
-
-/** A low-cardinality label for why a version was refused, from the refusal message. */
-export function refusalReason(message: string): string {
-  if (/sha256|checksum|\bhas \d+ bytes\b/i.test(message)) return 'integrity';
-  if (/ENOENT|no such file|missing/i.test(message)) return 'missing_files';
-  if (/\bmodel\b/i.test(message)) return 'model';
-  if (/manifest/i.test(message)) return 'manifest';
-  if (/dims|dimension|rows|holds|count|shape|smoke/i.test(message)) return 'shape';
-  return 'other';
-}

@@ -58,7 +58,7 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
       }
       return report.fans.evaluated > 0 ? 0 : 1;
     } finally {
-      index.ann.close();
+      await index.hnsw.close();
     }
   } catch (err) {
     process.stderr.write(`eval failed: ${(err as Error).message}\n`);

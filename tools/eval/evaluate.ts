@@ -10,7 +10,8 @@ import { MatchError } from '../../src/errors/match-error';
 import type { LoadedIndex } from '../../src/index/loaded-index';
 import { sha256File } from '../../src/index/manifest';
 import type { RerankOptions } from '../../src/match/diversify';
-import type { SearchStrategy } from '../../src/match/filtered-search';
+import type { SearchStrategy } from '../../src/index/search-index';
+import { normalisedMean } from '../../src/index/vectors';
 import type { MatchFilter, MatchQuery } from '../../src/match/match-input';
 import { Matcher } from '../../src/match/matcher';
 import { validateVector } from '../../src/match/validate-request';
@@ -109,7 +110,7 @@ class SystemStats {
 export async function evaluateIndex(index: LoadedIndex, fans: readonly Fan[], opts: EvalOptions = {}): Promise<EvalReport> {
   const k = opts.k ?? 10;
   const queryMode = opts.queryMode ?? 'auto';
-  const { catalog, vectors, manifest } = index;
+  const { catalog, manifest } = index;
   const defaultFilter: MatchFilter = { excludeIds: [], categories: [], languages: [], includeNsfw: false, minScore: undefined };
 
   const ownEmbedder = opts.embedder === undefined && manifest.model !== null;
@@ -118,7 +119,7 @@ export async function evaluateIndex(index: LoadedIndex, fans: readonly Fan[], op
   const text = embedder
     ? { embedder }
     : { unavailable: new MatchError('TEXT_QUERY_UNSUPPORTED', 'the index has no model, so interest texts cannot be embedded') };
-  const matcher = new Matcher(index, text, { ...(opts.efSearch ? { efSearch: opts.efSearch } : {}), exactMaxCandidates: opts.exactMaxCandidates ?? 'auto' });
+  const matcher = new Matcher(index, text, { efSearch: opts.efSearch, exactMaxCandidates: opts.exactMaxCandidates ?? 'auto', maxRerankWork: Number.MAX_SAFE_INTEGER });
 
   try {
     const { texts, source } = await bm25Texts(index, opts.creatorsFile);
@@ -178,7 +179,8 @@ export async function evaluateIndex(index: LoadedIndex, fans: readonly Fan[], op
       } else {
         const ids = liked.map((l) => catalog.idOf(l));
         const weights = fan.weights ? fan.follows!.flatMap((id, i) => (catalog.labelOf(id) === undefined ? [] : [fan.weights![i]!])) : undefined;
-        vector = vectors.mean(liked, weights);
+        const rows = await index.hnsw.vectors(liked);
+        vector = normalisedMean(rows.map((r) => r!), manifest.dims, weights);
         query = weights ? { kind: 'like', ids, weights } : { kind: 'like', ids };
         lexical = liked.map((l) => texts[l]).join(' ');
       }
@@ -190,7 +192,7 @@ export async function evaluateIndex(index: LoadedIndex, fans: readonly Fan[], op
       const model = await matcher.match(base);
       strategies[model.strategy] = (strategies[model.strategy] ?? 0) + 1;
       const modelIds = model.matches.map((m) => m.creatorId);
-      const exactIds = labelsToIds(vectors.search(vector, k, undefined, filter.allows));
+      const exactIds = labelsToIds((await index.search.search(vector, { k, ef: 0, filter, exact: true })).hits);
       const result: FanResult = {
         fanId: fan.fanId,
         language: fan.language ?? 'unknown',

@@ -42,7 +42,7 @@ export async function runReleaseGate(indexDir: string, candidateVersion: string,
     try {
       return await evaluateIndex(index, fans, { k, ...(creatorsFile ? { creatorsFile } : {}), ...(opts.modelsDir ? { modelsDir: opts.modelsDir } : {}) });
     } finally {
-      index.ann.close();
+      await index.hnsw.close();
     }
   };
   const candidateReport = await evaluate(candidateVersion, opts.candidateCreators);

@@ -1,12 +1,12 @@
 import { promises as fs } from 'node:fs';
-import { TopK, type SearchHit } from './top-k';
-import type { VectorStore } from './vector-store';
+import { TopK, type SearchHit } from '../src/index/top-k';
 
 /**
- * A dense row-major float32 matrix of L2-normalised vectors; row i is the creator with label i.
- * Used for exact search (selective filters, recall checks) and "fans of these creators" queries.
+ * The builder's vectors before they go into HNSW: a dense row-major float32 matrix of
+ * L2-normalised vectors, row i being the creator with label i. Written as vectors.f32; used for
+ * the exact half of the recall check. (The service reads vectors from the HNSW index.)
  */
-export class VectorMatrix implements VectorStore {
+export class VectorMatrix {
   private buffer: Float32Array;
   private rows: number;
 
@@ -51,28 +51,14 @@ export class VectorMatrix implements VectorStore {
     return sum;
   }
 
-  /** Exact scoring of rows [from, to) into `top` (for scans split across event-loop turns). */
-  scanRange(top: TopK, query: Float32Array, from: number, to: number, allows?: (label: number) => boolean): void {
-    const end = Math.min(to, this.count);
-    for (let label = from; label < end; label++) if (!allows || allows(label)) top.push(label, this.dot(label, query));
-  }
 
-  /** Exact top-k by cosine over `labels` (default: all rows) that `allows` keeps. */
-  search(query: Float32Array, k: number, labels?: Iterable<number>, allows?: (label: number) => boolean): SearchHit[] {
+  /** Exact top-k by cosine over all rows (tests and benchmarks compare HNSW with it). */
+  search(query: Float32Array, k: number): SearchHit[] {
     const top = new TopK(k);
-    const visit = (label: number): void => {
-      if (allows && !allows(label)) return;
-      top.push(label, this.dot(label, query));
-    };
-    if (labels) for (const label of labels) visit(label);
-    else for (let label = 0; label < this.count; label++) visit(label);
+    for (let label = 0; label < this.count; label++) top.push(label, this.dot(label, query));
     return top.sorted();
   }
 
-  /** Normalised mean of some rows (weights default to 1), or undefined if it has zero norm. */
-  mean(labels: readonly number[], weights?: readonly number[]): Float32Array | undefined {
-    return meanOfRows(this, labels, weights);
-  }
 
   async writeFile(file: string): Promise<void> {
     const data = this.data;
@@ -100,25 +86,4 @@ export class VectorMatrix implements VectorStore {
       await handle.close();
     }
   }
-}
-
-/** Weighted mean of rows, normalised (shared by the vector stores). */
-export function meanOfRows(store: Pick<VectorStore, 'dims' | 'row'>, labels: readonly number[], weights?: readonly number[]): Float32Array | undefined {
-  const out = new Float32Array(store.dims);
-  labels.forEach((label, j) => {
-    const w = weights?.[j] ?? 1;
-    const r = store.row(label);
-    for (let i = 0; i < store.dims; i++) out[i]! += w * r[i]!;
-  });
-  return normalise(out);
-}
-
-/** L2-normalises in place; returns undefined for a zero or non-finite norm. */
-export function normalise(v: Float32Array): Float32Array | undefined {
-  let sq = 0;
-  for (let i = 0; i < v.length; i++) sq += v[i]! * v[i]!;
-  const norm = Math.sqrt(sq);
-  if (!(norm > 0) || !Number.isFinite(norm)) return undefined;
-  for (let i = 0; i < v.length; i++) v[i]! /= norm;
-  return v;
 }

@@ -1,0 +1,37 @@
+import type { CompiledFilter } from '../catalog/catalog';
+import type { SearchHit } from './top-k';
+
+/** How a search was answered (a metric label and a span attribute). */
+export type SearchStrategy = 'ann' | 'ann_overfetch' | 'ann_filtered' | 'exact_candidates' | 'exact_scan';
+
+export interface SearchRequest {
+  /** Results wanted: k hits come back whenever k creators pass the filter (and min score). */
+  k: number;
+  /** HNSW ef (raised to at least k); ignored by exact searches. */
+  ef: number;
+  /** Which creators may be returned (exact: nothing else ever is). */
+  filter: CompiledFilter;
+  /** Drop hits below this cosine similarity. */
+  minScore?: number | undefined;
+  /** Exact search over every allowed creator instead of ANN (recall checks, evaluation). */
+  exact?: boolean;
+}
+
+export interface SearchResult {
+  /** Best first, scores (cosine) clamped to [-1, 1]. */
+  hits: SearchHit[];
+  strategy: SearchStrategy;
+}
+
+/**
+ * The vector side of one served version: what `Matcher` asks of a backend. The in-memory HNSW
+ * index (HnswSearch) implements it; another backend (a database) implements exactly this.
+ */
+export interface SearchIndex {
+  readonly dims: number;
+  /** Labels assigned so far (live and retired): the range filters cover. */
+  readonly labelCount: number;
+  search(query: Float32Array, req: SearchRequest, signal?: AbortSignal): Promise<SearchResult>;
+  /** The stored vectors of live labels (undefined where a label is not live). */
+  vectors(labels: readonly number[], signal?: AbortSignal): Promise<Array<Float32Array | undefined>>;
+}
