@@ -1,459 +1,580 @@
-// creator-match native HNSW accessor.
+// creator-match native HNSW engine: the N-API class `NativeHnsw` (typed in
+// src/index/native-binding.ts) over hnswlib's headers as hnswlib-node@3.0.0 ships them. It builds
+// and serves indexes in hnswlib's file format (hnswlib-node reads our files and we read its).
 //
-// hnswlib-node (the builder's binding) searches synchronously on the event loop, takes plain JS
-// arrays, filters through a JS callback per visited node and exposes no access to the vectors it
-// stores. This addon wraps the same hnswlib headers (so it reads and writes the same file format)
-// and adds what the service needs:
-//   - searches run on the libuv thread pool (AsyncWorker), so concurrent calls use every core
-//     over one shared index, and the event loop keeps serving I/O;
-//   - ef is a per-call argument (no shared setEf state between concurrent searches);
-//   - filters are bitsets checked in C++ inside hnswlib's traversal;
-//   - exact search reads the index's own vectors in place, so the service keeps one copy of them.
-// Concurrency: searches take a shared lock; add/markDelete/resize/close take an exclusive lock.
+// Design
+//   - engine.h / engine.cc: the graph, the label table and the lock (pure C++, no Node).
+//   - index_file.h / index_file.cc: the file format, with a validating reader and a checked,
+//     fsync'd, read-back-verified writer (hnswlib's own trust the file and ignore write errors).
+//   - this file: argument checking and the JS object's lifecycle. Every operation that can take
+//     time or takes the engine's lock runs on the libuv thread pool and returns a Promise; the
+//     JS thread only checks arguments, copies them (a typed array could be detached or changed
+//     while a worker reads it) and settles promises. `create` is synchronous (it allocates, it
+//     takes no contended lock: no operation can be in flight on an object without an index).
+//   - Every C++ exception is caught at the boundary (JS thread and workers, `catch (...)`
+//     included) and becomes a JS error: RangeError for a caller's mistake found by the engine
+//     (unknown label...), Error otherwise. Synchronous argument errors are TypeError/RangeError.
+//
+// Locking
+//   The engine has one readers-writer lock that prefers writers:
+//     shared:    search, vectors, save (searches run concurrently with each other and with saves)
+//     exclusive: insert, upsert, markDelete, resize, close, and installing a loaded graph.
+//   Inserts do NOT run concurrently with searches (engine.h says why); within one insert,
+//   `threads` threads add points in parallel under hnswlib's per-element locks. Only pool threads
+//   (and the insert's own threads) ever wait on the lock.
+//
+// Lifecycle (JS-thread state, in `Shared`)
+//   empty --create()--> ready;  empty --load()--> loading --ok--> ready (--failed--> empty).
+//   Operations on an object that is not ready, or closed, return a rejected promise.
+//   close() marks the object closed at once (later calls reject "index is closed"); the memory
+//   is freed on the pool once every operation submitted before it has settled (they complete
+//   normally), and close's promise resolves then. Counting operations on the JS thread, rather
+//   than waiting for them on a pool thread, means close never ties up a pool thread.
 
 #include <napi.h>
 
-#include <algorithm>
 #include <cmath>
-#include <cstdint>
-#include <functional>
-#include <limits>
+#include <cstring>
+#include <initializer_list>
 #include <memory>
-#include <queue>
-#include <shared_mutex>
 #include <string>
 #include <vector>
 
-#include "hnswlib.h"
+#include "engine.h"
 
+namespace creator_match {
 namespace {
 
-using Hnsw = hnswlib::HierarchicalNSW<float>;
-using tableint = hnswlib::tableint;
-using labeltype = hnswlib::labeltype;
-using Hit = std::pair<float, uint32_t>;  // (distance = 1 - cosine, label)
+constexpr size_t kMaxThreads = 256;
+constexpr double kMaxUint32 = 4294967295.0;
 
-constexpr uint32_t kAbsent = std::numeric_limits<uint32_t>::max();
-
-struct Bitset : hnswlib::BaseFilterFunctor {
-  const uint8_t* bits = nullptr;
-  size_t nbits = 0;
-  bool operator()(labeltype label) override {
-    return label < nbits && ((bits[label >> 3] >> (label & 7)) & 1) != 0;
-  }
+struct Shared {
+  explicit Shared(size_t dims) : engine(dims) {}
+  Engine engine;
+  // JS thread only:
+  enum class State { Empty, Loading, Ready } state = State::Empty;
+  bool closed = false;
+  bool freeing = false;
+  bool freed = false;
+  size_t inflight = 0;
+  std::vector<Napi::Promise::Deferred> closeWaiters;
 };
 
-// State shared by the JS object and the workers in flight (they keep it alive).
-struct Core {
-  explicit Core(size_t d) : dims(d) {}
-  size_t dims;
-  std::unique_ptr<hnswlib::InnerProductSpace> space;
-  std::unique_ptr<Hnsw> index;
-  std::vector<uint32_t> label2id;  // may be stale after a slot is reused: always verify the label
-  mutable std::shared_mutex rw;
+// ---- argument checking (JS thread; throws TypeError / RangeError) ----
 
-  void indexLabels() {
-    label2id.assign(index->cur_element_count, kAbsent);
-    for (tableint id = 0; id < index->cur_element_count; id++) setLabel(index->getExternalLabel(id), id);
+std::string describe(const Napi::Value& v) {
+  switch (v.Type()) {
+    case napi_undefined: return "undefined";
+    case napi_null: return "null";
+    case napi_boolean: return "a boolean";
+    case napi_number: return "the number " + v.ToString().Utf8Value();
+    case napi_string: return "a string";
+    case napi_symbol: return "a symbol";
+    case napi_bigint: return "a bigint";
+    case napi_function: return "a function";
+    case napi_external: return "an external";
+    case napi_object: break;
   }
-  void setLabel(labeltype label, tableint id) {
-    if (label >= label2id.size()) label2id.resize(std::max<size_t>(label + 1, label2id.size() * 2), kAbsent);
-    label2id[label] = id;
+  if (v.IsTypedArray()) {
+    switch (v.As<Napi::TypedArray>().TypedArrayType()) {
+      case napi_int8_array: return "an Int8Array";
+      case napi_uint8_array: return "a Uint8Array";
+      case napi_uint8_clamped_array: return "a Uint8ClampedArray";
+      case napi_int16_array: return "an Int16Array";
+      case napi_uint16_array: return "a Uint16Array";
+      case napi_int32_array: return "an Int32Array";
+      case napi_uint32_array: return "a Uint32Array";
+      case napi_float32_array: return "a Float32Array";
+      case napi_float64_array: return "a Float64Array";
+      default: return "a typed array of another kind";
+    }
   }
-  // Internal id of a live label, or kAbsent.
-  uint32_t idOf(labeltype label) const {
-    if (label >= label2id.size()) return kAbsent;
-    uint32_t id = label2id[label];
-    if (id == kAbsent || id >= index->cur_element_count) return kAbsent;
-    if (index->getExternalLabel(id) != label || index->isMarkedDeleted(id)) return kAbsent;
-    return id;
-  }
-  float distance(const float* q, uint32_t id) const {
-    return index->fstdistfunc_(q, index->getDataByInternalId(id), index->dist_func_param_);
-  }
-};
+  if (v.IsArray()) return "an array";
+  if (v.IsArrayBuffer()) return "an ArrayBuffer";
+  return "an object";
+}
 
-// Keeps the k smallest distances (a max-heap), then returns them ascending.
-class TopK {
+size_t integerArg(const Napi::Value& v, const std::string& name, double min, double max) {
+  if (!v.IsNumber()) throw Napi::TypeError::New(v.Env(), name + " must be a number, got " + describe(v));
+  const double d = v.As<Napi::Number>().DoubleValue();
+  if (!std::isfinite(d) || d != std::floor(d) || d < min || d > max) {
+    throw Napi::RangeError::New(v.Env(), name + " must be an integer from " + Napi::Number::New(v.Env(), min).ToString().Utf8Value() + " to " +
+                                             Napi::Number::New(v.Env(), max).ToString().Utf8Value() + ", got " + v.ToString().Utf8Value());
+  }
+  return static_cast<size_t>(d);
+}
+
+template <typename Array>
+Array typedArrayArg(const Napi::Value& v, napi_typedarray_type type, const char* typeName, const std::string& name) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != type) {
+    throw Napi::TypeError::New(v.Env(), name + " must be a " + typeName + ", got " + describe(v));
+  }
+  return v.As<Array>();
+}
+
+Napi::Float32Array float32Arg(const Napi::Value& v, const std::string& name) {
+  return typedArrayArg<Napi::Float32Array>(v, napi_float32_array, "Float32Array", name);
+}
+Napi::Uint32Array uint32ArrayArg(const Napi::Value& v, const std::string& name) {
+  return typedArrayArg<Napi::Uint32Array>(v, napi_uint32_array, "Uint32Array", name);
+}
+
+template <typename T>
+std::vector<T> copyOf(const Napi::TypedArrayOf<T>& a) {
+  const T* data = a.Data();
+  return std::vector<T>(data, data + a.ElementLength());
+}
+
+// A copy of a Float32Array of exactly `dims` finite values.
+std::vector<float> vectorArg(const Napi::Value& v, size_t dims, const std::string& name) {
+  auto a = float32Arg(v, name);
+  if (a.ElementLength() != dims) {
+    throw Napi::RangeError::New(v.Env(), name + " has " + std::to_string(a.ElementLength()) + " values, the index has " + std::to_string(dims) + " dims");
+  }
+  std::vector<float> out = copyOf(a);
+  for (size_t i = 0; i < dims; i++) {
+    if (!std::isfinite(out[i])) throw Napi::RangeError::New(v.Env(), name + "[" + std::to_string(i) + "] is not finite");
+  }
+  return out;
+}
+
+// A copy of a Uint32Array of labels (each at most kMaxLabel).
+std::vector<uint32_t> labelsArg(const Napi::Value& v, const std::string& name) {
+  std::vector<uint32_t> out = copyOf(uint32ArrayArg(v, name));
+  for (size_t i = 0; i < out.size(); i++) {
+    if (out[i] > kMaxLabel) {
+      throw Napi::RangeError::New(v.Env(), name + "[" + std::to_string(i) + "] is " + std::to_string(out[i]) + "; labels go up to " + std::to_string(kMaxLabel));
+    }
+  }
+  return out;
+}
+
+std::string pathArg(const Napi::Value& v, const std::string& name) {
+  if (!v.IsString()) throw Napi::TypeError::New(v.Env(), name + " must be a string (a file path), got " + describe(v));
+  std::string path = v.As<Napi::String>().Utf8Value();
+  if (path.empty()) throw Napi::TypeError::New(v.Env(), name + " must not be empty");
+  if (path.find('\0') != std::string::npos) throw Napi::TypeError::New(v.Env(), name + " must not contain NUL characters");
+  return path;
+}
+
+Napi::Object optionsArg(const Napi::Value& v, const std::string& name, std::initializer_list<const char*> allowed) {
+  if (!v.IsObject() || v.IsArray() || v.IsFunction() || v.IsTypedArray()) {
+    throw Napi::TypeError::New(v.Env(), name + " must be an object, got " + describe(v));
+  }
+  Napi::Object opts = v.As<Napi::Object>();
+  napi_value names;
+  napi_status status = napi_get_all_property_names(v.Env(), opts, napi_key_own_only, static_cast<napi_key_filter>(napi_key_enumerable | napi_key_skip_symbols),
+                                                   napi_key_numbers_to_strings, &names);
+  if (status != napi_ok) throw Napi::Error::New(v.Env());
+  Napi::Array keys(v.Env(), names);
+  for (uint32_t i = 0; i < keys.Length(); i++) {
+    std::string key = keys.Get(i).ToString().Utf8Value();
+    bool known = false;
+    std::string list;
+    for (const char* a : allowed) {
+      known = known || key == a;
+      list += list.empty() ? a : std::string(", ") + a;
+    }
+    if (!known) throw Napi::TypeError::New(v.Env(), name + " has an unknown option '" + key + "' (options: " + list + ")");
+  }
+  return opts;
+}
+
+Napi::Value rejected(Napi::Env env, const std::string& message) {
+  auto deferred = Napi::Promise::Deferred::New(env);
+  deferred.Reject(Napi::Error::New(env, message).Value());
+  return deferred.Promise();
+}
+
+// ---- operations on the pool ----
+
+void startFree(Napi::Env env, const std::shared_ptr<Shared>& shared);
+
+// One engine call on the pool. Counted in flight from `start` until it settles.
+class Op : public Napi::AsyncWorker {
  public:
-  explicit TopK(size_t k) : k_(k) {}
-  void push(float d, uint32_t label) {
-    if (k_ == 0) return;
-    if (heap_.size() < k_) {
-      heap_.emplace(d, label);
-    } else if (d < heap_.top().first) {
-      heap_.pop();
-      heap_.emplace(d, label);
-    }
+  Op(Napi::Env env, std::shared_ptr<Shared> shared)
+      : Napi::AsyncWorker(env), shared_(std::move(shared)), deferred_(Napi::Promise::Deferred::New(env)) {}
+
+  static Napi::Value start(Op* op) {
+    Napi::Value promise = op->deferred_.Promise();
+    op->shared_->inflight++;
+    op->Queue();
+    return promise;
   }
-  void drain(std::vector<Hit>& out) {
-    out.resize(heap_.size());
-    for (size_t i = out.size(); i-- > 0;) {
-      out[i] = heap_.top();
-      heap_.pop();
-    }
-  }
+
+ protected:
+  virtual void run(Engine& engine) = 0;                                 // pool thread
+  virtual Napi::Value result(Napi::Env env) { return env.Undefined(); }  // JS thread, on success
+  virtual void settled(Shared&, bool /*ok*/) {}                         // JS thread
 
  private:
-  size_t k_;
-  std::priority_queue<Hit> heap_;
-};
+  enum class Failure { None, Range, Plain };
 
-// hnswlib's searchKnn with ef as an argument (no shared setEf) and without its metric counters.
-void knn(const Core& c, const float* q, size_t k, size_t ef, hnswlib::BaseFilterFunctor* filter, std::vector<Hit>& out) {
-  out.clear();
-  const Hnsw& h = *c.index;
-  if (h.cur_element_count == 0 || k == 0) return;
-  tableint cur = h.enterpoint_node_;
-  float curDist = c.distance(q, cur);
-  for (int level = h.maxlevel_; level > 0; level--) {
-    bool changed = true;
-    while (changed) {
-      changed = false;
-      unsigned int* data = (unsigned int*)h.get_linklist(cur, level);
-      int size = h.getListCount(data);
-      tableint* links = (tableint*)(data + 1);
-      for (int i = 0; i < size; i++) {
-        float d = c.distance(q, links[i]);
-        if (d < curDist) {
-          curDist = d;
-          cur = links[i];
-          changed = true;
-        }
+  void Execute() override {
+    try {
+      run(shared_->engine);
+    } catch (const UsageError& e) {
+      fail(Failure::Range, e.what());
+    } catch (const std::bad_alloc&) {
+      fail(Failure::Plain, "out of memory");
+    } catch (const std::exception& e) {
+      fail(Failure::Plain, e.what());
+    } catch (...) {
+      fail(Failure::Plain, "unknown native exception");
+    }
+  }
+  void fail(Failure kind, const char* message) {
+    failure_ = kind;
+    message_ = message;
+  }
+  void OnOK() override { settle(); }
+  void OnError(const Napi::Error&) override { settle(); }  // not reached: Execute catches everything
+
+  void settle() {
+    Napi::Env env = Env();
+    const bool ok = failure_ == Failure::None;
+    settled(*shared_, ok);
+    try {
+      if (failure_ == Failure::Range) {
+        deferred_.Reject(Napi::RangeError::New(env, message_).Value());
+      } else if (failure_ == Failure::Plain) {
+        deferred_.Reject(Napi::Error::New(env, message_).Value());
+      } else {
+        deferred_.Resolve(result(env));
       }
+    } catch (const Napi::Error& e) {
+      deferred_.Reject(e.Value());
+    } catch (const std::exception& e) {
+      deferred_.Reject(Napi::Error::New(env, e.what()).Value());
+    } catch (...) {
+      deferred_.Reject(Napi::Error::New(env, "unknown native exception").Value());
     }
+    if (--shared_->inflight == 0 && shared_->closed) startFree(env, shared_);
   }
-  auto top = (h.num_deleted_ == 0 && filter == nullptr) ? h.searchBaseLayerST<true>(cur, q, std::max(ef, k), filter)
-                                                       : h.searchBaseLayerST<false>(cur, q, std::max(ef, k), filter);
-  while (top.size() > k) top.pop();
-  out.resize(top.size());
-  for (size_t i = out.size(); i-- > 0;) {
-    out[i] = Hit(top.top().first, (uint32_t)h.getExternalLabel(top.top().second));
-    top.pop();
-  }
-}
 
-// Exact top-k over the given labels (absent or deleted labels are skipped).
-void exactLabels(const Core& c, const float* q, const std::vector<uint32_t>& labels, size_t k, std::vector<Hit>& out) {
-  TopK top(k);
-  for (uint32_t label : labels) {
-    uint32_t id = c.idOf(label);
-    if (id != kAbsent) top.push(c.distance(q, id), label);
-  }
-  top.drain(out);
-}
-
-// Exact top-k over every live point that the bitset (if any) allows.
-void exactScan(const Core& c, const float* q, size_t k, hnswlib::BaseFilterFunctor* filter, std::vector<Hit>& out) {
-  TopK top(k);
-  const Hnsw& h = *c.index;
-  const size_t n = h.cur_element_count;
-  for (tableint id = 0; id < n; id++) {
-    if (h.isMarkedDeleted(id)) continue;
-    labeltype label = h.getExternalLabel(id);
-    if (filter != nullptr && !(*filter)(label)) continue;
-    top.push(c.distance(q, id), (uint32_t)label);
-  }
-  top.drain(out);
-}
-
-enum class Mode { Knn, ExactLabels, ExactScan };
-
-// One search request, copied out of JS values so it can run on any thread.
-struct Request {
-  Mode mode = Mode::Knn;
-  std::vector<float> query;
-  size_t k = 0;
-  size_t ef = 0;
-  std::vector<uint8_t> bits;  // empty: no filter
-  size_t nbits = 0;
-  std::vector<uint32_t> labels;
-
-  void run(const Core& c, std::vector<Hit>& out) const {
-    std::shared_lock<std::shared_mutex> lock(c.rw);
-    if (!c.index) throw std::runtime_error("native HNSW index is closed");
-    Bitset bitset;
-    hnswlib::BaseFilterFunctor* filter = nullptr;
-    if (!bits.empty() || nbits > 0) {
-      bitset.bits = bits.data();
-      bitset.nbits = std::min(nbits, bits.size() * 8);
-      filter = &bitset;
-    }
-    switch (mode) {
-      case Mode::Knn: knn(c, query.data(), k, ef, filter, out); break;
-      case Mode::ExactLabels: exactLabels(c, query.data(), labels, k, out); break;
-      case Mode::ExactScan: exactScan(c, query.data(), k, filter, out); break;
-    }
-  }
+  std::shared_ptr<Shared> shared_;
+  Napi::Promise::Deferred deferred_;
+  Failure failure_ = Failure::None;
+  std::string message_;
 };
 
-Napi::Object hitsToJs(Napi::Env env, const std::vector<Hit>& hits) {
-  auto labels = Napi::Uint32Array::New(env, hits.size());
-  auto distances = Napi::Float32Array::New(env, hits.size());
-  for (size_t i = 0; i < hits.size(); i++) {
-    labels[i] = hits[i].second;
-    distances[i] = hits[i].first;
-  }
-  auto result = Napi::Object::New(env);
-  result.Set("labels", labels);
-  result.Set("distances", distances);
-  return result;
-}
-
-class SearchWorker : public Napi::AsyncWorker {
+// Frees the engine's memory once nothing is in flight, then resolves every close() promise.
+class FreeWorker : public Napi::AsyncWorker {
  public:
-  SearchWorker(Napi::Env env, std::shared_ptr<Core> core, Request req)
-      : Napi::AsyncWorker(env), core_(std::move(core)), req_(std::move(req)), deferred_(Napi::Promise::Deferred::New(env)) {}
-  Napi::Promise promise() { return deferred_.Promise(); }
+  FreeWorker(Napi::Env env, std::shared_ptr<Shared> shared) : Napi::AsyncWorker(env), shared_(std::move(shared)) {}
   void Execute() override {
     try {
-      req_.run(*core_, hits_);
-    } catch (const std::exception& e) {
-      SetError(e.what());
+      shared_->engine.close();
+    } catch (...) {
+      // engine.close() only takes an uncontended lock and frees; nothing to report
     }
   }
-  void OnOK() override { deferred_.Resolve(hitsToJs(Env(), hits_)); }
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+  void OnOK() override {
+    shared_->freeing = false;
+    shared_->freed = true;
+    std::vector<Napi::Promise::Deferred> waiters;
+    waiters.swap(shared_->closeWaiters);
+    for (auto& d : waiters) d.Resolve(Env().Undefined());
+  }
 
  private:
-  std::shared_ptr<Core> core_;
-  Request req_;
+  std::shared_ptr<Shared> shared_;
+};
+
+void startFree(Napi::Env env, const std::shared_ptr<Shared>& shared) {
+  if (shared->freeing || shared->freed) return;
+  shared->freeing = true;
+  (new FreeWorker(env, shared))->Queue();
+}
+
+class LoadOp : public Op {
+ public:
+  LoadOp(Napi::Env env, std::shared_ptr<Shared> s, std::string path) : Op(env, std::move(s)), path_(std::move(path)) {}
+  void run(Engine& e) override { e.load(path_); }
+  void settled(Shared& s, bool ok) override { s.state = ok ? Shared::State::Ready : Shared::State::Empty; }
+
+ private:
+  std::string path_;
+};
+
+class InsertOp : public Op {
+ public:
+  InsertOp(Napi::Env env, std::shared_ptr<Shared> s, std::vector<float> vectors, std::vector<uint32_t> labels, size_t threads)
+      : Op(env, std::move(s)), vectors_(std::move(vectors)), labels_(std::move(labels)), threads_(threads) {}
+  void run(Engine& e) override { e.insert(vectors_.data(), labels_.data(), labels_.size(), threads_); }
+
+ private:
+  std::vector<float> vectors_;
+  std::vector<uint32_t> labels_;
+  size_t threads_;
+};
+
+class UpsertOp : public Op {
+ public:
+  UpsertOp(Napi::Env env, std::shared_ptr<Shared> s, std::vector<float> vector, uint32_t label)
+      : Op(env, std::move(s)), vector_(std::move(vector)), label_(label) {}
+  void run(Engine& e) override { e.upsert(vector_.data(), label_); }
+
+ private:
+  std::vector<float> vector_;
+  uint32_t label_;
+};
+
+class MarkDeleteOp : public Op {
+ public:
+  MarkDeleteOp(Napi::Env env, std::shared_ptr<Shared> s, std::vector<uint32_t> labels) : Op(env, std::move(s)), labels_(std::move(labels)) {}
+  void run(Engine& e) override { e.markDelete(labels_); }
+
+ private:
+  std::vector<uint32_t> labels_;
+};
+
+class ResizeOp : public Op {
+ public:
+  ResizeOp(Napi::Env env, std::shared_ptr<Shared> s, size_t capacity) : Op(env, std::move(s)), capacity_(capacity) {}
+  void run(Engine& e) override { e.resize(capacity_); }
+
+ private:
+  size_t capacity_;
+};
+
+class SaveOp : public Op {
+ public:
+  SaveOp(Napi::Env env, std::shared_ptr<Shared> s, std::string path) : Op(env, std::move(s)), path_(std::move(path)) {}
+  void run(Engine& e) override { e.save(path_); }
+
+ private:
+  std::string path_;
+};
+
+class SearchOp : public Op {
+ public:
+  SearchOp(Napi::Env env, std::shared_ptr<Shared> s, SearchRequest req) : Op(env, std::move(s)), req_(std::move(req)) {}
+  void run(Engine& e) override { e.search(req_, hits_); }
+  Napi::Value result(Napi::Env env) override {
+    auto labels = Napi::Uint32Array::New(env, hits_.size());
+    auto distances = Napi::Float32Array::New(env, hits_.size());
+    for (size_t i = 0; i < hits_.size(); i++) {
+      labels[i] = hits_[i].second;
+      distances[i] = hits_[i].first;
+    }
+    auto out = Napi::Object::New(env);
+    out.Set("labels", labels);
+    out.Set("distances", distances);
+    return out;
+  }
+
+ private:
+  SearchRequest req_;
   std::vector<Hit> hits_;
-  Napi::Promise::Deferred deferred_;
 };
 
-// Runs `job` on the thread pool; resolves with undefined or rejects with its exception message.
-class TaskWorker : public Napi::AsyncWorker {
+// Writes straight into an ArrayBuffer created on the JS thread and not exposed until it resolves.
+class VectorsOp : public Op {
  public:
-  TaskWorker(Napi::Env env, std::function<void()> job)
-      : Napi::AsyncWorker(env), job_(std::move(job)), deferred_(Napi::Promise::Deferred::New(env)) {}
-  Napi::Promise promise() { return deferred_.Promise(); }
-  void Execute() override {
-    try {
-      job_();
-    } catch (const std::exception& e) {
-      SetError(e.what());
-    }
+  VectorsOp(Napi::Env env, std::shared_ptr<Shared> s, std::vector<uint32_t> labels, size_t dims)
+      : Op(env, std::move(s)), labels_(std::move(labels)), values_(labels_.size() * dims) {
+    auto buffer = Napi::ArrayBuffer::New(env, values_ * sizeof(float));
+    out_ = static_cast<float*>(buffer.Data());
+    buffer_ = Napi::Persistent(buffer);
   }
-  void OnOK() override { deferred_.Resolve(Env().Undefined()); }
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+  void run(Engine& e) override { e.vectors(labels_, out_); }
+  Napi::Value result(Napi::Env env) override { return Napi::Float32Array::New(env, values_, buffer_.Value(), 0); }
 
  private:
-  std::function<void()> job_;
-  Napi::Promise::Deferred deferred_;
+  std::vector<uint32_t> labels_;
+  size_t values_;
+  float* out_ = nullptr;
+  Napi::Reference<Napi::ArrayBuffer> buffer_;
 };
 
-size_t toSize(const Napi::Value& v, const char* what) {
-  if (!v.IsNumber()) throw Napi::TypeError::New(v.Env(), std::string(what) + " must be a number");
-  double d = v.As<Napi::Number>().DoubleValue();
-  if (!(d >= 0) || !std::isfinite(d) || d > 4294967295.0) throw Napi::RangeError::New(v.Env(), std::string(what) + " must be a non-negative 32-bit integer");
-  return (size_t)d;
-}
+// ---- the JS class ----
 
 class NativeHnsw : public Napi::ObjectWrap<NativeHnsw> {
  public:
   static Napi::Function Init(Napi::Env env) {
     return DefineClass(env, "NativeHnsw",
                        {
+                           InstanceMethod("create", &NativeHnsw::Create),
                            InstanceMethod("load", &NativeHnsw::Load),
-                           InstanceMethod("search", &NativeHnsw::Search),
-                           InstanceMethod("searchSync", &NativeHnsw::SearchSync),
-                           InstanceMethod("getVector", &NativeHnsw::GetVector),
-                           InstanceMethod("scores", &NativeHnsw::Scores),
-                           InstanceMethod("addPoint", &NativeHnsw::AddPoint),
+                           InstanceMethod("insert", &NativeHnsw::Insert),
+                           InstanceMethod("upsert", &NativeHnsw::Upsert),
                            InstanceMethod("markDelete", &NativeHnsw::MarkDelete),
-                           InstanceMethod("writeIndex", &NativeHnsw::WriteIndex),
+                           InstanceMethod("resize", &NativeHnsw::Resize),
+                           InstanceMethod("save", &NativeHnsw::Save),
+                           InstanceMethod("search", &NativeHnsw::Search),
+                           InstanceMethod("vectors", &NativeHnsw::Vectors),
                            InstanceMethod("close", &NativeHnsw::Close),
-                           InstanceAccessor("currentCount", &NativeHnsw::CurrentCount, nullptr),
-                           InstanceAccessor("deletedCount", &NativeHnsw::DeletedCount, nullptr),
-                           InstanceAccessor("maxElements", &NativeHnsw::MaxElements, nullptr),
                            InstanceAccessor("dims", &NativeHnsw::Dims, nullptr),
+                           InstanceAccessor("count", &NativeHnsw::Count, nullptr),
+                           InstanceAccessor("deleted", &NativeHnsw::Deleted, nullptr),
+                           InstanceAccessor("capacity", &NativeHnsw::Capacity, nullptr),
+                           InstanceAccessor("closed", &NativeHnsw::Closed, nullptr),
                        });
   }
 
   explicit NativeHnsw(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeHnsw>(info) {
-    size_t dims = toSize(info[0], "dims");
-    if (dims == 0) throw Napi::RangeError::New(info.Env(), "dims must be positive");
-    core_ = std::make_shared<Core>(dims);
+    const size_t dims = integerArg(info[0], "NativeHnsw: dims", 1, static_cast<double>(kMaxDims));
+    shared_ = std::make_shared<Shared>(dims);
   }
 
  private:
-  std::shared_ptr<Core> core_;
-  bool loadStarted_ = false;
+  std::shared_ptr<Shared> shared_;
 
-  const Core& ready(Napi::Env env) const {
-    if (!core_->index) throw Napi::Error::New(env, "native HNSW index is not loaded or is closed");
-    return *core_;
+  size_t dims() const { return shared_->engine.dims(); }
+
+  // The rejected promise an operation returns when the object cannot run it now; else empty.
+  Napi::Value unavailable(Napi::Env env, const char* op) const {
+    if (shared_->closed) return rejected(env, std::string(op) + ": index is closed");
+    if (shared_->state == Shared::State::Empty) return rejected(env, std::string(op) + ": index is empty (call create() or load() first)");
+    if (shared_->state == Shared::State::Loading) return rejected(env, std::string(op) + ": index is still loading (await load() first)");
+    return Napi::Value();
   }
 
-  std::vector<float> queryOf(const Napi::Value& v) const {
-    if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
-      throw Napi::TypeError::New(v.Env(), "query must be a Float32Array");
+  Napi::Value Create(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::Object opts = optionsArg(info[0], "create: opts", {"capacity", "m", "efConstruction", "seed"});
+    CreateOptions o;
+    o.capacity = integerArg(opts.Get("capacity"), "create: opts.capacity", 1, static_cast<double>(kMaxCapacity));
+    o.m = integerArg(opts.Get("m"), "create: opts.m", static_cast<double>(kMinM), static_cast<double>(kMaxM));
+    o.efConstruction = integerArg(opts.Get("efConstruction"), "create: opts.efConstruction", 1, static_cast<double>(kMaxEfConstruction));
+    o.seed = static_cast<uint32_t>(integerArg(opts.Get("seed"), "create: opts.seed", 0, kMaxUint32));
+    if (shared_->closed) throw Napi::Error::New(env, "create: index is closed");
+    if (shared_->state != Shared::State::Empty) throw Napi::Error::New(env, "create: the index already has a graph (create() or load() once per object)");
+    try {
+      shared_->engine.create(o);
+    } catch (const std::bad_alloc&) {
+      throw Napi::Error::New(env, "create: out of memory for capacity " + std::to_string(o.capacity));
+    } catch (const std::exception& e) {
+      throw Napi::Error::New(env, std::string("create: ") + e.what());
     }
-    auto arr = v.As<Napi::Float32Array>();
-    if (arr.ElementLength() != core_->dims) throw Napi::RangeError::New(v.Env(), "query has " + std::to_string(arr.ElementLength()) + " values, index has " + std::to_string(core_->dims) + " dims");
-    return std::vector<float>(arr.Data(), arr.Data() + arr.ElementLength());
-  }
-
-  // search(query, k, ef, {bitset?: Uint8Array, nbits?: number, labels?: Uint32Array, exact?: boolean})
-  Request requestOf(const Napi::CallbackInfo& info) const {
-    Request req;
-    req.query = queryOf(info[0]);
-    req.k = toSize(info[1], "k");
-    req.ef = toSize(info[2], "ef");
-    if (info.Length() > 3 && info[3].IsObject()) {
-      auto opts = info[3].As<Napi::Object>();
-      auto bitset = opts.Get("bitset");
-      if (bitset.IsTypedArray()) {
-        auto b = bitset.As<Napi::Uint8Array>();
-        req.bits.assign(b.Data(), b.Data() + b.ElementLength());
-        req.nbits = opts.Get("nbits").IsNumber() ? toSize(opts.Get("nbits"), "nbits") : b.ElementLength() * 8;
-        if (req.bits.empty()) req.nbits = 1;  // an empty bitset allows nothing (filter present)
-      }
-      auto labels = opts.Get("labels");
-      if (labels.IsTypedArray()) {
-        auto l = labels.As<Napi::Uint32Array>();
-        req.labels.assign(l.Data(), l.Data() + l.ElementLength());
-        req.mode = Mode::ExactLabels;
-      } else if (opts.Get("exact").ToBoolean()) {
-        req.mode = Mode::ExactScan;
-      }
-    }
-    return req;
+    shared_->state = Shared::State::Ready;
+    return env.Undefined();
   }
 
   Napi::Value Load(const Napi::CallbackInfo& info) {
-    if (!info[0].IsString()) throw Napi::TypeError::New(info.Env(), "path must be a string");
-    if (loadStarted_) throw Napi::Error::New(info.Env(), "load() may be called once per object (load a new object, then swap)");
-    loadStarted_ = true;
-    std::string path = info[0].As<Napi::String>();
-    auto core = core_;
-    auto* worker = new TaskWorker(info.Env(), [core, path]() {
-      auto space = std::make_unique<hnswlib::InnerProductSpace>(core->dims);
-      auto index = std::make_unique<Hnsw>(space.get(), path, false, 0, true);
-      std::unique_lock<std::shared_mutex> lock(core->rw);
-      core->space = std::move(space);
-      core->index = std::move(index);
-      core->indexLabels();
-    });
-    auto promise = worker->promise();
-    worker->Queue();
-    return promise;
+    Napi::Env env = info.Env();
+    std::string path = pathArg(info[0], "load: file");
+    if (shared_->closed) return rejected(env, "load: index is closed");
+    if (shared_->state != Shared::State::Empty) return rejected(env, "load: the index already has a graph (create() or load() once per object)");
+    shared_->state = Shared::State::Loading;
+    return Op::start(new LoadOp(env, shared_, std::move(path)));
   }
 
-  Napi::Value Search(const Napi::CallbackInfo& info) {
-    ready(info.Env());
-    auto* worker = new SearchWorker(info.Env(), core_, requestOf(info));
-    auto promise = worker->promise();
-    worker->Queue();
-    return promise;
-  }
-
-  Napi::Value SearchSync(const Napi::CallbackInfo& info) {
-    const Core& c = ready(info.Env());
-    std::vector<Hit> hits;
-    try {
-      requestOf(info).run(c, hits);
-    } catch (const std::runtime_error& e) {
-      throw Napi::Error::New(info.Env(), e.what());
+  Napi::Value Insert(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    auto vectors = float32Arg(info[0], "insert: vectors");
+    if (vectors.ElementLength() % dims() != 0) {
+      throw Napi::RangeError::New(env, "insert: vectors has " + std::to_string(vectors.ElementLength()) + " values, not a multiple of dims " +
+                                           std::to_string(dims()));
     }
-    return hitsToJs(info.Env(), hits);
-  }
-
-  // A copy of the stored vector of a live label, or undefined.
-  Napi::Value GetVector(const Napi::CallbackInfo& info) {
-    const Core& c = ready(info.Env());
-    labeltype label = toSize(info[0], "label");
-    std::shared_lock<std::shared_mutex> lock(c.rw);
-    uint32_t id = c.idOf(label);
-    if (id == kAbsent) return info.Env().Undefined();
-    auto out = Napi::Float32Array::New(info.Env(), c.dims);
-    const float* src = (const float*)c.index->getDataByInternalId(id);
-    std::copy(src, src + c.dims, out.Data());
-    return out;
-  }
-
-  // scores(query, from, to): 1 - distance for labels [from, to); NaN where a label is not live.
-  Napi::Value Scores(const Napi::CallbackInfo& info) {
-    const Core& c = ready(info.Env());
-    auto q = queryOf(info[0]);
-    size_t from = toSize(info[1], "from"), to = toSize(info[2], "to");
-    if (to < from) to = from;
-    auto out = Napi::Float32Array::New(info.Env(), to - from);
-    std::shared_lock<std::shared_mutex> lock(c.rw);
-    for (size_t label = from; label < to; label++) {
-      uint32_t id = c.idOf(label);
-      out[label - from] = id == kAbsent ? std::numeric_limits<float>::quiet_NaN() : 1.0f - c.distance(q.data(), id);
+    const size_t n = vectors.ElementLength() / dims();
+    std::vector<uint32_t> labels = labelsArg(info[1], "insert: labels");
+    if (labels.size() != n) {
+      throw Napi::RangeError::New(env, "insert: labels has " + std::to_string(labels.size()) + " entries, vectors has " + std::to_string(n) +
+                                           " rows of " + std::to_string(dims()));
     }
-    return out;
+    const size_t threads = integerArg(info[2], "insert: threads", 1, static_cast<double>(kMaxThreads));
+    Napi::Value no = unavailable(env, "insert");
+    if (!no.IsEmpty()) return no;
+    return Op::start(new InsertOp(env, shared_, copyOf(vectors), std::move(labels), threads));
   }
 
-  // addPoint(vector, label): reuses a deleted slot when there is one, grows (x2) when full.
-  Napi::Value AddPoint(const Napi::CallbackInfo& info) {
-    ready(info.Env());
-    auto v = queryOf(info[0]);
-    labeltype label = toSize(info[1], "label");
-    std::unique_lock<std::shared_mutex> lock(core_->rw);
-    Hnsw& h = *core_->index;
-    try {
-      if (h.getDeletedCount() == 0 && h.cur_element_count >= h.max_elements_) h.resizeIndex(std::max<size_t>(16, h.max_elements_ * 2));
-      h.addPoint(v.data(), label, true);
-      std::unique_lock<std::mutex> table(h.label_lookup_lock);
-      auto found = h.label_lookup_.find(label);
-      if (found != h.label_lookup_.end()) core_->setLabel(label, found->second);
-    } catch (const std::exception& e) {
-      throw Napi::Error::New(info.Env(), e.what());
-    }
-    return info.Env().Undefined();
+  Napi::Value Upsert(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    std::vector<float> vector = vectorArg(info[0], dims(), "upsert: vector");
+    const uint32_t label = static_cast<uint32_t>(integerArg(info[1], "upsert: label", 0, kMaxLabel));
+    Napi::Value no = unavailable(env, "upsert");
+    if (!no.IsEmpty()) return no;
+    return Op::start(new UpsertOp(env, shared_, std::move(vector), label));
   }
 
   Napi::Value MarkDelete(const Napi::CallbackInfo& info) {
-    ready(info.Env());
-    labeltype label = toSize(info[0], "label");
-    std::unique_lock<std::shared_mutex> lock(core_->rw);
-    try {
-      core_->index->markDelete(label);
-    } catch (const std::exception& e) {
-      throw Napi::Error::New(info.Env(), std::string(e.what()) + ": label " + std::to_string(label));
+    Napi::Env env = info.Env();
+    std::vector<uint32_t> labels = labelsArg(info[0], "markDelete: labels");
+    Napi::Value no = unavailable(env, "markDelete");
+    if (!no.IsEmpty()) return no;
+    return Op::start(new MarkDeleteOp(env, shared_, std::move(labels)));
+  }
+
+  Napi::Value Resize(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const size_t capacity = integerArg(info[0], "resize: capacity", 1, static_cast<double>(kMaxCapacity));
+    Napi::Value no = unavailable(env, "resize");
+    if (!no.IsEmpty()) return no;
+    return Op::start(new ResizeOp(env, shared_, capacity));
+  }
+
+  Napi::Value Save(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    std::string path = pathArg(info[0], "save: file");
+    Napi::Value no = unavailable(env, "save");
+    if (!no.IsEmpty()) return no;
+    return Op::start(new SaveOp(env, shared_, std::move(path)));
+  }
+
+  // search(query, k, ef, { bitset?: Uint8Array, labels?: Uint32Array, exact?: boolean })
+  Napi::Value Search(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    SearchRequest req;
+    req.query = vectorArg(info[0], dims(), "search: query");
+    req.k = integerArg(info[1], "search: k", 0, kMaxUint32);
+    req.ef = integerArg(info[2], "search: ef", 0, kMaxUint32);
+    if (info.Length() > 3 && !info[3].IsUndefined()) {
+      Napi::Object opts = optionsArg(info[3], "search: opts", {"bitset", "labels", "exact"});
+      Napi::Value bitset = opts.Get("bitset");
+      if (!bitset.IsUndefined()) {
+        req.bitset = copyOf(typedArrayArg<Napi::Uint8Array>(bitset, napi_uint8_array, "Uint8Array", "search: opts.bitset"));
+        req.filtered = true;
+      }
+      Napi::Value labels = opts.Get("labels");
+      Napi::Value exact = opts.Get("exact");
+      if (!exact.IsUndefined() && !exact.IsBoolean()) throw Napi::TypeError::New(env, "search: opts.exact must be a boolean, got " + describe(exact));
+      const bool exactScan = exact.IsBoolean() && exact.As<Napi::Boolean>().Value();
+      if (!labels.IsUndefined()) {
+        if (req.filtered) throw Napi::TypeError::New(env, "search: pass opts.labels or opts.bitset, not both");
+        if (exact.IsBoolean() && !exactScan) throw Napi::TypeError::New(env, "search: opts.labels means an exact search; opts.exact cannot be false");
+        req.labels = copyOf(uint32ArrayArg(labels, "search: opts.labels"));
+        req.mode = SearchRequest::Mode::ExactLabels;
+      } else if (exactScan) {
+        req.mode = SearchRequest::Mode::ExactScan;
+      }
     }
-    return info.Env().Undefined();
+    Napi::Value no = unavailable(env, "search");
+    if (!no.IsEmpty()) return no;
+    return Op::start(new SearchOp(env, shared_, std::move(req)));
   }
 
-  // hnswlib writes with an unchecked ofstream: callers must read the file back to verify it.
-  Napi::Value WriteIndex(const Napi::CallbackInfo& info) {
-    ready(info.Env());
-    if (!info[0].IsString()) throw Napi::TypeError::New(info.Env(), "path must be a string");
-    std::string path = info[0].As<Napi::String>();
-    auto core = core_;
-    auto* worker = new TaskWorker(info.Env(), [core, path]() {
-      std::shared_lock<std::shared_mutex> lock(core->rw);
-      if (!core->index) throw std::runtime_error("native HNSW index is closed");
-      core->index->saveIndex(path);
-    });
-    auto promise = worker->promise();
-    worker->Queue();
-    return promise;
+  Napi::Value Vectors(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    std::vector<uint32_t> labels = copyOf(uint32ArrayArg(info[0], "vectors: labels"));
+    Napi::Value no = unavailable(env, "vectors");
+    if (!no.IsEmpty()) return no;
+    return Op::start(new VectorsOp(env, shared_, std::move(labels), dims()));
   }
 
-  // Frees the native memory now (waits for searches in flight). Idempotent.
   Napi::Value Close(const Napi::CallbackInfo& info) {
-    std::unique_lock<std::shared_mutex> lock(core_->rw);
-    core_->index.reset();
-    core_->space.reset();
-    std::vector<uint32_t>().swap(core_->label2id);
-    return info.Env().Undefined();
+    Napi::Env env = info.Env();
+    auto deferred = Napi::Promise::Deferred::New(env);
+    if (shared_->freed) {
+      deferred.Resolve(env.Undefined());
+      return deferred.Promise();
+    }
+    shared_->closed = true;
+    shared_->closeWaiters.push_back(deferred);
+    if (shared_->inflight == 0) startFree(env, shared_);
+    return deferred.Promise();
   }
 
-  Napi::Value CurrentCount(const Napi::CallbackInfo& info) {
-    return Napi::Number::New(info.Env(), core_->index ? (double)core_->index->cur_element_count : 0);
+  Napi::Value Dims(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), static_cast<double>(dims())); }
+  Napi::Value Count(const Napi::CallbackInfo& info) { return counter(info, shared_->engine.count()); }
+  Napi::Value Deleted(const Napi::CallbackInfo& info) { return counter(info, shared_->engine.deleted()); }
+  Napi::Value Capacity(const Napi::CallbackInfo& info) { return counter(info, shared_->engine.capacity()); }
+  Napi::Value Closed(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), shared_->closed); }
+  Napi::Value counter(const Napi::CallbackInfo& info, size_t value) const {
+    return Napi::Number::New(info.Env(), shared_->closed ? 0 : static_cast<double>(value));
   }
-  Napi::Value DeletedCount(const Napi::CallbackInfo& info) {
-    return Napi::Number::New(info.Env(), core_->index ? (double)core_->index->num_deleted_ : 0);
-  }
-  Napi::Value MaxElements(const Napi::CallbackInfo& info) {
-    return Napi::Number::New(info.Env(), core_->index ? (double)core_->index->max_elements_ : 0);
-  }
-  Napi::Value Dims(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), (double)core_->dims); }
 };
 
 Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
@@ -462,5 +583,8 @@ Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
 }
 
 }  // namespace
+}  // namespace creator_match
 
-NODE_API_MODULE(hnsw_native, InitModule)
+static Napi::Object Init(Napi::Env env, Napi::Object exports) { return creator_match::InitModule(env, exports); }
+
+NODE_API_MODULE(hnsw_native, Init)

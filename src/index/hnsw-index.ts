@@ -35,14 +35,14 @@ export class HnswIndex {
 
   /** An empty index; `insert` grows it as needed. */
   static create(dims: number, params: Pick<HnswParams, 'm' | 'efConstruction' | 'randomSeed'>, capacity: number): HnswIndex {
-    const native = new (loadNativeBinding())(dims);
+    const native = new (loadNativeBinding().NativeHnsw)(dims);
     native.create({ capacity: Math.max(1, capacity), m: params.m, efConstruction: params.efConstruction, seed: params.randomSeed });
     return new HnswIndex(native, dims);
   }
 
   /** Loads (and validates) an index file into a new native object; refuses files of other dims. */
   static async load(file: string, dims: number): Promise<HnswIndex> {
-    const native = new (loadNativeBinding())(dims);
+    const native = new (loadNativeBinding().NativeHnsw)(dims);
     await native.load(file);
     return new HnswIndex(native, dims);
   }
@@ -108,7 +108,7 @@ export class HnswIndex {
   }
 }
 
-function toHits(res: NativeHits): SearchHit[] {
+function toHits(res: NativeSearchResult): SearchHit[] {
   const hits: SearchHit[] = new Array<SearchHit>(res.labels.length);
   for (let i = 0; i < res.labels.length; i++) hits[i] = { label: res.labels[i]!, score: 1 - res.distances[i]! };
   // Ascending distance from the addon; equal scores are ordered by label for determinism.

@@ -1,52 +1,95 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 
-/** Search options of the addon: a bitset filter, exact search over given labels, or over all. */
+/**
+ * Options of one search. Without options: approximate (HNSW) search with the given ef.
+ * `labels` and `bitset` are exclusive.
+ */
 export interface NativeSearchOptions {
+  /** Only labels whose bit is set may be returned (bit l of byte l >> 3); labels beyond it are not allowed. Checked inside the traversal. */
   bitset?: Uint8Array;
+  /** Exact search over exactly these labels (absent, deleted and repeated labels are skipped). */
   labels?: Uint32Array;
+  /** Exact search over every live point (with `bitset` when given). */
   exact?: boolean;
 }
 
-export interface NativeHits {
+/** Hits in ascending distance (distance = 1 - cosine for L2-normalised vectors). */
+export interface NativeSearchResult {
   labels: Uint32Array;
-  /** Ascending; 1 - cosine. */
   distances: Float32Array;
 }
 
-/** The addon's class (native/src/hnsw_native.cc). */
+export interface NativeCreateOptions {
+  /** Slots to allocate (1 ..= 2^31 - 1); insert and upsert grow it when needed. */
+  capacity: number;
+  /** hnswlib's M (2 ..= 10000). */
+  m: number;
+  efConstruction: number;
+  /** Seed of the level generator (uint32): same seed + same insertion order => same graph with one thread. */
+  seed: number;
+}
+
+/**
+ * The addon's class (native/src/hnsw_native.cc): an hnswlib graph in inner-product space that
+ * reads and writes hnswlib's file format. Everything that can take time runs on the libuv thread
+ * pool and returns a Promise. Arguments are checked synchronously (TypeError / RangeError);
+ * operations on an object that is empty, still loading or closed return a rejected promise.
+ */
 export interface NativeHnsw {
   readonly dims: number;
+  /** Slots in use (hnswlib's cur_element_count: live and deleted points). 0 once closed. */
   readonly count: number;
+  /** Points marked deleted (their slots are reused by upsert). 0 once closed. */
   readonly deleted: number;
+  /** Allocated slots (hnswlib's max_elements, which save writes into the file). 0 once closed. */
   readonly capacity: number;
+  /** True from the moment close() is called. */
   readonly closed: boolean;
-  create(opts: { capacity: number; m: number; efConstruction: number; seed: number }): void;
+
+  /** An empty index (allow_replace_deleted). Once per object, instead of load. */
+  create(opts: NativeCreateOptions): void;
+  /** Validates the file completely, then loads it. Once per object (again after a failed load). */
   load(file: string): Promise<void>;
+  /**
+   * Adds new labels (not in the index, not even deleted) on `threads` threads; grows the capacity
+   * first when needed. `vectors` holds labels.length rows of dims values, already L2-normalised.
+   * With threads = 1 the graph is what hnswlib-node's sequential addPoint builds.
+   */
   insert(vectors: Float32Array, labels: Uint32Array, threads: number): Promise<void>;
+  /** Replaces a label's vector, or adds it (reusing a deleted slot when there is one, else growing when full). */
   upsert(vector: Float32Array, label: number): Promise<void>;
+  /** Rejects (changing nothing) when a label is unknown, already deleted or repeated. */
   markDelete(labels: Uint32Array): Promise<void>;
+  /** Sets the capacity (at least count): resize(count) fits it before a save. */
   resize(capacity: number): Promise<void>;
+  /** Writes, fsyncs and reads the file back; rejects (and removes the file) on any failure. */
   save(file: string): Promise<void>;
-  search(query: Float32Array, k: number, ef: number, opts?: NativeSearchOptions): Promise<NativeHits>;
+  search(query: Float32Array, k: number, ef: number, opts?: NativeSearchOptions): Promise<NativeSearchResult>;
+  /** labels.length rows of dims values; a row of NaN where a label is not live. */
   vectors(labels: Uint32Array): Promise<Float32Array>;
+  /** Frees the native memory once the operations already submitted have settled. Idempotent. */
   close(): Promise<void>;
 }
 
 export type NativeHnswConstructor = new (dims: number) => NativeHnsw;
 
-let binding: NativeHnswConstructor | undefined;
+export interface NativeBinding {
+  NativeHnsw: NativeHnswConstructor;
+}
+
+let binding: NativeBinding | undefined;
 
 /** The compiled addon; `npm ci` builds it (the root `install` script runs node-gyp). */
-export function loadNativeBinding(): NativeHnswConstructor {
+export function loadNativeBinding(): NativeBinding {
   if (binding) return binding;
   // src/index/ (tsx, jest) or dist/src/index/ (compiled): the addon sits in native/ at the root.
-  const places = [path.resolve(__dirname, '..', '..'), path.resolve(__dirname, '..', '..', '..')];
-  const found = places.map((root) => path.join(root, 'native', 'build', 'Release', 'hnsw_native.node')).find((f) => existsSync(f));
+  const roots = [path.resolve(__dirname, '..', '..'), path.resolve(__dirname, '..', '..', '..')];
+  const files = roots.map((root) => path.join(root, 'native', 'build', 'Release', 'hnsw_native.node'));
+  const found = files.find((f) => existsSync(f));
   if (!found) {
-    const file = path.join(places[0]!, 'native', 'build', 'Release', 'hnsw_native.node');
-    throw new Error(`the native HNSW addon is not built (${file} is missing); run \`npm run build:native\` (needs python3, make and g++)`);
+    throw new Error(`the native HNSW addon is not built (${files[0]} is missing); run \`npm run build:native\` (needs python3, make and g++)`);
   }
-  binding = (require(found) as { NativeHnsw: NativeHnswConstructor }).NativeHnsw;
+  binding = require(found) as NativeBinding;
   return binding;
 }
