@@ -53,8 +53,14 @@ export interface WireStatus {
   reason: ErrorCode;
 }
 
+/** The error name, also for DOMExceptions and errors of another realm (not instanceof Error). */
+function errorName(err: unknown): unknown {
+  return typeof err === 'object' && err !== null ? (err as { name?: unknown }).name : undefined;
+}
+
 function isAbortError(err: unknown): err is Error {
-  return err instanceof Error && (err.name === 'AbortError' || err.name === 'TimeoutError');
+  const name = errorName(err);
+  return name === 'AbortError' || name === 'TimeoutError';
 }
 
 /** The one place where anything thrown becomes what goes on the wire. */
@@ -63,7 +69,7 @@ export function toGrpcStatus(err: unknown): WireStatus {
     return { code: err.grpcCode, message: err.message, reason: err.code };
   }
   if (isAbortError(err)) {
-    return err.name === 'TimeoutError'
+    return errorName(err) === 'TimeoutError'
       ? { code: GrpcStatus.DEADLINE_EXCEEDED, message: 'deadline exceeded before the search finished', reason: 'DEADLINE_EXCEEDED' }
       : { code: GrpcStatus.CANCELLED, message: 'call cancelled', reason: 'CANCELLED' };
   }
@@ -74,7 +80,7 @@ export function toGrpcStatus(err: unknown): WireStatus {
 export function abortReason(signal: AbortSignal): MatchError {
   const reason: unknown = signal.reason;
   if (reason instanceof MatchError) return reason;
-  if (reason instanceof Error && reason.name === 'TimeoutError') {
+  if (errorName(reason) === 'TimeoutError') {
     return new MatchError('DEADLINE_EXCEEDED', 'deadline exceeded before the search finished');
   }
   return new MatchError('CANCELLED', 'call cancelled');

@@ -1,5 +1,6 @@
 import os from 'node:os';
-import { loadNativeBinding, type NativeHits, type NativeHnsw, type NativeSearchOptions } from './native-binding';
+import path from 'node:path';
+import { loadNativeBinding, type NativeHnsw, type NativeSearchOptions, type NativeSearchResult } from './native-binding';
 import type { SearchHit } from './top-k';
 
 export interface HnswParams {
@@ -79,12 +80,15 @@ export class HnswIndex {
   }
 
   /** Writes the file, fsyncs and checks it back (hnswlib's own writer reports no full disk). */
-  save(file: string): Promise<void> {
-    return this.native.save(file);
+  async save(file: string): Promise<void> {
+    await this.native.save(file).catch((err: unknown) => {
+      throw new Error(`${path.basename(file)} was not written completely (is the disk full?): ${(err as Error).message}`, { cause: err });
+    });
   }
 
   /** The k best live labels for `query` (normalised), best first; ties by label. */
   async search(query: Float32Array, k: number, ef: number, opts?: HnswSearchOptions): Promise<SearchHit[]> {
+    if (this.native.closed) throw new Error('the HNSW index is closed');
     const n = Math.min(k, this.size);
     if (n <= 0) return [];
     let native: NativeSearchOptions | undefined;

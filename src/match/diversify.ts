@@ -24,6 +24,10 @@ export interface RerankOptions {
   maxPerCategory: number;
 }
 
+export function needsRerank(opts: RerankOptions | undefined): opts is RerankOptions {
+  return opts !== undefined && (opts.diversity > 0 || opts.maxPerCategory > 0);
+}
+
 /** The first candidate pool for k results. */
 export function rerankPool(k: number): number {
   return Math.max(3 * k, k + 20);
@@ -40,7 +44,9 @@ export function checkRerankCost(k: number, opts: RerankOptions, maxWork: number)
   if (opts.diversity <= 0) return;
   const work = k * rerankPool(k);
   if (work > maxWork) {
-    const maxK = Math.floor((Math.sqrt(400 + 12 * maxWork) - 20) / 6);
+    // The largest k whose pool fits: pool = 3k from k = 10 on, k + 20 below.
+    let maxK = Math.floor(Math.sqrt(maxWork / 3));
+    while (maxK > 1 && maxK * rerankPool(maxK) > maxWork) maxK--;
     throw new MatchError(
       'INVALID_DIVERSITY',
       `diversity with k=${k} needs ${work} similarities (k x a pool of ${rerankPool(k)}), above MATCH_MAX_RERANK_WORK=${maxWork}; use k <= ${Math.max(1, maxK)} with diversity`,

@@ -8,7 +8,7 @@ import type { SearchIndex, SearchStrategy } from '../index/search-index';
 import { normalise, normalisedMean } from '../index/vectors';
 import { recordSearch } from '../telemetry/instruments';
 import { withSpan, withSpanAsync } from '../telemetry/tracing';
-import { diversify } from './diversify';
+import { diversify, needsRerank } from './diversify';
 import type { MatchInput, MatchQuery } from './match-input';
 import type { IndexShape } from './validate-request';
 
@@ -102,17 +102,18 @@ export class Matcher {
     const { catalog, search } = this.index;
     const limit = this.opts.exactMaxCandidates === 'auto' ? exactCandidateLimit(catalog.size) : this.opts.exactMaxCandidates;
     const filter = withSpan('creator_match.filter', {}, () => catalog.compile(input.filter, exclude, limit));
+    const rerank = needsRerank(input.rerank) ? input.rerank : undefined;
     const { hits, strategy } = await withSpanAsync('creator_match.search', { 'creator_match.k': input.k }, async (span) => {
       const request = { k: input.k, ef: this.ef, filter, minScore: input.filter.minScore };
-      const r = input.rerank
-        ? await diversify(vector, request, search, input.rerank, (label) => catalog.categoryOf(label), this.opts.maxRerankWork, signal)
+      const r = rerank
+        ? await diversify(vector, request, search, rerank, (label) => catalog.categoryOf(label), this.opts.maxRerankWork, signal)
         : await search.search(vector, request, signal);
       span.setAttribute('creator_match.strategy', r.strategy);
       return r;
     });
     recordSearch({ strategy, results: hits.length, selectivity: search.labelCount ? filter.estimatedAllowed / search.labelCount : 0, indexVersion: this.index.version });
     // Re-ranked hits are not the ANN top k, so only plain ANN searches feed the recall monitor.
-    if (!input.rerank && this.opts.onAnnSearch && strategy.startsWith('ann') && input.filter.minScore === undefined) {
+    if (!rerank && this.opts.onAnnSearch && strategy.startsWith('ann') && input.filter.minScore === undefined) {
       this.opts.onAnnSearch({ query: vector, k: input.k, filter, hits, search });
     }
     return {

@@ -254,7 +254,7 @@ describe('incremental updates', () => {
       await verifyFiles(loaded.dir, loaded.manifest);
       expect(loaded.catalog.labelOf(creators[0]!.id)).toBeUndefined();
       expect(loaded.catalog.labelOf('added-3')).toBeDefined();
-      loaded.ann.close();
+      await loaded.hnsw.close();
       const res = await unary(running.client, 'Match', { vector: { values: extra[2]!.vector }, k: 1, filter: { include_nsfw: true } });
       expect(res.matches[0].creator_id).toBe('added-2');
     } finally {
@@ -284,13 +284,13 @@ describe('crash safety', () => {
       const loaded = await loadIndexVersion(idx);
       await verifyFiles(loaded.dir, loaded.manifest);
       expect([200, 20000]).toContain(loaded.manifest.count);
-      loaded.ann.close();
+      await loaded.hnsw.close();
     }
     // No half-written version is ever left behind CURRENT: every complete version dir verifies.
     for (const v of await listVersions(idx)) {
       const loaded = await loadIndexVersion(idx, v);
       await verifyFiles(loaded.dir, loaded.manifest);
-      loaded.ann.close();
+      await loaded.hnsw.close();
     }
     const running = await startServer(idx, ENV);
     try {

@@ -7,7 +7,7 @@ import { readCreators } from '../../src/catalog/creator-file';
 import { readCreatorsPipelined, type PipelinedReadOptions } from '../../index-builder/read-pipelined';
 import { exactTruth, recallPlan } from '../../index-builder/recall';
 import { sha256File } from '../../src/index/manifest';
-import { normalise } from '../../src/index/vector-matrix';
+import { normalise } from '../../src/index/vectors';
 import { syntheticCreators } from '../helpers/synthetic';
 import { tempDir } from '../helpers/server';
 
@@ -42,7 +42,10 @@ async function read(file: string, opts: PipelinedReadOptions = {}) {
     ...opts,
     insert: {
       start: (dims, capacity) => starts.push({ dims, capacity }),
-      row: (label, vector) => inserted.push({ label, vector: Array.from(vector) }),
+      rows: async (first, vectors) => {
+        const dims = starts[0]!.dims;
+        for (let i = 0; (i + 1) * dims <= vectors.length; i++) inserted.push({ label: first + i, vector: Array.from(vectors.subarray(i * dims, (i + 1) * dims)) });
+      },
     },
     onWorker(worker: Worker) {
       exit = once(worker, 'exit').then(([code]) => code as number);

@@ -26,7 +26,7 @@ beforeAll(async () => {
   report = await evaluateIndex(index, await readFans(SAMPLE_FANS), { k: 10, rerank: { diversity: 0, maxPerCategory: 3 } });
 });
 afterAll(async () => {
-  index?.ann.close();
+  await index?.hnsw.close();
   await fs.rm(dir, { recursive: true, force: true });
 });
 

@@ -1,10 +1,11 @@
 import { Catalog } from '../../src/catalog/catalog';
 import { MatchError } from '../../src/errors/match-error';
 import { HnswIndex } from '../../src/index/hnsw-index';
-import { Matcher } from '../../src/match/matcher';
+import { HnswSearch } from '../../src/index/hnsw-search';
+import type { Manifest } from '../../src/index/manifest';
+import { Matcher, type MatchSource } from '../../src/match/matcher';
 import { syntheticCreators } from '../helpers/synthetic';
-import { VectorMatrix } from '../../src/index/vector-matrix';
-import { rerank, needsRerank } from '../../src/match/diversify';
+import { checkRerankCost, rerank, needsRerank } from '../../src/match/diversify';
 import { validateRequest } from '../../src/match/validate-request';
 import { asReceived } from '../helpers/wire';
 
@@ -15,7 +16,9 @@ const rows = [
   [0, 1, 0],
   [0.6, 0, 0.8],
 ];
-const vectors = new VectorMatrix(3, Float32Array.from(rows.flat().map((x, i) => x / Math.hypot(...rows[Math.floor(i / 3)]!))));
+const unit = rows.map((r) => Float32Array.from(r.map((x) => x / Math.hypot(...r))));
+/** The pool's rows, in pool order. */
+const vectors = (p: ReadonlyArray<{ label: number }>): Float32Array[] => p.map((h) => unit[h.label]!);
 const categories = ['x', 'x', 'y', 'x'];
 const categoryOf = (label: number) => categories[label]!;
 // Relevance for a query near a: a, a2, d, b.
@@ -27,25 +30,37 @@ const pool = [
 ];
 
 describe('rerank (MMR + category cap)', () => {
-  it('is the identity with diversity 0 and no cap', () => {
-    expect(rerank(pool, 4, vectors, categoryOf, { diversity: 0, maxPerCategory: 0 })).toEqual(pool);
+  it('is the identity with diversity 0 and no cap', async () => {
+    expect(await rerank(pool, vectors(pool), 4, categoryOf, { diversity: 0, maxPerCategory: 0 })).toEqual(pool);
     expect(needsRerank({ diversity: 0, maxPerCategory: 0 })).toBe(false);
     expect(needsRerank(undefined)).toBe(false);
   });
 
-  it('MMR pushes the near-duplicate down', () => {
-    const picked = rerank(pool, 3, vectors, categoryOf, { diversity: 0.5, maxPerCategory: 0 }).map((h) => h.label);
+  it('MMR pushes the near-duplicate down', async () => {
+    const picked = (await rerank(pool, vectors(pool), 3, categoryOf, { diversity: 0.5, maxPerCategory: 0 })).map((h) => h.label);
     expect(picked[0]).toBe(0);
     expect(picked.indexOf(1)).toBe(-1);
   });
 
-  it('the cap keeps at most N per category and fills from the rest', () => {
-    const picked = rerank(pool, 4, vectors, categoryOf, { diversity: 0, maxPerCategory: 1 }).map((h) => h.label);
+  it('the cap keeps at most N per category and fills from the rest', async () => {
+    const picked = (await rerank(pool, vectors(pool), 4, categoryOf, { diversity: 0, maxPerCategory: 1 })).map((h) => h.label);
     expect(picked).toEqual([0, 2]);
   });
 
-  it('keeps cosine scores (not MMR values)', () => {
-    for (const h of rerank(pool, 4, vectors, categoryOf, { diversity: 0.9, maxPerCategory: 0 })) expect(pool).toContainEqual(h);
+  it('keeps cosine scores (not MMR values)', async () => {
+    for (const h of await rerank(pool, vectors(pool), 4, categoryOf, { diversity: 0.9, maxPerCategory: 0 })) expect(pool).toContainEqual(h);
+  });
+
+  it('stops at the deadline between slices', async () => {
+    const big = Array.from({ length: 3000 }, (_, i) => ({ label: i % 4, score: 1 - i / 3000 }));
+    const signal = AbortSignal.abort(new DOMException('late', 'TimeoutError'));
+    await expect(rerank(big, vectors(big), 1000, categoryOf, { diversity: 0.5, maxPerCategory: 0 }, signal)).rejects.toMatchObject({ code: 'DEADLINE_EXCEEDED' });
+  });
+
+  it('refuses a diversity request whose cost (k x pool) is above the budget, saying what k fits', () => {
+    expect(() => checkRerankCost(1000, { diversity: 0.3, maxPerCategory: 0 }, 200_000)).toThrow(/k=1000 needs 3000000 similarities.*use k <= 258/);
+    expect(() => checkRerankCost(258, { diversity: 0.3, maxPerCategory: 0 }, 200_000)).not.toThrow();
+    expect(() => checkRerankCost(1000, { diversity: 0, maxPerCategory: 3 }, 200_000)).not.toThrow(); // a cap alone costs no similarities
   });
 });
 
@@ -81,7 +96,7 @@ describe('request validation: diversity, max_per_category, like_creators.weights
 
   it('diversity must be in [0, 1]; 0 and no cap mean no rerank', () => {
     expect(like(['a']).rerank).toBeUndefined();
-    expect(like(['a'], undefined, { diversity: 0.3 }).rerank).toEqual({ diversity: 0.3, maxPerCategory: 0 });
+    expect(like(['a'], undefined, { diversity: 0.3 }).rerank).toEqual({ diversity: expect.closeTo(0.3, 6), maxPerCategory: 0 }); // float on the wire
     expect(like(['a'], undefined, { max_per_category: 2 }).rerank).toEqual({ diversity: 0, maxPerCategory: 2 });
     for (const d of [-0.1, 1.5, NaN]) expect(reason(() => like(['a'], undefined, { diversity: d }))).toBe('INVALID_DIVERSITY');
   });
@@ -90,23 +105,23 @@ describe('request validation: diversity, max_per_category, like_creators.weights
 describe('Matcher with rerank', () => {
   // 200 clustered creators in 5 categories, a real HNSW index, no model.
   const creators = syntheticCreators(200, 16, 3);
-  const matrix = new VectorMatrix(16, Float32Array.from(creators.flatMap((c) => c.vector)));
-  const ann = HnswIndex.build(matrix, { m: 16, efConstruction: 100, efSearch: 64, randomSeed: 1 });
+  const data = Float32Array.from(creators.flatMap((c) => c.vector));
+  const ann = HnswIndex.create(16, { m: 16, efConstruction: 100, randomSeed: 1 }, 200);
+  beforeAll(() => ann.insert(data, Uint32Array.from({ length: 200 }, (_, i) => i)));
   afterAll(() => ann.close());
-  const index = {
+  const index: MatchSource = {
     version: 'v1',
-    dir: '/nonexistent',
-    manifest: { dims: 16, ann: { efSearch: 64 }, model: null },
+    // Only what the Matcher reads of a manifest.
+    manifest: { dims: 16, ann: { efSearch: 64 }, model: null } as unknown as Manifest,
     catalog: new Catalog(creators.map(({ about: _a, vector: _v, ...p }) => p)),
-    ann,
-    vectors: matrix,
-  } as any;
+    search: new HnswSearch(ann, 200),
+  };
   const samples: unknown[] = [];
-  const matcher = new Matcher(index, { unavailable: new MatchError('TEXT_QUERY_UNSUPPORTED', 'no model') }, { exactMaxCandidates: 50, onAnnSearch: (s) => samples.push(s) });
+  const matcher = new Matcher(index, { unavailable: new MatchError('TEXT_QUERY_UNSUPPORTED', 'no model') }, { exactMaxCandidates: 50, maxRerankWork: 200_000, onAnnSearch: (s) => samples.push(s) });
   const input = (extra: object = {}) => ({
     requestId: 'r',
     fanId: 'f',
-    query: { kind: 'vector' as const, vector: matrix.row(0).slice() },
+    query: { kind: 'vector' as const, vector: data.slice(0, 16) },
     k: 10,
     filter: { excludeIds: [], categories: [], languages: [], includeNsfw: true, minScore: undefined },
     includeProfile: false,

@@ -1,13 +1,8 @@
 import { Catalog } from '../../src/catalog/catalog';
 import { RecallMonitor } from '../../src/experiments/recall-monitor';
 import { assignVariant, bucket, parseExperiment } from '../../src/experiments/variants';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { HnswIndex } from '../../src/index/hnsw-index';
-import { NativeHnswIndex } from '../../src/index/native-hnsw';
-import { VectorMatrix } from '../../src/index/vector-matrix';
-import { IndexVectors } from '../../src/index/vector-store';
+import { HnswSearch } from '../../src/index/hnsw-search';
 
 describe('variant assignment', () => {
   const exp = parseExperiment({ experiment: 'e', salt: 's', variants: [{ name: 'control', indexDir: 'a', traffic: 0.9 }, { name: 'treatment', indexDir: 'b', traffic: 0.1 }] });
@@ -39,7 +34,7 @@ describe('variant assignment', () => {
 });
 
 describe('RecallMonitor', () => {
-  const vectors = new VectorMatrix(2, Float32Array.from([1, 0, 0.9, 0.1, 0.8, 0.2, 0, 1]));
+  const rows = Float32Array.from([1, 0, 0.9, 0.1, 0.8, 0.2, 0, 1]);
   const filter = new Catalog([0, 1, 2, 3].map((i) => ({ id: `c${i}`, name: '', category: '', tags: [], language: '', is_nsfw: false }))).compile({
     excludeIds: [],
     categories: [],
@@ -47,11 +42,25 @@ describe('RecallMonitor', () => {
     includeNsfw: false,
   });
   const query = Float32Array.from([1, 0]);
+  let index: HnswIndex;
+  let search: HnswSearch;
+  beforeEach(async () => {
+    index = HnswIndex.create(2, { m: 4, efConstruction: 10, randomSeed: 1 }, 4);
+    const normalised = Float32Array.from(rows);
+    for (let i = 0; i < 4; i++) {
+      const n = Math.hypot(normalised[2 * i]!, normalised[2 * i + 1]!);
+      normalised[2 * i]! /= n;
+      normalised[2 * i + 1]! /= n;
+    }
+    await index.insert(normalised, Uint32Array.from([0, 1, 2, 3]), 1);
+    search = new HnswSearch(index, 4);
+  });
+  afterEach(() => index.close());
 
-  it('measures recall@k against exact search (in chunks), per variant and version', async () => {
-    const m = new RecallMonitor({ sampleRate: 1, queueSize: 10, chunkRows: 1 });
-    m.offer('control', 'v1', { query, k: 2, filter, vectors, hits: [{ label: 0, score: 1 }, { label: 1, score: 0.9 }] });
-    m.offer('control', 'v1', { query, k: 2, filter, vectors, hits: [{ label: 0, score: 1 }, { label: 3, score: 0 }] });
+  it('measures recall@k against exact search (on the thread pool), per variant and version', async () => {
+    const m = new RecallMonitor({ sampleRate: 1, queueSize: 10 });
+    m.offer('control', 'v1', { query, k: 2, filter, search, hits: [{ label: 0, score: 1 }, { label: 1, score: 0.9 }] });
+    m.offer('control', 'v1', { query, k: 2, filter, search, hits: [{ label: 0, score: 1 }, { label: 3, score: 0 }] });
     await m.idle();
     expect(m.statsFor('control', 'v1')).toEqual({ samples: 2, mean: 0.75, dropped: 0 });
     expect(m.statsFor('control', 'v2').samples).toBe(0);
@@ -59,37 +68,27 @@ describe('RecallMonitor', () => {
 
   it('samples at the configured rate and drops (counting) when the queue is full', async () => {
     const never = new RecallMonitor({ sampleRate: 0.5, queueSize: 10, random: () => 0.7 });
-    never.offer('a', 'v', { query, k: 1, filter, vectors, hits: [] });
+    never.offer('a', 'v', { query, k: 1, filter, search, hits: [] });
     await never.idle();
     expect(never.statsFor('a', 'v')).toEqual({ samples: 0, mean: 0, dropped: 0 });
     const broke = new RecallMonitor({ sampleRate: 1, queueSize: 10, burstMs: 0, cpuBudget: 0 });
-    broke.offer('a', 'v', { query, k: 1, filter, vectors, hits: [] });
+    broke.offer('a', 'v', { query, k: 1, filter, search, hits: [] });
     await broke.idle();
     expect(broke.statsFor('a', 'v')).toEqual({ samples: 0, mean: 0, dropped: 1 });
     const full = new RecallMonitor({ sampleRate: 1, queueSize: 1 });
-    for (let i = 0; i < 5; i++) full.offer('a', 'v', { query, k: 1, filter, vectors, hits: [{ label: 0, score: 1 }] });
+    for (let i = 0; i < 5; i++) full.offer('a', 'v', { query, k: 1, filter, search, hits: [{ label: 0, score: 1 }] });
     await full.idle();
     expect(full.statsFor('a', 'v')).toEqual({ samples: 1, mean: 1, dropped: 4 });
   });
 
-  it('measures on the native index, and drops a sample whose version was closed while it waited', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'recall-native-'));
-    try {
-      const built = HnswIndex.build(vectors, { m: 4, efConstruction: 10, efSearch: 10, randomSeed: 1 });
-      await built.save(path.join(dir, 'i.hnsw'));
-      built.close();
-      const index = await NativeHnswIndex.load(path.join(dir, 'i.hnsw'), 2);
-      const store = new IndexVectors(index, 4);
-      const m = new RecallMonitor({ sampleRate: 1, queueSize: 10, chunkRows: 1 });
-      m.offer('control', 'v1', { query, k: 2, filter, vectors: store, hits: [{ label: 0, score: 1 }, { label: 3, score: 0 }] });
-      await m.idle();
-      expect(m.statsFor('control', 'v1')).toEqual({ samples: 1, mean: 0.5, dropped: 0 });
-      m.offer('control', 'v1', { query, k: 2, filter, vectors: store, hits: [{ label: 0, score: 1 }] });
-      index.close(); // swapped out before the monitor got to it
-      await m.idle();
-      expect(m.statsFor('control', 'v1')).toEqual({ samples: 1, mean: 0.5, dropped: 1 });
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+  it('drops a sample whose version was closed while it waited', async () => {
+    const m = new RecallMonitor({ sampleRate: 1, queueSize: 10 });
+    m.offer('control', 'v1', { query, k: 2, filter, search, hits: [{ label: 0, score: 1 }, { label: 3, score: 0 }] });
+    await m.idle();
+    expect(m.statsFor('control', 'v1')).toEqual({ samples: 1, mean: 0.5, dropped: 0 });
+    m.offer('control', 'v1', { query, k: 2, filter, search, hits: [{ label: 0, score: 1 }] });
+    await index.close(); // swapped out before the monitor got to it
+    await m.idle();
+    expect(m.statsFor('control', 'v1')).toEqual({ samples: 1, mean: 0.5, dropped: 1 });
   });
 });

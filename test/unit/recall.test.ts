@@ -1,6 +1,7 @@
 import { exactTruth, measureRecall, recallPlan } from '../../index-builder/recall';
-import { HnswIndex } from '../../src/index/hnsw-index';
-import { normalise, VectorMatrix } from '../../src/index/vector-matrix';
+import { buildHnsw } from '../../index-builder/publish-version';
+import { VectorMatrix } from '../../index-builder/vector-matrix';
+import { normalise } from '../../src/index/vectors';
 import { prng } from '../helpers/synthetic';
 
 const DIMS = 12;
@@ -34,14 +35,15 @@ describe('recall check', () => {
     expect(exactTruth(m, plan).neighbours).toEqual(perQuery);
   });
 
-  it('measures the same recall with precomputed truth, and refuses truth for another sample', () => {
-    const ann = HnswIndex.build(m, { m: 4, efConstruction: 8, efSearch: 10, randomSeed: 1 });
+  it('measures the same recall with precomputed truth, and refuses truth for another sample', async () => {
+    const ann = await buildHnsw(m, { m: 4, efConstruction: 8, efSearch: 10, randomSeed: 1 }, 1);
     const truth = exactTruth(m, recallPlan(m.count, opts));
-    const direct = measureRecall(ann, m, { ...opts, ef: 10 });
+    const direct = await measureRecall(ann, m, { ...opts, ef: 10 });
     expect(direct.value).toBeLessThan(1); // a weak index: the comparison is not trivially 1
-    expect(measureRecall(ann, m, { ...opts, ef: 10 }, truth)).toEqual(direct);
+    expect(await measureRecall(ann, m, { ...opts, ef: 10 }, truth)).toEqual(direct);
     const other = exactTruth(m, recallPlan(m.count, { ...opts, seed: 4 }));
-    expect(() => measureRecall(ann, m, { ...opts, ef: 10 }, other)).toThrow('another sample');
+    await expect(measureRecall(ann, m, { ...opts, ef: 10 }, other)).rejects.toThrow('another sample');
+    await ann.close();
   });
 
   it('has nothing to measure below two rows', () => {
