@@ -29,7 +29,19 @@ export async function main(argv: string[]): Promise<number> {
     };
   const program = new Command()
     .name('pg')
-    .description('A local PostgreSQL 15 + pgvector >= 0.8 server on 127.0.0.1 for development and CI.\n' + 'State (data, log, port, url) lives in MATCH_PG_HOME, default var/pg of the repository.')
+    .description('A local PostgreSQL 15 + pgvector >= 0.8 server on 127.0.0.1 (a free port) for development and CI.')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Environment:',
+        '  MATCH_PG_HOME           state dir: data/, server.log, port, url (default var/pg of the repository)',
+        '  MATCH_PG_USER           user the server runs as when started by root (default postgres)',
+        '  MATCH_PG_BINDIR         PostgreSQL bin dir instead of /usr/lib/postgresql/15/bin (checked, not installed into)',
+        "  MATCH_PG_DEBIAN_MIRROR  Debian mirror for the pgvector source (default: the system apt sources' one)",
+        '  MATCH_PGVECTOR_SUITE    Debian suite of the pgvector source (default trixie)',
+      ].join('\n'),
+    )
     .exitOverride();
 
   program

@@ -2,18 +2,25 @@
  * The local PostgreSQL engine: Debian stable's PostgreSQL 15 (bookworm) plus pgvector >= 0.8,
  * compiled from the next Debian release's (trixie's) `pgvector` source package.
  *
- * Why this and not a debootstrapped trixie with its postgresql-17-pgvector (option a)? Both were
- * measured from scratch on a clean Debian 12 (minbase) with the Debian mirror this machine uses:
- *   (a) debootstrap --variant=minbase trixie ~35-40 s, then postgresql-17 + postgresql-17-pgvector
- *       inside it ~11 s: ~50 s and 810 MB in the project's folder, a second distribution to keep,
- *       a chroot (root only) around every server command, and a glibc unlike the host's.
- *   (b) apt-get install postgresql-15 postgresql-server-dev-15 (+ build-essential, which the
- *       project's native addon needs anyway) ~20 s, then apt-get source pgvector from trixie +
- *       compile + make install ~6 s: ~26 s; the server is the system's own, security-updated
- *       PostgreSQL package, no chroot, and pg:stop/tests also run as an ordinary user once installed.
- * (b) is twice as fast and has fewer moving parts, so it is the one. Bookworm's main archive has
- * no pgvector at all; pgvector supports PostgreSQL 13+, and Debian's source applies only a patch
- * that drops -march=native, so the build is portable.
+ * Why this and not a debootstrapped trixie running its postgresql-17-pgvector in a chroot (option a)?
+ * Both measured from scratch on a clean Debian 12 (debootstrap minbase), 2 shared cores, the Debian
+ * mirror this machine's apt uses:
+ *   (a) apt-get install debootstrap ~1 s; debootstrap --variant=minbase trixie 33-42 s; apt-get
+ *       install postgresql-17 postgresql-17-pgvector inside it 11 s: ~50 s before initdb, ~810 MB
+ *       in the project's folder. Every server command (initdb, pg_ctl, pg_basebackup) then runs
+ *       under chroot, i.e. as root only, with /proc and /dev mounted into it, and a second
+ *       distribution with its own glibc lives in the work tree.
+ *   (b) this: apt-get install postgresql-15 postgresql-server-dev-15 (+ make gcc libc6-dev dpkg-dev,
+ *       already there wherever the project's native addon builds) then apt-get source + make +
+ *       make install of pgvector: 31-40 s from scratch (two runs) including initdb and start;
+ *       +1.1 GB in /usr (postgresql-server-dev-15 depends on clang-14 and llvm-14-dev: ~0.6 GB of
+ *       it) and +0.4 GB in /var (apt's .deb cache 0.3 GB); 9 s on the project's usual image, which
+ *       already has PostgreSQL 15 and gcc.
+ * (b) is as fast or faster, the server is the system's own security-updated PostgreSQL package with
+ * the host's glibc, there is no chroot, and once installed, tests and pg:start/pg:stop work as an
+ * ordinary user too. (a) needs half the disk, which matters less than those. Bookworm's archive has
+ * no pgvector package at all; pgvector supports PostgreSQL 13+, and Debian's source package only
+ * adds a patch that drops -march=native, so the build is portable.
  *
  * The trixie source list is scoped: a private apt configuration (own sources file, lists and cache
  * in a temp folder deleted after the build) used only for `apt-get source`; the system's sources,
@@ -169,7 +176,8 @@ export async function ensureEngine(opts: EnsureOptions = {}): Promise<Engine> {
     throw new PgSetupError(`PostgreSQL ${PG_MAJOR} with pgvector >= ${MIN_PGVECTOR} is not installed (${hint}); fix: run \`sudo npm run pg:start\` once to install it`);
   }
 
-  const needVector = first.missing.some((m) => m.startsWith('pgvector'));
+  // Without the server tools pgvector was not checked: it is missing too (nothing else puts it there).
+  const needVector = first.missing.some((m) => m.startsWith('pgvector') || m.includes(' (not in '));
   const wanted = [`postgresql-${PG_MAJOR}`];
   if (needVector) {
     wanted.push(`postgresql-server-dev-${PG_MAJOR}`);
@@ -182,8 +190,9 @@ export async function ensureEngine(opts: EnsureOptions = {}): Promise<Engine> {
   if (toInstall.length) {
     log(`installing Debian packages: ${toInstall.join(' ')}`);
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-    await run('apt-get', ['update', '-qq'], { env, failure: 'apt-get update failed; fix: check that the Debian registry is reachable' });
-    await run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...toInstall], {
+    const lock = ['-o', 'DPkg::Lock::Timeout=300']; // wait for another apt/dpkg run instead of failing
+    await run('apt-get', [...lock, 'update', '-qq'], { env, failure: 'apt-get update failed; fix: check that the Debian registry is reachable' });
+    await run('apt-get', [...lock, 'install', '-y', '-qq', '--no-install-recommends', ...toInstall], {
       env,
       nice: true,
       failure: `apt-get install ${toInstall.join(' ')} failed; fix: run it by hand to see why`,

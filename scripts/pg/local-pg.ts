@@ -418,8 +418,8 @@ export interface PersistentResult {
 /** `npm run pg:start`: installs the engine if needed, then reuses, starts or creates the server in stateHome(). */
 export async function startPersistent(log: (line: string) => void = () => {}): Promise<PersistentResult> {
   const home = stateHome();
-  serverUser(log);
   const engine = await ensureEngine({ log });
+  serverUser(log); // after the install: Debian's postgresql-common creates the user postgres itself
   await makeServerDir(home);
   await checkServerCanUse(home);
   const state = await readState(home);
