@@ -2,8 +2,8 @@ import * as grpc from '@grpc/grpc-js';
 import type { Config } from './config/config';
 import { createAdminService } from './grpc/admin-service';
 import { createMatcherService } from './grpc/matcher-service';
-import { adminClientConstructor, loadMatchPackageDefinition } from './grpc/proto';
-import { bindServer, buildGrpcServer, shutdownServer, type GrpcServerParts } from './grpc/server';
+import { loadMatchPackageDefinition } from './grpc/proto';
+import { bindServer, buildAdminServer, buildGrpcServer, shutdownServer, type GrpcServerParts } from './grpc/server';
 import { serverCredentials } from './grpc/tls';
 import { IndexManager, type Refusal } from './lifecycle/index-manager';
 import type { Logger } from './logging/logger';
@@ -84,34 +84,28 @@ export class MatchApp {
       },
       logger,
     });
-    this.grpc = buildGrpcServer({ packageDefinition, matcher, maxReceiveBytes: config.maxReceiveBytes, interceptors: [telemetryInterceptor()] });
+    const admin = config.adminToken
+      ? createAdminService({
+          manager: (name) => {
+            const m = this.managers.get(name || this.experiment.variants[0]!.name);
+            if (!m) throw this.unknownVariant(name);
+            return m;
+          },
+          token: config.adminToken,
+          maxUpsertBatch: config.maxUpsertBatch,
+          logger,
+        })
+      : undefined;
+    if (!admin) logger.info('MATCH_ADMIN_TOKEN is not set: the IndexAdmin service is off');
+    const serverOpts = { packageDefinition, maxReceiveBytes: config.maxReceiveBytes, interceptors: [telemetryInterceptor()] };
+    this.grpc = buildGrpcServer({ ...serverOpts, matcher, admin: config.adminAddr ? undefined : admin });
+    this.adminServer = admin && config.adminAddr ? buildAdminServer({ ...serverOpts, admin }) : undefined;
     this.indexMetrics = new IndexMetrics(() =>
       [...this.managers].flatMap(([variant, m]) => (m.current ? [servedIndexOf(m.current.index, variant)] : [])),
     );
     for (const m of this.managers.values()) {
       m.on('loaded', (e: { ms: number }) => this.indexMetrics.loaded(e.ms / 1000));
       m.on('refused', (r: Refusal) => this.indexMetrics.refused(r.code));
-    }
-    if (config.adminToken) {
-      const admin = createAdminService({
-        manager: (name) => {
-          const m = this.managers.get(name || this.experiment.variants[0]!.name);
-          if (!m) throw this.unknownVariant(name);
-          return m;
-        },
-        token: config.adminToken,
-        maxUpsertBatch: config.maxUpsertBatch,
-        logger,
-      });
-      const definition = adminClientConstructor(packageDefinition).service;
-      if (config.adminAddr) {
-        this.adminServer = new grpc.Server({ 'grpc.max_receive_message_length': config.maxReceiveBytes, interceptors: [telemetryInterceptor()] });
-        this.adminServer.addService(definition, admin);
-      } else {
-        this.grpc.server.addService(definition, admin);
-      }
-    } else {
-      logger.info('MATCH_ADMIN_TOKEN is not set: the IndexAdmin service is off');
     }
   }
 

@@ -1,5 +1,6 @@
 import type * as grpc from '@grpc/grpc-js';
-import type { sendUnaryData, ServerReadableStream, ServerUnaryCall, UntypedServiceImplementation } from '@grpc/grpc-js';
+import type { sendUnaryData, ServerReadableStream, ServerUnaryCall } from '@grpc/grpc-js';
+import type { IndexAdminHandlers } from './generated/creatormatch/v1/IndexAdmin';
 import { parseCreator, type CreatorRecord } from '../catalog/creator';
 import { MatchError, toGrpcStatus } from '../errors/match-error';
 import { deleteCreators, upsertCreators } from '../lifecycle/creator-updates';
@@ -32,7 +33,7 @@ interface WireCreator {
 }
 
 /** Handlers of creatormatch.v1.IndexAdmin; every call is authenticated first. */
-export function createAdminService(deps: AdminServiceDeps): UntypedServiceImplementation {
+export function createAdminService(deps: AdminServiceDeps): IndexAdminHandlers {
   const expected = tokenDigest(deps.token);
   const managerFor = (call: { metadata: grpc.Metadata }): IndexManager => {
     const v = call.metadata.get(ADMIN_VARIANT_METADATA_KEY)[0];
@@ -95,5 +96,5 @@ export function createAdminService(deps: AdminServiceDeps): UntypedServiceImplem
     }
   };
 
-  return { ReloadIndex, UpsertCreators, DeleteCreators } as unknown as UntypedServiceImplementation;
+  return { ReloadIndex, UpsertCreators, DeleteCreators } as unknown as IndexAdminHandlers;
 }
