@@ -36,6 +36,8 @@ export interface BuildOptions {
   /** Keep this many newest versions (the published one always stays); default: keep all. */
   keep?: number;
   format?: 'jsonl' | 'csv';
+  /** CSV cell separator (default ','). */
+  delimiter?: string;
   /** Release gate: evaluate on these fans against the published version before publishing. */
   evalFans?: string;
   /** Largest allowed drop of any served-model metric (absolute; default 0.01). */
@@ -75,6 +77,7 @@ export async function buildIndex(opts: BuildOptions, hooks: BuildHooks = {}): Pr
   let tInsert = 0;
   const read = await readCreatorsPipelined(opts.input, {
     ...(opts.format ? { format: opts.format } : {}),
+    ...(opts.delimiter ? { delimiter: opts.delimiter } : {}),
     ...(opts.skipInvalid ? { skipInvalid: true } : {}),
     recall: { k: 10, sampleSize: recallSample, seed: params.randomSeed },
     insert: {

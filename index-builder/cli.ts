@@ -63,6 +63,10 @@ export async function main(argv: string[]): Promise<number> {
     .option('--no-publish', 'write the version but do not switch CURRENT')
     .option('--keep <n>', 'keep the n newest versions (and the published one); delete older ones', positiveInt('--keep'))
     .addOption(new Option('--format <format>', 'input format (default: by file extension)').choices(['jsonl', 'csv']))
+    .option('--delimiter <char>', 'CSV cell separator (default ","; e.g. ";")', (v: string) => {
+      if (v.length !== 1 || v === '"' || v === '\n' || v === '\r') throw new InvalidArgumentError('must be one character other than a quote or a line break');
+      return v;
+    })
     .option('--eval-fans <file>', 'release gate: evaluate on these fans (see npm run eval) against the published version; publish only without regression')
     .option('--max-regression <d>', 'release gate: largest allowed drop of P/R/NDCG@10, MRR or ANN recall (absolute)', fraction, 0.01)
     .option('--json', 'print the build report as JSON', false)
@@ -94,6 +98,7 @@ export async function main(argv: string[]): Promise<number> {
     publish: o.publish,
     keep: o.keep,
     format: o.format,
+    delimiter: o.delimiter,
     evalFans: o.evalFans,
     maxRegression: o.maxRegression,
   };

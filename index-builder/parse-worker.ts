@@ -10,17 +10,18 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, promises as fs } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { parentPort, workerData } from 'node:worker_threads';
-import { parseCreator, parseCreatorLine, type CreatorRecord } from '../src/catalog/creator';
+import type { CreatorRecord } from '../src/catalog/creator';
+import { parseCreatorInput, type InputFormat } from '../src/catalog/creator-file';
 import { normalise } from '../src/index/vectors';
 import { VectorMatrix } from './vector-matrix';
-import { csvRow, parseCsvLine } from '../src/catalog/csv';
 import { exactTruth, type RecallPlan } from './recall';
 
 export interface ParseWorkerData {
   file: string;
-  format: 'jsonl' | 'csv';
+  format: InputFormat;
+  /** CSV cell separator. */
+  delimiter?: string | undefined;
   /** Rows (valid or not) per message. */
   chunkRows: number;
 }
@@ -32,8 +33,6 @@ export type ParsedRow =
       line: number;
       record: CreatorRecord;
       hasVector: boolean;
-      /** Why this record's vector cannot be used (wrong length, zero norm), without the line number. */
-      vectorError?: string;
     };
 
 export type ToMain =
@@ -69,10 +68,7 @@ async function parse(data: ParseWorkerData, port: NonNullable<typeof parentPort>
   const hash = createHash('sha256');
   const input = createReadStream(data.file);
   input.on('data', (chunk) => hash.update(chunk as Buffer));
-  const reader = createInterface({ input, crlfDelay: Infinity });
 
-  let header: string[] | undefined;
-  let lineNo = 0;
   let lines = 0;
   let valid = 0;
   /** Vector length of the first valid record; 0 when it has none (text input: nothing to store). */
@@ -105,35 +101,42 @@ async function parse(data: ParseWorkerData, port: NonNullable<typeof parentPort>
     return store!.subarray(row * dims!, (row + 1) * dims!);
   };
 
-  for await (const raw of reader) {
-    lineNo++;
-    const line = lineNo === 1 ? raw.replace(/^\uFEFF/, '') : raw;
-    if (line.trim() === '') continue;
-    if (data.format === 'csv' && header === undefined) {
-      header = parseCsvLine(line).map((h) => h.trim());
-      continue;
-    }
+  for await (const { line, result, bytes } of parseCreatorInput(input, data.format, { delimiter: data.delimiter })) {
     lines++;
-    const result = data.format === 'csv' ? parseCreator(csvRow(header!, line)) : parseCreatorLine(line);
     if (!result.ok) {
-      rows.push({ line: lineNo, reason: result.reason });
+      rows.push({ line, reason: result.reason });
     } else {
       const { vector, ...record } = result.record;
       dims ??= vector ? vector.length : 0;
-      let vectorError: string | undefined;
-      if (vector && dims > 0) {
-        if (vector.length !== dims) vectorError = `vector has ${vector.length} values, the first line has ${dims}`;
-        else {
-          const v = slot(valid, line.length);
-          v.set(vector);
-          if (!normalise(v)) vectorError = 'vector has zero norm (cosine is undefined)';
-        }
+      // A vector that cannot be used makes its line invalid, like any other bad field.
+      let problem = vector && dims > 0 ? vectorProblem(vector, dims) : undefined;
+      if (!problem && vector && dims > 0) {
+        const v = slot(valid, bytes);
+        v.set(vector);
+        if (!normalise(v)) problem = 'vector has zero norm in float32 (cosine is undefined)';
       }
-      rows.push({ line: lineNo, record, hasVector: vector !== undefined, ...(vectorError ? { vectorError } : {}) });
-      valid++;
+      if (problem) rows.push({ line, reason: problem });
+      else {
+        rows.push({ line, record, hasVector: vector !== undefined });
+        valid++;
+      }
     }
     if (rows.length >= data.chunkRows) flush();
   }
   flush();
   port.postMessage({ type: 'end', lines, sha256: hash.digest('hex') } satisfies ToMain);
+}
+
+const FLOAT32_MAX = 3.4028234663852886e38;
+
+/** Why a provided vector cannot be stored (its values are finite numbers: parseCreator checked). */
+function vectorProblem(vector: readonly number[], dims: number): string | undefined {
+  if (vector.length !== dims) return `vector has ${vector.length} values, the first line has ${dims}`;
+  let sq = 0;
+  for (let i = 0; i < vector.length; i++) {
+    const x = vector[i]!;
+    if (Math.abs(x) > FLOAT32_MAX) return `vector[${i}] = ${x} does not fit in float32`;
+    sq += x * x;
+  }
+  return sq > 0 ? undefined : 'vector has zero norm (cosine is undefined)';
 }

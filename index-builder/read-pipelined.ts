@@ -5,13 +5,15 @@ import type { CreatorRecord } from '../src/catalog/creator';
 import { VectorMatrix } from './vector-matrix';
 import type { ParsedRow, ParseWorkerData, ToMain, ToWorker } from './parse-worker';
 import { recallPlan, type RecallOptions, type RecallTruth } from './recall';
-import { InputError, type InvalidLine } from '../src/catalog/creator-file';
+import { formatOf, InputError, type InputFormat, type InvalidLine } from '../src/catalog/creator-file';
 
 /** Rows handed to `insert.rows` at most per call (a native insert on every core). */
 const INSERT_ROWS = 4096;
 
 export interface PipelinedReadOptions {
-  format?: 'jsonl' | 'csv';
+  format?: InputFormat;
+  /** CSV cell separator. */
+  delimiter?: string;
   skipInvalid?: boolean;
   /** Rows per worker message and per insert batch between event-loop turns (default 256). */
   chunkRows?: number;
@@ -66,9 +68,9 @@ export interface PipelinedRead {
  */
 export async function readCreatorsPipelined(file: string, opts: PipelinedReadOptions = {}): Promise<PipelinedRead> {
   const t0 = performance.now();
-  const format = opts.format ?? (/\.csv$/i.test(file) ? 'csv' : 'jsonl');
+  const format = formatOf(file, opts.format);
   const chunkRows = opts.chunkRows ?? 256;
-  const worker = spawnParser({ file, format, chunkRows });
+  const worker = spawnParser({ file, format, chunkRows, delimiter: opts.delimiter });
   opts.onWorker?.(worker);
   let closed = false;
   const close = async (): Promise<void> => {
@@ -85,7 +87,6 @@ export async function readCreatorsPipelined(file: string, opts: PipelinedReadOpt
   let withVectors = 0;
   let firstHas = -1;
   let firstMissing = -1;
-  let firstVectorError: string | undefined;
   /** No insert can be kept: the input is invalid whatever follows. */
   let doomed = false;
   let vectors: { buffer: SharedArrayBuffer; dims: number; capacity: number } | undefined;
@@ -119,10 +120,6 @@ export async function readCreatorsPipelined(file: string, opts: PipelinedReadOpt
       if (firstHas < 0) firstHas = i;
     } else if (firstMissing < 0) firstMissing = i;
     if (firstHas >= 0 && firstMissing >= 0) doomed = true;
-    if (row.vectorError && firstVectorError === undefined) {
-      firstVectorError = `line ${row.line}: ${row.vectorError}`;
-      doomed = true;
-    }
   };
 
   let done: { read: Omit<PipelinedRead, 'close'> } | undefined;
@@ -138,7 +135,6 @@ export async function readCreatorsPipelined(file: string, opts: PipelinedReadOpt
       const at = lineNumbers[withVectors < records.length / 2 ? firstHas : firstMissing];
       return fail(new InputError(`either all creators or none must carry a vector: ${withVectors} of ${records.length} do (see line ${at})`));
     }
-    if (firstVectorError !== undefined) return fail(new InputError(firstVectorError));
 
     const matrix = withVectors > 0 ? new VectorMatrix(vectors!.dims, new Float32Array(vectors!.buffer, 0, records.length * vectors!.dims)) : undefined;
     let truth: Promise<RecallTruth | undefined> | undefined;

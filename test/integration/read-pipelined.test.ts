@@ -166,14 +166,23 @@ describe('readCreatorsPipelined', () => {
     expect(inserted.length).toBeLessThanOrEqual(50);
   });
 
-  it('fails on a vector of another length or zero norm, naming the line', async () => {
+  it('a vector of another length, zero norm or beyond float32 makes its line invalid (skippable), naming the line', async () => {
     const short = JSON.stringify({ id: 'short', vector: [1, 2] });
     const zero = JSON.stringify({ id: 'zero', vector: new Array(DIMS).fill(0) });
-    let r = await read(await write([...good.slice(0, 30), zero, short]));
-    expect(failed(r.result).message).toBe('line 31: vector has zero norm (cosine is undefined)');
-    r = await read(await write([...good.slice(0, 30), short, zero]));
-    expect(failed(r.result).message).toBe('line 31: vector has 2 values, the first line has 8');
+    const huge = JSON.stringify({ id: 'huge', vector: [1e39, ...new Array(DIMS - 1).fill(1)] });
+    const lines = [...good.slice(0, 30), zero, short, huge, ...good.slice(30, 40)];
+    const r = await read(await write(lines));
+    expect(failed(r.result).invalid).toEqual([
+      { line: 31, reason: 'vector has zero norm (cosine is undefined)' },
+      { line: 32, reason: 'vector has 2 values, the first line has 8' },
+      { line: 33, reason: 'vector[0] = 1e+39 does not fit in float32' },
+    ]);
     expect(r.inserted.length).toBeLessThanOrEqual(30);
+    const skipped = await read(await write(lines), { skipInvalid: true });
+    if (!skipped.result.ok) throw skipped.result.err;
+    expect(skipped.result.r.records.map((c) => c.id)).toEqual(creators.slice(0, 40).map((c) => c.id));
+    expect(skipped.result.r.invalid.map((i) => i.line)).toEqual([31, 32, 33]);
+    expect(skipped.inserted.map((i) => i.label)).toEqual(Array.from({ length: 40 }, (_, i) => i));
   });
 
   it('reads text-only input without inserting and CSV input with the header counted as line 1', async () => {

@@ -1,6 +1,8 @@
 import { parseCreator, parseCreatorLine } from '../../src/catalog/creator';
 import { profileText } from '../../src/catalog/profile-text';
-import { parseCsvLine } from '../../src/catalog/csv';
+import { Readable } from 'node:stream';
+import { csvRecords } from '../../src/catalog/csv';
+import { parseCreatorInput } from '../../src/catalog/creator-file';
 
 describe('parseCreatorLine', () => {
   it('accepts a full line and normalises category and language', () => {
@@ -68,8 +70,48 @@ describe('profileText', () => {
   });
 });
 
-describe('parseCsvLine', () => {
-  it('handles quotes, escaped quotes and empty cells', () => {
-    expect(parseCsvLine('a,"b, c","say ""hi""",,e')).toEqual(['a', 'b, c', 'say "hi"', '', 'e']);
+describe('CSV input (csv-parse)', () => {
+  const records = async (text: string, delimiter?: string) => {
+    const out = [];
+    for await (const r of csvRecords(Readable.from([Buffer.from(text)]), delimiter ? { delimiter } : {})) out.push(r);
+    return out;
+  };
+  const creators = async (text: string, delimiter?: string) => {
+    const out = [];
+    for await (const r of parseCreatorInput(Readable.from([Buffer.from(text)]), 'csv', { delimiter })) out.push(r);
+    return out;
+  };
+
+  it('handles quotes, escaped quotes and empty cells', async () => {
+    expect((await records('a,"b, c","say ""hi""",,e\n'))[0]!.cells).toEqual(['a', 'b, c', 'say "hi"', '', 'e']);
+  });
+
+  it('reads a quoted field spanning lines as one creator, with the line it starts on (BOM, CRLF, blank lines)', async () => {
+    const text = '\uFEFFid,name,about\r\nc1,One,"first line\r\nsecond line"\r\n\r\nc2,"Two ""quoted""",plain\r\n';
+    const got = await creators(text);
+    expect(got.map((g) => [g.line, g.result.ok && g.result.record.id])).toEqual([
+      [2, 'c1'],
+      [5, 'c2'],
+    ]);
+    expect(got[0]!.result.ok && got[0]!.result.record.about).toBe('first line\nsecond line');
+    expect(got[1]!.result.ok && got[1]!.result.record.name).toBe('Two "quoted"');
+  });
+
+  it('takes a semicolon delimiter', async () => {
+    const got = await creators('id;name;tags\nc1;Un, deux;a|b\n', ';');
+    expect(got[0]!.result).toMatchObject({ ok: true, record: { id: 'c1', name: 'Un, deux', tags: ['a', 'b'] } });
+  });
+
+  it('reports a row with the wrong number of cells as an invalid line with its number', async () => {
+    const got = await creators('id,name\nc1,One\nc2,Two,extra\nc3\n');
+    expect(got.map((g) => [g.line, g.result.ok ? 'ok' : g.result.reason])).toEqual([
+      [2, 'ok'],
+      [3, 'row has 3 cells, the header has 2'],
+      [4, 'row has 1 cells, the header has 2'],
+    ]);
+  });
+
+  it('fails on an unterminated quote, naming the line', async () => {
+    await expect(creators('id,name\nc1,One\nc2,"Two\nc3,Three\n')).rejects.toThrow(/CSV line 3: Quote Not Closed/i);
   });
 });
