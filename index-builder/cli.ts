@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { SingleBar, Presets } from 'cli-progress';
-import { builderLogger } from './build-log';
+import { cliOutput, logFormatOf, withCommonOptions, type CliOutput } from '../tools/cli/cli-kit';
 import { buildIndex, ReleaseGateError, type BuildHooks, type BuildOptions, type BuildStage } from './build-index';
 
 const positiveInt = (name: string) => (value: string): number => {
@@ -15,10 +14,10 @@ const fraction = (value: string): number => {
   return n;
 };
 
-/** JSON log lines per stage (pino, stderr), plus a progress bar on a TTY only. */
-function progressHooks(enabled: boolean, log = builderLogger()): BuildHooks & { stop(): void } {
+/** JSON log lines per stage (json mode), or a progress bar per stage (human mode on a terminal). */
+function progressHooks(out: CliOutput, bars: boolean): BuildHooks & { stop(): void } {
   const labels: Record<BuildStage, string> = { read: 'reading', embed: 'embedding', insert: 'inserting', recall: 'measuring recall', write: 'writing' };
-  let bar: SingleBar | undefined;
+  let bar: ReturnType<CliOutput['progress']> | undefined;
   const stop = (): void => {
     bar?.stop();
     bar = undefined;
@@ -26,24 +25,21 @@ function progressHooks(enabled: boolean, log = builderLogger()): BuildHooks & { 
   return {
     onStage(stage, total) {
       stop();
-      log.info({ stage, total }, labels[stage]);
-      if (enabled && total > 0) {
-        bar = new SingleBar({ format: `${labels[stage].padEnd(16)} [{bar}] {value}/{total} {eta_formatted}`, clearOnComplete: false }, Presets.shades_classic);
-        bar.start(total, 0);
-      }
+      out.log.info({ stage, total }, labels[stage]);
+      if (bars) bar = out.progress(labels[stage], total);
     },
     onProgress(_stage, done) {
       bar?.update(done);
     },
     onTotal(_stage, total) {
-      bar?.setTotal(total);
+      bar?.total(total);
     },
     stop,
   };
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const program = new Command()
+  const program = withCommonOptions(new Command())
     .name('index:build')
     .description('Embed creator profiles, build an HNSW index and publish it as a new version of DIR.')
     .requiredOption('--input <file>', 'creators JSONL (or .csv), one creator per line')
@@ -102,8 +98,9 @@ export async function main(argv: string[]): Promise<number> {
     evalFans: o.evalFans,
     maxRegression: o.maxRegression,
   };
-  const log = builderLogger();
-  const hooks = progressHooks(Boolean(o.progress) && process.stderr.isTTY === true, log);
+  const out = cliOutput('index-builder', logFormatOf(o.logFormat));
+  const log = out.log;
+  const hooks = progressHooks(out, Boolean(o.progress));
   try {
     const report = await buildIndex(options, hooks);
     hooks.stop();
@@ -132,12 +129,12 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (err) {
     hooks.stop();
-    log.error({ err }, `index:build failed: ${(err as Error).message}`);
+    const code = out.fail('index:build', err);
     if (err instanceof ReleaseGateError) {
-      process.stderr.write(err.gate.summary + '\n');
+      if (out.format === 'human') process.stderr.write(err.gate.summary + '\n');
       return 3;
     }
-    return 1;
+    return code;
   }
 }
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError } from 'commander';
 import { promises as fs } from 'node:fs';
+import { cliOutput, logFormatOf, withCommonOptions } from '../tools/cli/cli-kit';
 import { readCurrent, readManifest } from '../src/index/manifest';
 import { listVersions, pruneVersions } from './retention';
 import { rollback } from './rollback';
@@ -13,25 +14,34 @@ const positiveInt = (value: string): number => {
   return n;
 };
 
+/** The index directory must exist: a typo must not look like an empty index. */
+async function existingIndexDir(dir: string): Promise<string> {
+  const stat = await fs.stat(dir).catch(() => undefined);
+  if (!stat?.isDirectory()) throw Object.assign(new Error(`no index directory ${dir} (build one with npm run index:build -- --input FILE --out ${dir})`), { code: 'ENOENT' });
+  return dir;
+}
+
 /** index:list, index:rollback, index:update and index:prune. */
 export async function main(argv: string[]): Promise<number> {
   let code = 0;
-  const guard = (fn: (...a: any[]) => Promise<void>) => async (...a: any[]) => {
-    try {
-      await fn(...a);
-    } catch (err) {
-      process.stderr.write(`failed: ${(err as Error).message}\n`);
-      code = 1;
-    }
-  };
-  const program = new Command().name('index').description('Operate published index versions in DIR.').exitOverride();
+  const guard =
+    <T extends { out: string; logFormat?: string }>(command: string, fn: (o: T) => Promise<void>) =>
+    async (o: T): Promise<void> => {
+      try {
+        await existingIndexDir(o.out);
+        await fn(o);
+      } catch (err) {
+        code = cliOutput('index-ops', logFormatOf(o.logFormat ?? program.opts<{ logFormat?: string }>().logFormat)).fail(command, err);
+      }
+    };
+  const program = withCommonOptions(new Command()).name('index').description('Operate published index versions in DIR.').exitOverride();
 
   program
     .command('list')
     .description('list versions, marking the published one')
     .requiredOption('--out <dir>', 'index directory')
     .action(
-      guard(async (o: { out: string }) => {
+      guard('index:list', async (o: { out: string }) => {
         const current = await readCurrent(o.out);
         for (const v of await listVersions(o.out)) {
           const m = await readManifest(path.join(o.out, v)).catch(() => undefined);
@@ -48,7 +58,7 @@ export async function main(argv: string[]): Promise<number> {
     .requiredOption('--out <dir>', 'index directory')
     .option('--to <version>', 'the version to serve')
     .action(
-      guard(async (o: { out: string; to?: string }) => {
+      guard('index:rollback', async (o: { out: string; to?: string }) => {
         const r = await rollback(o.out, o.to);
         process.stdout.write(`CURRENT: ${r.from ?? '(none)'} -> ${r.to}\n`);
       }),
@@ -65,7 +75,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--keep <n>', 'keep the n newest versions', positiveInt)
     .option('--models-dir <dir>', 'where local models live')
     .action(
-      guard(async (o: { out: string; upsert?: string; delete?: string[]; deleteFile?: string; minRecall: number; keep?: number; modelsDir?: string }) => {
+      guard('index:update', async (o: { out: string; upsert?: string; delete?: string[]; deleteFile?: string; minRecall: number; keep?: number; modelsDir?: string }) => {
         const fromFile = o.deleteFile ? (await fs.readFile(o.deleteFile, 'utf8')).split('\n').map((s) => s.trim()).filter(Boolean) : [];
         const deleteIds = [...(o.delete ?? []), ...fromFile];
         if (!o.upsert && deleteIds.length === 0) throw new Error('nothing to do: give --upsert and/or --delete/--delete-file');
@@ -90,7 +100,7 @@ export async function main(argv: string[]): Promise<number> {
     .requiredOption('--out <dir>', 'index directory')
     .requiredOption('--keep <n>', 'versions to keep', positiveInt)
     .action(
-      guard(async (o: { out: string; keep: number }) => {
+      guard('index:prune', async (o: { out: string; keep: number }) => {
         const removed = await pruneVersions(o.out, o.keep);
         process.stdout.write(removed.length ? `removed ${removed.join(', ')}\n` : 'nothing to remove\n');
       }),

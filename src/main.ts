@@ -17,7 +17,14 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(config.logLevel);
   const grpcLog = logger.child({ component: 'grpc-js' });
-  grpc.setLogger({ error: (...a: unknown[]) => grpcLog.warn(a.join(' ')) } as unknown as Partial<Console>);
+  // grpc-js logs a failed bind itself; startup reports it once, with the address and the fix.
+  const reportedByUs = /^No address added out of total/;
+  grpc.setLogger({
+    error: (...a: unknown[]) => {
+      const text = a.join(' ');
+      if (!reportedByUs.test(text)) grpcLog.warn(text);
+    },
+  } as unknown as Partial<Console>);
   grpc.setLogVerbosity(grpc.logVerbosity.ERROR);
 
   // OTel SDK first: the app's instruments are created against the registered meter provider.
@@ -66,11 +73,23 @@ async function main(): Promise<void> {
     await app.listen();
     await app.listenAdmin();
   } catch (err) {
-    logger.fatal({ err }, 'startup failed');
+    const bind = bindProblem(err);
+    if (bind) logger.fatal({ reason: bind.code }, bind.message);
+    else logger.fatal({ err }, 'startup failed');
     logger.flush();
     await app.close().catch(() => undefined);
     process.exitCode = 1;
   }
+}
+
+/** A listen failure as one sentence with the fix (grpc-js wraps the system error in a long message). */
+function bindProblem(err: unknown): { code: string; message: string } | undefined {
+  const text = err instanceof Error ? err.message : '';
+  const m = /(EADDRINUSE|EADDRNOTAVAIL|EACCES)[^\]]*?address (?:already in use )?([^\s\]]+)?/.exec(text) ?? /(EADDRINUSE|EADDRNOTAVAIL|EACCES)/.exec(text);
+  if (!m) return undefined;
+  const code = m[1]!;
+  const what = code === 'EADDRINUSE' ? 'the address is already in use (another process listens there)' : code === 'EACCES' ? 'permission denied (ports below 1024 need privileges)' : 'the address is not available on this host';
+  return { code, message: `cannot listen: ${what}; set MATCH_GRPC_ADDR / MATCH_ADMIN_ADDR to a free host:port (${text.slice(0, 200)})` };
 }
 
 void main();

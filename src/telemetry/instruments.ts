@@ -32,6 +32,7 @@ function create(meter: Meter): Instruments {
   const histogram = (m: (typeof METRICS)[keyof typeof METRICS], buckets: number[]): Histogram =>
     meter.createHistogram(m.name, { description: m.help, unit: m.unit, advice: { explicitBucketBoundaries: buckets } });
   const gauge = (m: (typeof METRICS)[keyof typeof METRICS]): ObservableGauge => meter.createObservableGauge(m.name, { description: m.help, unit: m.unit });
+  gauge(METRICS.processRss).addCallback((result) => result.observe(process.memoryUsage.rss()));
   return {
     meter,
     rpcRequests: counter(METRICS.rpcRequests),

@@ -21,6 +21,7 @@ export const METRICS = {
   indexBuildRecall: { name: 'creator_match_index_build_recall_ratio', kind: 'gauge', unit: '1', labels: ['index_version', 'variant'], help: 'recall@10 of the served index against exact search, measured by the builder' },
   onlineRecall: { name: 'creator_match_online_recall_ratio', kind: 'histogram', unit: '1', labels: ['variant', 'index_version'], help: 'recall@k of live ANN searches re-run exactly by the online recall monitor (sampled)' },
   indexLoadDuration: { name: 'creator_match_index_load_duration_seconds', kind: 'histogram', unit: 's', labels: ['outcome'], help: 'time to load and verify an index version (outcome loaded or refused)' },
+  processRss: { name: 'creator_match_process_resident_memory_bytes', kind: 'gauge', unit: 'By', labels: [], help: 'resident set size of the service process (Node.js runtime metrics nodejs_* and v8js_* come with it)' },
   indexLoadRefusals: { name: 'creator_match_index_load_refusals_total', kind: 'counter', unit: '1', labels: ['reason'], help: 'index versions the service refused to serve, by reason' },
 } as const;
 

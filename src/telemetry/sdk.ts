@@ -5,7 +5,8 @@ import { OTLPMetricExporter as OtlpGrpcMetricExporter } from '@opentelemetry/exp
 import { OTLPMetricExporter as OtlpHttpMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { OTLPMetricExporter as OtlpProtoMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
-import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
+import { RuntimeNodeInstrumentation } from '@opentelemetry/instrumentation-runtime-node';
+import { defaultResource, detectResources, envDetector, hostDetector, osDetector, processDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import { PeriodicExportingMetricReader, type IMetricReader, type PushMetricExporter } from '@opentelemetry/sdk-metrics';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace';
@@ -92,8 +93,16 @@ export async function startTelemetry(opts: TelemetryOptions): Promise<Telemetry>
   const tracesExporters = list(env.OTEL_TRACES_EXPORTER);
   const traces = !tracesExporters.includes('none') && (otlpEndpoint || set(env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) || tracesExporters.length > 0);
 
+  // Detected once and settled before the first scrape (an unsettled resource logs an error per read).
+  const resource = defaultResource()
+    .merge(detectResources({ detectors: [envDetector, processDetector, hostDetector, osDetector] }))
+    .merge(resourceFromAttributes({ 'service.version': opts.serviceVersion ?? packageVersion() }));
+  await resource.waitForAsyncAttributes?.();
   const sdk = new NodeSDK({
-    resource: defaultResource().merge(resourceFromAttributes({ 'service.version': opts.serviceVersion ?? packageVersion() })),
+    resource,
+    autoDetectResources: false,
+    // Node runtime metrics: event-loop delay and utilization, GC durations, heap spaces.
+    instrumentations: [new RuntimeNodeInstrumentation({ monitoringPrecision: 10 })],
     ...(set(env.OTEL_SERVICE_NAME) ? {} : { serviceName: 'creator-match' }),
     metricReaders: readers,
     // No exporter configured: no tracer provider (spans stay no-ops). Otherwise the SDK reads OTEL_*.

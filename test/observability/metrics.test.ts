@@ -129,6 +129,14 @@ describe('Prometheus /metrics after real calls', () => {
     for (const n of own) expect(known).toContain(n);
   });
 
+  it('exports Node runtime metrics (event loop, GC, heap, RSS), and the first scrape logs no error', () => {
+    for (const name of ['nodejs_eventloop_delay_p99', 'nodejs_eventloop_utilization', 'v8js_memory_heap_used']) {
+      expect(samples.some((s) => s.name.startsWith(name))).toBe(true);
+    }
+    expect(find(samples, METRICS.processRss.name)[0]!.value).toBeGreaterThan(10 * 1024 * 1024);
+    expect(server.logs.filter((l) => (l.level as number) >= 50)).toEqual([]);
+  });
+
   it('answers 404 off the metrics path', async () => {
     expect((await httpGet(server.telemetry.metricsPort!, '/')).status).toBe(404);
   });

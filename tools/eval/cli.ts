@@ -5,6 +5,7 @@ import { readFans } from './fans';
 import { evaluateIndex, type QueryMode } from './evaluate';
 import { formatReport, reportJson } from './report';
 import { loadIndexVersion } from '../../src/index/loaded-index';
+import { cliOutput, logFormatOf, withCommonOptions } from '../cli/cli-kit';
 
 const positiveInt = (value: string): number => {
   const n = Number(value);
@@ -24,7 +25,7 @@ const fraction = (value: string): number => {
 
 /** npm run eval -- --index DIR --fans FILE: offline relevance of one index version. */
 export async function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s)): Promise<number> {
-  const program = new Command()
+  const program = withCommonOptions(new Command(), '-V')
     .name('eval')
     .description('Offline relevance evaluation: served model vs exact search vs BM25, plus ANN recall (see docs/RELEVANCE.md).')
     .requiredOption('--index <dir>', 'index directory (evaluates the version CURRENT names unless --version)')
@@ -61,8 +62,7 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
       await index.hnsw.close();
     }
   } catch (err) {
-    process.stderr.write(`eval failed: ${(err as Error).message}\n`);
-    return 1;
+    return cliOutput('eval', logFormatOf(o.logFormat as string | undefined)).fail('eval', err);
   }
 }
 

