@@ -108,7 +108,7 @@ export class ReferenceCatalog {
    * Compiles a request filter plus extra excluded labels (e.g. the liked creators). Candidate
    * lists longer than `enumerateLimit` are not enumerated (the caller will not search them exactly).
    */
-  compile(spec: FilterSpec, extraExcluded: Iterable<number> = [], enumerateLimit = Infinity): CompiledFilter {
+  compile(spec: FilterSpec, extraExcluded: Iterable<number> = [], enumerateLimit = Infinity): Pick<CompiledFilter, 'allows' | 'candidates' | 'estimatedAllowed'> {
     const excluded = new Set<number>(extraExcluded);
     for (const id of spec.excludeIds) {
       const label = this.labelById.get(id);
