@@ -11,6 +11,9 @@ export interface MatchFilter extends FilterSpec {
   minScore: number | undefined;
 }
 
+/** How a text query is matched; 'default' is the index's own choice (its manifest). */
+export type RetrievalMode = 'default' | 'dense' | 'lexical' | 'hybrid';
+
 /** A validated MatchRequest, independent of the wire format. */
 export interface MatchInput {
   requestId: string;
@@ -21,6 +24,10 @@ export interface MatchInput {
   includeProfile: boolean;
   /** MMR diversity and per-category cap, applied after filtering (absent: plain ranking). */
   rerank?: RerankOptions;
+  /** How the query is matched (text queries; like_creators may add the liked creators' terms). */
+  retrieval: RetrievalMode;
+  /** Explain each match (dense and lexical scores and ranks, fused score). */
+  explain: boolean;
 }
 
 export interface MatchLimits {

@@ -2,7 +2,8 @@ import { MatchError } from '../errors/match-error';
 import { normalise } from '../index/vectors';
 import type { Filter__Output } from '../grpc/generated/creatormatch/v1/Filter';
 import type { MatchRequest__Output } from '../grpc/generated/creatormatch/v1/MatchRequest';
-import { DEFAULT_K, type MatchInput, type MatchLimits, type MatchQuery } from './match-input';
+import { truncateForEcho } from '../errors/echo';
+import { DEFAULT_K, type MatchInput, type MatchLimits, type MatchQuery, type RetrievalMode } from './match-input';
 
 /** What the index offers, for checks that depend on it. */
 export interface IndexShape {
@@ -26,7 +27,26 @@ export function validateRequest(req: MatchRequest__Output, limits: MatchLimits, 
     filter: validateFilter(req.filter, limits, shape),
     includeProfile: req.include_profile === true,
     ...validateRerank(req),
+    retrieval: validateRetrieval(req),
+    explain: req.explain === true,
   };
+}
+
+const RETRIEVAL_MODES: Readonly<Record<string, RetrievalMode>> = {
+  RETRIEVAL_UNSPECIFIED: 'default',
+  RETRIEVAL_DENSE: 'dense',
+  RETRIEVAL_LEXICAL: 'lexical',
+  RETRIEVAL_HYBRID: 'hybrid',
+};
+
+/** The retrieval mode; an explicit lexical or hybrid mode needs text (or liked creators) to match. */
+function validateRetrieval(req: MatchRequest__Output): RetrievalMode {
+  const mode = RETRIEVAL_MODES[String(req.retrieval)];
+  if (mode === undefined) throw new MatchError('INVALID_QUERY', `unknown retrieval ${truncateForEcho(String(req.retrieval))}; use RETRIEVAL_DENSE, RETRIEVAL_LEXICAL, RETRIEVAL_HYBRID or leave it unset`);
+  if (req.query === 'vector' && (mode === 'lexical' || mode === 'hybrid')) {
+    throw new MatchError('INVALID_QUERY', `a vector query has no words to match: retrieval ${req.retrieval} needs interest_text or like_creators`);
+  }
+  return mode;
 }
 
 /** diversity: MMR λ in [0, 1] (0 = off); max_per_category: 0 = off. See src/match/diversify.ts. */

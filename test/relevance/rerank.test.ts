@@ -125,6 +125,8 @@ describe('Matcher with rerank', () => {
     k: 10,
     filter: { excludeIds: [], categories: [], languages: [], includeNsfw: true, minScore: undefined },
     includeProfile: false,
+    retrieval: 'dense' as const,
+    explain: false,
     ...extra,
   });
 

@@ -188,7 +188,7 @@ export async function evaluateIndex(index: LoadedIndex, fans: readonly Fan[], op
         skipped.push({ fanId: fan.fanId, reason: 'query vector is zero' });
         continue;
       }
-      const base = { requestId: fan.fanId, fanId: fan.fanId, query, k, filter: defaultFilter, includeProfile: false };
+      const base = { requestId: fan.fanId, fanId: fan.fanId, query, k, filter: defaultFilter, includeProfile: false, retrieval: 'dense' as const, explain: false };
       const model = await matcher.match(base);
       strategies[model.strategy] = (strategies[model.strategy] ?? 0) + 1;
       const modelIds = model.matches.map((m) => m.creatorId);

@@ -1,5 +1,5 @@
 import type * as grpc from '@grpc/grpc-js';
-import type { MessageTypeDefinition } from '@grpc/proto-loader';
+import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-loader';
 
 import type { CreatorIds as _creatormatch_v1_CreatorIds, CreatorIds__Output as _creatormatch_v1_CreatorIds__Output } from './creatormatch/v1/CreatorIds';
 import type { CreatorMatch as _creatormatch_v1_CreatorMatch, CreatorMatch__Output as _creatormatch_v1_CreatorMatch__Output } from './creatormatch/v1/CreatorMatch';
@@ -10,6 +10,7 @@ import type { GetIndexInfoRequest as _creatormatch_v1_GetIndexInfoRequest, GetIn
 import type { HnswParams as _creatormatch_v1_HnswParams, HnswParams__Output as _creatormatch_v1_HnswParams__Output } from './creatormatch/v1/HnswParams';
 import type { IndexInfo as _creatormatch_v1_IndexInfo, IndexInfo__Output as _creatormatch_v1_IndexInfo__Output } from './creatormatch/v1/IndexInfo';
 import type { MatchError as _creatormatch_v1_MatchError, MatchError__Output as _creatormatch_v1_MatchError__Output } from './creatormatch/v1/MatchError';
+import type { MatchExplanation as _creatormatch_v1_MatchExplanation, MatchExplanation__Output as _creatormatch_v1_MatchExplanation__Output } from './creatormatch/v1/MatchExplanation';
 import type { MatchRequest as _creatormatch_v1_MatchRequest, MatchRequest__Output as _creatormatch_v1_MatchRequest__Output } from './creatormatch/v1/MatchRequest';
 import type { MatchResponse as _creatormatch_v1_MatchResponse, MatchResponse__Output as _creatormatch_v1_MatchResponse__Output } from './creatormatch/v1/MatchResponse';
 import type { Vector as _creatormatch_v1_Vector, Vector__Output as _creatormatch_v1_Vector__Output } from './creatormatch/v1/Vector';
@@ -33,8 +34,10 @@ export interface ProtoGrpcType {
       HnswParams: MessageTypeDefinition<_creatormatch_v1_HnswParams, _creatormatch_v1_HnswParams__Output>
       IndexInfo: MessageTypeDefinition<_creatormatch_v1_IndexInfo, _creatormatch_v1_IndexInfo__Output>
       MatchError: MessageTypeDefinition<_creatormatch_v1_MatchError, _creatormatch_v1_MatchError__Output>
+      MatchExplanation: MessageTypeDefinition<_creatormatch_v1_MatchExplanation, _creatormatch_v1_MatchExplanation__Output>
       MatchRequest: MessageTypeDefinition<_creatormatch_v1_MatchRequest, _creatormatch_v1_MatchRequest__Output>
       MatchResponse: MessageTypeDefinition<_creatormatch_v1_MatchResponse, _creatormatch_v1_MatchResponse__Output>
+      Retrieval: EnumTypeDefinition
       Vector: MessageTypeDefinition<_creatormatch_v1_Vector, _creatormatch_v1_Vector__Output>
     }
   }

@@ -1,6 +1,7 @@
 // Original file: proto/creatormatch/v1/creator_match.proto
 
 import type { HnswParams as _creatormatch_v1_HnswParams, HnswParams__Output as _creatormatch_v1_HnswParams__Output } from '../../creatormatch/v1/HnswParams';
+import type { Retrieval as _creatormatch_v1_Retrieval, Retrieval__Output as _creatormatch_v1_Retrieval__Output } from '../../creatormatch/v1/Retrieval';
 import type { Long } from '@grpc/proto-loader';
 
 export interface IndexInfo {
@@ -55,6 +56,16 @@ export interface IndexInfo {
   'online_recall'?: (number | string);
   'online_recall_samples'?: (number | string | Long);
   'online_recall_dropped'?: (number | string | Long);
+  /**
+   * The mode a request with RETRIEVAL_UNSPECIFIED gets, and how hybrid fuses (JSON, as recorded in
+   * the manifest; see docs/RELEVANCE.md). Indexes without a lexical index are dense only.
+   */
+  'default_retrieval'?: (_creatormatch_v1_Retrieval);
+  'fusion'?: (string);
+  /**
+   * Documents in the lexical (BM25) index; 0 without one.
+   */
+  'lexical_documents'?: (number | string | Long);
 }
 
 export interface IndexInfo__Output {
@@ -109,4 +120,14 @@ export interface IndexInfo__Output {
   'online_recall': (number);
   'online_recall_samples': (string);
   'online_recall_dropped': (string);
+  /**
+   * The mode a request with RETRIEVAL_UNSPECIFIED gets, and how hybrid fuses (JSON, as recorded in
+   * the manifest; see docs/RELEVANCE.md). Indexes without a lexical index are dense only.
+   */
+  'default_retrieval': (_creatormatch_v1_Retrieval__Output);
+  'fusion': (string);
+  /**
+   * Documents in the lexical (BM25) index; 0 without one.
+   */
+  'lexical_documents': (string);
 }

@@ -3,6 +3,7 @@
 import type { Vector as _creatormatch_v1_Vector, Vector__Output as _creatormatch_v1_Vector__Output } from '../../creatormatch/v1/Vector';
 import type { CreatorIds as _creatormatch_v1_CreatorIds, CreatorIds__Output as _creatormatch_v1_CreatorIds__Output } from '../../creatormatch/v1/CreatorIds';
 import type { Filter as _creatormatch_v1_Filter, Filter__Output as _creatormatch_v1_Filter__Output } from '../../creatormatch/v1/Filter';
+import type { Retrieval as _creatormatch_v1_Retrieval, Retrieval__Output as _creatormatch_v1_Retrieval__Output } from '../../creatormatch/v1/Retrieval';
 
 export interface MatchRequest {
   /**
@@ -48,6 +49,16 @@ export interface MatchRequest {
    * filtering (and after MMR). Fewer than k come back only if fewer pass.
    */
   'max_per_category'?: (number);
+  /**
+   * How interest_text is matched (unspecified: the index's default). Vector queries are always
+   * dense; like_creators queries are dense unless RETRIEVAL_HYBRID or RETRIEVAL_LEXICAL asks to
+   * add the liked creators' own profile terms ("more like this").
+   */
+  'retrieval'?: (_creatormatch_v1_Retrieval);
+  /**
+   * Fill CreatorMatch.explanation (dense and lexical scores and ranks, fused score).
+   */
+  'explain'?: (boolean);
   /**
    * A/B experiments: serve this request from the named variant instead of the one fan_id is
    * assigned to. Unknown names are INVALID_ARGUMENT.
@@ -100,6 +111,16 @@ export interface MatchRequest__Output {
    * filtering (and after MMR). Fewer than k come back only if fewer pass.
    */
   'max_per_category': (number);
+  /**
+   * How interest_text is matched (unspecified: the index's default). Vector queries are always
+   * dense; like_creators queries are dense unless RETRIEVAL_HYBRID or RETRIEVAL_LEXICAL asks to
+   * add the liked creators' own profile terms ("more like this").
+   */
+  'retrieval': (_creatormatch_v1_Retrieval__Output);
+  /**
+   * Fill CreatorMatch.explanation (dense and lexical scores and ranks, fused score).
+   */
+  'explain': (boolean);
   /**
    * A/B experiments: serve this request from the named variant instead of the one fan_id is
    * assigned to. Unknown names are INVALID_ARGUMENT.

@@ -2,6 +2,7 @@
 
 import type { CreatorMatch as _creatormatch_v1_CreatorMatch, CreatorMatch__Output as _creatormatch_v1_CreatorMatch__Output } from '../../creatormatch/v1/CreatorMatch';
 import type { MatchError as _creatormatch_v1_MatchError, MatchError__Output as _creatormatch_v1_MatchError__Output } from '../../creatormatch/v1/MatchError';
+import type { Retrieval as _creatormatch_v1_Retrieval, Retrieval__Output as _creatormatch_v1_Retrieval__Output } from '../../creatormatch/v1/Retrieval';
 
 export interface MatchResponse {
   'request_id'?: (string);
@@ -19,6 +20,10 @@ export interface MatchResponse {
    * The A/B variant that served the request ("default" without an experiment).
    */
   'variant'?: (string);
+  /**
+   * The retrieval mode that answered (never unspecified on a success).
+   */
+  'retrieval'?: (_creatormatch_v1_Retrieval);
 }
 
 export interface MatchResponse__Output {
@@ -37,4 +42,8 @@ export interface MatchResponse__Output {
    * The A/B variant that served the request ("default" without an experiment).
    */
   'variant': (string);
+  /**
+   * The retrieval mode that answered (never unspecified on a success).
+   */
+  'retrieval': (_creatormatch_v1_Retrieval__Output);
 }
