@@ -27,12 +27,10 @@ afterAll(async () => {
   await fs.rm(dir, { recursive: true, force: true });
 });
 
-it('a Python client generated from proto/ calls Match, BatchMatch and GetIndexInfo', async () => {
+it('the Python client package (stubs from its documented command) calls Match, BatchMatch and GetIndexInfo', async () => {
   const stubs = path.join(dir, 'stubs');
-  await fs.mkdir(stubs);
-  // Debian's protoc (3.21, knows proto3 `optional`) with the gRPC Python plugin from protobuf-compiler-grpc.
-  const protocArgs = [`-I${path.join(ROOT, 'proto')}`, `--python_out=${stubs}`, `--grpc_python_out=${stubs}`, `--plugin=protoc-gen-grpc_python=${PLUGIN}`];
-  await run('protoc', [...protocArgs, 'creatormatch/v1/creator_match.proto']).catch((err: Error) => {
+  // clients/python/generate_stubs.sh: Debian's protoc (3.21, knows proto3 `optional`) with the gRPC Python plugin.
+  await run(path.join(ROOT, 'clients/python/generate_stubs.sh'), [stubs], { env: { ...process.env, GRPC_PYTHON_PLUGIN: PLUGIN } }).catch((err: Error) => {
     throw new Error(`cannot generate Python stubs (apt-get install protobuf-compiler protobuf-compiler-grpc python3-grpcio python3-protobuf): ${err.message}`);
   });
   const target = creators[7]!;
@@ -42,7 +40,7 @@ it('a Python client generated from proto/ calls Match, BatchMatch and GetIndexIn
   expect(out.single.ids).toHaveLength(3);
   expect(out.single.ids[0]).toBe(target.id);
   expect(out.single.first_profile_category).toBe(target.category);
-  expect(out.bad).toEqual({ code: 'INVALID_ARGUMENT', details: expect.stringContaining('the index has 16 dimensions') });
+  expect(out.bad).toEqual({ code: 'INVALID_ARGUMENT', details: expect.stringContaining('the index has 16 dimensions'), reason: 'DIMENSION_MISMATCH' });
   expect(out.batch).toEqual([
     { request_id: 'b1', n: 2, error_code: 0, reason: '' },
     { request_id: 'b2', n: 0, error_code: 5, reason: 'UNKNOWN_CREATORS' },
