@@ -213,6 +213,14 @@ class ByteReader {
   }
 
   varint(what: string): number {
+    // Fast path: most gaps and all tfs fit one byte.
+    if (this.pos < this.buf.length) {
+      const b = this.buf[this.pos]!;
+      if (b < 0x80) {
+        this.pos++;
+        return b;
+      }
+    }
     let value = 0;
     for (let i = 0; i < 5; i++) {
       if (this.pos >= this.buf.length) throw new LexicalIndexFormatError(`truncated ${what}`);
