@@ -33,7 +33,9 @@ import { topHits, type LexicalHit } from './top-hits';
  *
  * Filtering: `allows` is called at most once per candidate label per query, when the label is
  * first reached; a rejected label is skipped from then on. The top k is chosen among allowed
- * candidates only, so a filter that allows 1% still gets up to k hits.
+ * candidates only, so a filter that allows 1% still gets up to k hits. search() reuses per-label
+ * scratch arrays (allocated on the first search, ~24 bytes per label), so it is not re-entrant:
+ * `allows` must not call back into the same index.
  *
  * Layout: a main segment in CSR form (per term: offsets into one Uint32Array of labels, ascending,
  * and one Uint8Array of tfs) plus a tail of postings added since the last compaction (per-term

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { analyzeDocument, analyzeQuery } from '../../src/lexical/analyzer';
 import { documentLanguage, SHARED_STOP, stem } from '../../src/lexical/languages';
 import { foldText, MAX_TOKEN_CHARS, tokenize } from '../../src/lexical/tokenizer';
@@ -163,5 +164,32 @@ describe('analyzeQuery', () => {
     expect(analyzeQuery('the who').words).toEqual([['the'], ['who']]);
     expect(analyzeQuery('').words).toEqual([]);
     expect(analyzeQuery('?!').words).toEqual([['?!']]);
+  });
+});
+
+describe('any string (property)', () => {
+  const LONE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+  const blank = (s: string): boolean => s.replace(LONE, ' ').replace(/[\s\p{Cc}\p{Cf}]/gu, '') === '';
+  const special = fc.constantFrom('\uD800', '\uDC00', '\u0000', '\u200D', '\uFE0F', '\u0301', 'ß', 'İ', 'ﬁ', '🎉', '写真', 'é', ' ', '-', "'", 'de', 'the');
+  const text = fc.oneof(
+    fc.string({ unit: 'binary', maxLength: 60 }),
+    fc.array(fc.oneof(special, fc.string({ unit: 'grapheme', maxLength: 6 })), { maxLength: 20 }).map((parts) => parts.join('')),
+  );
+
+  it('never throws; a non-blank text gives non-empty terms, document and query alike', () => {
+    fc.assert(
+      fc.property(text, fc.constantFrom(undefined, 'en', 'es', 'fr', 'de', 'it', 'pt', 'ja', 'xx'), (s, lang) => {
+        const doc = analyzeDocument(s, lang);
+        const query = analyzeQuery(s);
+        expect(doc.terms.every((t) => t.length > 0)).toBe(true);
+        expect(query.words.every((w) => w.length > 0 && w.every((t) => t.length > 0))).toBe(true);
+        if (!blank(s)) {
+          expect(doc.terms.length).toBeGreaterThan(0);
+          expect(doc.length).toBeGreaterThan(0);
+          expect(query.words.length).toBeGreaterThan(0);
+        }
+      }),
+      { numRuns: 1000 },
+    );
   });
 });
