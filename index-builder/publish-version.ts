@@ -4,7 +4,9 @@ import path from 'node:path';
 import type { CreatorProfile } from '../src/catalog/creator';
 import { PROFILE_TEXT_TEMPLATE_VERSION } from '../src/catalog/profile-text';
 import { HnswIndex, type HnswParams } from '../src/index/hnsw-index';
-import { ANN_KIND, ARTIFACT_FILES, FORMAT_VERSION, MANIFEST_FILE, describeFile, writeCurrent, type Manifest } from '../src/index/manifest';
+import { ANN_KIND, ARTIFACT_FILES, FORMAT_VERSION, LEXICAL_FILES, MANIFEST_FILE, describeFile, writeCurrent, type Manifest } from '../src/index/manifest';
+import { FORMAT_VERSION as LEXICAL_FORMAT_VERSION } from '../src/lexical/index-codec';
+import { LexicalIndex } from '../src/lexical/lexical-index';
 import { measureRecall, type RecallTruth } from './recall';
 import type { VectorMatrix } from './vector-matrix';
 import { pruneVersions } from './retention';
@@ -18,6 +20,12 @@ export interface BuildHooks {
   onTotal?(stage: BuildStage, total: number): void;
 }
 
+/** One creator's profile text (src/catalog/profile-text.ts) and language, for the lexical index. */
+export interface ProfileDoc {
+  text: string;
+  language: string;
+}
+
 export class BuildError extends Error {
   override readonly name = 'BuildError';
 }
@@ -26,6 +34,13 @@ export interface PublishInput {
   out: string;
   /** Row i of `matrix` is `profiles[i]`. */
   profiles: readonly CreatorProfile[];
+  /**
+   * The profile text of each creator (what the model embedded) and its language, parallel to
+   * `profiles`: the lexical (BM25) index is built from it. Absent: a dense-only version.
+   */
+  texts?: readonly ProfileDoc[];
+  /** The retrieval a request without one gets, and how hybrid fuses (default: dense without texts). */
+  retrieval?: Manifest['retrieval'];
   matrix: VectorMatrix;
   model: Manifest['model'];
   vectorSource: Manifest['vectorSource'];
@@ -87,8 +102,9 @@ export async function publishVersion(p: PublishInput, hooks: BuildHooks = {}): P
       await ann.save(path.join(tmpDir, ARTIFACT_FILES.index));
       await p.matrix.writeFile(path.join(tmpDir, ARTIFACT_FILES.vectors));
       await fs.writeFile(path.join(tmpDir, ARTIFACT_FILES.creators), p.profiles.map((c) => JSON.stringify(c)).join('\n') + '\n');
+      const lexical = p.texts ? await writeLexical(tmpDir, p.texts) : undefined;
       const files: Manifest['files'] = {};
-      for (const name of Object.values(ARTIFACT_FILES)) files[name] = await describeFile(path.join(tmpDir, name));
+      for (const name of [...Object.values(ARTIFACT_FILES), ...(lexical ? Object.values(LEXICAL_FILES) : [])]) files[name] = await describeFile(path.join(tmpDir, name));
       const manifest: Manifest = {
         formatVersion: FORMAT_VERSION,
         version,
@@ -103,6 +119,8 @@ export async function publishVersion(p: PublishInput, hooks: BuildHooks = {}): P
         recall: { k: recall.k, sampleSize: recall.sampleSize, value: recall.value },
         profileTextTemplate: PROFILE_TEXT_TEMPLATE_VERSION,
         input: p.input,
+        ...(lexical ? { lexical } : {}),
+        ...(lexical && p.retrieval ? { retrieval: p.retrieval } : {}),
         files,
       };
       await fs.writeFile(path.join(tmpDir, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n');
@@ -129,6 +147,14 @@ export async function publishVersion(p: PublishInput, hooks: BuildHooks = {}): P
   } finally {
     await ann.close();
   }
+}
+
+/** Builds the BM25 index over the profile texts (label = row) and writes it with the texts. */
+async function writeLexical(dir: string, texts: readonly ProfileDoc[]): Promise<NonNullable<Manifest['lexical']>> {
+  const lexical = LexicalIndex.build(texts.map((t, label) => ({ label, text: t.text, language: t.language })));
+  await fs.writeFile(path.join(dir, LEXICAL_FILES.lexical), lexical.serialize());
+  await fs.writeFile(path.join(dir, LEXICAL_FILES.texts), texts.map((t) => JSON.stringify(t)).join('\n') + (texts.length ? '\n' : ''));
+  return { documents: lexical.size, formatVersion: LEXICAL_FORMAT_VERSION };
 }
 
 /** Rows inserted per native call (the progress bar moves between calls). */

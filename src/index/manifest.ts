@@ -17,6 +17,46 @@ export const ARTIFACT_FILES = {
   creators: 'creators.jsonl',
 } as const;
 
+/**
+ * Files of versions built with hybrid retrieval (listed in `files` when present): the lexical
+ * (BM25) index the service loads, and the profile texts it was built from (one JSON line per
+ * label, for compaction, evaluation and other backends; the service does not read it).
+ */
+export const LEXICAL_FILES = {
+  lexical: 'lexical.bin',
+  texts: 'texts.jsonl',
+} as const;
+
+export const RETRIEVAL_MODES = ['dense', 'lexical', 'hybrid'] as const;
+export type ServedRetrieval = (typeof RETRIEVAL_MODES)[number];
+
+/**
+ * How hybrid retrieval fuses the dense and lexical candidate lists (docs/RELEVANCE.md, src/match/fusion.ts).
+ * The builder records the default (or the setting a sweep chose) in the manifest.
+ */
+export const fusionSchema = z.object({
+  /** rrf: weighted reciprocal rank fusion; minmax / zscore / dbsf: a blend of normalised scores. */
+  method: z.enum(['rrf', 'minmax', 'zscore', 'dbsf']),
+  /** RRF's k (rank offset). */
+  rrfK: z.number().positive(),
+  /** Lexical weight for a short query (few analysed terms) and a long one, interpolated between. */
+  wLexShort: z.number().min(0).max(1),
+  wLexLong: z.number().min(0).max(1),
+  /** Analysed query terms at or below which a query is short / at or above which it is long. */
+  shortTerms: z.number().int().nonnegative(),
+  longTerms: z.number().int().positive(),
+  /** Candidates taken from each side (at least k). */
+  denseN: z.number().int().positive(),
+  lexicalN: z.number().int().positive(),
+  /** Pseudo-relevance feedback: the first m fused results' mean vector added with weight beta (m = 0: off). */
+  feedbackM: z.number().int().nonnegative(),
+  feedbackBeta: z.number().nonnegative(),
+  /** Category vote: add gamma x the share of the first voteM fused results in a creator's category (0: off). */
+  voteGamma: z.number().nonnegative(),
+  voteM: z.number().int().nonnegative(),
+});
+export type FusionParams = z.infer<typeof fusionSchema>;
+
 const fileEntry = z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/), bytes: z.number().int().nonnegative() });
 
 export const manifestSchema = z.object({
@@ -46,6 +86,10 @@ export const manifestSchema = z.object({
   recall: z.object({ k: z.number().int().positive(), sampleSize: z.number().int().nonnegative(), value: z.number() }),
   profileTextTemplate: z.number().int(),
   input: z.object({ file: z.string(), sha256: z.string(), lines: z.number().int(), skipped: z.number().int() }),
+  /** The lexical index (versions built with hybrid retrieval); absent: dense only. */
+  lexical: z.object({ documents: z.number().int().nonnegative(), formatVersion: z.number().int().positive() }).optional(),
+  /** The mode a request with no retrieval gets, and the fusion hybrid uses. */
+  retrieval: z.object({ default: z.enum(RETRIEVAL_MODES), fusion: fusionSchema, chosenBy: z.string() }).optional(),
   files: z.record(z.string(), fileEntry),
 });
 
@@ -85,7 +129,7 @@ export async function readManifest(versionDir: string): Promise<Manifest> {
 
 /** Checks every listed file's size and sha256; throws naming the first mismatch. */
 export async function verifyFiles(versionDir: string, manifest: Manifest): Promise<void> {
-  for (const name of Object.values(ARTIFACT_FILES)) {
+  for (const name of [...Object.values(ARTIFACT_FILES), ...(manifest.lexical ? Object.values(LEXICAL_FILES) : [])]) {
     if (!manifest.files[name]) throw new IndexLoadError(`manifest of ${manifest.version} does not list ${name}`, 'manifest');
   }
   for (const [name, expected] of Object.entries(manifest.files)) {

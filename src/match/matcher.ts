@@ -5,17 +5,23 @@ import { MatchError, throwIfAborted } from '../errors/match-error';
 import type { SearchSample } from '../experiments/recall-monitor';
 import type { Manifest } from '../index/manifest';
 import type { SearchIndex, SearchStrategy } from '../index/search-index';
+import type { SearchHit } from '../index/top-k';
 import { normalise, normalisedMean } from '../index/vectors';
 import { recordSearch } from '../telemetry/instruments';
 import { withSpan, withSpanAsync } from '../telemetry/tracing';
-import { diversify, needsRerank } from './diversify';
-import type { MatchInput, MatchQuery } from './match-input';
+import { checkRerankCost, diversify, needsRerank, rerank as rerankPool_, rerankPool } from './diversify';
+import { DEFAULT_FUSION } from './fusion-defaults';
+import { hybridRetrieve, lexicalRetrieve, type Explanation, type LexicalSearcher, type RetrievedHit } from './hybrid-retrieval';
+import type { MatchInput, MatchQuery, RetrievalMode } from './match-input';
+import { profileText } from '../catalog/profile-text';
 import type { IndexShape } from './validate-request';
 
 export interface MatchedCreator {
   creatorId: string;
   score: number;
   profile: CreatorProfile | undefined;
+  /** With explain. */
+  explanation?: Explanation | undefined;
 }
 
 export interface MatchResult {
@@ -23,6 +29,8 @@ export interface MatchResult {
   indexVersion: string;
   modelId: string;
   strategy: SearchStrategy;
+  /** The mode that answered. */
+  retrieval: Exclude<RetrievalMode, 'default'>;
 }
 
 /** What a Matcher serves: one loaded version (any backend). */
@@ -31,6 +39,8 @@ export interface MatchSource {
   readonly manifest: Manifest;
   readonly catalog: Catalog;
   readonly search: SearchIndex;
+  /** The BM25 index of versions built with hybrid retrieval. */
+  readonly lexical?: LexicalSearcher | undefined;
 }
 
 export interface MatcherOptions {
@@ -54,6 +64,11 @@ export interface MatcherOptions {
  */
 export function exactCandidateLimit(catalogSize: number): number {
   return Math.max(1000, Math.round(Math.sqrt(3100 * catalogSize)));
+}
+
+/** A dense hit explained: its cosine is what it was ranked by. */
+function denseExplanation(h: SearchHit, i: number): Explanation {
+  return { denseScore: h.score, denseRank: i + 1, lexicalScore: 0, lexicalRank: 0, fusedScore: h.score, lexicalWeight: 0 };
 }
 
 /** The embedder of the index's own model, or why there is none. */
@@ -95,37 +110,78 @@ export class Matcher {
     return this.index.manifest.model?.id ?? '';
   }
 
+  /** The mode a request gets: its own, or the index's default; lexical modes need a lexical index. */
+  retrievalFor(input: Pick<MatchInput, 'retrieval' | 'query'>): Exclude<RetrievalMode, 'default'> {
+    const served = this.index.manifest.retrieval?.default ?? 'dense';
+    if (input.query.kind === 'vector') return 'dense';
+    if (input.retrieval === 'default') {
+      // A like_creators query is dense unless asked: it already is the liked creators' vectors.
+      if (input.query.kind === 'like' || !this.index.lexical) return 'dense';
+      return served;
+    }
+    if (input.retrieval !== 'dense' && !this.index.lexical) {
+      throw new MatchError('RETRIEVAL_UNSUPPORTED', `index version ${this.index.version} has no lexical index (it was built before hybrid retrieval); rebuild it, or use RETRIEVAL_DENSE`);
+    }
+    return input.retrieval;
+  }
+
   async match(input: MatchInput, signal?: AbortSignal): Promise<MatchResult> {
     throwIfAborted(signal);
+    const mode = this.retrievalFor(input);
     const { vector, exclude } = await this.queryVector(input.query, signal);
     throwIfAborted(signal);
     const { catalog, search } = this.index;
     const limit = this.opts.exactMaxCandidates === 'auto' ? exactCandidateLimit(catalog.size) : this.opts.exactMaxCandidates;
     const filter = withSpan('creator_match.filter', {}, () => catalog.compile(input.filter, exclude, limit));
     const rerank = needsRerank(input.rerank) ? input.rerank : undefined;
-    const { hits, strategy } = await withSpanAsync('creator_match.search', { 'creator_match.k': input.k }, async (span) => {
+    const categoryOf = (label: number): string => catalog.categoryOf(label);
+    const { hits, strategy } = await withSpanAsync('creator_match.search', { 'creator_match.k': input.k, 'creator_match.retrieval': mode }, async (span) => {
       const request = { k: input.k, ef: this.ef, filter, minScore: input.filter.minScore };
-      const r = rerank
-        ? await diversify(vector, request, search, rerank, (label) => catalog.categoryOf(label), this.opts.maxRerankWork, signal)
-        : await search.search(vector, request, signal);
+      let r: { hits: Array<SearchHit | RetrievedHit>; strategy: SearchStrategy };
+      if (mode === 'dense') {
+        r = rerank ? await diversify(vector, request, search, rerank, categoryOf, this.opts.maxRerankWork, signal) : await search.search(vector, request, signal);
+      } else {
+        if (rerank) checkRerankCost(input.k, rerank, this.opts.maxRerankWork);
+        const k = rerank ? Math.min(catalog.size, rerankPool(input.k)) : input.k;
+        const retrievalReq = { vector, text: this.lexicalText(input.query, exclude), k, ef: this.ef, filter, minScore: input.filter.minScore };
+        const ctx = { search, lexical: this.index.lexical!, fusion: this.index.manifest.retrieval?.fusion ?? DEFAULT_FUSION, categoryOf, signal };
+        r = mode === 'lexical' ? await lexicalRetrieve(retrievalReq, ctx) : await hybridRetrieve(retrievalReq, ctx);
+        if (rerank) {
+          const rows = rerank.diversity > 0 ? await search.vectors(r.hits.map((h) => h.label), signal) : [];
+          r = { hits: await rerankPool_(r.hits, rows, input.k, categoryOf, rerank, signal), strategy: r.strategy };
+        }
+      }
       span.setAttribute('creator_match.strategy', r.strategy);
       return r;
     });
     recordSearch({ strategy, results: hits.length, selectivity: search.labelCount ? filter.estimatedAllowed / search.labelCount : 0, indexVersion: this.index.version });
-    // Re-ranked hits are not the ANN top k, so only plain ANN searches feed the recall monitor.
-    if (!rerank && this.opts.onAnnSearch && strategy.startsWith('ann') && input.filter.minScore === undefined) {
+    // Re-ranked and fused hits are not the ANN top k, so only plain ANN searches feed the recall monitor.
+    if (mode === 'dense' && !rerank && this.opts.onAnnSearch && strategy.startsWith('ann') && input.filter.minScore === undefined) {
       this.opts.onAnnSearch({ query: vector, k: input.k, filter, hits, search });
     }
     return {
       // Profiles are decoded from the catalog's storage per call: only when asked for.
-      matches: hits.map((h) => {
+      matches: hits.map((h, i) => {
         const profile = input.includeProfile ? catalog.profile(h.label) : undefined;
-        return { creatorId: profile?.id ?? catalog.idOf(h.label), score: h.score, profile };
+        const explanation = input.explain ? ('explanation' in h ? h.explanation : denseExplanation(h, i)) : undefined;
+        return { creatorId: profile?.id ?? catalog.idOf(h.label), score: h.score, profile, explanation };
       }),
       indexVersion: this.index.version,
       modelId: this.modelId,
       strategy,
+      retrieval: mode,
     };
+  }
+
+  /** The words matched lexically: the interest text, or the liked creators' own profile terms. */
+  private lexicalText(query: MatchQuery, liked: readonly number[]): string {
+    if (query.kind === 'text') return query.text;
+    return liked
+      .map((label) => {
+        const p = this.index.catalog.profile(label);
+        return profileText({ name: p.name, category: p.category, tags: p.tags, about: '' });
+      })
+      .join(' ');
   }
 
   /** Embeds many texts at once (BatchMatch, updates, evaluation); same errors as a single text query. */

@@ -1,0 +1,152 @@
+import type { CompiledFilter } from '../catalog/catalog';
+import { throwIfAborted } from '../errors/match-error';
+import type { FusionParams } from '../index/manifest';
+import type { SearchIndex, SearchStrategy } from '../index/search-index';
+import type { SearchHit } from '../index/top-k';
+import { dot, normalise } from '../index/vectors';
+import { fuseLists, lexicalWeight, type FusedCandidate, type ScoredLabel } from './fusion';
+
+/** What hybrid retrieval needs of a lexical index (src/lexical/lexical-index.ts). */
+export interface LexicalSearcher {
+  readonly size: number;
+  search(query: string, k: number, allows?: (label: number) => boolean): ScoredLabel[];
+  queryStats(query: string): { terms: number; matchedTerms: number };
+}
+
+/** Why a match is where it is (MatchRequest.explain). Ranks are 1-based; 0 = not in that list. */
+export interface Explanation {
+  denseScore: number;
+  denseRank: number;
+  lexicalScore: number;
+  lexicalRank: number;
+  fusedScore: number;
+  lexicalWeight: number;
+}
+
+export interface RetrievedHit extends SearchHit {
+  /** `score` is the cosine with the query; this is why the hit ranks where it does. */
+  explanation: Explanation;
+}
+
+export interface RetrievalRequest {
+  vector: Float32Array;
+  /** The words to match lexically (interest_text, or the liked creators' profile terms). */
+  text: string;
+  k: number;
+  ef: number;
+  filter: CompiledFilter;
+  minScore: number | undefined;
+}
+
+export interface RetrievalContext {
+  search: SearchIndex;
+  lexical: LexicalSearcher;
+  fusion: FusionParams;
+  categoryOf(label: number): string;
+  signal?: AbortSignal | undefined;
+}
+
+/** Cosine of the query with each label, from the stored vectors (lexical-only candidates). */
+async function cosines(ctx: RetrievalContext, query: Float32Array, labels: readonly number[], known: Map<number, number>): Promise<void> {
+  const missing = labels.filter((l) => !known.has(l));
+  if (missing.length === 0) return;
+  const rows = await ctx.search.vectors(missing, ctx.signal);
+  missing.forEach((l, i) => {
+    const row = rows[i];
+    if (row) known.set(l, dot(query, row));
+  });
+}
+
+const clamp = (s: number): number => Math.max(-1, Math.min(1, s));
+
+/**
+ * Lexical retrieval: creators sharing words with the query, by BM25, then (so that k come back
+ * whenever k pass) the dense ranking for the rest. Scores are cosines; min_score applies to them.
+ */
+export async function lexicalRetrieve(req: RetrievalRequest, ctx: RetrievalContext): Promise<{ hits: RetrievedHit[]; strategy: SearchStrategy }> {
+  const lexical = ctx.lexical.search(req.text, req.k, req.filter.allows);
+  const cos = new Map<number, number>();
+  await cosines(ctx, req.vector, lexical.map((h) => h.label), cos);
+  const hits: RetrievedHit[] = [];
+  lexical.forEach((h, i) => {
+    const c = cos.get(h.label);
+    if (c === undefined || (req.minScore !== undefined && c < req.minScore)) return;
+    hits.push({ label: h.label, score: clamp(c), explanation: { denseScore: clamp(c), denseRank: 0, lexicalScore: h.score, lexicalRank: i + 1, fusedScore: h.score, lexicalWeight: 1 } });
+  });
+  let strategy: SearchStrategy = 'exact_candidates';
+  if (hits.length < req.k) {
+    throwIfAborted(ctx.signal);
+    const taken = new Set(hits.map((h) => h.label));
+    const dense = await ctx.search.search(req.vector, { k: req.k + hits.length, ef: req.ef, filter: req.filter, minScore: req.minScore }, ctx.signal);
+    strategy = dense.strategy;
+    dense.hits.forEach((h, i) => {
+      if (hits.length >= req.k || taken.has(h.label)) return;
+      hits.push({ label: h.label, score: h.score, explanation: { denseScore: h.score, denseRank: i + 1, lexicalScore: 0, lexicalRank: 0, fusedScore: 0, lexicalWeight: 1 } });
+    });
+  }
+  return { hits, strategy };
+}
+
+/**
+ * Hybrid retrieval (docs/RELEVANCE.md): dense top-N and lexical top-N fused with a per-query
+ * lexical weight; then, optionally, pseudo-relevance feedback (the query moved toward the first
+ * fused results, searched again and fused with the same lexical list) and a category vote (a
+ * creator gains with the share of the first fused results in its category). Every hit passes
+ * the filter and min_score (on its cosine), and k come back whenever k pass: the dense list alone
+ * holds min(k, allowed) of them.
+ */
+export async function hybridRetrieve(req: RetrievalRequest, ctx: RetrievalContext): Promise<{ hits: RetrievedHit[]; strategy: SearchStrategy }> {
+  const p = ctx.fusion;
+  const stats = ctx.lexical.queryStats(req.text);
+  const w = lexicalWeight(p, stats.terms, stats.matchedTerms);
+  const denseN = Math.max(req.k, p.denseN);
+  const cosQ = new Map<number, number>();
+
+  const first = await ctx.search.search(req.vector, { k: denseN, ef: Math.max(req.ef, denseN), filter: req.filter, minScore: req.minScore }, ctx.signal);
+  for (const h of first.hits) cosQ.set(h.label, h.score);
+  const lexicalAll = w > 0 ? ctx.lexical.search(req.text, Math.max(req.k, p.lexicalN), req.filter.allows) : [];
+  await cosines(ctx, req.vector, lexicalAll.map((h) => h.label), cosQ);
+  // min_score thresholds the cosine in every mode: lexical candidates below it are dropped.
+  const lexical = lexicalAll.filter((h) => cosQ.has(h.label) && (req.minScore === undefined || cosQ.get(h.label)! >= req.minScore));
+
+  let fused = fuseLists(p, w, first.hits, lexical, (l) => cosQ.get(l) ?? -1);
+  let dense = first.hits;
+  if (p.feedbackM > 0 && p.feedbackBeta > 0 && fused.length > 0) {
+    throwIfAborted(ctx.signal);
+    const top = fused.slice(0, p.feedbackM).map((c) => c.label);
+    const rows = (await ctx.search.vectors(top, ctx.signal)).filter((r): r is Float32Array => r !== undefined);
+    const q2 = Float32Array.from(req.vector);
+    for (const r of rows) for (let i = 0; i < q2.length; i++) q2[i]! += (p.feedbackBeta / rows.length) * r[i]!;
+    if (normalise(q2)) {
+      const second = await ctx.search.search(q2, { k: denseN, ef: Math.max(req.ef, denseN), filter: req.filter, minScore: undefined }, ctx.signal);
+      // The second list may reach creators below min_score for the original query: check them.
+      await cosines(ctx, req.vector, second.hits.map((h) => h.label), cosQ);
+      dense = second.hits.filter((h) => req.minScore === undefined || (cosQ.get(h.label) ?? -1) >= req.minScore);
+      const cos2 = new Map(second.hits.map((h) => [h.label, h.score]));
+      await cosines(ctx, q2, lexical.map((h) => h.label), cos2);
+      fused = fuseLists(p, w, dense, lexical, (l) => cos2.get(l) ?? -1);
+    }
+  }
+  if (p.voteGamma > 0 && p.voteM > 0) fused = categoryVote(fused, p, ctx.categoryOf);
+
+  const hits = fused.slice(0, req.k).map((c): RetrievedHit => {
+    const cos = clamp(cosQ.get(c.label) ?? -1);
+    return { label: c.label, score: cos, explanation: { denseScore: cos, denseRank: c.denseRank, lexicalScore: c.lexicalScore, lexicalRank: c.lexicalRank, fusedScore: c.fused, lexicalWeight: w } };
+  });
+  // Cosines of hits only the second dense list had (they were filled in above) are known; any gap is a bug.
+  return { hits, strategy: first.strategy };
+}
+
+/** Re-scores the first 50 fused candidates: min-max of the fused score + gamma x the category's share of the first voteM. */
+function categoryVote(fused: FusedCandidate[], p: FusionParams, categoryOf: (label: number) => string): FusedCandidate[] {
+  const top = fused.slice(0, Math.max(50, p.voteM));
+  const hi = top[0]?.fused ?? 0;
+  const lo = top[top.length - 1]?.fused ?? 0;
+  const share = new Map<string, number>();
+  const voters = top.slice(0, p.voteM);
+  for (const c of voters) share.set(categoryOf(c.label), (share.get(categoryOf(c.label)) ?? 0) + 1 / voters.length);
+  const rescored = top
+    .map((c) => ({ ...c, fused: (c.fused - lo) / (hi - lo || 1) + p.voteGamma * (share.get(categoryOf(c.label)) ?? 0) }))
+    .sort((a, b) => b.fused - a.fused || a.label - b.label);
+  return [...rescored, ...fused.slice(top.length)];
+}
