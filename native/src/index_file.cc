@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <system_error>
 #include <vector>
@@ -156,6 +157,12 @@ Header parseHeader(const unsigned char* raw) {
 
 std::string num(uint64_t v) { return std::to_string(v); }
 
+std::string real(double v) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%.17g", v);
+  return text;
+}
+
 // Every header field against the others, against `dims` and against the file's size, before
 // anything is allocated from them.
 void checkHeader(const Header& h, size_t dims, uint64_t fileSize, const std::string& what) {
@@ -177,7 +184,7 @@ void checkHeader(const Header& h, size_t dims, uint64_t fileSize, const std::str
   }
   const double mult = 1.0 / std::log(static_cast<double>(h.M));
   if (!std::isfinite(h.mult) || std::fabs(h.mult - mult) > 1e-9 * mult) {
-    throw fail("the level multiplier " + std::to_string(h.mult) + " is not 1/ln(M) for M " + num(h.M));
+    throw fail("the level multiplier " + real(h.mult) + " is not 1/ln(M) for M " + num(h.M));
   }
   if (h.efConstruction < h.M || h.efConstruction > kMaxEfConstruction) {
     throw fail("ef_construction is " + num(h.efConstruction) + ", expected at least M " + num(h.M) + " and at most " + num(kMaxEfConstruction));
