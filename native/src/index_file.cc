@@ -91,7 +91,7 @@ class Reader {
     pos_ += n;
     char* dst = static_cast<char*>(out);
     const size_t fromBuffer = std::min(n, buffered_.size() - next_);
-    std::memcpy(dst, buffered_.data() + next_, fromBuffer);
+    if (fromBuffer > 0) std::memcpy(dst, buffered_.data() + next_, fromBuffer);
     next_ += fromBuffer;
     dst += fromBuffer;
     n -= fromBuffer;
@@ -448,11 +448,7 @@ LoadedIndex loadIndexFile(const std::string& path, size_t dims, hnswlib::SpaceIn
       throw IndexFileError(what + ": element " + num(id) + " has level " + num(level) + ", above the max level " + std::to_string(h.maxLevel));
     }
     if (bytes > in.remaining()) throw IndexFileError(what + ": the file ends inside the link lists of element " + num(id) + " (truncated?)");
-    char* lists = nullptr;
-    if (level > 0) {
-      lists = static_cast<char*>(std::malloc(bytes));
-      if (lists == nullptr) throw std::bad_alloc();
-    }
+    char* lists = level > 0 ? allocateUpperLinks(bytes) : nullptr;
     // Published before reading, so that the destructor frees it if anything below throws.
     index.linkLists_[id] = lists;
     index.element_levels_[id] = static_cast<int>(level);
