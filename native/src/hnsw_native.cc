@@ -199,7 +199,13 @@ class Op : public Napi::AsyncWorker {
   static Napi::Value start(Op* op) {
     Napi::Value promise = op->deferred_.Promise();
     op->shared_->inflight++;
-    op->Queue();
+    try {
+      op->Queue();
+    } catch (...) {
+      op->shared_->inflight--;
+      delete op;
+      throw;
+    }
     return promise;
   }
 
@@ -458,8 +464,9 @@ class NativeHnsw : public Napi::ObjectWrap<NativeHnsw> {
     std::string path = pathArg(info[0], "load: file");
     if (shared_->closed) return rejected(env, "load: index is closed");
     if (shared_->state != Shared::State::Empty) return rejected(env, "load: the index already has a graph (create() or load() once per object)");
+    Napi::Value promise = Op::start(new LoadOp(env, shared_, std::move(path)));
     shared_->state = Shared::State::Loading;
-    return Op::start(new LoadOp(env, shared_, std::move(path)));
+    return promise;
   }
 
   Napi::Value Insert(const Napi::CallbackInfo& info) {

@@ -16,6 +16,8 @@ namespace creator_match {
 namespace {
 
 constexpr size_t kIoBufferBytes = 1 << 20;
+constexpr uint64_t kMaxSpareSlots = 65536;
+constexpr uint64_t kMaxSpareBytes = 64 << 20;
 
 std::string errnoMessage(int err) { return std::generic_category().message(err); }
 
@@ -197,9 +199,13 @@ void checkHeader(const Header& h, size_t dims, uint64_t fileSize, const std::str
     throw fail("the header says " + num(h.count) + " elements of " + num(perElement) + "+ bytes, the file has only " + num(fileSize) +
                " bytes (truncated?)");
   }
-  // We fit the capacity to the count before saving; older builders left some room. Refuse a
-  // capacity far beyond the count rather than allocate for it.
-  if (h.maxElements > kMaxCapacity || h.maxElements - h.count > std::max<size_t>(h.count, 65536)) {
+  // We fit the capacity to the count before saving; older builders left some room (up to twice
+  // the count). Beyond that, allow only a little spare room (in slots and in bytes) rather than
+  // allocate for a number nothing in the file backs.
+  const uint64_t spare = h.maxElements - h.count;
+  const bool plausible = h.maxElements <= kMaxCapacity &&
+                         (spare <= h.count || (spare <= kMaxSpareSlots && spare * h.sizeDataPerElement <= kMaxSpareBytes));
+  if (!plausible) {
     throw fail("the header asks for capacity " + num(h.maxElements) + " for " + num(h.count) + " elements (implausible; refusing to allocate)");
   }
   if (h.count == 0) {
@@ -246,7 +252,7 @@ void checkElements(Hnsw& index, const Header& h, size_t dims, LabelMap& labels, 
       }
     }
     const labeltype label = index.getExternalLabel(static_cast<tableint>(id));
-    if (label > kMaxLabel) throw fail(id, "has label " + num(label) + ", which does not fit 32 bits");
+    if (label > kMaxLabel) throw fail(id, "has label " + num(label) + ", beyond the largest label " + num(kMaxLabel));
     const uint32_t previous = labels.find(static_cast<uint32_t>(label));
     if (previous != kNoLabel) throw fail(id, "has label " + num(label) + ", already used by element " + num(previous));
     labels.assign(static_cast<uint32_t>(label), static_cast<uint32_t>(id));
