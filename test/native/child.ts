@@ -2,7 +2,12 @@
 //   load <dims> <list-file>   loads every file named in list-file (one per line), prints one JSON
 //                             result per file: { file, ok, name?, message?, count? }
 //   save <file> <n> <dims>    builds n points and saves them, prints { ok, name?, message? }
-import { readFileSync } from 'node:fs';
+//   worker                    terminates a worker thread while its index has work in flight,
+//                             prints { ok: true } if this process survives it
+import { readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { loadNativeBinding } from '../../src/index/native-binding';
 
 const { NativeHnsw } = loadNativeBinding();
@@ -45,8 +50,45 @@ async function saveOne(file: string, n: number, dims: number): Promise<void> {
   }
 }
 
+// The worker is plain JavaScript (tsx does not reliably hook worker threads): it loads the same
+// addon file, queues an insert, searches, a save and a close, and awaits none of them.
+const busyWorker = `
+  const { workerData } = require('node:worker_threads');
+  const { NativeHnsw } = require(workerData.addon);
+  const index = new NativeHnsw(32);
+  index.create({ capacity: 10, m: 16, efConstruction: 200, seed: 1 });
+  const n = 20000;
+  const data = new Float32Array(n * 32).map((_, i) => Math.sin(i));
+  index.insert(data, Uint32Array.from({ length: n }, (_, i) => i), 2);
+  for (let i = 0; i < 20; i++) index.search(data.subarray(0, 32), 5, 10).catch(() => undefined);
+  index.save(workerData.file).catch(() => undefined);
+  index.close();
+  require('node:worker_threads').parentPort.postMessage('busy');
+`;
+
+async function terminateBusyWorker(): Promise<void> {
+  const addon = path.resolve(__dirname, '..', '..', 'native', 'build', 'Release', 'hnsw_native.node');
+  const file = path.join(os.tmpdir(), `child-worker-${process.pid}.hnsw`);
+  const worker = new Worker(busyWorker, { eval: true, workerData: { addon, file } });
+  await new Promise((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
+  });
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  await worker.terminate();
+  rmSync(file, { force: true });
+  process.stdout.write(JSON.stringify({ ok: true }) + '\n');
+}
+
 const [mode, ...args] = process.argv.slice(2);
-const done = mode === 'load' ? loadAll(Number(args[0]), args[1]!) : saveOne(args[0]!, Number(args[1]), Number(args[2]));
+let done: Promise<void>;
+if (mode === 'load') {
+  done = loadAll(Number(args[0]), args[1]!);
+} else if (mode === 'worker') {
+  done = terminateBusyWorker();
+} else {
+  done = saveOne(args[0]!, Number(args[1]), Number(args[2]));
+}
 done.catch((err: Error) => {
   process.stderr.write(`child failed: ${err.stack}\n`);
   process.exit(2);

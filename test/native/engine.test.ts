@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { HierarchicalNSW } from 'hnswlib-node';
-import { bitsetOf, bruteForce, built, clustered, failure, Hnsw, overlap, queriesNear, range, row, tempDir } from './helpers';
+import { bitsetOf, bruteForce, built, clustered, failure, Hnsw, overlap, queriesNear, range, row, runChild, tempDir } from './helpers';
 
 const DIMS = 24;
 const N = 1500;
@@ -298,6 +298,11 @@ describe('close', () => {
     await index.close();
     await inserting;
     await new Hnsw(DIMS).close();
+  });
+
+  it('survives a worker thread terminated with operations in flight (in a child process)', async () => {
+    const child = await runChild(['worker']);
+    expect({ code: child.code, signal: child.signal, stdout: child.stdout.trim() }).toEqual({ code: 0, signal: null, stdout: '{"ok":true}' });
   });
 
   it('waits for a load in flight', async () => {
