@@ -3,13 +3,15 @@
 // 1. a sequential phase checked against a model (brute force over the live points);
 // 2. a concurrent phase: searches, vectors, inserts, upserts, markDeletes, resizes, saves, loads
 //    and closes racing each other on several objects, on a large thread pool;
-// 3. hostile loads: random corruptions of a saved file, FIFOs, devices, directories.
+// 3. hostile loads: random corruptions of a saved file, FIFOs, devices, directories;
+// 4. worker threads terminated while their indexes have work in flight.
 // Exits non-zero on a wrong answer or an unexpected error; the sanitizer aborts on a report.
 'use strict';
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { Worker } = require('node:worker_threads');
 
 const [addonPath, secondsArg] = process.argv.slice(2);
 const { NativeHnsw } = require(path.resolve(addonPath));
@@ -198,12 +200,39 @@ async function hostileLoads() {
   console.log(`hostile loads: 600 corrupted files (${loaded} still valid), 5 special files`);
 }
 
+async function terminatedWorkers() {
+  const code = `
+    const { workerData, parentPort } = require('node:worker_threads');
+    const { NativeHnsw } = require(workerData.addon);
+    const index = new NativeHnsw(16);
+    index.create({ capacity: 10, m: 8, efConstruction: 64, seed: workerData.seed });
+    const n = 3000;
+    const data = new Float32Array(n * 16).map((_, i) => Math.sin(i * workerData.seed));
+    index.insert(data, Uint32Array.from({ length: n }, (_, i) => i), 2);
+    for (let i = 0; i < 30; i++) index.search(data.subarray(0, 16), 5, 20, { exact: i % 2 === 0 }).catch(() => {});
+    index.save(workerData.file).catch(() => {});
+    if (workerData.seed % 2) index.close();
+    parentPort.postMessage('busy');
+  `;
+  for (let i = 1; i <= 6; i++) {
+    const worker = new Worker(code, { eval: true, workerData: { addon: path.resolve(addonPath), seed: i, file: path.join(dir, `worker-${i}.hnsw`) } });
+    await new Promise((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    });
+    await new Promise((resolve) => setTimeout(resolve, int(200)));
+    await worker.terminate();
+  }
+  console.log('terminated workers: 6, with work in flight');
+}
+
 (async () => {
   const started = Date.now();
   await sequential();
   console.log('sequential: ok');
   await concurrent();
   await hostileLoads();
+  await terminatedWorkers();
   fs.rmSync(dir, { recursive: true, force: true });
   console.log(`stress: ${failures.length} failures in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   process.exit(failures.length === 0 ? 0 : 1);
