@@ -106,18 +106,13 @@ void knn(const Hnsw& h, const float* q, size_t k, size_t ef, hnswlib::BaseFilter
 //   - the level is drawn by the caller: hnswlib draws it inside addPoint from one generator that
 //     concurrent inserts share without a lock (a data race; the engine draws all levels first,
 //     in input order, so that one thread gives exactly hnswlib's sequence);
-//   - the entry point is read while `global` is held (hnswlib reads it after unlocking), and the
-//     upper-level link block is allocated before the slot is taken (a failed malloc leaves no
-//     half-made element behind).
+//   - the entry point is read while `global` is held (hnswlib reads it after unlocking);
+//   - the upper-level link block is allocated before the slot is taken (a failed malloc leaves
+//     no half-made element behind), with the padding allocateUpperLinks explains.
 // Otherwise it is hnswlib's code step for step: with one thread it builds the same graph as
 // hnswlib-node's addPoint, byte for byte in the saved file (tested).
 tableint insertNew(Hnsw& h, const float* point, labeltype label, int level) {
-  char* upperLinks = nullptr;
-  if (level > 0) {
-    upperLinks = static_cast<char*>(std::malloc(h.size_links_per_element_ * level + 1));
-    if (upperLinks == nullptr) throw std::bad_alloc();
-    std::memset(upperLinks, 0, h.size_links_per_element_ * level + 1);
-  }
+  char* upperLinks = level > 0 ? allocateUpperLinks(h.size_links_per_element_ * level) : nullptr;
   tableint id;
   {
     std::unique_lock<std::mutex> table(h.label_lookup_lock);

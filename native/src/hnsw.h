@@ -4,6 +4,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
+#include <new>
 #include <limits>
 #include <stdexcept>
 #include <string>
@@ -27,6 +29,16 @@ constexpr size_t kMaxM = 10000;  // hnswlib caps M here (and link counts are 16-
 constexpr size_t kMaxEfConstruction = std::numeric_limits<uint32_t>::max();
 // hnswlib draws levels as (int)(-log(u) / log(M)) with u >= 2^-62 (two 31-bit draws): at most 62.
 constexpr int kMaxLevel = 64;
+
+// A block of `bytes` of upper-level link lists, zeroed, plus one zeroed tableint: hnswlib's
+// searchBaseLayer prefetches links[j + 1] for the last link j, one slot past a full list, and the
+// last level's list ends its block (hnswlib's own addPoint pads with 1 byte, too few for a read
+// of 4: AddressSanitizer reports it). The padding is never saved.
+inline char* allocateUpperLinks(size_t bytes) {
+  char* block = static_cast<char*>(std::calloc(1, bytes + sizeof(tableint)));
+  if (block == nullptr) throw std::bad_alloc();
+  return block;
+}
 
 // A caller's mistake (bad label, capacity below count...): a RangeError in JS.
 class UsageError : public std::runtime_error {

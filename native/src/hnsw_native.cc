@@ -190,7 +190,19 @@ Napi::Value rejected(Napi::Env env, const std::string& message) {
 
 void startFree(Napi::Env env, const std::shared_ptr<Shared>& shared);
 
-// One engine call on the pool. Counted in flight from `start` until it settles.
+// Runs `f` in a handle scope and swallows what it throws: for completion callbacks, which no
+// exception may leave (it would cross a C callback: std::terminate). Settling a promise fails
+// only while the environment is torn down (a terminating worker thread), with no one to tell.
+template <typename F>
+void guarded(Napi::Env env, F f) {
+  try {
+    Napi::HandleScope scope(env);
+    f();
+  } catch (...) {
+  }
+}
+
+// One engine call on the pool. Counted in flight from `start` until it completes.
 class Op : public Napi::AsyncWorker {
  public:
   Op(Napi::Env env, std::shared_ptr<Shared> shared)
@@ -199,7 +211,13 @@ class Op : public Napi::AsyncWorker {
   static Napi::Value start(Op* op) {
     Napi::Value promise = op->deferred_.Promise();
     op->shared_->inflight++;
-    op->Queue();
+    try {
+      op->Queue();
+    } catch (...) {
+      op->shared_->inflight--;
+      delete op;
+      throw;
+    }
     return promise;
   }
 
@@ -228,13 +246,16 @@ class Op : public Napi::AsyncWorker {
     failure_ = kind;
     message_ = message;
   }
-  void OnOK() override { settle(); }
-  void OnError(const Napi::Error&) override { settle(); }  // not reached: Execute catches everything
 
-  void settle() {
-    Napi::Env env = Env();
-    const bool ok = failure_ == Failure::None;
-    settled(*shared_, ok);
+  void OnWorkComplete(Napi::Env env, napi_status status) override {
+    settled(*shared_, status != napi_cancelled && failure_ == Failure::None);
+    shared_->inflight--;
+    if (status != napi_cancelled) guarded(env, [&] { settle(env); });
+    if (shared_->inflight == 0 && shared_->closed) guarded(env, [&] { startFree(env, shared_); });
+    Destroy();
+  }
+
+  void settle(Napi::Env env) {
     try {
       if (failure_ == Failure::Range) {
         deferred_.Reject(Napi::RangeError::New(env, message_).Value());
@@ -244,13 +265,10 @@ class Op : public Napi::AsyncWorker {
         deferred_.Resolve(result(env));
       }
     } catch (const Napi::Error& e) {
-      deferred_.Reject(e.Value());
+      deferred_.Reject(e.Value());  // building the result failed (out of memory)
     } catch (const std::exception& e) {
       deferred_.Reject(Napi::Error::New(env, e.what()).Value());
-    } catch (...) {
-      deferred_.Reject(Napi::Error::New(env, "unknown native exception").Value());
     }
-    if (--shared_->inflight == 0 && shared_->closed) startFree(env, shared_);
   }
 
   std::shared_ptr<Shared> shared_;
@@ -270,12 +288,15 @@ class FreeWorker : public Napi::AsyncWorker {
       // engine.close() only takes an uncontended lock and frees; nothing to report
     }
   }
-  void OnOK() override {
+  void OnWorkComplete(Napi::Env env, napi_status) override {
     shared_->freeing = false;
     shared_->freed = true;
     std::vector<Napi::Promise::Deferred> waiters;
     waiters.swap(shared_->closeWaiters);
-    for (auto& d : waiters) d.Resolve(Env().Undefined());
+    guarded(env, [&] {
+      for (auto& d : waiters) d.Resolve(env.Undefined());
+    });
+    Destroy();
   }
 
  private:
@@ -458,8 +479,9 @@ class NativeHnsw : public Napi::ObjectWrap<NativeHnsw> {
     std::string path = pathArg(info[0], "load: file");
     if (shared_->closed) return rejected(env, "load: index is closed");
     if (shared_->state != Shared::State::Empty) return rejected(env, "load: the index already has a graph (create() or load() once per object)");
+    Napi::Value promise = Op::start(new LoadOp(env, shared_, std::move(path)));
     shared_->state = Shared::State::Loading;
-    return Op::start(new LoadOp(env, shared_, std::move(path)));
+    return promise;
   }
 
   Napi::Value Insert(const Napi::CallbackInfo& info) {

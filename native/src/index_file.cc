@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <system_error>
 #include <vector>
@@ -15,6 +16,8 @@ namespace creator_match {
 namespace {
 
 constexpr size_t kIoBufferBytes = 1 << 20;
+constexpr uint64_t kMaxSpareSlots = 65536;
+constexpr uint64_t kMaxSpareBytes = 64 << 20;
 
 std::string errnoMessage(int err) { return std::generic_category().message(err); }
 
@@ -90,7 +93,7 @@ class Reader {
     pos_ += n;
     char* dst = static_cast<char*>(out);
     const size_t fromBuffer = std::min(n, buffered_.size() - next_);
-    std::memcpy(dst, buffered_.data() + next_, fromBuffer);
+    if (fromBuffer > 0) std::memcpy(dst, buffered_.data() + next_, fromBuffer);
     next_ += fromBuffer;
     dst += fromBuffer;
     n -= fromBuffer;
@@ -156,6 +159,12 @@ Header parseHeader(const unsigned char* raw) {
 
 std::string num(uint64_t v) { return std::to_string(v); }
 
+std::string real(double v) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%.17g", v);
+  return text;
+}
+
 // Every header field against the others, against `dims` and against the file's size, before
 // anything is allocated from them.
 void checkHeader(const Header& h, size_t dims, uint64_t fileSize, const std::string& what) {
@@ -177,7 +186,7 @@ void checkHeader(const Header& h, size_t dims, uint64_t fileSize, const std::str
   }
   const double mult = 1.0 / std::log(static_cast<double>(h.M));
   if (!std::isfinite(h.mult) || std::fabs(h.mult - mult) > 1e-9 * mult) {
-    throw fail("the level multiplier " + std::to_string(h.mult) + " is not 1/ln(M) for M " + num(h.M));
+    throw fail("the level multiplier " + real(h.mult) + " is not 1/ln(M) for M " + num(h.M));
   }
   if (h.efConstruction < h.M || h.efConstruction > kMaxEfConstruction) {
     throw fail("ef_construction is " + num(h.efConstruction) + ", expected at least M " + num(h.M) + " and at most " + num(kMaxEfConstruction));
@@ -190,9 +199,13 @@ void checkHeader(const Header& h, size_t dims, uint64_t fileSize, const std::str
     throw fail("the header says " + num(h.count) + " elements of " + num(perElement) + "+ bytes, the file has only " + num(fileSize) +
                " bytes (truncated?)");
   }
-  // We fit the capacity to the count before saving; older builders left some room. Refuse a
-  // capacity far beyond the count rather than allocate for it.
-  if (h.maxElements > kMaxCapacity || h.maxElements - h.count > std::max<size_t>(h.count, 65536)) {
+  // We fit the capacity to the count before saving; older builders left some room (up to twice
+  // the count). Beyond that, allow only a little spare room (in slots and in bytes) rather than
+  // allocate for a number nothing in the file backs.
+  const uint64_t spare = h.maxElements - h.count;
+  const bool plausible = h.maxElements <= kMaxCapacity &&
+                         (spare <= h.count || (spare <= kMaxSpareSlots && spare * h.sizeDataPerElement <= kMaxSpareBytes));
+  if (!plausible) {
     throw fail("the header asks for capacity " + num(h.maxElements) + " for " + num(h.count) + " elements (implausible; refusing to allocate)");
   }
   if (h.count == 0) {
@@ -239,7 +252,7 @@ void checkElements(Hnsw& index, const Header& h, size_t dims, LabelMap& labels, 
       }
     }
     const labeltype label = index.getExternalLabel(static_cast<tableint>(id));
-    if (label > kMaxLabel) throw fail(id, "has label " + num(label) + ", which does not fit 32 bits");
+    if (label > kMaxLabel) throw fail(id, "has label " + num(label) + ", beyond the largest label " + num(kMaxLabel));
     const uint32_t previous = labels.find(static_cast<uint32_t>(label));
     if (previous != kNoLabel) throw fail(id, "has label " + num(label) + ", already used by element " + num(previous));
     labels.assign(static_cast<uint32_t>(label), static_cast<uint32_t>(id));
@@ -441,11 +454,7 @@ LoadedIndex loadIndexFile(const std::string& path, size_t dims, hnswlib::SpaceIn
       throw IndexFileError(what + ": element " + num(id) + " has level " + num(level) + ", above the max level " + std::to_string(h.maxLevel));
     }
     if (bytes > in.remaining()) throw IndexFileError(what + ": the file ends inside the link lists of element " + num(id) + " (truncated?)");
-    char* lists = nullptr;
-    if (level > 0) {
-      lists = static_cast<char*>(std::malloc(bytes));
-      if (lists == nullptr) throw std::bad_alloc();
-    }
+    char* lists = level > 0 ? allocateUpperLinks(bytes) : nullptr;
     // Published before reading, so that the destructor frees it if anything below throws.
     index.linkLists_[id] = lists;
     index.element_levels_[id] = static_cast<int>(level);

@@ -37,6 +37,7 @@ export interface NativeCreateOptions {
  * operations on an object that is empty, still loading or closed return a rejected promise.
  */
 export interface NativeHnsw {
+  /** The counters below are read without a lock; an operation's changes show once it has completed. */
   readonly dims: number;
   /** Slots in use (hnswlib's cur_element_count: live and deleted points). 0 once closed. */
   readonly count: number;
