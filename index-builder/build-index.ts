@@ -8,6 +8,7 @@ import { writeCurrent, type Manifest } from '../src/index/manifest';
 import { HnswIndex } from '../src/index/hnsw-index';
 import { normalise } from '../src/index/vectors';
 import { VectorMatrix } from './vector-matrix';
+import { DEFAULT_FUSION } from '../src/match/fusion-defaults';
 import { BuildError, publishVersion, type BuildHooks, type PublishInput, type PublishReport } from './publish-version';
 import type { InvalidLine } from '../src/catalog/creator-file';
 import { readCreatorsPipelined } from './read-pipelined';
@@ -25,6 +26,8 @@ export interface BuildOptions {
   allowRemoteModels?: boolean;
   m?: number;
   efConstruction?: number;
+  /** The retrieval served by default and the hybrid fusion (default: hybrid with DEFAULT_FUSION). */
+  retrieval?: NonNullable<Manifest['retrieval']>;
   /** HNSW insert threads (default: every core); 1 makes the build reproducible byte for byte. */
   threads?: number;
   efSearch?: number;
@@ -110,6 +113,8 @@ export async function buildIndex(opts: BuildOptions, hooks: BuildHooks = {}): Pr
       {
         out: opts.out,
         profiles: records.map(toProfile),
+        texts: records.map((r) => ({ text: profileText(r), language: r.language })),
+        retrieval: opts.retrieval ?? { default: 'hybrid', fusion: DEFAULT_FUSION, chosenBy: 'default' },
         matrix,
         model,
         vectorSource: read.matrix ? 'provided' : 'model',

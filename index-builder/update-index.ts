@@ -6,7 +6,9 @@ import { prepareIfBundled } from '../tools/model/prepare-default-model';
 import { loadIndexVersion } from '../src/index/loaded-index';
 import { applyDelete, applyEntries, applyUpsert } from '../src/lifecycle/apply-updates';
 import { readUpdates } from '../src/lifecycle/update-log';
-import { publishVersion, type BuildHooks, type PublishReport } from './publish-version';
+import { publishVersion, type BuildHooks, type ProfileDoc, type PublishReport } from './publish-version';
+import { LEXICAL_FILES } from '../src/index/manifest';
+import { readFile } from 'node:fs/promises';
 import { VectorMatrix } from './vector-matrix';
 import { InputError, readCreators } from '../src/catalog/creator-file';
 
@@ -41,6 +43,10 @@ export async function updateIndex(opts: UpdateOptions, hooks: BuildHooks = {}): 
       throw new InputError(`the update log of ${base.version} has ${log.rejected.length} invalid line(s), e.g. line ${log.rejected[0]!.line}: ${log.rejected[0]!.reason}; fix or remove them before compacting`);
     }
     await applyEntries(base, log.entries);
+    // Profile texts for the lexical index: the base version's, then each update's own.
+    const baseTexts = base.manifest.lexical ? await readTexts(path.join(base.dir, LEXICAL_FILES.texts)) : [];
+    const textById = new Map<string, ProfileDoc>();
+    for (const e of log.entries) if (e.op === 'upsert' && e.text !== undefined) textById.set(e.creator.id, { text: e.text, language: e.creator.language });
     let upserted = 0;
     if (opts.upsertFile) {
       const read = await readCreators(opts.upsertFile);
@@ -48,7 +54,10 @@ export async function updateIndex(opts: UpdateOptions, hooks: BuildHooks = {}): 
         throw new InputError(`${read.invalid.length} invalid line(s) in ${opts.upsertFile}: ${read.invalid.slice(0, 5).map((i) => `line ${i.line}: ${i.reason}`).join('; ')}`);
       }
       const vectors = await vectorsFor(read.records, base.manifest, opts.modelsDir);
-      for (const [i, r] of read.records.entries()) await applyUpsert(base, toProfile(r), vectors[i]!);
+      for (const [i, r] of read.records.entries()) {
+        await applyUpsert(base, toProfile(r), vectors[i]!, profileText(r));
+        textById.set(r.id, { text: profileText(r), language: r.language });
+      }
       upserted = read.records.length;
     }
     const notFound = opts.deleteIds?.length ? await applyDelete(base, opts.deleteIds) : [];
@@ -62,6 +71,15 @@ export async function updateIndex(opts: UpdateOptions, hooks: BuildHooks = {}): 
       {
         out: opts.out,
         profiles: live.map((l) => base.catalog.profile(l)),
+        ...(base.manifest.lexical
+          ? {
+              texts: live.map((l) => {
+                const p = base.catalog.profile(l);
+                return textById.get(p.id) ?? baseTexts[l] ?? { text: profileText({ ...p, about: '' }), language: p.language };
+              }),
+              ...(base.manifest.retrieval ? { retrieval: base.manifest.retrieval } : {}),
+            }
+          : {}),
         matrix: compacted,
         model: base.manifest.model,
         vectorSource: base.manifest.vectorSource,
@@ -99,4 +117,13 @@ async function vectorsFor(records: CreatorRecord[], manifest: { model: { id: str
     if (v.length !== manifest.dims) throw new InputError(`creator ${r.id}: vector has ${v.length} values, the index has ${manifest.dims} dimensions`);
     return v;
   });
+}
+
+/** A version's texts.jsonl: one {text, language} per label. */
+async function readTexts(file: string): Promise<ProfileDoc[]> {
+  const text = await readFile(file, 'utf8');
+  return text
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as ProfileDoc);
 }

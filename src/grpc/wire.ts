@@ -2,11 +2,14 @@ import { Metadata, type ServerErrorResponse } from '@grpc/grpc-js';
 import type { WireStatus } from '../errors/match-error';
 import type { Refusal, Serving } from '../lifecycle/index-manager';
 import type { MatchResult } from '../match/matcher';
+import { DEFAULT_FUSION } from '../match/fusion-defaults';
 import type { IndexInfo } from './generated/creatormatch/v1/IndexInfo';
 import type { MatchResponse } from './generated/creatormatch/v1/MatchResponse';
 
 /** Trailing-metadata key that carries the machine-readable error reason. */
 export const REASON_METADATA_KEY = 'creator-match-reason';
+
+const WIRE_RETRIEVAL = { dense: 'RETRIEVAL_DENSE', lexical: 'RETRIEVAL_LEXICAL', hybrid: 'RETRIEVAL_HYBRID' } as const;
 
 export function toWireResponse(requestId: string, result: MatchResult, variant: string): MatchResponse {
   return {
@@ -17,7 +20,18 @@ export function toWireResponse(requestId: string, result: MatchResult, variant: 
       profile: m.profile
         ? { name: m.profile.name, category: m.profile.category, tags: m.profile.tags, language: m.profile.language, is_nsfw: m.profile.is_nsfw }
         : null,
+      explanation: m.explanation
+        ? {
+            dense_score: m.explanation.denseScore,
+            dense_rank: m.explanation.denseRank,
+            lexical_score: m.explanation.lexicalScore,
+            lexical_rank: m.explanation.lexicalRank,
+            fused_score: m.explanation.fusedScore,
+            lexical_weight: m.explanation.lexicalWeight,
+          }
+        : null,
     })),
+    retrieval: WIRE_RETRIEVAL[result.retrieval],
     index_version: result.indexVersion,
     model_id: result.modelId,
     error: null,
@@ -62,5 +76,8 @@ export function toWireIndexInfo(serving: Serving, refused: Refusal | undefined):
     last_refused_version: refused?.version ?? '',
     last_refused_reason: refused?.reason ?? '',
     last_refused_at: refused?.at.toISOString() ?? '',
+    default_retrieval: WIRE_RETRIEVAL[serving.index.lexical ? (manifest.retrieval?.default ?? 'dense') : 'dense'],
+    fusion: serving.index.lexical ? JSON.stringify(manifest.retrieval?.fusion ?? DEFAULT_FUSION) : '',
+    lexical_documents: String(serving.index.lexical?.size ?? 0),
   };
 }

@@ -3,7 +3,9 @@ import { Catalog } from '../catalog/catalog';
 import { HnswIndex } from './hnsw-index';
 import { HnswSearch } from './hnsw-search';
 import { IndexLoadError, refusalReasonOf } from './load-error';
-import { ARTIFACT_FILES, readCurrent, readManifest, verifyFiles, type Manifest } from './manifest';
+import { ARTIFACT_FILES, LEXICAL_FILES, readCurrent, readManifest, verifyFiles, type Manifest } from './manifest';
+import { LexicalIndex } from '../lexical/lexical-index';
+import { promises as fs } from 'node:fs';
 
 /** Everything the service needs from one published version, loaded and verified. */
 export interface LoadedIndex {
@@ -15,6 +17,8 @@ export interface LoadedIndex {
   readonly hnsw: HnswIndex;
   /** Filtered search over `hnsw` (what Matcher calls). */
   readonly search: HnswSearch;
+  /** The BM25 index (versions built with hybrid retrieval). */
+  readonly lexical: LexicalIndex | undefined;
 }
 
 export { IndexLoadError };
@@ -44,7 +48,17 @@ export async function loadIndexVersion(indexDir: string, version?: string): Prom
       await hnsw.close();
       throw new IndexLoadError(`HNSW index holds ${hnsw.size} points, manifest says ${manifest.count}`, 'shape');
     }
-    return { version: chosen, dir, manifest, catalog, hnsw, search: new HnswSearch(hnsw, manifest.count) };
+    let lexical: LexicalIndex | undefined;
+    if (manifest.lexical) {
+      try {
+        lexical = LexicalIndex.deserialize(await fs.readFile(path.join(dir, LEXICAL_FILES.lexical)));
+        if (lexical.size !== manifest.lexical.documents) throw new Error(`it holds ${lexical.size} documents, manifest says ${manifest.lexical.documents}`);
+      } catch (err) {
+        await hnsw.close();
+        throw new IndexLoadError(`${LEXICAL_FILES.lexical}: ${(err as Error).message}`, 'integrity', { cause: err });
+      }
+    }
+    return { version: chosen, dir, manifest, catalog, hnsw, search: new HnswSearch(hnsw, manifest.count), lexical };
   } catch (err) {
     throw new IndexLoadError(`index version ${chosen} in ${indexDir} is unusable: ${(err as Error).message}`, refusalReasonOf(err), { cause: err });
   }

@@ -1,5 +1,6 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { CreatorProfile } from '../catalog/creator';
+import { profileText } from '../catalog/profile-text';
 import type { LoadedIndex } from '../index/loaded-index';
 import { normalise } from '../index/vectors';
 import type { UpdateEntry } from './update-log';
@@ -12,13 +13,18 @@ const APPLY_SLICE = 256;
  * of it is retired and hidden from HNSW (markDelete; its slot is reused by later upserts).
  * The vector must have been checked (validUpdateVector) before it was logged.
  */
-export async function applyUpsert(index: LoadedIndex, creator: CreatorProfile, vector: Float32Array): Promise<{ created: boolean }> {
+export async function applyUpsert(index: LoadedIndex, creator: CreatorProfile, vector: Float32Array, text?: string): Promise<{ created: boolean }> {
   const v = validUpdateVector(vector, index.manifest.dims);
   if (typeof v === 'string') throw new Error(`creator ${creator.id}: ${v}`);
   const { label, replaced } = index.catalog.upsert(creator);
   index.search.labelCount = index.catalog.labelCount;
   if (replaced !== undefined) await index.hnsw.remove([replaced]);
   await index.hnsw.upsert(v, label);
+  if (index.lexical) {
+    if (replaced !== undefined) index.lexical.remove(replaced);
+    // Without the logged text (older logs), what the catalog keeps: name, category and tags.
+    index.lexical.add(label, text ?? profileText({ ...creator, about: '' }), creator.language);
+  }
   return { created: replaced === undefined };
 }
 
@@ -32,6 +38,7 @@ export async function applyDelete(index: LoadedIndex, ids: readonly string[]): P
     else removed.push(label);
   }
   await index.hnsw.remove(removed);
+  for (const label of removed) index.lexical?.remove(label);
   return missing;
 }
 
@@ -40,7 +47,7 @@ export async function applyEntries(index: LoadedIndex, entries: readonly UpdateE
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i]!;
     let created = false;
-    if (e.op === 'upsert') created = (await applyUpsert(index, e.creator, Float32Array.from(e.vector))).created;
+    if (e.op === 'upsert') created = (await applyUpsert(index, e.creator, Float32Array.from(e.vector), e.text)).created;
     else await applyDelete(index, e.ids);
     onApplied?.(e, created);
     if (i % APPLY_SLICE === APPLY_SLICE - 1) await nextTurn();

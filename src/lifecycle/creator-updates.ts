@@ -49,7 +49,7 @@ export function upsertCreators(manager: IndexManager, records: readonly CreatorR
     const entries: UpdateEntry[] = records.map((r, i) => {
       const v = validUpdateVector(r.vector ?? byRecord.get(r)!, dims);
       if (typeof v === 'string') throw new MatchError('INVALID_CREATOR', `creator #${i + 1} (${shortId(r.id)}): ${v}`);
-      return { op: 'upsert', at, creator: toProfile(r), vector: Array.from(v) };
+      return { op: 'upsert', at, creator: toProfile(r), vector: Array.from(v), text: profileText(r) };
     });
     if (signal?.aborted) throw new MatchError('CANCELLED', 'call cancelled before the update was written');
     await appendUpdates(s.index.dir, entries);

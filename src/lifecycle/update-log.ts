@@ -7,7 +7,8 @@ import type { CreatorProfile } from '../catalog/creator';
 export const UPDATE_LOG_FILE = 'updates.jsonl';
 
 export type UpdateEntry =
-  | { op: 'upsert'; at: string; creator: CreatorProfile; vector: number[] }
+  /** `text`: the profile text (what was embedded), for the lexical index; older logs lack it. */
+  | { op: 'upsert'; at: string; creator: CreatorProfile; vector: number[]; text?: string }
   | { op: 'delete'; at: string; ids: string[] };
 
 export interface ReadLogResult {
@@ -120,5 +121,6 @@ export function checkEntry(value: unknown, dims: number): UpdateEntry | string {
   }
   if (!(sq > 0) || !Number.isFinite(sq)) return `upsert of ${JSON.stringify(c.id.slice(0, 80))}: vector has zero norm`;
   const creator = { id: c.id, name: c.name, category: c.category, tags: c.tags, language: c.language, is_nsfw: c.is_nsfw };
-  return { op: 'upsert', at, creator, vector: v as number[] };
+  if (e.text !== undefined && !isString(e.text)) return `upsert of ${JSON.stringify(c.id.slice(0, 80))}: text must be a string`;
+  return { op: 'upsert', at, creator, vector: v as number[], ...(isString(e.text) ? { text: e.text } : {}) };
 }
