@@ -1,5 +1,8 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError } from 'commander';
+import { z } from 'zod';
+import type { Filter } from '../../src/grpc/generated/creatormatch/v1/Filter';
+import { filterSchema } from '../eval/fans';
 import { runBatchMatch, type BatchProgress } from './batch-match';
 
 const int = (min: number) => (value: string): number => {
@@ -12,12 +15,16 @@ const fraction = (value: string): number => {
   if (!Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError('must be a number between 0 and 1');
   return n;
 };
-const json = (value: string): Record<string, unknown> => {
+const filterJson = (value: string): Filter => {
+  let parsed: unknown;
   try {
-    return JSON.parse(value) as Record<string, unknown>;
+    parsed = JSON.parse(value);
   } catch {
     throw new InvalidArgumentError('must be a JSON object, e.g. \'{"languages":["en"]}\'');
   }
+  const filter = filterSchema.safeParse(parsed);
+  if (!filter.success) throw new InvalidArgumentError(`not a filter: ${z.prettifyError(filter.error)}`);
+  return filter.data;
 };
 
 const line = (p: BatchProgress): string =>
@@ -35,7 +42,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--concurrency <n>', 'parallel BatchMatch streams', int(1), 2)
     .option('--window <n>', 'requests in flight per stream', int(1), 32)
     .option('--k <n>', 'matches per fan (0: server default 10; a fan line may set its own k)', int(0), 0)
-    .option('--filter <json>', 'filter for every fan (a fan line may set its own)', json)
+    .option('--filter <json>', 'filter for every fan (a fan line may set its own)', filterJson)
     .option('--diversity <lambda>', 'MMR diversity λ', fraction, 0)
     .option('--max-per-category <n>', 'at most N matches per category', int(0), 0)
     .option('--include-profile', 'write creator profiles with the matches', false)
