@@ -62,7 +62,7 @@ describe('A/B variants', () => {
     expect(err.reason).toBe('UNKNOWN_VARIANT');
     expect(err.details).toContain('served variants: control, treatment');
     const [item] = await batch(running.client, [{ ...query, request_id: 'x', variant: 'shiny' }]);
-    expect(item.error.reason).toBe('UNKNOWN_VARIANT');
+    expect(item?.error?.reason).toBe('UNKNOWN_VARIANT');
   });
 
   it('sends requests without fan_id to the control, and labels logs and index info with the variant', async () => {

@@ -65,7 +65,7 @@ describe('Match over provided vectors', () => {
     expect(res.matches).toHaveLength(Math.min(40, ok.size));
     for (const m of res.matches) {
       expect(ok.has(m.creator_id)).toBe(true);
-      expect(m.profile.language).toBe('es');
+      expect(m.profile?.language).toBe('es');
     }
   });
 
@@ -95,7 +95,7 @@ describe('Match over provided vectors', () => {
     expect(res.matches).toHaveLength(20);
     const ids = res.matches.map((m: { creator_id: string }) => m.creator_id);
     for (const id of liked) expect(ids).not.toContain(id);
-    expect(res.matches.filter((m: { profile: { category: string } }) => m.profile.category === creators[10]!.category).length).toBeGreaterThanOrEqual(15);
+    expect(res.matches.filter((m) => m.profile?.category === creators[10]!.category).length).toBeGreaterThanOrEqual(15);
   });
 
   it('names unknown liked creators with NOT_FOUND', async () => {

@@ -79,7 +79,7 @@ it('combines a text query with every filter', async () => {
     expect(c.language).toBe('en');
     expect(c.is_nsfw).toBe(false);
     expect(excluded).not.toContain(m.creator_id);
-    expect(m.profile.category).toBe(c.category);
+    expect(m.profile?.category).toBe(c.category);
   }
 });
 
@@ -124,7 +124,7 @@ it('BatchMatch mixes text, vector and like queries with a bad item in the middle
   ]);
   expect(out.map((r) => r.request_id)).toEqual(['t1', 't2', 't3']);
   expect(categoriesOf(out[0])).toContain('crafts');
-  expect(out[1].error.reason).toBe('INVALID_TEXT');
+  expect(out[1]?.error?.reason).toBe('INVALID_TEXT');
   expect(out[2].matches).toHaveLength(3);
 });
 

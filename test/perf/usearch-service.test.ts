@@ -55,7 +55,7 @@ describe('Match over a usearch index', () => {
     streamed.forEach((r, i) => {
       if (i === 50) return;
       expect(r.error).toBeNull();
-      expect(r.matches.map((m: { creator_id: string }) => m.creator_id)).toEqual(single[i].matches.map((m: { creator_id: string }) => m.creator_id));
+      expect(r.matches.map((m: { creator_id: string }) => m.creator_id)).toEqual(single[i]?.matches.map((m: { creator_id: string }) => m.creator_id));
     });
   });
 });

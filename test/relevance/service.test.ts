@@ -6,6 +6,8 @@ import path from 'node:path';
 import { buildIndex } from '../../index-builder/build-index';
 import { readDone, runBatchMatch } from '../../tools/batch-match/batch-match';
 import { SAMPLE_CATALOG } from '../../src/config/config';
+import type { MatchRequest } from '../../src/grpc/generated/creatormatch/v1/MatchRequest';
+import type { MatchResponse__Output } from '../../src/grpc/generated/creatormatch/v1/MatchResponse';
 import { startServer, tempDir, unary, unaryError, writeJsonl, type Running } from '../helpers/server';
 
 // Diversity, weighted like_creators and batch-match against the real service on the sample catalog.
@@ -26,9 +28,9 @@ afterAll(async () => {
   await fs.rm(dir, { recursive: true, force: true });
 });
 
-const categoriesOf = (res: { matches: Array<{ creator_id: string }> }) => res.matches.map((m) => creators.get(m.creator_id)!.category);
+const categoriesOf = (res: MatchResponse__Output) => res.matches.map((m) => creators.get(m.creator_id)!.category);
 const countBy = (xs: string[]) => xs.reduce((m, x) => m.set(x, (m.get(x) ?? 0) + 1), new Map<string, number>());
-const match = (req: object) => unary(running.client, 'Match', { interest_text: 'home cooking recipes and a podcast about food', k: 10, ...req });
+const match = (req: MatchRequest) => unary(running.client, 'Match', { interest_text: 'home cooking recipes and a podcast about food', k: 10, ...req });
 
 describe('diversity (MMR) and max_per_category', () => {
   it('diversity 0 is the plain ranking', async () => {
@@ -42,7 +44,7 @@ describe('diversity (MMR) and max_per_category', () => {
     const diverse = await match({ diversity: 0.7 });
     expect(diverse.matches).toHaveLength(10);
     expect(diverse.matches[0]).toEqual(plain.matches[0]);
-    expect(diverse.matches.map((m: any) => m.creator_id)).not.toEqual(plain.matches.map((m: any) => m.creator_id));
+    expect(diverse.matches.map((m) => m.creator_id)).not.toEqual(plain.matches.map((m) => m.creator_id));
     expect(new Set(categoriesOf(diverse)).size).toBeGreaterThanOrEqual(new Set(categoriesOf(plain)).size);
     for (const m of diverse.matches) expect(creators.get(m.creator_id)!.is_nsfw).toBe(false);
   });
@@ -76,7 +78,7 @@ describe('like_creators with weights (fan supports A, B, C)', () => {
     const music = firstOf('music');
     const towardsCooking = await unary(running.client, 'Match', { like_creators: { ids: [cook, music], weights: [10, 1] }, k: 10 });
     const towardsMusic = await unary(running.client, 'Match', { like_creators: { ids: [cook, music], weights: [1, 10] }, k: 10 });
-    const share = (res: any, c: string) => categoriesOf(res).filter((x) => x === c).length;
+    const share = (res: MatchResponse__Output, c: string) => categoriesOf(res).filter((x) => x === c).length;
     expect(share(towardsCooking, 'cooking')).toBeGreaterThanOrEqual(8);
     expect(share(towardsMusic, 'music')).toBeGreaterThanOrEqual(8);
     for (const res of [towardsCooking, towardsMusic]) for (const m of res.matches) expect([cook, music]).not.toContain(m.creator_id);
@@ -86,7 +88,7 @@ describe('like_creators with weights (fan supports A, B, C)', () => {
     const ids = [firstOf('games'), firstOf('comics')];
     const none = await unary(running.client, 'Match', { like_creators: { ids }, k: 5 });
     const equal = await unary(running.client, 'Match', { like_creators: { ids, weights: [2, 2] }, k: 5 });
-    expect(equal.matches.map((m: any) => m.creator_id)).toEqual(none.matches.map((m: any) => m.creator_id));
+    expect(equal.matches.map((m) => m.creator_id)).toEqual(none.matches.map((m) => m.creator_id));
   });
 
   it.each([

@@ -9,6 +9,7 @@ import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { buildIndex } from '../../index-builder/build-index';
 import { ROOT, startServerProcess, type ServerProcess } from '../../bench/load/server-process';
+import type { CreatorMatcherClient } from '../../src/grpc/generated/creatormatch/v1/CreatorMatcher';
 import { matcherClientConstructor } from '../../src/grpc/proto';
 import { ARTIFACT_FILES, CURRENT_FILE, readCurrent, writeCurrent } from '../../src/index/manifest';
 import { UPDATE_LOG_FILE } from '../../src/lifecycle/update-log';
@@ -18,6 +19,7 @@ import {
   adminUnary,
   adminUpsert,
   batch,
+  callError,
   healthCheck,
   startServer,
   tempDir,
@@ -48,9 +50,9 @@ async function build(creators: SyntheticCreator[], name = 'c.jsonl', out = idx, 
   return buildIndex({ input: file, out, recallSample: 100, minRecall: 0.9, ...extra });
 }
 
-function client(port: number): grpc.Client & Record<string, any> {
+function client(port: number): CreatorMatcherClient {
   const Client = matcherClientConstructor();
-  const c = new Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as grpc.Client & Record<string, any>;
+  const c = new Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
   cleanups.push(async () => c.close());
   return c;
 }
@@ -98,7 +100,7 @@ describe('index files damaged under a running service', () => {
 
     // Away to the intact v1 and back: the damaged v2 is refused, v1 keeps serving, CURRENT stays on v1.
     expect(await adminUnary(admin, 'ReloadIndex', { version: v1.version })).toMatchObject({ version: v1.version, changed: true });
-    const refused = await adminUnary(admin, 'ReloadIndex', { version: v2.version }).catch((e: grpc.ServiceError) => e);
+    const refused = await callError(adminUnary(admin, 'ReloadIndex', { version: v2.version }));
     expect(refused.code).toBe(grpc.status.FAILED_PRECONDITION);
     expect(refused.details).toContain(v2.version);
     const info = await unary(running.client, 'GetIndexInfo', {});
@@ -117,7 +119,7 @@ describe('index files damaged under a running service', () => {
     cleanups.push(async () => admin.close());
     await fs.rm(path.join(idx, v1.version), { recursive: true });
     const fresh = syntheticCreators(1, DIMS, 55)[0]!;
-    const err = await adminUpsert(admin, [{ ...fresh, id: 'while-deleted' }]).catch((e: grpc.ServiceError) => e);
+    const err = await callError(adminUpsert(admin, [{ ...fresh, id: 'while-deleted' }]));
     expect(err.code).toBe(grpc.status.INTERNAL);
     const probe = await unary(running.client, 'Match', { vector: { values: fresh.vector }, k: 1, filter: { include_nsfw: true } });
     expect(probe.matches[0].creator_id).not.toBe('while-deleted'); // not applied in memory either
@@ -216,7 +218,7 @@ describe('disk full while building', () => {
     const { bavail, bsize } = await fs.statfs(idx);
     await fs.writeFile(filler, Buffer.alloc(Math.max(0, Number(bavail) * Number(bsize) - 4096)));
     const batchOf = (prefix: string, seed: number) => syntheticCreators(60, DIMS, seed).map((c, i) => ({ ...c, id: `${prefix}-${i}` }));
-    const err = await adminUpsert(admin, batchOf('nospace', 8)).catch((e: grpc.ServiceError) => e);
+    const err = await callError(adminUpsert(admin, batchOf('nospace', 8)));
     expect(err.code).toBe(grpc.status.INTERNAL);
     const log = path.join(idx, v1.version, UPDATE_LOG_FILE);
     const text = await fs.readFile(log, 'utf8').catch(() => '');
@@ -428,7 +430,7 @@ describe('SIGKILL and restart', () => {
   });
 });
 
-async function expectDurable(c: Record<string, any>, acked: { upserted: Map<string, number[]>; deleted: Set<string> }): Promise<void> {
+async function expectDurable(c: CreatorMatcherClient, acked: { upserted: Map<string, number[]>; deleted: Set<string> }): Promise<void> {
   const ids = [...acked.upserted.keys()];
   for (let i = 0; i < ids.length; i += 500) {
     // like_creators answers NOT_FOUND naming any unknown id
@@ -439,7 +441,7 @@ async function expectDurable(c: Record<string, any>, acked: { upserted: Map<stri
     expect({ id, top: res.matches[0].creator_id }).toEqual({ id, top: id });
   }
   for (const id of acked.deleted) {
-    const err = await unary(c, 'Match', { like_creators: { ids: [id] }, k: 1 }).catch((e: grpc.ServiceError) => e);
+    const err = await callError(unary(c, 'Match', { like_creators: { ids: [id] }, k: 1 }), `Match like_creators [${id}] (deleted)`);
     expect({ id, code: err.code }).toEqual({ id, code: grpc.status.NOT_FOUND });
   }
 }
