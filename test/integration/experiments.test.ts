@@ -56,7 +56,7 @@ describe('A/B variants', () => {
   it('lets a request name its variant, and rejects unknown names', async () => {
     const forced = await unary(running.client, 'Match', { ...query, fan_id: 'someone', variant: 'treatment' });
     expect(forced.variant).toBe('treatment');
-    expect(forced.matches[0].creator_id).toMatch(/^tr_/);
+    expect(forced.matches[0]!.creator_id).toMatch(/^tr_/);
     const err = await unaryError(running.client, 'Match', { ...query, variant: 'shiny' });
     expect(err.code).toBe(status.INVALID_ARGUMENT);
     expect(err.reason).toBe('UNKNOWN_VARIANT');

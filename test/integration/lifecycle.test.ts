@@ -59,7 +59,7 @@ describe('hot swap', () => {
     const loop = async (): Promise<void> => {
       while (!stop) {
         try {
-          const res = await unary(running.client, 'Match', { vector: { values: queries[calls % queries.length] }, k: 10 });
+          const res = await unary(running.client, 'Match', { vector: { values: queries[calls % queries.length]! }, k: 10 });
           if (res.matches.length !== 10) failures.push(new Error(`got ${res.matches.length} matches`));
           versionsSeen.add(res.index_version);
           calls++;
@@ -193,7 +193,7 @@ describe('incremental updates', () => {
     running = await startServer(idx, ENV);
     try {
       const again = await unary(running.client, 'Match', { vector: { values: fresh[0]!.vector }, k: 1 });
-      expect(again.matches[0].creator_id).toBe('new-creator');
+      expect(again.matches[0]!.creator_id).toBe('new-creator');
       const gone = await unary(running.client, 'Match', { vector: { values: creators[7]!.vector }, k: 5 });
       expect(gone.matches.map((m: { creator_id: string }) => m.creator_id)).not.toContain(creators[7]!.id);
       expect((await info(running)).creator_count).toBe('300');
@@ -257,7 +257,7 @@ describe('incremental updates', () => {
       expect(loaded.catalog.labelOf('added-3')).toBeDefined();
       loaded.ann.close();
       const res = await unary(running.client, 'Match', { vector: { values: extra[2]!.vector }, k: 1, filter: { include_nsfw: true } });
-      expect(res.matches[0].creator_id).toBe('added-2');
+      expect(res.matches[0]!.creator_id).toBe('added-2');
     } finally {
       admin.close();
       await running.stop();

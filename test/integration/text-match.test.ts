@@ -123,9 +123,9 @@ it('BatchMatch mixes text, vector and like queries with a bad item in the middle
     { request_id: 't3', like_creators: { ids: [creators[0]!.id] }, k: 3 },
   ]);
   expect(out.map((r) => r.request_id)).toEqual(['t1', 't2', 't3']);
-  expect(categoriesOf(out[0])).toContain('crafts');
+  expect(categoriesOf(out[0]!)).toContain('crafts');
   expect(out[1]?.error?.reason).toBe('INVALID_TEXT');
-  expect(out[2].matches).toHaveLength(3);
+  expect(out[2]!.matches).toHaveLength(3);
 });
 
 it("runs the README's example client against the server", async () => {
@@ -150,7 +150,7 @@ it('embeds creators upserted through IndexAdmin with the index model', async () 
     ]);
     expect(r).toMatchObject({ upserted: 1, created: 1 });
     const res = await unary(running.client, 'Match', { interest_text: 'beekeeping and honey bees', k: 3 });
-    expect(res.matches[0].creator_id).toBe('new-beekeeper');
+    expect(res.matches[0]!.creator_id).toBe('new-beekeeper');
   } finally {
     admin.close();
   }

@@ -56,7 +56,7 @@ describe('TLS', () => {
   it('serves Match over TLS to a client that trusts the CA', async () => {
     const c = client(running.port, grpc.credentials.createSsl(readFileSync(file('ca.pem'))));
     const res = await unary(c, 'Match', match);
-    expect(res.matches[0].creator_id).toBe(creators[3]!.id);
+    expect(res.matches[0]!.creator_id).toBe(creators[3]!.id);
     c.close();
     expect(running.logs.find((l) => l.msg === 'gRPC server listening')?.transport).toBe('tls');
   });

@@ -34,8 +34,8 @@ describe('Match over a usearch index', () => {
     const c = creators[42]!;
     const res = await unary(running.client, 'Match', { request_id: 'r1', vector: { values: c.vector }, filter: { include_nsfw: true } });
     expect(res.matches).toHaveLength(10);
-    expect(res.matches[0].creator_id).toBe(c.id);
-    expect(res.matches[0].score).toBeCloseTo(1, 4);
+    expect(res.matches[0]!.creator_id).toBe(c.id);
+    expect(res.matches[0]!.score).toBeCloseTo(1, 4);
   });
 
   it('keeps filters exact and returns k at ~1% selectivity (rare language)', async () => {
@@ -51,7 +51,7 @@ describe('Match over a usearch index', () => {
     const single = await Promise.all(requests.map((r) => unary(running.client, 'Match', r).catch(() => null)));
     const streamed = await batch(running.client, requests);
     expect(streamed.map((r) => r.request_id)).toEqual(requests.map((r) => r.request_id));
-    expect(streamed[50].error).not.toBeNull();
+    expect(streamed[50]!.error).not.toBeNull();
     streamed.forEach((r, i) => {
       if (i === 50) return;
       expect(r.error).toBeNull();

@@ -122,7 +122,7 @@ describe('index files damaged under a running service', () => {
     const err = await callError(adminUpsert(admin, [{ ...fresh, id: 'while-deleted' }]));
     expect(err.code).toBe(grpc.status.INTERNAL);
     const probe = await unary(running.client, 'Match', { vector: { values: fresh.vector }, k: 1, filter: { include_nsfw: true } });
-    expect(probe.matches[0].creator_id).not.toBe('while-deleted'); // not applied in memory either
+    expect(probe.matches[0]!.creator_id).not.toBe('while-deleted'); // not applied in memory either
     expect(probe.index_version).toBe(v1.version);
     expect(await healthCheck(running.port)).toBe('SERVING');
   });
@@ -252,7 +252,7 @@ describe('SIGTERM under load', () => {
     const one = (i: number): Promise<void> =>
       new Promise((resolve) => {
         const started = Date.now();
-        const req = i % 3 === 0 ? { like_creators: { ids: [ids[i % 3000]] }, k: 50 } : { ...query(i), k: 100, filter: { categories: ['music'] } };
+        const req = i % 3 === 0 ? { like_creators: { ids: [ids[i % 3000]!] }, k: 50 } : { ...query(i), k: 100, filter: { categories: ['music'] } };
         try {
           c.Match(req, { deadline: Date.now() + 10_000 }, (err: grpc.ServiceError | null) => {
             outcomes.push({ started, ended: Date.now(), code: err ? err.code : grpc.status.OK });
@@ -438,7 +438,7 @@ async function expectDurable(c: CreatorMatcherClient, acked: { upserted: Map<str
   }
   for (const [id, vector] of acked.upserted) {
     const res = await unary(c, 'Match', { vector: { values: vector }, k: 1, filter: { include_nsfw: true } });
-    expect({ id, top: res.matches[0].creator_id }).toEqual({ id, top: id });
+    expect({ id, top: res.matches[0]!.creator_id }).toEqual({ id, top: id });
   }
   for (const id of acked.deleted) {
     const err = await callError(unary(c, 'Match', { like_creators: { ids: [id] }, k: 1 }), `Match like_creators [${id}] (deleted)`);

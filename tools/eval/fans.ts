@@ -31,11 +31,11 @@ const positiveFinite = z.number().finite().positive();
 
 /** A MatchRequest filter (creatormatch.v1.Filter; unknown keys are dropped, as the wire does). */
 export const filterSchema = z.object({
-  exclude_creator_ids: z.array(z.string()).optional(),
-  categories: z.array(z.string()).optional(),
-  languages: z.array(z.string()).optional(),
-  include_nsfw: z.boolean().optional(),
-  min_score: z.number().finite().optional(),
+  exclude_creator_ids: z.array(z.string()).exactOptional(),
+  categories: z.array(z.string()).exactOptional(),
+  languages: z.array(z.string()).exactOptional(),
+  include_nsfw: z.boolean().exactOptional(),
+  min_score: z.number().finite().exactOptional(),
 }) satisfies z.ZodType<Filter>;
 
 const fanSchema = z

@@ -11,14 +11,16 @@ function parseArgs(argv: string[]): { modelsDir?: string } {
   const out: { modelsDir?: string } = {};
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (a === '--models-dir') out.modelsDir = argv[++i];
-    else if (a.startsWith('--models-dir=')) out.modelsDir = a.slice('--models-dir='.length);
+    if (a === '--models-dir' || a.startsWith('--models-dir=')) {
+      const value = a === '--models-dir' ? argv[++i] : a.slice('--models-dir='.length);
+      if (!value) throw new Error('--models-dir needs a value');
+      out.modelsDir = value;
+    }
     else if (a === '--help' || a === '-h') {
       console.log('usage: npm run model:prepare -- [--models-dir <dir>]');
       process.exit(0);
     } else throw new Error(`unknown argument: ${a}`);
   }
-  if (out.modelsDir !== undefined && !out.modelsDir) throw new Error('--models-dir needs a value');
   return out;
 }
 
