@@ -17,7 +17,7 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(config.logLevel);
   const grpcLog = logger.child({ component: 'grpc-js' });
-  grpc.setLogger({ error: (...a: unknown[]) => grpcLog.warn(a.join(' ')) } as unknown as Partial<Console>);
+  grpc.setLogger({ error: (...a: unknown[]) => grpcLog.warn(a.join(' ')) });
   grpc.setLogVerbosity(grpc.logVerbosity.ERROR);
 
   // OTel SDK first: the app's instruments are created against the registered meter provider.

@@ -92,5 +92,10 @@ export function createAdminService(deps: AdminServiceDeps): IndexAdminHandlers {
     }
   };
 
-  return { ReloadIndex, UpsertCreators, DeleteCreators };
+  // grpc-js ignores what a handler returns; these answer every error themselves.
+  return {
+    ReloadIndex: (call, callback) => void ReloadIndex(call, callback),
+    UpsertCreators: (call, callback) => void UpsertCreators(call, callback),
+    DeleteCreators: (call, callback) => void DeleteCreators(call, callback),
+  };
 }
