@@ -45,7 +45,7 @@ async function main(): Promise<void> {
   const py: { seconds: number; max_rss: number }[] = [];
   for (const t of [1, threadsAll]) {
     const { stdout } = await run(PYTHON, [path.join(__dirname, 'py', 'build.py'), f.vectors, String(dims), String(PARAMS.m), String(PARAMS.efConstruction), String(t), String(n)], { maxBuffer: 1 << 20 });
-    py.push(JSON.parse(stdout.trim().split('\n').pop()!));
+    py.push(JSON.parse(stdout.trim().split('\n').pop()!) as { seconds: number; max_rss: number });
     process.stderr.write(`python3-hnswlib ${t} thread(s): ${py[py.length - 1]!.seconds.toFixed(1)} s\n`);
   }
   const ref = py[0]!.seconds;

@@ -64,9 +64,19 @@ export async function stopServer(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-export async function loadgen(opts: Record<string, unknown>): Promise<{ qps: number; calls: number; errors: number; recall: number; shortResults: number; p50: number; p99: number }> {
+export interface LoadgenResult {
+  qps: number;
+  calls: number;
+  errors: number;
+  recall: number;
+  shortResults: number;
+  p50: number;
+  p99: number;
+}
+
+export async function loadgen(opts: Record<string, unknown>): Promise<LoadgenResult> {
   const { stdout } = await run(process.execPath, ['--require', 'tsx/cjs', path.join(__dirname, 'lib', 'loadgen.ts'), JSON.stringify(opts)], { cwd: ROOT, maxBuffer: 16 << 20 });
-  return JSON.parse(stdout.trim().split('\n').pop()!);
+  return JSON.parse(stdout.trim().split('\n').pop()!) as LoadgenResult;
 }
 
 async function main(): Promise<void> {

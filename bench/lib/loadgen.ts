@@ -35,7 +35,7 @@ async function main(): Promise<void> {
   const client = new Client(o.addr, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': 64 << 20 });
   await new Promise<void>((res, rej) => client.waitForReady(Date.now() + 30_000, (e?: Error) => (e ? rej(e) : res())));
   const labelOf = (id: string): number => Number(id.slice(3)) - 1; // cr_000001 is label 0 (generator order)
-  const results: number[][] = new Array(nq);
+  const results = new Array<number[]>(nq);
   const lat: number[] = [];
   let done = 0;
   let errors = 0;

@@ -22,7 +22,7 @@ export interface BatchMatchOptions {
   fans: string;
   out: string;
   /** Default: `${out}.errors.jsonl`. */
-  errors?: string;
+  errors?: string | undefined;
   /** Server address (host:port); ignored with `client`. */
   addr?: string;
   client?: CreatorMatcherClient;
@@ -30,7 +30,7 @@ export interface BatchMatchOptions {
   window?: number;
   /** Defaults for every fan (a fan's own `k` / `filter` win). */
   k?: number;
-  filter?: Filter;
+  filter?: Filter | undefined;
   includeProfile?: boolean;
   diversity?: number;
   maxPerCategory?: number;
