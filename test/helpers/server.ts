@@ -73,12 +73,21 @@ export async function serveApp(app: MatchApp): Promise<Omit<Running, 'logs'>> {
   };
 }
 
+/** A grpc-js callback that settles a promise: with the error, else the response (none is an error too). */
+export function settle<T>(resolve: (value: T) => void, reject: (err: Error) => void): (err: grpc.ServiceError | null, res?: T) => void {
+  return (err, res) => {
+    if (err) reject(err);
+    else if (res === undefined) reject(new Error('the call ended without a response'));
+    else resolve(res);
+  };
+}
+
 export function unary<M extends keyof UnaryMethods>(client: CreatorMatcherClient, method: M, request: UnaryMethods[M][0], deadlineMs = 30_000): Promise<UnaryMethods[M][1]> {
   return new Promise((resolve, reject) => {
-    const callback = (err: grpc.ServiceError | null, res?: UnaryMethods[M][1]): void => (err || !res ? reject(err) : resolve(res));
+    const callback = settle(resolve, reject);
     const options = { deadline: Date.now() + deadlineMs };
-    if (method === 'Match') client.Match(request as MatchRequest, options, callback as grpc.requestCallback<MatchResponse__Output>);
-    else client.GetIndexInfo(request as GetIndexInfoRequest, options, callback as grpc.requestCallback<IndexInfo__Output>);
+    if (method === 'Match') client.Match(request, options, callback as grpc.requestCallback<MatchResponse__Output>);
+    else client.GetIndexInfo(request, options, callback as grpc.requestCallback<IndexInfo__Output>);
   });
 }
 
@@ -140,7 +149,7 @@ export function adminUnary<M extends keyof AdminUnaryMethods>(
   token: string | null = ADMIN_TOKEN,
 ): Promise<AdminUnaryMethods[M][1]> {
   return new Promise((resolve, reject) => {
-    const callback = (err: grpc.ServiceError | null, res?: AdminUnaryMethods[M][1]): void => (err || !res ? reject(err) : resolve(res));
+    const callback = settle(resolve, reject);
     const options = { deadline: Date.now() + 60_000 };
     if (method === 'ReloadIndex') client.ReloadIndex(request as ReloadIndexRequest, authMetadata(token), options, callback as grpc.requestCallback<ReloadIndexResponse__Output>);
     else client.DeleteCreators(request as DeleteCreatorsRequest, authMetadata(token), options, callback as grpc.requestCallback<DeleteCreatorsResponse__Output>);
@@ -149,9 +158,7 @@ export function adminUnary<M extends keyof AdminUnaryMethods>(
 
 export function adminUpsert(client: IndexAdminClient, creators: Creator[], token: string | null = ADMIN_TOKEN): Promise<UpsertCreatorsResponse__Output> {
   return new Promise((resolve, reject) => {
-    const call = client.UpsertCreators(authMetadata(token), { deadline: Date.now() + 60_000 }, (err: grpc.ServiceError | null, res?: UpsertCreatorsResponse__Output) =>
-      err || !res ? reject(err) : resolve(res),
-    );
+    const call = client.UpsertCreators(authMetadata(token), { deadline: Date.now() + 60_000 }, settle(resolve, reject));
     for (const c of creators) call.write(c);
     call.end();
   });

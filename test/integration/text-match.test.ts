@@ -17,7 +17,7 @@ beforeAll(async () => {
   dir = await tempDir();
   await buildIndex({ input: SAMPLE_CATALOG, out: dir });
   running = await startServer(dir, { MATCH_ADMIN_TOKEN: ADMIN_TOKEN });
-  creators = (await fs.readFile(SAMPLE_CATALOG, 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+  creators = (await fs.readFile(SAMPLE_CATALOG, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as (typeof creators)[number]);
 });
 afterAll(async () => {
   await running?.stop();
@@ -133,7 +133,7 @@ it("runs the README's example client against the server", async () => {
   const root = path.resolve(__dirname, '..', '..');
   const stdout = await new Promise<string>((resolve, reject) =>
     execFile(path.join(root, 'node_modules/.bin/tsx'), ['scripts/example-client.ts'], { cwd: root, env: { ...process.env, MATCH_ADDR: `127.0.0.1:${running.port}` } }, (err, out) =>
-      err ? reject(err) : resolve(out),
+      err ? reject(new Error(`example client failed: ${err.message}`, { cause: err })) : resolve(out),
     ),
   );
   const lines = stdout.trim().split('\n');

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { promises as fs, readFileSync } from 'node:fs';
+import { promises as fs, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { buildIndex } from '../../index-builder/build-index';
@@ -23,7 +23,7 @@ function makeCerts(): void {
     ['client', 'backend-service', 'extendedKeyUsage=clientAuth'],
   ] as const) {
     openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`]);
-    require('node:fs').writeFileSync(path.join(dir, `${name}.ext`), `${ext}\n`);
+    writeFileSync(path.join(dir, `${name}.ext`), `${ext}\n`);
     openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.pem`, '-days', '2', '-extfile', `${name}.ext`]);
   }
 }

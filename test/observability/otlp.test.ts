@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
+import type net from 'node:net';
 import path from 'node:path';
 import { unary } from '../helpers/server';
 import { matcherClientConstructor } from '../../src/grpc/proto';
@@ -54,7 +54,7 @@ it('pushes traces and metrics to OTEL_EXPORTER_OTLP_ENDPOINT, flushed on SIGTERM
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
-  child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
   const Client = matcherClientConstructor();
   let client: InstanceType<typeof Client> | undefined;
   try {

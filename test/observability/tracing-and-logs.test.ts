@@ -6,7 +6,7 @@ import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-tr
 import type { MatchRequest } from '../../src/grpc/generated/creatormatch/v1/MatchRequest';
 import type { MatchResponse__Output } from '../../src/grpc/generated/creatormatch/v1/MatchResponse';
 import { createLogger } from '../../src/logging/logger';
-import { batch, unaryError } from '../helpers/server';
+import { batch, settle, unaryError } from '../helpers/server';
 import { startObservedServer, syntheticIndex, type ObservedServer } from './helpers';
 
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
@@ -21,7 +21,7 @@ function matchWithTraceparent(request: MatchRequest): Promise<MatchResponse__Out
   const metadata = new grpc.Metadata();
   metadata.set('traceparent', `00-${TRACE_ID}-${PARENT_SPAN}-01`);
   return new Promise((resolve, reject) => {
-    server.client.Match(request, metadata, { deadline: Date.now() + 10_000 }, (err, res) => (err || !res ? reject(err) : resolve(res)));
+    server.client.Match(request, metadata, { deadline: Date.now() + 10_000 }, settle(resolve, reject));
   });
 }
 

@@ -122,8 +122,8 @@ describe('SearchCoalescer and filteredSearchAsync', () => {
 });
 
 describe('exactSearchRows (native brute force over candidate rows)', () => {
-  it('equals the JS exact search, also for queries that are views into a larger buffer', () => {
-    const { exactSearchRows } = require('../../src/index/native-exact') as typeof import('../../src/index/native-exact');
+  it('equals the JS exact search, also for queries that are views into a larger buffer', async () => {
+    const { exactSearchRows } = await import('../../src/index/native-exact');
     const big = new Float32Array(DIMS * 5);
     const labels = Array.from({ length: 700 }, (_, i) => (i * 37) % N);
     for (let i = 0; i < 50; i++) {

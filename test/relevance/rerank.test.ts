@@ -1,6 +1,8 @@
 import { Catalog } from '../../src/catalog/catalog';
 import { MatchError } from '../../src/errors/match-error';
 import { HnswIndex } from '../../src/index/hnsw-index';
+import type { LoadedIndex } from '../../src/index/loaded-index';
+import type { Manifest } from '../../src/index/manifest';
 import { Matcher } from '../../src/match/matcher';
 import { syntheticCreators } from '../helpers/synthetic';
 import { VectorMatrix } from '../../src/index/vector-matrix';
@@ -81,7 +83,8 @@ describe('request validation: diversity, max_per_category, like_creators.weights
 
   it('diversity must be in [0, 1]; 0 and no cap mean no rerank', () => {
     expect(like(['a']).rerank).toBeUndefined();
-    expect(like(['a'], undefined, { diversity: 0.3 }).rerank).toEqual({ diversity: 0.3, maxPerCategory: 0 });
+    // diversity is a proto float: the handler receives 0.3 rounded to float32.
+    expect(like(['a'], undefined, { diversity: 0.3 }).rerank).toEqual({ diversity: Math.fround(0.3), maxPerCategory: 0 });
     expect(like(['a'], undefined, { max_per_category: 2 }).rerank).toEqual({ diversity: 0, maxPerCategory: 2 });
     for (const d of [-0.1, 1.5, NaN]) expect(reason(() => like(['a'], undefined, { diversity: d }))).toBe('INVALID_DIVERSITY');
   });
@@ -93,14 +96,30 @@ describe('Matcher with rerank', () => {
   const matrix = new VectorMatrix(16, Float32Array.from(creators.flatMap((c) => c.vector)));
   const ann = HnswIndex.build(matrix, { m: 16, efConstruction: 100, efSearch: 64, randomSeed: 1 });
   afterAll(() => ann.close());
-  const index = {
+  const manifest: Manifest = {
+    formatVersion: 1,
+    version: 'v1',
+    builtAt: '2026-01-01T00:00:00.000Z',
+    model: null,
+    vectorSource: 'provided',
+    dims: 16,
+    metric: 'cosine',
+    normalized: true,
+    count: creators.length,
+    ann: { kind: ann.kind, m: 16, efConstruction: 100, efSearch: 64, randomSeed: 1 },
+    recall: { k: 10, sampleSize: 0, value: 1 },
+    profileTextTemplate: 1,
+    input: { file: 'synthetic', sha256: '', lines: creators.length, skipped: 0 },
+    files: {},
+  };
+  const index: LoadedIndex = {
     version: 'v1',
     dir: '/nonexistent',
-    manifest: { dims: 16, ann: { efSearch: 64 }, model: null },
+    manifest,
     catalog: new Catalog(creators.map(({ about: _a, vector: _v, ...p }) => p)),
     ann,
     vectors: matrix,
-  } as any;
+  };
   const samples: unknown[] = [];
   const matcher = new Matcher(index, { unavailable: new MatchError('TEXT_QUERY_UNSUPPORTED', 'no model') }, { exactMaxCandidates: 50, onAnnSearch: (s) => samples.push(s) });
   const input = (extra: object = {}) => ({

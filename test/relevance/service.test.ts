@@ -4,7 +4,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { buildIndex } from '../../index-builder/build-index';
-import { readDone, runBatchMatch } from '../../tools/batch-match/batch-match';
+import { readDone, runBatchMatch, type Recommendation } from '../../tools/batch-match/batch-match';
 import { SAMPLE_CATALOG } from '../../src/config/config';
 import type { MatchRequest } from '../../src/grpc/generated/creatormatch/v1/MatchRequest';
 import type { MatchResponse__Output } from '../../src/grpc/generated/creatormatch/v1/MatchResponse';
@@ -14,13 +14,14 @@ import { startServer, tempDir, unary, unaryError, writeJsonl, type Running } fro
 const SAMPLE_FANS = path.join(path.dirname(SAMPLE_CATALOG), 'sample-fans.jsonl');
 let dir: string;
 let running: Running;
-let creators: Map<string, { id: string; category: string; is_nsfw: boolean }>;
+type SampleCreator = { id: string; category: string; is_nsfw: boolean };
+let creators: Map<string, SampleCreator>;
 
 beforeAll(async () => {
   dir = await tempDir();
   await buildIndex({ input: SAMPLE_CATALOG, out: dir });
   running = await startServer(dir);
-  const rows = (await fs.readFile(SAMPLE_CATALOG, 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+  const rows = (await fs.readFile(SAMPLE_CATALOG, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as SampleCreator);
   creators = new Map(rows.map((c) => [c.id, c]));
 });
 afterAll(async () => {
@@ -104,12 +105,20 @@ describe('like_creators with weights (fan supports A, B, C)', () => {
 });
 
 describe('batch-match', () => {
-  const lines = async (file: string) => (await fs.readFile(file, 'utf8')).trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  const lines = async <T>(file: string): Promise<T[]> =>
+    (await fs.readFile(file, 'utf8')).trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as T);
+  interface FanLine {
+    fan_id?: string;
+    interest_text?: string;
+    follows?: string[];
+    weights?: number[];
+    vector?: number[];
+  }
   let fansFile: string;
-  let fans: Array<Record<string, unknown>>;
+  let fans: FanLine[];
 
   beforeAll(async () => {
-    const sample = (await fs.readFile(SAMPLE_FANS, 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    const sample = await lines<{ fan_id: string; interest_text: string; follows: string[] }>(SAMPLE_FANS);
     // Text fans, weighted follows fans and a vector fan, plus three bad ones.
     fans = sample.slice(0, 60).map((f, i) => (i % 2 ? { fan_id: f.fan_id, interest_text: f.interest_text } : { fan_id: f.fan_id, follows: f.follows, weights: f.follows.map(() => 1 + i) }));
     fans.push({ fan_id: 'vec', vector: Array.from({ length: 512 }, (_, i) => Math.sin(i)) });
@@ -122,7 +131,7 @@ describe('batch-match', () => {
     const progress: number[] = [];
     const summary = await runBatchMatch({ fans: fansFile, out, client: running.client, concurrency: 3, window: 4, k: 5, onProgress: (p) => progress.push(p.ok), progressEveryMs: 1 });
     expect(summary).toMatchObject({ total: 64, ok: 61, errors: 2, invalid: 1, alreadyDone: 0, skipped: 0, interrupted: false, streamErrors: [] });
-    const recs = await lines(out);
+    const recs = await lines<Recommendation>(out);
     expect(recs.map((r) => r.fan_id).sort()).toEqual(fans.map((f) => f.fan_id).sort());
     for (const r of recs) {
       expect(r.matches).toHaveLength(5);
@@ -133,7 +142,7 @@ describe('batch-match', () => {
       const rec = recs.find((r) => r.fan_id === f.fan_id)!;
       for (const m of rec.matches) expect(f.follows).not.toContain(m.creator_id);
     }
-    const errors = await lines(summary.errorsFile);
+    const errors = await lines<{ reason: string }>(summary.errorsFile);
     expect(errors.map((e) => e.reason).sort()).toEqual(['DIMENSION_MISMATCH', 'INVALID_INPUT', 'UNKNOWN_CREATORS']);
   });
 
@@ -151,7 +160,7 @@ describe('batch-match', () => {
 
     const second = await runBatchMatch({ fans: fansOnly, out, client: running.client, concurrency: 2 });
     expect(second).toMatchObject({ alreadyDone: 20, skipped: 20, ok: 41, errors: 0 });
-    const recs = await lines(out);
+    const recs = await lines<Recommendation>(out);
     expect(recs).toHaveLength(61);
     expect(new Set(recs.map((r) => r.fan_id)).size).toBe(61);
 

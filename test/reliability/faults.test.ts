@@ -147,7 +147,7 @@ function runBuilder(argv: string[]): Promise<{ code: number | null; stderr: stri
   return new Promise((resolve) => {
     const child = spawn(argv[0]!, argv.slice(1), { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
     child.once('exit', (code) => {
       clearTimeout(timer);
@@ -248,7 +248,7 @@ describe('SIGTERM under load', () => {
     let sigtermAt = Infinity;
     let drainSeenAt = Infinity;
     const hardStop = Date.now() + 40_000;
-    const outcomes: Array<{ started: number; ended: number; code: number }> = [];
+    const outcomes: Array<{ started: number; ended: number; code: grpc.status | -1 }> = [];
     const one = (i: number): Promise<void> =>
       new Promise((resolve) => {
         const started = Date.now();

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { HnswIndex } from '../../src/index/hnsw-index';
@@ -163,7 +163,7 @@ describe('NativeHnswIndex updates, save and close', () => {
 
   it('refuses a file that is not an hnswlib index', async () => {
     const bogus = path.join(dir, 'bogus.hnsw');
-    require('node:fs').writeFileSync(bogus, Buffer.alloc(100, 7));
+    writeFileSync(bogus, Buffer.alloc(100, 7));
     await expect(NativeHnswIndex.load(bogus, DIMS)).rejects.toThrow();
     await expect(NativeHnswIndex.load(path.join(dir, 'missing.hnsw'), DIMS)).rejects.toThrow(/Cannot open file/);
   });
