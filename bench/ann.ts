@@ -206,7 +206,7 @@ async function main(): Promise<void> {
     raw.setEf(Math.max(ef, K));
     const ref = measure([{ lib: 'hnswlib-node', mode: 'searchKnn (reference)', threads: 1, ef, filter: 'none', single: (i) => raw.searchKnn(arrays[i]!, K).neighbors, recall }], nq, rounds)[0]!;
     for (const inFlight of [1, 2, 4, 8]) {
-      const results: ArrayLike<number>[] = new Array(nq);
+      const results = new Array<ArrayLike<number>>(nq);
       let next = 0;
       const t0 = performance.now();
       await Promise.all(

@@ -45,7 +45,7 @@ async function main(): Promise<void> {
   const py: { seconds: number; max_rss: number }[] = [];
   for (const t of [1, threadsAll]) {
     const { stdout } = await run(PYTHON, [path.join(__dirname, 'py', 'build.py'), f.vectors, String(dims), String(PARAMS.m), String(PARAMS.efConstruction), String(t), String(n)], { maxBuffer: 1 << 20 });
-    py.push(JSON.parse(stdout.trim().split('\n').pop()!));
+    py.push(JSON.parse(stdout.trim().split('\n').pop()!) as { seconds: number; max_rss: number });
     process.stderr.write(`python3-hnswlib ${t} thread(s): ${py[py.length - 1]!.seconds.toFixed(1)} s\n`);
   }
   const ref = py[0]!.seconds;
@@ -66,7 +66,8 @@ async function main(): Promise<void> {
     const stages = Object.entries(report.seconds).map(([stage, s]) => `${stage} ${s.toFixed(1)}`).join(', ');
     process.stderr.write(`index:build: ${wall.toFixed(1)} s wall, peak RSS ${MiB(maxRss)} MiB; report seconds: ${stages}\n`);
     rows.push(['index:build, whole CLI (read JSONL + insert + recall + write)', 1, fmt(wall, 1), `${fmt(wall / ref, 2)}x`, MiB(maxRss)]);
-    rows.push([`index:build, insert stage (HnswIndex.build); recall@10 ${report.recall.value.toFixed(3)}`, 1, fmt(report.seconds.insert, 1), `${fmt(report.seconds.insert / ref, 2)}x`, '-']);
+    const insert = report.seconds.insert ?? NaN;
+    rows.push([`index:build, insert stage (HnswIndex.build); recall@10 ${report.recall.value.toFixed(3)}`, 1, fmt(insert, 1), `${fmt(insert / ref, 2)}x`, '-']);
   } finally {
     await rm(out, { recursive: true, force: true });
   }

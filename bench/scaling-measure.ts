@@ -8,6 +8,7 @@
  */
 import { createWriteStream } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
+import type { MatchRequest } from '../src/grpc/generated/creatormatch/v1/MatchRequest';
 import { matcherClientConstructor } from '../src/grpc/proto';
 import { mulberry32 as rng } from '../src/util/mulberry32';
 
@@ -71,30 +72,30 @@ async function load(a: Record<string, string>): Promise<void> {
   const k = Number(a.k ?? 10);
   const mode = a.mode ?? 'vector';
   const Client = matcherClientConstructor();
-  const client = new Client(a.addr ?? '127.0.0.1:50051', grpc.credentials.createInsecure()) as grpc.Client & Record<string, any>;
+  const client = new Client(a.addr ?? '127.0.0.1:50051', grpc.credentials.createInsecure());
   const rand = rng(7);
-  const queries = Array.from({ length: 256 }, (_, i) => (mode === 'text' ? { interest_text: `${TEXTS[i % TEXTS.length]} ${i}` } : { vector: { values: unitVector(rand, dims) } }));
+  const queries = Array.from({ length: 256 }, (_, i): MatchRequest => (mode === 'text' ? { interest_text: `${TEXTS[i % TEXTS.length]} ${i}` } : { vector: { values: unitVector(rand, dims) } }));
   const latencies: number[] = [];
   let errors = 0;
   let n = 0;
-  const call = (req: unknown): Promise<void> =>
+  const call = (req: MatchRequest): Promise<void> =>
     new Promise((resolve) => {
       const t = performance.now();
-      client.Match({ ...(req as object), k }, { deadline: Date.now() + 10_000 }, (err: Error | null) => {
+      client.Match({ ...req, k }, { deadline: Date.now() + 10_000 }, (err) => {
         if (err) errors++;
         else latencies.push(performance.now() - t);
         resolve();
       });
     });
   // Warm-up.
-  for (let i = 0; i < 20; i++) await call(queries[i % queries.length]);
+  for (let i = 0; i < 20; i++) await call(queries[i % queries.length]!);
   latencies.length = 0;
   errors = 0;
   const started = performance.now();
   const end = started + seconds * 1000;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
-      while (performance.now() < end) await call(queries[n++ % queries.length]);
+      while (performance.now() < end) await call(queries[n++ % queries.length]!);
     }),
   );
   const elapsed = (performance.now() - started) / 1000;

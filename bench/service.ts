@@ -50,7 +50,8 @@ export async function startServer(indexDir: string, env: Record<string, string>)
   const port = await freePort();
   const child = spawn(process.execPath, ['--require', 'tsx/cjs', path.join(ROOT, 'src', 'main.ts')], {
     cwd: ROOT,
-    env: { ...process.env, MATCH_INDEX_DIR: indexDir, MATCH_GRPC_ADDR: `127.0.0.1:${port}`, LOG_LEVEL: 'warn', MATCH_AUTO_BUILD_SAMPLE: 'false', ...env },
+    // /metrics stays on (as in production) but on a free port, not the default 9464.
+    env: { ...process.env, MATCH_INDEX_DIR: indexDir, MATCH_GRPC_ADDR: `127.0.0.1:${port}`, MATCH_METRICS_ADDR: '127.0.0.1:0', LOG_LEVEL: 'warn', MATCH_AUTO_BUILD_SAMPLE: 'false', ...env },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   return { child, addr: `127.0.0.1:${port}` };
@@ -63,9 +64,19 @@ export async function stopServer(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-export async function loadgen(opts: Record<string, unknown>): Promise<{ qps: number; calls: number; errors: number; recall: number; shortResults: number; p50: number; p99: number }> {
+export interface LoadgenResult {
+  qps: number;
+  calls: number;
+  errors: number;
+  recall: number;
+  shortResults: number;
+  p50: number;
+  p99: number;
+}
+
+export async function loadgen(opts: Record<string, unknown>): Promise<LoadgenResult> {
   const { stdout } = await run(process.execPath, ['--require', 'tsx/cjs', path.join(__dirname, 'lib', 'loadgen.ts'), JSON.stringify(opts)], { cwd: ROOT, maxBuffer: 16 << 20 });
-  return JSON.parse(stdout.trim().split('\n').pop()!);
+  return JSON.parse(stdout.trim().split('\n').pop()!) as LoadgenResult;
 }
 
 async function main(): Promise<void> {

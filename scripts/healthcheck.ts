@@ -4,8 +4,7 @@
  * defaults to 127.0.0.1 and the port of MATCH_GRPC_ADDR (50051).
  */
 import * as grpc from '@grpc/grpc-js';
-import { loadSync } from '@grpc/proto-loader';
-import { protoPath } from 'grpc-health-check';
+import { service as healthService } from 'grpc-health-check';
 
 export function healthTarget(argv: string[], env: NodeJS.ProcessEnv): string {
   if (argv[0]) return argv[0];
@@ -13,14 +12,23 @@ export function healthTarget(argv: string[], env: NodeJS.ProcessEnv): string {
   return `127.0.0.1:${port}`;
 }
 
+/** HealthCheckResponse.status as grpc-health-check decodes it (enums as strings). */
+function servingStatus(response: object): string {
+  if ('status' in response && typeof response.status === 'string') return response.status;
+  throw new Error(`unexpected health response ${JSON.stringify(response)}`);
+}
+
+/** The serving status of `service` ('' = the whole server): SERVING, NOT_SERVING, ... */
 export function check(target: string, service = '', timeoutMs = 3000): Promise<string> {
-  const def = grpc.loadPackageDefinition(loadSync(protoPath, { keepCase: true, enums: String, defaults: true })) as any;
-  const client = new def.grpc.health.v1.Health(target, grpc.credentials.createInsecure());
+  const method = healthService.Check;
+  if (!method) return Promise.reject(new Error('grpc-health-check defines no Health/Check method'));
+  const client = new grpc.Client(target, grpc.credentials.createInsecure());
   return new Promise((resolve, reject) => {
-    client.Check({ service }, { deadline: Date.now() + timeoutMs }, (err: Error | null, res: { status: string }) => {
+    const deserialize = (bytes: Buffer): string => servingStatus(method.responseDeserialize(bytes));
+    client.makeUnaryRequest(method.path, method.requestSerialize, deserialize, { service }, { deadline: Date.now() + timeoutMs }, (err, status) => {
       client.close();
-      if (err) reject(err);
-      else resolve(res.status);
+      if (err || status === undefined) reject(err ?? new Error('empty health response'));
+      else resolve(status);
     });
   });
 }

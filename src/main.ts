@@ -24,7 +24,7 @@ async function main(): Promise<void> {
       const text = a.join(' ');
       if (!reportedByUs.test(text)) grpcLog.warn(text);
     },
-  } as unknown as Partial<Console>);
+  });
   grpc.setLogVerbosity(grpc.logVerbosity.ERROR);
 
   // OTel SDK first: the app's instruments are created against the registered meter provider.

@@ -6,6 +6,9 @@
  */
 import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
+import type { Filter } from '../../src/grpc/generated/creatormatch/v1/Filter';
+import type { MatchRequest } from '../../src/grpc/generated/creatormatch/v1/MatchRequest';
+import type { MatchResponse__Output } from '../../src/grpc/generated/creatormatch/v1/MatchResponse';
 import { matcherClientConstructor } from '../../src/grpc/proto';
 import { latencyStats, loadCorpus, recallAt, row } from './common';
 
@@ -17,7 +20,7 @@ interface Opts {
   seconds: number;
   k: number;
   nq: number;
-  filter?: Record<string, unknown>;
+  filter?: Filter;
   /** Exact filtered truth (label lists, k per query) when a filter is set. */
   truthFile?: string;
 }
@@ -27,23 +30,23 @@ async function main(): Promise<void> {
   const c = loadCorpus();
   const dims = c.meta.dims;
   const nq = Math.min(o.nq, c.meta.queries);
-  const requests = Array.from({ length: nq }, (_, i) => ({ request_id: `q${i}`, vector: { values: Array.from(row(c.queries, dims, i)) }, k: o.k, filter: o.filter ?? {} }));
+  const requests = Array.from({ length: nq }, (_, i): MatchRequest => ({ request_id: `q${i}`, vector: { values: Array.from(row(c.queries, dims, i)) }, k: o.k, filter: o.filter ?? {} }));
   const Client = matcherClientConstructor();
-  const client = new Client(o.addr, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': 64 << 20 }) as grpc.Client & Record<string, any>;
+  const client = new Client(o.addr, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': 64 << 20 });
   await new Promise<void>((res, rej) => client.waitForReady(Date.now() + 30_000, (e?: Error) => (e ? rej(e) : res())));
   const labelOf = (id: string): number => Number(id.slice(3)) - 1; // cr_000001 is label 0 (generator order)
-  const results: number[][] = new Array(nq);
+  const results = new Array<number[]>(nq);
   const lat: number[] = [];
   let done = 0;
   let errors = 0;
   const call = (i: number): Promise<void> =>
     new Promise((resolve) => {
       const s = performance.now();
-      client.Match(requests[i % nq], { deadline: Date.now() + 30_000 }, (err: grpc.ServiceError | null, res: any) => {
+      client.Match(requests[i % nq]!, { deadline: Date.now() + 30_000 }, (err, res) => {
         lat.push(performance.now() - s);
         done++;
-        if (err) errors++;
-        else if (results[i % nq] === undefined) results[i % nq] = res.matches.map((m: any) => labelOf(m.creator_id));
+        if (err || !res) errors++;
+        else if (results[i % nq] === undefined) results[i % nq] = res.matches.map((m) => labelOf(m.creator_id));
         resolve();
       });
     });
@@ -81,16 +84,16 @@ async function main(): Promise<void> {
       const pump = (): void => {
         while (sent - received < o.concurrency && performance.now() < end) {
           sentAt.push(performance.now());
-          stream.write(requests[sent % nq]);
+          stream.write(requests[sent % nq]!);
           sent++;
         }
         if (performance.now() >= end && received === sent) stream.end();
       };
-      stream.on('data', (res: any) => {
+      stream.on('data', (res: MatchResponse__Output) => {
         lat.push(performance.now() - sentAt[received]!);
         const q = received % nq;
         if (res.error) errors++;
-        else if (results[q] === undefined) results[q] = res.matches.map((m: any) => labelOf(m.creator_id));
+        else if (results[q] === undefined) results[q] = res.matches.map((m) => labelOf(m.creator_id));
         received++;
         done++;
         pump();

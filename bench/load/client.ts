@@ -5,6 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
+import type { MatchRequest } from '../../src/grpc/generated/creatormatch/v1/MatchRequest';
+import type { MatchResponse__Output } from '../../src/grpc/generated/creatormatch/v1/MatchResponse';
 import { matcherClientConstructor } from '../../src/grpc/proto';
 import type { ClientResult, ClientSpec, RequestType } from './workload';
 import { REQUEST_TYPES } from './workload';
@@ -21,10 +23,10 @@ async function main(): Promise<void> {
   hardStop.unref();
   const rand = prng(spec.seed);
   const Client = matcherClientConstructor();
-  const client = new Client(spec.addr, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': 64 << 20 }) as grpc.Client & Record<string, any>;
+  const client = new Client(spec.addr, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': 64 << 20 });
   const result: ClientResult = {
-    latenciesMs: Object.fromEntries(REQUEST_TYPES.map((t) => [t, []])) as unknown as Record<RequestType, number[]>,
-    errors: Object.fromEntries(REQUEST_TYPES.map((t) => [t, 0])) as unknown as Record<RequestType, number>,
+    latenciesMs: { vector: [], text: [], like: [], batch: [] },
+    errors: { vector: 0, text: 0, like: 0, batch: 0 },
     errorSamples: [],
     queries: 0,
     calls: 0,
@@ -36,8 +38,8 @@ async function main(): Promise<void> {
   const k = spec.k;
   let seq = 0;
 
-  const request = (kind: 'vector' | 'text' | 'like'): Record<string, unknown> => {
-    const base: Record<string, unknown> = { request_id: `c${spec.seed}-${seq++}`, k };
+  const request = (kind: 'vector' | 'text' | 'like'): MatchRequest => {
+    const base: MatchRequest = { request_id: `c${spec.seed}-${seq++}`, k };
     if (rand() < 0.3 && spec.categories.length > 0) base.filter = { categories: [pick(spec.categories)] };
     if (kind === 'vector') base.vector = { values: pick(vectorPool) };
     else if (kind === 'text') base.interest_text = pick(spec.texts);
@@ -47,11 +49,11 @@ async function main(): Promise<void> {
   const kinds = (): Array<'vector' | 'text' | 'like'> => [...(spec.texts.length > 0 ? (['text'] as const) : []), 'vector', ...(spec.likeIds.length > 0 ? (['like'] as const) : [])];
 
   /** An answer is right when it has k matches, best first, on the expected version, without error. */
-  const check = (req: Record<string, unknown>, res: any): string | undefined => {
+  const check = (req: MatchRequest, res: MatchResponse__Output): string | undefined => {
     if (res.error) return `in-band error ${res.error.code} ${res.error.message}`;
     if (res.request_id !== req.request_id) return `request_id ${res.request_id}, expected ${String(req.request_id)}`;
-    if (!Array.isArray(res.matches) || res.matches.length !== k) return `${res.matches?.length} matches, expected ${k}`;
-    for (let i = 1; i < res.matches.length; i++) if (res.matches[i].score > res.matches[i - 1].score + 1e-6) return 'matches not best first';
+    if (res.matches.length !== k) return `${res.matches.length} matches, expected ${k}`;
+    for (let i = 1; i < res.matches.length; i++) if (res.matches[i]!.score > res.matches[i - 1]!.score + 1e-6) return 'matches not best first';
     if (spec.expectVersion && res.index_version !== spec.expectVersion) return `index_version ${res.index_version}`;
     return undefined;
   };
@@ -61,13 +63,14 @@ async function main(): Promise<void> {
     if (result.errorSamples.length < 20) result.errorSamples.push({ type, message });
   };
 
-  const unary = (type: RequestType, req: Record<string, unknown>): Promise<void> =>
+  const unary = (type: RequestType, req: MatchRequest): Promise<void> =>
     new Promise((resolve) => {
       const t0 = performance.now();
-      client.Match(req, { deadline: Date.now() + spec.deadlineMs }, (err: grpc.ServiceError | null, res: any) => {
+      client.Match(req, { deadline: Date.now() + spec.deadlineMs }, (err, res) => {
         const ms = performance.now() - t0;
         result.calls++;
         if (err) fail(type, `${grpc.status[err.code]}: ${err.details}`);
+        else if (!res) fail(type, 'no response');
         else {
           const problem = check(req, res);
           if (problem) fail(type, problem);
@@ -84,14 +87,14 @@ async function main(): Promise<void> {
     new Promise((resolve) => {
       const reqs = Array.from({ length: spec.batchSize }, () => request(pick(kinds())));
       const t0 = performance.now();
-      const got: any[] = [];
+      const got: MatchResponse__Output[] = [];
       let done = false;
       const finish = (problem?: string): void => {
         if (done) return;
         done = true;
         result.calls++;
         if (!problem && got.length !== reqs.length) problem = `${got.length} responses for ${reqs.length} requests`;
-        if (!problem) for (let i = 0; i < got.length && !problem; i++) problem = check(reqs[i]!, got[i]);
+        if (!problem) for (let i = 0; i < got.length && !problem; i++) problem = check(reqs[i]!, got[i]!);
         if (problem) fail('batch', problem);
         else {
           result.latenciesMs.batch.push(performance.now() - t0);
@@ -100,7 +103,7 @@ async function main(): Promise<void> {
         resolve();
       };
       const call = client.BatchMatch({ deadline: Date.now() + spec.deadlineMs });
-      call.on('data', (r: unknown) => got.push(r));
+      call.on('data', (r: MatchResponse__Output) => got.push(r));
       call.on('error', (err: grpc.ServiceError) => finish(`${grpc.status[err.code]}: ${err.details}`));
       call.on('end', () => finish());
       for (const r of reqs) call.write(r);

@@ -1,7 +1,8 @@
 /**
- * Runs the real service as a child process (`node --import tsx src/main.ts`) on 127.0.0.1 (port 0: the port is read from its
- * "gRPC server listening" log line), with stdout/stderr in a log file. Used by the load test and
- * the fault tests, which treat the service as a black box.
+ * Runs the real service as a child process (`node --import tsx src/main.ts`) on 127.0.0.1 (port 0:
+ * the port is read from its "gRPC server listening" log line; /metrics is on port 0 too), with
+ * stdout/stderr in a log file. Used by the load test and the fault tests, which treat the service
+ * as a black box.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync, promises as fs } from 'node:fs';
@@ -76,6 +77,8 @@ export async function startServerProcess(opts: ServerOptions): Promise<ServerPro
       ...process.env,
       MATCH_INDEX_DIR: opts.indexDir,
       MATCH_GRPC_ADDR: '127.0.0.1:0',
+      // Never the default 0.0.0.0:9464: servers started side by side (or next to a real one) collide.
+      MATCH_METRICS_ADDR: '127.0.0.1:0',
       MATCH_AUTO_BUILD_SAMPLE: 'false',
       LOG_LEVEL: 'info',
       MATCH_EXIT_WITH_PARENT: '1',

@@ -8,7 +8,8 @@ export interface CompiledFilter {
   readonly spec: FilterSpec;
   /** Labels excluded on top of the spec's ids (the liked creators of a like_creators query). */
   readonly excludedLabels: readonly number[];
-  allows(label: number): boolean;
+  /** A plain function (no `this`): pass it around as a callback. */
+  readonly allows: (label: number) => boolean;
   /**
    * Labels that may pass, when the filter narrows by category or language (a superset that
    * `allows` still has to confirm); undefined when any label may pass.
@@ -344,11 +345,10 @@ export class Catalog {
     const catMask = categories.size > 0 ? cats.mask(categories) : undefined;
     const langMask = languages.size > 0 ? langs.mask(languages) : undefined;
     const checkExcluded = excluded.size > 0;
-    const self = this;
 
     const allows = (label: number): boolean => {
-      if (!(label >= 0 && label < self.count)) return false;
-      if ((self.flags[label]! & reject) !== 0) return false;
+      if (!(label >= 0 && label < this.count)) return false;
+      if ((this.flags[label]! & reject) !== 0) return false;
       if (checkExcluded && excluded.has(label)) return false;
       if (catMask !== undefined && !cats.matches(label, catMask, categories)) return false;
       if (langMask !== undefined && !langs.matches(label, langMask, languages)) return false;

@@ -11,7 +11,7 @@ export function ensureCapacity<T extends Column>(arr: T, needed: number): T {
   if (needed <= arr.length) return arr;
   const Ctor = arr.constructor as new (length: number) => T;
   const next = new Ctor(Math.max(needed, Math.ceil(arr.length * 1.5), 16));
-  (next as Uint32Array).set(arr as Uint32Array);
+  (next as Uint32Array).set(arr);
   return next;
 }
 

@@ -1,6 +1,5 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { sendUnaryData, ServerReadableStream, ServerUnaryCall } from '@grpc/grpc-js';
-import type { IndexAdminHandlers } from './generated/creatormatch/v1/IndexAdmin';
 import { parseCreator, type CreatorRecord } from '../catalog/creator';
 import { MatchError, toGrpcStatus } from '../errors/match-error';
 import { deleteCreators, upsertCreators } from '../lifecycle/creator-updates';
@@ -8,6 +7,13 @@ import type { IndexManager } from '../lifecycle/index-manager';
 import type { Logger } from '../logging/logger';
 import { requireBearer, tokenDigest } from './admin-auth';
 import { callSignal } from './call-signal';
+import type { Creator__Output } from './generated/creatormatch/v1/Creator';
+import type { DeleteCreatorsRequest__Output } from './generated/creatormatch/v1/DeleteCreatorsRequest';
+import type { DeleteCreatorsResponse } from './generated/creatormatch/v1/DeleteCreatorsResponse';
+import type { IndexAdminHandlers } from './generated/creatormatch/v1/IndexAdmin';
+import type { ReloadIndexRequest__Output } from './generated/creatormatch/v1/ReloadIndexRequest';
+import type { ReloadIndexResponse } from './generated/creatormatch/v1/ReloadIndexResponse';
+import type { UpsertCreatorsResponse } from './generated/creatormatch/v1/UpsertCreatorsResponse';
 import { toServiceError } from './wire';
 
 /** Metadata key that picks the A/B variant an admin call acts on (default: the first variant). */
@@ -21,17 +27,6 @@ export interface AdminServiceDeps {
   logger: Logger;
 }
 
-interface WireCreator {
-  id?: string;
-  name?: string;
-  about?: string;
-  tags?: string[];
-  category?: string;
-  language?: string;
-  is_nsfw?: boolean;
-  vector?: number[];
-}
-
 /** Handlers of creatormatch.v1.IndexAdmin; every call is authenticated first. */
 export function createAdminService(deps: AdminServiceDeps): IndexAdminHandlers {
   const expected = tokenDigest(deps.token);
@@ -40,7 +35,7 @@ export function createAdminService(deps: AdminServiceDeps): IndexAdminHandlers {
     return deps.manager(typeof v === 'string' ? v : '');
   };
 
-  const fail = (method: string, err: unknown, callback: sendUnaryData<unknown>): void => {
+  const fail = <T>(method: string, err: unknown, callback: sendUnaryData<T>): void => {
     const status = toGrpcStatus(err);
     const log = deps.logger.child({ method });
     if (status.reason === 'INTERNAL') log.error({ err }, 'admin call failed');
@@ -48,10 +43,10 @@ export function createAdminService(deps: AdminServiceDeps): IndexAdminHandlers {
     callback(toServiceError(status));
   };
 
-  const ReloadIndex = async (call: ServerUnaryCall<{ version?: string }, unknown>, callback: sendUnaryData<unknown>): Promise<void> => {
+  const ReloadIndex = async (call: ServerUnaryCall<ReloadIndexRequest__Output, ReloadIndexResponse>, callback: sendUnaryData<ReloadIndexResponse>): Promise<void> => {
     try {
       requireBearer(call.metadata, expected);
-      const version = call.request.version?.trim() || undefined;
+      const version = call.request.version.trim() || undefined;
       const r = await managerFor(call).reload(version, 'admin');
       callback(null, { version: r.version, previous_version: r.previousVersion ?? '', changed: r.changed });
     } catch (err) {
@@ -59,18 +54,19 @@ export function createAdminService(deps: AdminServiceDeps): IndexAdminHandlers {
     }
   };
 
-  const UpsertCreators = async (call: ServerReadableStream<WireCreator, unknown>, callback: sendUnaryData<unknown>): Promise<void> => {
+  const UpsertCreators = async (call: ServerReadableStream<Creator__Output, UpsertCreatorsResponse>, callback: sendUnaryData<UpsertCreatorsResponse>): Promise<void> => {
     const { signal, dispose } = callSignal(call);
     try {
       requireBearer(call.metadata, expected);
       const records: CreatorRecord[] = [];
-      for await (const wire of call.iterator({ destroyOnReturn: false }) as AsyncIterable<WireCreator>) {
+      for await (const wire of call.iterator({ destroyOnReturn: false }) as AsyncIterable<Creator__Output>) {
         if (records.length >= deps.maxUpsertBatch) {
           throw new MatchError('INVALID_CREATOR', `more than ${deps.maxUpsertBatch} creators in one UpsertCreators call; split the stream`);
         }
         const { vector, ...rest } = wire;
-        const parsed = parseCreator(vector && vector.length > 0 ? { ...rest, vector } : rest);
-        if (!parsed.ok) throw new MatchError('INVALID_CREATOR', `creator #${records.length + 1} (${wire.id ?? 'no id'}): ${parsed.reason}`);
+        // An empty vector is the proto3 default (none given): the creator is embedded.
+        const parsed = parseCreator(vector.length > 0 ? { ...rest, vector } : rest);
+        if (!parsed.ok) throw new MatchError('INVALID_CREATOR', `creator #${records.length + 1} (${wire.id || 'no id'}): ${parsed.reason}`);
         records.push(parsed.record);
       }
       const r = await upsertCreators(managerFor(call), records, signal);
@@ -83,10 +79,10 @@ export function createAdminService(deps: AdminServiceDeps): IndexAdminHandlers {
     }
   };
 
-  const DeleteCreators = async (call: ServerUnaryCall<{ ids?: string[] }, unknown>, callback: sendUnaryData<unknown>): Promise<void> => {
+  const DeleteCreators = async (call: ServerUnaryCall<DeleteCreatorsRequest__Output, DeleteCreatorsResponse>, callback: sendUnaryData<DeleteCreatorsResponse>): Promise<void> => {
     try {
       requireBearer(call.metadata, expected);
-      const ids = (call.request.ids ?? []).map((id) => id.trim()).filter(Boolean);
+      const ids = call.request.ids.map((id) => id.trim()).filter(Boolean);
       if (ids.length === 0) throw new MatchError('INVALID_CREATOR', 'ids is empty: name at least one creator id');
       const r = await deleteCreators(managerFor(call), ids);
       deps.logger.info({ method: 'DeleteCreators', version: r.version, deleted: r.deleted, notFound: r.notFound.length }, 'creators deleted');
@@ -96,5 +92,10 @@ export function createAdminService(deps: AdminServiceDeps): IndexAdminHandlers {
     }
   };
 
-  return { ReloadIndex, UpsertCreators, DeleteCreators } as unknown as IndexAdminHandlers;
+  // grpc-js ignores what a handler returns; these answer every error themselves.
+  return {
+    ReloadIndex: (call, callback) => void ReloadIndex(call, callback),
+    UpsertCreators: (call, callback) => void UpsertCreators(call, callback),
+    DeleteCreators: (call, callback) => void DeleteCreators(call, callback),
+  };
 }

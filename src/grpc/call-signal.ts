@@ -11,7 +11,7 @@ interface ServerSurfaceCall {
  * An AbortSignal that fires when the call is cancelled by the client (reason: AbortError) or
  * its deadline passes (reason: TimeoutError). `dispose()` clears the deadline timer.
  */
-export function callSignal(call: ServerSurfaceCall): { signal: AbortSignal; dispose(): void } {
+export function callSignal(call: ServerSurfaceCall): { signal: AbortSignal; dispose: () => void } {
   const controller = new AbortController();
   const onCancel = (): void => {
     if (!controller.signal.aborted) controller.abort(new DOMException('call cancelled by the client', 'AbortError'));

@@ -134,7 +134,7 @@ export function createMatcherService(deps: MatcherServiceDeps): CreatorMatcherHa
             continue;
           }
           const response = await inFlight[0]!;
-          inFlight.shift();
+          void inFlight.shift(); // the promise just awaited
           nudgeReader?.();
           if (response === undefined || signal.aborted) continue;
           // Back-pressure: wait for a slow reader instead of buffering without bound.
@@ -185,5 +185,6 @@ export function createMatcherService(deps: MatcherServiceDeps): CreatorMatcherHa
     }
   };
 
-  return { Match, BatchMatch, GetIndexInfo };
+  // grpc-js ignores what a handler returns; the async ones answer every error themselves.
+  return { Match: (call, callback) => void Match(call, callback), BatchMatch: (call) => void BatchMatch(call), GetIndexInfo };
 }

@@ -15,6 +15,8 @@ const dockerfile = parseDockerfile(readFileSync(path.join(ROOT, 'Dockerfile'), '
 const final = dockerfile.stages[dockerfile.stages.length - 1]!;
 const all = (stage: Stage, cmd: string): string[] => stage.instructions.filter((i) => i.cmd === cmd).map((i) => i.args);
 const last = (stage: Stage, cmd: string): string | undefined => all(stage, cmd).pop();
+/** A line of the service's JSON log (the fields read here). */
+type LogLine = { msg: string; metrics_port?: number };
 
 describe('Dockerfile (static checks)', () => {
   it('is multi-stage, with a slim runtime stage built from the earlier ones', () => {
@@ -129,15 +131,15 @@ describe('Dockerfile build steps, replayed (scripts/docker-build-steps.ts)', () 
     // The health check can pass before this process has read the server's stdout pipe: let it drain.
     for (let i = 0; i < 50 && !stdout.includes('"telemetry started"'); i++) await new Promise((r) => setTimeout(r, 100));
     // Complete lines only: the last one may still be on its way.
-    const lines = stdout.slice(0, stdout.lastIndexOf('\n')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, any>);
+    const lines = stdout.slice(0, stdout.lastIndexOf('\n')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as LogLine);
     const started = lines.find((l) => l.msg === 'telemetry started')!;
-    const scrape = await httpGet(started.metrics_port, '/metrics');
+    const scrape = await httpGet(started.metrics_port!, '/metrics');
     expect(scrape.body).toContain('creator_match_index_info{');
 
     const exited = new Promise<number | null>((r) => child!.once('exit', (code) => r(code)));
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
-    const all = stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
+    const all = stdout.trim().split('\n').map((l) => JSON.parse(l) as LogLine);
     expect(all.map((l) => l.msg)).toEqual(expect.arrayContaining(['index version now serving', 'shutting down', 'bye']));
     // After shutdown the health check fails.
     expect(spawnSync(hcCmd!, hcArgs, { cwd: app, env, encoding: 'utf8' }).status).toBe(1);

@@ -34,7 +34,6 @@ describe('USE-lite parity with the TF.js reference', () => {
 
   afterAll(async () => {
     await Promise.all([fp32?.dispose(), q8?.dispose()]);
-    // eslint-disable-next-line no-console
     console.info(`USE-lite parity report (${PARITY_TEXTS.length} texts):\n${JSON.stringify(report, null, 2)}`);
   });
 
@@ -55,7 +54,7 @@ describe('USE-lite parity with the TF.js reference', () => {
     const mismatches: string[] = [];
     let longest = 0;
     for (const [i, text] of PARITY_TEXTS.entries()) {
-      const ours = (tokenizer.encode(text) as number[]).map(Number);
+      const ours = tokenizer.encode(text).map(Number);
       const ref = reference.tokenizer.encode(text);
       longest = Math.max(longest, ref.length);
       const same = ours.length === ref.length && ours.every((id, j) => id === ref[j]);

@@ -19,6 +19,7 @@ import type { ReloadIndexResponse__Output } from '../../src/grpc/generated/creat
 import type { UpsertCreatorsResponse__Output } from '../../src/grpc/generated/creatormatch/v1/UpsertCreatorsResponse';
 import { adminClientConstructor, matcherClientConstructor } from '../../src/grpc/proto';
 import { REASON_METADATA_KEY } from '../../src/grpc/wire';
+import { check } from '../../scripts/healthcheck';
 
 /** Request and response types of the unary methods, by name. */
 interface UnaryMethods {
@@ -72,24 +73,41 @@ export async function serveApp(app: MatchApp): Promise<Omit<Running, 'logs'>> {
   };
 }
 
+/** A grpc-js callback that settles a promise: with the error, else the response (none is an error too). */
+export function settle<T>(resolve: (value: T) => void, reject: (err: Error) => void): (err: grpc.ServiceError | null, res?: T) => void {
+  return (err, res) => {
+    if (err) reject(err);
+    else if (res === undefined) reject(new Error('the call ended without a response'));
+    else resolve(res);
+  };
+}
+
 export function unary<M extends keyof UnaryMethods>(client: CreatorMatcherClient, method: M, request: UnaryMethods[M][0], deadlineMs = 30_000): Promise<UnaryMethods[M][1]> {
   return new Promise((resolve, reject) => {
-    const callback = (err: grpc.ServiceError | null, res?: UnaryMethods[M][1]): void => (err || !res ? reject(err) : resolve(res));
+    const callback = settle(resolve, reject);
     const options = { deadline: Date.now() + deadlineMs };
-    if (method === 'Match') client.Match(request as MatchRequest, options, callback as grpc.requestCallback<MatchResponse__Output>);
-    else client.GetIndexInfo(request as GetIndexInfoRequest, options, callback as grpc.requestCallback<IndexInfo__Output>);
+    if (method === 'Match') client.Match(request, options, callback as grpc.requestCallback<MatchResponse__Output>);
+    else client.GetIndexInfo(request, options, callback as grpc.requestCallback<IndexInfo__Output>);
   });
 }
 
-/** Resolves with the gRPC error of a call that must fail. */
-export async function unaryError<M extends keyof UnaryMethods>(client: CreatorMatcherClient, method: M, request: UnaryMethods[M][0]): Promise<grpc.ServiceError & { reason: string }> {
+/** A gRPC error, with the refusal reason the service sends in the trailers ('' when none). */
+export type CallError = grpc.ServiceError & { reason: string };
+
+/** Resolves with the gRPC error of a call that must fail (`what` names it when it succeeds). */
+export async function callError(call: Promise<unknown>, what = 'call'): Promise<CallError> {
   try {
-    await unary(client, method, request);
+    await call;
   } catch (err) {
     const e = err as grpc.ServiceError;
     return Object.assign(e, { reason: String(e.metadata?.get(REASON_METADATA_KEY)[0] ?? '') });
   }
-  throw new Error(`${method} unexpectedly succeeded`);
+  throw new Error(`${what} unexpectedly succeeded`);
+}
+
+/** Resolves with the gRPC error of a call that must fail. */
+export function unaryError<M extends keyof UnaryMethods>(client: CreatorMatcherClient, method: M, request: UnaryMethods[M][0], deadlineMs?: number): Promise<CallError> {
+  return callError(unary(client, method, request, deadlineMs), method);
 }
 
 /** Sends all requests over one BatchMatch stream and collects the responses. */
@@ -105,19 +123,9 @@ export function batch(client: CreatorMatcherClient, requests: MatchRequest[]): P
   });
 }
 
+/** grpc.health.v1.Health/Check of the server on `port` (the Docker HEALTHCHECK's client). */
 export function healthCheck(port: number, service = ''): Promise<string> {
-  const { loadSync } = require('@grpc/proto-loader') as typeof import('@grpc/proto-loader');
-  const { protoPath } = require('grpc-health-check') as { protoPath: string };
-  const def = grpc.loadPackageDefinition(loadSync(protoPath, { keepCase: true, enums: String, defaults: true }));
-  const Health = ((def.grpc as grpc.GrpcObject).health as grpc.GrpcObject).v1 as grpc.GrpcObject;
-  const client = new (Health.Health as grpc.ServiceClientConstructor)(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
-  return new Promise((resolve, reject) => {
-    client.Check({ service }, (err: Error | null, res: { status: string }) => {
-      client.close();
-      if (err) reject(err);
-      else resolve(res.status);
-    });
-  });
+  return check(`127.0.0.1:${port}`, service, 30_000);
 }
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
@@ -141,7 +149,7 @@ export function adminUnary<M extends keyof AdminUnaryMethods>(
   token: string | null = ADMIN_TOKEN,
 ): Promise<AdminUnaryMethods[M][1]> {
   return new Promise((resolve, reject) => {
-    const callback = (err: grpc.ServiceError | null, res?: AdminUnaryMethods[M][1]): void => (err || !res ? reject(err) : resolve(res));
+    const callback = settle(resolve, reject);
     const options = { deadline: Date.now() + 60_000 };
     if (method === 'ReloadIndex') client.ReloadIndex(request as ReloadIndexRequest, authMetadata(token), options, callback as grpc.requestCallback<ReloadIndexResponse__Output>);
     else client.DeleteCreators(request as DeleteCreatorsRequest, authMetadata(token), options, callback as grpc.requestCallback<DeleteCreatorsResponse__Output>);
@@ -150,9 +158,7 @@ export function adminUnary<M extends keyof AdminUnaryMethods>(
 
 export function adminUpsert(client: IndexAdminClient, creators: Creator[], token: string | null = ADMIN_TOKEN): Promise<UpsertCreatorsResponse__Output> {
   return new Promise((resolve, reject) => {
-    const call = client.UpsertCreators(authMetadata(token), { deadline: Date.now() + 60_000 }, (err: grpc.ServiceError | null, res?: UpsertCreatorsResponse__Output) =>
-      err || !res ? reject(err) : resolve(res),
-    );
+    const call = client.UpsertCreators(authMetadata(token), { deadline: Date.now() + 60_000 }, settle(resolve, reject));
     for (const c of creators) call.write(c);
     call.end();
   });

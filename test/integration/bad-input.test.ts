@@ -6,6 +6,7 @@ import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { buildIndex } from '../../index-builder/build-index';
 import { SAMPLE_CATALOG } from '../../src/config/config';
+import type { MatchRequest } from '../../src/grpc/generated/creatormatch/v1/MatchRequest';
 import { healthCheck, startServer, tempDir, unary, unaryError, type Running } from '../helpers/server';
 
 // The bad-input suite: every case asserts the exact status, the reason and a message that says
@@ -20,7 +21,7 @@ beforeAll(async () => {
   dir = await tempDir();
   const lines = (await fs.readFile(SAMPLE_CATALOG, 'utf8')).trim().split('\n').slice(0, 300);
   await fs.writeFile(path.join(dir, 'c.jsonl'), lines.join('\n') + '\n');
-  creators = lines.map((l) => JSON.parse(l));
+  creators = lines.map((l) => JSON.parse(l) as (typeof creators)[number]);
   await buildIndex({ input: path.join(dir, 'c.jsonl'), out: path.join(dir, 'idx') });
   running = await startServer(path.join(dir, 'idx'), { MATCH_MAX_RECEIVE_BYTES: String(2 * 1024 * 1024) });
   dims = Number((await unary(running.client, 'GetIndexInfo', {})).dims);
@@ -30,11 +31,11 @@ afterAll(async () => {
   await fs.rm(dir, { recursive: true, force: true });
 });
 
-const vec = (fill: number, n = dims) => ({ values: new Array(n).fill(fill) });
+const vec = (fill: number, n = dims) => ({ values: new Array<number>(n).fill(fill) });
 const ok = (n: number) => ({ code: OK, matches: n });
-type Expect = { code: number; reason?: string; message?: RegExp | string; matches?: number };
+type Expect = { code: grpc.status; reason?: string; message?: RegExp | string; matches?: number };
 
-const CASES: Array<[string, () => Record<string, unknown>, Expect]> = [
+const CASES: Array<[string, () => MatchRequest, Expect]> = [
   ['vector of the wrong dimension', () => ({ vector: vec(0.1, 3) }), { code: INVALID_ARGUMENT, reason: 'DIMENSION_MISMATCH', message: /vector has 3 values, the index has 512 dimensions/ }],
   ['empty vector', () => ({ vector: { values: [] } }), { code: INVALID_ARGUMENT, reason: 'INVALID_VECTOR', message: 'vector.values is empty' }],
   ['NaN in the vector', () => ({ vector: { values: [...vec(0.1).values.slice(1), NaN] } }), { code: INVALID_ARGUMENT, reason: 'INVALID_VECTOR', message: /values\[511\] is NaN/ }],

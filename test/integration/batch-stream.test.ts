@@ -2,6 +2,8 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { buildIndex } from '../../index-builder/build-index';
+import type { MatchRequest } from '../../src/grpc/generated/creatormatch/v1/MatchRequest';
+import type { MatchResponse__Output } from '../../src/grpc/generated/creatormatch/v1/MatchResponse';
 import { Matcher } from '../../src/match/matcher';
 import { syntheticCreators } from '../helpers/synthetic';
 import { healthCheck, startServer, tempDir, waitFor, writeJsonl, type Running } from '../helpers/server';
@@ -20,6 +22,7 @@ beforeAll(async () => {
   await writeJsonl(path.join(dir, 'c.jsonl'), creators);
   await buildIndex({ input: path.join(dir, 'c.jsonl'), out: path.join(dir, 'idx'), minRecall: 0.9 });
   running = await startServer(path.join(dir, 'idx'));
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- called below with the spied instance as `this`
   const original = Matcher.prototype.match;
   spy = jest.spyOn(Matcher.prototype, 'match').mockImplementation(function (this: Matcher, ...args) {
     processed++;
@@ -35,7 +38,7 @@ afterAll(async () => {
 const item = (i: number) => ({ request_id: `r${i}`, vector: { values: creators[i % creators.length]!.vector }, k: 1 });
 
 /** Writes `n` items honouring the client's own back-pressure. */
-async function writeAll(call: grpc.ClientDuplexStream<unknown, unknown>, n: number, from = 0): Promise<void> {
+async function writeAll(call: grpc.ClientDuplexStream<MatchRequest, MatchResponse__Output>, n: number, from = 0): Promise<void> {
   for (let i = from; i < n; i++) {
     if (!call.write(item(i))) await new Promise((r) => call.once('drain', r));
   }
@@ -45,10 +48,10 @@ async function writeAll(call: grpc.ClientDuplexStream<unknown, unknown>, n: numb
 it('holds back on a slow reader: 100k items, bounded work ahead of the reader, every answer in order', async () => {
   processed = 0;
   const N = 100_000;
-  const call = running.client.BatchMatch({ deadline: Date.now() + 120_000 }) as grpc.ClientDuplexStream<unknown, { request_id: string; matches: unknown[] }>;
+  const call = running.client.BatchMatch({ deadline: Date.now() + 120_000 });
   const ids: string[] = [];
   let bad = 0;
-  call.on('data', (r) => {
+  call.on('data', (r: MatchResponse__Output) => {
     ids.push(r.request_id);
     if (r.matches.length !== 1) bad++;
   });
@@ -88,7 +91,7 @@ it('holds back on a slow reader: 100k items, bounded work ahead of the reader, e
 it('stops working when the client cancels mid-stream', async () => {
   await new Promise((r) => setTimeout(r, 200));
   processed = 0;
-  const call = running.client.BatchMatch({ deadline: Date.now() + 60_000 }) as grpc.ClientDuplexStream<unknown, unknown>;
+  const call = running.client.BatchMatch({ deadline: Date.now() + 60_000 });
   let received = 0;
   call.on('data', () => {
     received++;

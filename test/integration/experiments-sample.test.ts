@@ -31,7 +31,7 @@ beforeAll(async () => {
   experiment = parseExperiment(file);
   await fs.writeFile(path.join(dir, 'variants.json'), JSON.stringify(file));
   running = await startServer(path.join(dir, 'unused'), { MATCH_VARIANTS_FILE: path.join(dir, 'variants.json'), MATCH_RECALL_SAMPLE_RATE: '1', MATCH_RECALL_QUEUE: '1000' });
-  fans = (await fs.readFile(path.join(path.dirname(SAMPLE_CATALOG), 'sample-fans.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+  fans = (await fs.readFile(path.join(path.dirname(SAMPLE_CATALOG), 'sample-fans.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as (typeof fans)[number]);
   const creators = (await fs.readFile(SAMPLE_CATALOG, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { id: string; category: string });
   categoryOf = new Map(creators.map((c) => [c.id, c.category]));
 });

@@ -56,13 +56,13 @@ describe('A/B variants', () => {
   it('lets a request name its variant, and rejects unknown names', async () => {
     const forced = await unary(running.client, 'Match', { ...query, fan_id: 'someone', variant: 'treatment' });
     expect(forced.variant).toBe('treatment');
-    expect(forced.matches[0].creator_id).toMatch(/^tr_/);
+    expect(forced.matches[0]!.creator_id).toMatch(/^tr_/);
     const err = await unaryError(running.client, 'Match', { ...query, variant: 'shiny' });
     expect(err.code).toBe(status.INVALID_ARGUMENT);
     expect(err.reason).toBe('UNKNOWN_VARIANT');
     expect(err.details).toContain('served variants: control, treatment');
     const [item] = await batch(running.client, [{ ...query, request_id: 'x', variant: 'shiny' }]);
-    expect(item.error.reason).toBe('UNKNOWN_VARIANT');
+    expect(item?.error?.reason).toBe('UNKNOWN_VARIANT');
   });
 
   it('sends requests without fan_id to the control, and labels logs and index info with the variant', async () => {

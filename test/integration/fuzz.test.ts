@@ -8,6 +8,8 @@ import fc from 'fast-check';
 import { buildIndex } from '../../index-builder/build-index';
 import { SAMPLE_CATALOG } from '../../src/config/config';
 import { ERROR_CODES } from '../../src/errors/match-error';
+import type { MatchRequest } from '../../src/grpc/generated/creatormatch/v1/MatchRequest';
+import type { MatchResponse__Output } from '../../src/grpc/generated/creatormatch/v1/MatchResponse';
 import { REASON_METADATA_KEY } from '../../src/grpc/wire';
 import { healthCheck, startServer, tempDir, type Running } from '../helpers/server';
 
@@ -15,13 +17,19 @@ import { healthCheck, startServer, tempDir, type Running } from '../helpers/serv
 // request) or a documented status and reason, and never crashes.
 let dir: string;
 let running: Running;
-let creators: Array<{ id: string; category: string; language: string; is_nsfw: boolean }>;
+interface SampleCreator {
+  id: string;
+  category: string;
+  language: string;
+  is_nsfw: boolean;
+}
+let creators: SampleCreator[];
 
 beforeAll(async () => {
   dir = await tempDir();
   const lines = (await fs.readFile(SAMPLE_CATALOG, 'utf8')).trim().split('\n').slice(0, 200);
   await fs.writeFile(path.join(dir, 'c.jsonl'), lines.join('\n') + '\n');
-  creators = lines.map((l) => JSON.parse(l));
+  creators = lines.map((l) => JSON.parse(l) as SampleCreator);
   await buildIndex({ input: path.join(dir, 'c.jsonl'), out: path.join(dir, 'idx') });
   running = await startServer(path.join(dir, 'idx'), { LOG_LEVEL: 'warn' });
 });
@@ -61,8 +69,8 @@ const request = () =>
     { requiredKeys: ['query'] },
   ).map(({ query, ...rest }) => ({ ...rest, ...query }));
 
-function call(req: Record<string, unknown>): Promise<{ err: grpc.ServiceError | null; res: any }> {
-  return new Promise((resolve) => running.client.Match(req, { deadline: Date.now() + 10_000 }, (err: grpc.ServiceError | null, res: unknown) => resolve({ err, res })));
+function call(req: MatchRequest): Promise<{ err: grpc.ServiceError | null; res: MatchResponse__Output | undefined }> {
+  return new Promise((resolve) => running.client.Match(req, { deadline: Date.now() + 10_000 }, (err, res) => resolve({ err, res })));
 }
 
 const DOCUMENTED = new Set<number>([...Object.values(ERROR_CODES), grpc.status.RESOURCE_EXHAUSTED]);
@@ -70,7 +78,7 @@ const DOCUMENTED = new Set<number>([...Object.values(ERROR_CODES), grpc.status.R
 it('never crashes; answers OK with valid results or a documented status and reason', async () => {
   const byId = new Map(creators.map((c) => [c.id, c]));
   await fc.assert(
-    fc.asyncProperty(request(), async (req: any) => {
+    fc.asyncProperty(request(), async (req) => {
       const { err, res } = await call(req);
       if (err) {
         expect(DOCUMENTED.has(err.code)).toBe(true);
@@ -80,11 +88,12 @@ it('never crashes; answers OK with valid results or a documented status and reas
         expect(err.details.length).toBeGreaterThan(5);
         return;
       }
+      if (!res) throw new Error('Match returned neither an error nor a response');
       const k = req.k || 10;
       expect(res.matches.length).toBeLessThanOrEqual(k);
-      const scores: number[] = res.matches.map((m: { score: number }) => m.score);
+      const scores: number[] = res.matches.map((m) => m.score);
       expect([...scores].sort((a, b) => b - a)).toEqual(scores);
-      const f = req.filter ?? {};
+      const f: NonNullable<typeof req.filter> = req.filter ?? {};
       for (const m of res.matches) {
         const c = byId.get(m.creator_id)!;
         expect(c).toBeDefined();
@@ -92,12 +101,12 @@ it('never crashes; answers OK with valid results or a documented status and reas
         expect(m.score).toBeLessThanOrEqual(1);
         if (!f.include_nsfw) expect(c.is_nsfw).toBe(false);
         // Blank filter values are ignored; the rest compare trimmed and case-insensitively.
-        const cats = (f.categories ?? []).map((x: string) => x.trim().toLowerCase()).filter(Boolean);
-        const langs = (f.languages ?? []).map((x: string) => x.trim().toLowerCase()).filter(Boolean);
+        const cats = (f.categories ?? []).map((x) => x.trim().toLowerCase()).filter(Boolean);
+        const langs = (f.languages ?? []).map((x) => x.trim().toLowerCase()).filter(Boolean);
         if (cats.length) expect(cats).toContain(c.category);
         if (langs.length) expect(langs).toContain(c.language);
         expect(f.exclude_creator_ids ?? []).not.toContain(c.id);
-        if (req.like_creators) expect(req.like_creators.ids).not.toContain(c.id);
+        if ('like_creators' in req) expect(req.like_creators.ids).not.toContain(c.id);
         if (f.min_score !== undefined) expect(m.score).toBeGreaterThanOrEqual(Math.fround(f.min_score) - 1e-6);
       }
     }),

@@ -14,6 +14,7 @@ import {
   adminUnary,
   adminUpsert,
   ADMIN_TOKEN,
+  callError,
   healthCheck,
   startServer,
   tempDir,
@@ -58,7 +59,7 @@ describe('hot swap', () => {
     const loop = async (): Promise<void> => {
       while (!stop) {
         try {
-          const res = await unary(running.client, 'Match', { vector: { values: queries[calls % queries.length] }, k: 10 });
+          const res = await unary(running.client, 'Match', { vector: { values: queries[calls % queries.length]! }, k: 10 });
           if (res.matches.length !== 10) failures.push(new Error(`got ${res.matches.length} matches`));
           versionsSeen.add(res.index_version);
           calls++;
@@ -125,7 +126,7 @@ describe('hot swap', () => {
       expect(res.index_version).toBe(v1.version);
       expect(await healthCheck(running.port)).toBe('SERVING');
       const admin = adminClient(running.port);
-      const err = await adminUnary(admin, 'ReloadIndex', { version: v2.version }).catch((e) => e);
+      const err = await callError(adminUnary(admin, 'ReloadIndex', { version: v2.version }));
       expect(err.code).toBe(status.FAILED_PRECONDITION);
       admin.close();
     } finally {
@@ -148,7 +149,7 @@ describe('rollback and retention', () => {
       expect(r).toEqual({ version: v2.version, previous_version: v1.version, changed: true });
       expect(await readCurrent(idx)).toBe(v2.version);
       expect((await adminUnary(admin, 'ReloadIndex', {})).changed).toBe(false);
-      expect((await adminUnary(admin, 'ReloadIndex', { version: 'nope' }).catch((e) => e)).code).toBe(status.NOT_FOUND);
+      expect((await callError(adminUnary(admin, 'ReloadIndex', { version: 'nope' }))).code).toBe(status.NOT_FOUND);
       const v3 = await build(syntheticCreators(260, DIMS, 3), 'c3.jsonl', { keep: 2 });
       expect(await listVersions(idx)).toEqual([v2.version, v3.version]);
       expect(v3.pruned).toEqual([v1.version]);
@@ -192,7 +193,7 @@ describe('incremental updates', () => {
     running = await startServer(idx, ENV);
     try {
       const again = await unary(running.client, 'Match', { vector: { values: fresh[0]!.vector }, k: 1 });
-      expect(again.matches[0].creator_id).toBe('new-creator');
+      expect(again.matches[0]!.creator_id).toBe('new-creator');
       const gone = await unary(running.client, 'Match', { vector: { values: creators[7]!.vector }, k: 5 });
       expect(gone.matches.map((m: { creator_id: string }) => m.creator_id)).not.toContain(creators[7]!.id);
       expect((await info(running)).creator_count).toBe('300');
@@ -206,15 +207,15 @@ describe('incremental updates', () => {
     const running = await startServer(idx, ENV);
     const admin = adminClient(running.port);
     try {
-      const none = await adminUnary(admin, 'DeleteCreators', { ids: ['cr_000001'] }, null).catch((e) => e);
+      const none = await callError(adminUnary(admin, 'DeleteCreators', { ids: ['cr_000001'] }, null));
       expect(none.code).toBe(status.UNAUTHENTICATED);
       expect(none.details).toContain('authorization: Bearer');
-      const wrong = await adminUnary(admin, 'ReloadIndex', {}, 'wrong-token-wrong-token').catch((e) => e);
+      const wrong = await callError(adminUnary(admin, 'ReloadIndex', {}, 'wrong-token-wrong-token'));
       expect(wrong.code).toBe(status.UNAUTHENTICATED);
-      const bad = await adminUpsert(admin, [{ id: 'ok-1', vector: new Array(DIMS).fill(0.1) }, { id: 'bad', vector: [1, 2] }]).catch((e) => e);
+      const bad = await callError(adminUpsert(admin, [{ id: 'ok-1', vector: new Array(DIMS).fill(0.1) }, { id: 'bad', vector: [1, 2] }]));
       expect(bad.code).toBe(status.INVALID_ARGUMENT);
       expect(bad.details).toContain('bad');
-      const noVector = await adminUpsert(admin, [{ id: 'text-only', about: 'no vector' }]).catch((e) => e);
+      const noVector = await callError(adminUpsert(admin, [{ id: 'text-only', about: 'no vector' }]));
       expect(noVector.details).toContain('no model');
       const probe = await unary(running.client, 'Match', { vector: { values: new Array(DIMS).fill(0.1) }, k: 100 });
       expect(probe.matches.map((m: { creator_id: string }) => m.creator_id)).not.toContain('ok-1');
@@ -230,7 +231,7 @@ describe('incremental updates', () => {
     const running = await startServer(idx, {});
     const admin = adminClient(running.port);
     try {
-      expect((await adminUnary(admin, 'ReloadIndex', {}).catch((e) => e)).code).toBe(status.UNIMPLEMENTED);
+      expect((await callError(adminUnary(admin, 'ReloadIndex', {}))).code).toBe(status.UNIMPLEMENTED);
     } finally {
       admin.close();
       await running.stop();
@@ -256,7 +257,7 @@ describe('incremental updates', () => {
       expect(loaded.catalog.labelOf('added-3')).toBeDefined();
       await loaded.hnsw.close();
       const res = await unary(running.client, 'Match', { vector: { values: extra[2]!.vector }, k: 1, filter: { include_nsfw: true } });
-      expect(res.matches[0].creator_id).toBe('added-2');
+      expect(res.matches[0]!.creator_id).toBe('added-2');
     } finally {
       admin.close();
       await running.stop();

@@ -44,11 +44,11 @@ describe('Match over provided vectors', () => {
     const res = await unary(running.client, 'Match', { request_id: 'r1', vector: { values: c.vector } });
     expect(res.request_id).toBe('r1');
     expect(res.matches).toHaveLength(10);
-    expect(res.matches[0].creator_id).toBe(c.id);
-    expect(res.matches[0].score).toBeCloseTo(1, 4);
+    expect(res.matches[0]!.creator_id).toBe(c.id);
+    expect(res.matches[0]!.score).toBeCloseTo(1, 4);
     const scores = res.matches.map((m: { score: number }) => m.score);
     expect([...scores].sort((a, b) => b - a)).toEqual(scores);
-    expect(res.matches[0].profile).toBeNull();
+    expect(res.matches[0]!.profile).toBeNull();
     expect(res.index_version).toMatch(/^\d{8}T\d{9}Z-[0-9a-f]{6}$/);
   });
 
@@ -65,7 +65,7 @@ describe('Match over provided vectors', () => {
     expect(res.matches).toHaveLength(Math.min(40, ok.size));
     for (const m of res.matches) {
       expect(ok.has(m.creator_id)).toBe(true);
-      expect(m.profile.language).toBe('es');
+      expect(m.profile?.language).toBe('es');
     }
   });
 
@@ -83,7 +83,7 @@ describe('Match over provided vectors', () => {
     const hidden = await unary(running.client, 'Match', { vector: { values: nsfw.vector }, k: 5 });
     expect(hidden.matches.map((m: { creator_id: string }) => m.creator_id)).not.toContain(nsfw.id);
     const shown = await unary(running.client, 'Match', { vector: { values: nsfw.vector }, k: 5, filter: { include_nsfw: true } });
-    expect(shown.matches[0].creator_id).toBe(nsfw.id);
+    expect(shown.matches[0]!.creator_id).toBe(nsfw.id);
     const strict = await unary(running.client, 'Match', { vector: { values: nsfw.vector }, k: 100, filter: { include_nsfw: true, min_score: 0.6 } });
     expect(strict.matches.length).toBeGreaterThan(0);
     for (const m of strict.matches) expect(m.score).toBeGreaterThanOrEqual(0.6);
@@ -95,7 +95,7 @@ describe('Match over provided vectors', () => {
     expect(res.matches).toHaveLength(20);
     const ids = res.matches.map((m: { creator_id: string }) => m.creator_id);
     for (const id of liked) expect(ids).not.toContain(id);
-    expect(res.matches.filter((m: { profile: { category: string } }) => m.profile.category === creators[10]!.category).length).toBeGreaterThanOrEqual(15);
+    expect(res.matches.filter((m) => m.profile?.category === creators[10]!.category).length).toBeGreaterThanOrEqual(15);
   });
 
   it('names unknown liked creators with NOT_FOUND', async () => {
@@ -140,12 +140,12 @@ describe('Match over provided vectors', () => {
     ];
     const out = await batch(running.client, requests);
     expect(out.map((r) => r.request_id)).toEqual(['a', 'b', 'c', 'd', 'e']);
-    expect(out[0].matches[0].creator_id).toBe(creators[1]!.id);
-    expect(out[1].error).toMatchObject({ code: status.INVALID_ARGUMENT, reason: 'DIMENSION_MISMATCH' });
-    expect(out[1].matches).toEqual([]);
-    expect(out[2].matches).toHaveLength(2);
-    expect(out[3].error).toMatchObject({ code: status.NOT_FOUND, reason: 'UNKNOWN_CREATORS' });
-    expect(out[4].error).toBeNull();
-    expect(out[4].matches[0].creator_id).toBe(creators[3]!.id);
+    expect(out[0]!.matches[0]!.creator_id).toBe(creators[1]!.id);
+    expect(out[1]!.error).toMatchObject({ code: status.INVALID_ARGUMENT, reason: 'DIMENSION_MISMATCH' });
+    expect(out[1]!.matches).toEqual([]);
+    expect(out[2]!.matches).toHaveLength(2);
+    expect(out[3]!.error).toMatchObject({ code: status.NOT_FOUND, reason: 'UNKNOWN_CREATORS' });
+    expect(out[4]!.error).toBeNull();
+    expect(out[4]!.matches[0]!.creator_id).toBe(creators[3]!.id);
   });
 });

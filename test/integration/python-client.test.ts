@@ -35,7 +35,13 @@ it('the Python client package (stubs from its documented command) calls Match, B
   });
   const target = creators[7]!;
   const { stdout } = await run(PYTHON, [path.join(ROOT, 'test/python/match_client.py'), stubs, `127.0.0.1:${running.port}`, JSON.stringify(target.vector)]);
-  const out = JSON.parse(stdout);
+  // What test/python/match_client.py prints.
+  const out = JSON.parse(stdout) as {
+    single: { request_id: string; ids: string[]; first_profile_category: string };
+    bad: { code: string; details: string };
+    batch: Array<{ request_id: string; n: number; error_code: number; reason: string }>;
+    info: { dims: number; creator_count: number };
+  };
   expect(out.single.request_id).toBe('py-1');
   expect(out.single.ids).toHaveLength(3);
   expect(out.single.ids[0]).toBe(target.id);

@@ -17,7 +17,7 @@ beforeAll(async () => {
   dir = await tempDir();
   await buildIndex({ input: SAMPLE_CATALOG, out: dir });
   running = await startServer(dir, { MATCH_ADMIN_TOKEN: ADMIN_TOKEN });
-  creators = (await fs.readFile(SAMPLE_CATALOG, 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+  creators = (await fs.readFile(SAMPLE_CATALOG, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as (typeof creators)[number]);
 });
 afterAll(async () => {
   await running?.stop();
@@ -79,7 +79,7 @@ it('combines a text query with every filter', async () => {
     expect(c.language).toBe('en');
     expect(c.is_nsfw).toBe(false);
     expect(excluded).not.toContain(m.creator_id);
-    expect(m.profile.category).toBe(c.category);
+    expect(m.profile?.category).toBe(c.category);
   }
 });
 
@@ -123,9 +123,9 @@ it('BatchMatch mixes text, vector and like queries with a bad item in the middle
     { request_id: 't3', like_creators: { ids: [creators[0]!.id] }, k: 3 },
   ]);
   expect(out.map((r) => r.request_id)).toEqual(['t1', 't2', 't3']);
-  expect(categoriesOf(out[0])).toContain('crafts');
-  expect(out[1].error.reason).toBe('INVALID_TEXT');
-  expect(out[2].matches).toHaveLength(3);
+  expect(categoriesOf(out[0]!)).toContain('crafts');
+  expect(out[1]?.error?.reason).toBe('INVALID_TEXT');
+  expect(out[2]!.matches).toHaveLength(3);
 });
 
 it("runs the README's example client against the server", async () => {
@@ -133,7 +133,7 @@ it("runs the README's example client against the server", async () => {
   const root = path.resolve(__dirname, '..', '..');
   const stdout = await new Promise<string>((resolve, reject) =>
     execFile(path.join(root, 'node_modules/.bin/tsx'), ['scripts/example-client.ts'], { cwd: root, env: { ...process.env, MATCH_ADDR: `127.0.0.1:${running.port}` } }, (err, out) =>
-      err ? reject(err) : resolve(out),
+      err ? reject(new Error(`example client failed: ${err.message}`, { cause: err })) : resolve(out),
     ),
   );
   const lines = stdout.trim().split('\n');
@@ -150,7 +150,7 @@ it('embeds creators upserted through IndexAdmin with the index model', async () 
     ]);
     expect(r).toMatchObject({ upserted: 1, created: 1 });
     const res = await unary(running.client, 'Match', { interest_text: 'beekeeping and honey bees', k: 3 });
-    expect(res.matches[0].creator_id).toBe('new-beekeeper');
+    expect(res.matches[0]!.creator_id).toBe('new-beekeeper');
   } finally {
     admin.close();
   }

@@ -1,11 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { promises as fs, readFileSync } from 'node:fs';
+import { promises as fs, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { buildIndex } from '../../index-builder/build-index';
+import type { CreatorMatcherClient } from '../../src/grpc/generated/creatormatch/v1/CreatorMatcher';
 import { matcherClientConstructor } from '../../src/grpc/proto';
 import { syntheticCreators } from '../helpers/synthetic';
-import { startServer, tempDir, unary, writeJsonl, type Running } from '../helpers/server';
+import { startServer, tempDir, unary, unaryError, writeJsonl, type Running } from '../helpers/server';
 
 // Certificates are made here with Debian's openssl: a CA, a server cert for localhost, a client cert.
 let dir: string;
@@ -22,7 +23,7 @@ function makeCerts(): void {
     ['client', 'backend-service', 'extendedKeyUsage=clientAuth'],
   ] as const) {
     openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`]);
-    require('node:fs').writeFileSync(path.join(dir, `${name}.ext`), `${ext}\n`);
+    writeFileSync(path.join(dir, `${name}.ext`), `${ext}\n`);
     openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.pem`, '-days', '2', '-extfile', `${name}.ext`]);
   }
 }
@@ -39,9 +40,9 @@ afterAll(async () => {
   await fs.rm(dir, { recursive: true, force: true });
 });
 
-function client(port: number, creds: grpc.ChannelCredentials) {
+function client(port: number, creds: grpc.ChannelCredentials): CreatorMatcherClient {
   const Client = matcherClientConstructor();
-  return new Client(`localhost:${port}`, creds) as grpc.Client & Record<string, any>;
+  return new Client(`localhost:${port}`, creds);
 }
 const match = { vector: { values: creators[3]!.vector }, k: 1 };
 
@@ -55,17 +56,17 @@ describe('TLS', () => {
   it('serves Match over TLS to a client that trusts the CA', async () => {
     const c = client(running.port, grpc.credentials.createSsl(readFileSync(file('ca.pem'))));
     const res = await unary(c, 'Match', match);
-    expect(res.matches[0].creator_id).toBe(creators[3]!.id);
+    expect(res.matches[0]!.creator_id).toBe(creators[3]!.id);
     c.close();
     expect(running.logs.find((l) => l.msg === 'gRPC server listening')?.transport).toBe('tls');
   });
 
   it('refuses plaintext clients and clients that do not trust the server', async () => {
     const plain = client(running.port, grpc.credentials.createInsecure());
-    expect((await unary(plain, 'Match', match, 3000).catch((e) => e)).code).toBe(grpc.status.UNAVAILABLE);
+    expect((await unaryError(plain, 'Match', match, 3000)).code).toBe(grpc.status.UNAVAILABLE);
     plain.close();
     const untrusting = client(running.port, grpc.credentials.createSsl());
-    expect((await unary(untrusting, 'Match', match, 3000).catch((e) => e)).code).toBe(grpc.status.UNAVAILABLE);
+    expect((await unaryError(untrusting, 'Match', match, 3000)).code).toBe(grpc.status.UNAVAILABLE);
     untrusting.close();
   });
 });
@@ -87,7 +88,7 @@ describe('mutual TLS', () => {
     expect((await unary(withCert, 'Match', match)).matches).toHaveLength(1);
     withCert.close();
     const withoutCert = client(running.port, grpc.credentials.createSsl(ca));
-    expect((await unary(withoutCert, 'Match', match, 3000).catch((e) => e)).code).toBe(grpc.status.UNAVAILABLE);
+    expect((await unaryError(withoutCert, 'Match', match, 3000)).code).toBe(grpc.status.UNAVAILABLE);
     withoutCert.close();
   });
 });

@@ -16,13 +16,19 @@ beforeAll(async () => {
 afterAll(() => fs.rm(dir, { recursive: true, force: true }));
 
 const run = (args: string[]) => spawnSync(TSX, ['index-builder/cli.ts', ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, LOG_LEVEL: 'info' } });
-const jsonLines = (text: string): Array<Record<string, any>> => text.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, any>);
+interface LogLine {
+  level: number;
+  msg: string;
+  stage?: string;
+  err?: { message: string };
+}
+const jsonLines = (text: string): LogLine[] => text.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as LogLine);
 
 describe('index builder logs', () => {
   it('writes JSON stage lines and a summary to stderr, the report to stdout', () => {
     const r = run(['--input', path.join(dir, 'in.jsonl'), '--out', path.join(dir, 'idx'), '--recall-sample', '50', '--json']);
     expect(r.status).toBe(0);
-    expect(JSON.parse(r.stdout).count).toBe(200);
+    expect((JSON.parse(r.stdout) as { count: number }).count).toBe(200);
     const lines = jsonLines(r.stderr); // every stderr line parses: no progress bar off a TTY
     for (const l of lines) expect(l).toMatchObject({ service: 'creator-match', component: 'index-builder' });
     expect(lines.filter((l) => l.stage).map((l) => l.stage)).toEqual(expect.arrayContaining(['read', 'insert', 'recall', 'write']));
@@ -35,6 +41,6 @@ describe('index builder logs', () => {
     expect(r.status).toBe(1);
     const failed = jsonLines(r.stderr).find((l) => l.level === 50)!;
     expect(failed.msg).toContain('index:build failed');
-    expect(failed.err.message).toBeTruthy();
+    expect(failed.err?.message).toBeTruthy();
   });
 });

@@ -10,7 +10,7 @@ describe('operations docs stay in sync with the code', () => {
   const rows = [...ops.matchAll(/^\| `(creator_match_[a-z_]+)` \| (\w+) \| [^|]+ \| ([^|]*) \|/gm)].map((m) => ({ name: m[1]!, kind: m[2]!, labels: m[3]!.split(',').map((l) => l.trim()).filter(Boolean) }));
 
   it('docs/OPERATIONS.md lists every metric with its type and labels, and nothing else', () => {
-    const expected = Object.values(METRICS).map((m) => ({ name: m.name as string, kind: m.kind as string, labels: [...m.labels] as string[] }));
+    const expected = Object.values(METRICS).map((m) => ({ name: m.name, kind: m.kind, labels: [...m.labels] as string[] }));
     const byName = (a: { name: string }, b: { name: string }): number => a.name.localeCompare(b.name);
     expect([...rows].sort(byName)).toEqual([...expected].sort(byName));
   });

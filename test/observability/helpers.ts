@@ -1,10 +1,10 @@
 import http from 'node:http';
 import path from 'node:path';
-import * as grpc from '@grpc/grpc-js';
 import pino from 'pino';
 import { buildIndex } from '../../index-builder/build-index';
 import { MatchApp } from '../../src/app';
 import { loadConfig } from '../../src/config/config';
+import type { CreatorMatcherClient } from '../../src/grpc/generated/creatormatch/v1/CreatorMatcher';
 import { createLogger } from '../../src/logging/logger';
 import { startTelemetry, type Telemetry, type TelemetryOptions } from '../../src/telemetry/sdk';
 import { syntheticCreators, type SyntheticCreator } from '../helpers/synthetic';
@@ -26,7 +26,7 @@ export interface ObservedServer {
   app: MatchApp;
   port: number;
   telemetry: Telemetry;
-  client: grpc.Client & Record<string, any>;
+  client: CreatorMatcherClient;
   logs: Array<Record<string, unknown>>;
   stop(): Promise<void>;
 }

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
+import type net from 'node:net';
 import path from 'node:path';
 import { unary } from '../helpers/server';
 import { matcherClientConstructor } from '../../src/grpc/proto';
@@ -14,12 +14,18 @@ import { syntheticIndex } from './helpers';
 // does not allow in-process.
 const ROOT = path.resolve(__dirname, '..', '..');
 
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
+/** The port of the child's "gRPC server listening" log line, once it is written. */
+async function listeningPort(stdout: () => string): Promise<number> {
+  for (let i = 0; i < 150; i++) {
+    const text = stdout();
+    for (const line of text.slice(0, text.lastIndexOf('\n') + 1).split('\n')) {
+      if (!line.includes('"gRPC server listening"')) continue;
+      const port = (JSON.parse(line) as { port?: unknown }).port;
+      if (typeof port === 'number') return port;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`the server did not log "gRPC server listening"; stdout:\n${stdout()}`);
 }
 
 it('pushes traces and metrics to OTEL_EXPORTER_OTLP_ENDPOINT, flushed on SIGTERM', async () => {
@@ -35,32 +41,31 @@ it('pushes traces and metrics to OTEL_EXPORTER_OTLP_ENDPOINT, flushed on SIGTERM
   });
   await new Promise<void>((r) => collector.listen(0, '127.0.0.1', r));
   const idx = await syntheticIndex(200);
-  const grpcPort = await freePort();
   const child = spawn(path.join(ROOT, 'node_modules', '.bin', 'tsx'), ['src/main.ts'], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH!,
       HOME: idx.dir,
       MATCH_INDEX_DIR: idx.indexDir,
-      MATCH_GRPC_ADDR: `127.0.0.1:${grpcPort}`,
+      MATCH_GRPC_ADDR: '127.0.0.1:0',
       MATCH_METRICS_ADDR: 'off',
       OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(collector.address() as net.AddressInfo).port}`,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
-  child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
   const Client = matcherClientConstructor();
-  const client = new Client(`127.0.0.1:${grpcPort}`, grpc.credentials.createInsecure()) as grpc.Client & Record<string, any>;
+  let client: InstanceType<typeof Client> | undefined;
   try {
-    for (let i = 0; i < 150 && !stdout.includes('gRPC server listening'); i++) await new Promise((r) => setTimeout(r, 100));
+    client = new Client(`127.0.0.1:${await listeningPort(() => stdout)}`, grpc.credentials.createInsecure());
     const res = await unary(client, 'Match', { vector: { values: idx.creators[0]!.vector }, k: 3 });
     expect(res.matches).toHaveLength(3);
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
   } finally {
-    client.close();
+    client?.close();
     if (child.exitCode === null) child.kill('SIGKILL');
     await new Promise<void>((r) => collector.close(() => r()));
     await fs.rm(idx.dir, { recursive: true, force: true });

@@ -3,8 +3,10 @@ import { Writable } from 'node:stream';
 import * as grpc from '@grpc/grpc-js';
 import { SpanKind } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
+import type { MatchRequest } from '../../src/grpc/generated/creatormatch/v1/MatchRequest';
+import type { MatchResponse__Output } from '../../src/grpc/generated/creatormatch/v1/MatchResponse';
 import { createLogger } from '../../src/logging/logger';
-import { batch, unaryError } from '../helpers/server';
+import { batch, settle, unaryError } from '../helpers/server';
 import { startObservedServer, syntheticIndex, type ObservedServer } from './helpers';
 
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
@@ -15,11 +17,11 @@ let idx: Awaited<ReturnType<typeof syntheticIndex>>;
 let server: ObservedServer;
 const exporter = new InMemorySpanExporter();
 
-function matchWithTraceparent(request: unknown): Promise<any> {
+function matchWithTraceparent(request: MatchRequest): Promise<MatchResponse__Output> {
   const metadata = new grpc.Metadata();
   metadata.set('traceparent', `00-${TRACE_ID}-${PARENT_SPAN}-01`);
   return new Promise((resolve, reject) => {
-    server.client.Match(request, metadata, { deadline: Date.now() + 10_000 }, (err: Error | null, res: unknown) => (err ? reject(err) : resolve(res)));
+    server.client.Match(request, metadata, { deadline: Date.now() + 10_000 }, settle(resolve, reject));
   });
 }
 
@@ -86,9 +88,13 @@ describe('logs', () => {
 });
 
 describe('the root logger', () => {
-  const capture = (level: string): { lines: Array<Record<string, any>>; log: ReturnType<typeof createLogger> } => {
-    const lines: Array<Record<string, any>> = [];
-    const sink = new Writable({ write: (chunk, _enc, cb) => (lines.push(JSON.parse(String(chunk))), cb()) });
+  interface LogLine {
+    msg?: string;
+    err?: { type: string; message: string; stack: string };
+  }
+  const capture = (level: string): { lines: LogLine[]; log: ReturnType<typeof createLogger> } => {
+    const lines: LogLine[] = [];
+    const sink = new Writable({ write: (chunk, _enc, cb) => (lines.push(JSON.parse(String(chunk)) as LogLine), cb()) });
     return { lines, log: createLogger(level, sink) };
   };
 
@@ -96,7 +102,7 @@ describe('the root logger', () => {
     const { lines, log } = capture('info');
     log.error({ err: new TypeError('boom') }, 'it failed');
     expect(lines[0]).toMatchObject({ level: 50, msg: 'it failed', err: { type: 'TypeError', message: 'boom' } });
-    expect(lines[0]!.err.stack).toContain('TypeError: boom');
+    expect(lines[0]!.err!.stack).toContain('TypeError: boom');
   });
 
   it('redacts tokens, authorization headers and vectors', () => {

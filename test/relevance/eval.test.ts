@@ -112,7 +112,7 @@ describe('release gate (index:build --eval-fans)', () => {
   it('refuses to publish a regressed version: written, CURRENT unchanged, exit code 3', async () => {
     const before = await readCurrent(dir);
     // Same catalog, but random vectors labelled as the model's: text queries now match noise.
-    const creators = (await fs.readFile(SAMPLE_CATALOG, 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    const creators = (await fs.readFile(SAMPLE_CATALOG, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     let s = 7;
     const rand = () => ((s = (s * 16807) % 2147483647) / 2147483647) - 0.5;
     const input = path.join(dir, 'random-vectors.jsonl');
@@ -123,7 +123,7 @@ describe('release gate (index:build --eval-fans)', () => {
 
     const versionsBefore = (await fs.readdir(dir)).filter((f) => /^\d{8}T/.test(f));
     const stderr: string[] = [];
-    const spy = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: any) => (stderr.push(String(chunk)), true));
+    const spy = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => (stderr.push(String(chunk)), true));
     let code: number;
     try {
       code = await buildCli(['--input', input, '--out', dir, '--model', 'creator-match/use-lite', '--min-recall', '0.5', '--eval-fans', SAMPLE_FANS, '--no-progress']);

@@ -4,21 +4,24 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { buildIndex } from '../../index-builder/build-index';
-import { readDone, runBatchMatch } from '../../tools/batch-match/batch-match';
+import { readDone, runBatchMatch, type Recommendation } from '../../tools/batch-match/batch-match';
 import { SAMPLE_CATALOG } from '../../src/config/config';
+import type { MatchRequest } from '../../src/grpc/generated/creatormatch/v1/MatchRequest';
+import type { MatchResponse__Output } from '../../src/grpc/generated/creatormatch/v1/MatchResponse';
 import { startServer, tempDir, unary, unaryError, writeJsonl, type Running } from '../helpers/server';
 
 // Diversity, weighted like_creators and batch-match against the real service on the sample catalog.
 const SAMPLE_FANS = path.join(path.dirname(SAMPLE_CATALOG), 'sample-fans.jsonl');
 let dir: string;
 let running: Running;
-let creators: Map<string, { id: string; category: string; is_nsfw: boolean }>;
+type SampleCreator = { id: string; category: string; is_nsfw: boolean };
+let creators: Map<string, SampleCreator>;
 
 beforeAll(async () => {
   dir = await tempDir();
   await buildIndex({ input: SAMPLE_CATALOG, out: dir });
   running = await startServer(dir);
-  const rows = (await fs.readFile(SAMPLE_CATALOG, 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+  const rows = (await fs.readFile(SAMPLE_CATALOG, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as SampleCreator);
   creators = new Map(rows.map((c) => [c.id, c]));
 });
 afterAll(async () => {
@@ -26,9 +29,9 @@ afterAll(async () => {
   await fs.rm(dir, { recursive: true, force: true });
 });
 
-const categoriesOf = (res: { matches: Array<{ creator_id: string }> }) => res.matches.map((m) => creators.get(m.creator_id)!.category);
+const categoriesOf = (res: MatchResponse__Output) => res.matches.map((m) => creators.get(m.creator_id)!.category);
 const countBy = (xs: string[]) => xs.reduce((m, x) => m.set(x, (m.get(x) ?? 0) + 1), new Map<string, number>());
-const match = (req: object) => unary(running.client, 'Match', { interest_text: 'home cooking recipes and a podcast about food', k: 10, ...req });
+const match = (req: MatchRequest) => unary(running.client, 'Match', { interest_text: 'home cooking recipes and a podcast about food', k: 10, ...req });
 
 describe('diversity (MMR) and max_per_category', () => {
   it('diversity 0 is the plain ranking', async () => {
@@ -42,7 +45,7 @@ describe('diversity (MMR) and max_per_category', () => {
     const diverse = await match({ diversity: 0.7 });
     expect(diverse.matches).toHaveLength(10);
     expect(diverse.matches[0]).toEqual(plain.matches[0]);
-    expect(diverse.matches.map((m: any) => m.creator_id)).not.toEqual(plain.matches.map((m: any) => m.creator_id));
+    expect(diverse.matches.map((m) => m.creator_id)).not.toEqual(plain.matches.map((m) => m.creator_id));
     expect(new Set(categoriesOf(diverse)).size).toBeGreaterThanOrEqual(new Set(categoriesOf(plain)).size);
     for (const m of diverse.matches) expect(creators.get(m.creator_id)!.is_nsfw).toBe(false);
   });
@@ -76,7 +79,7 @@ describe('like_creators with weights (fan supports A, B, C)', () => {
     const music = firstOf('music');
     const towardsCooking = await unary(running.client, 'Match', { like_creators: { ids: [cook, music], weights: [10, 1] }, k: 10 });
     const towardsMusic = await unary(running.client, 'Match', { like_creators: { ids: [cook, music], weights: [1, 10] }, k: 10 });
-    const share = (res: any, c: string) => categoriesOf(res).filter((x) => x === c).length;
+    const share = (res: MatchResponse__Output, c: string) => categoriesOf(res).filter((x) => x === c).length;
     expect(share(towardsCooking, 'cooking')).toBeGreaterThanOrEqual(8);
     expect(share(towardsMusic, 'music')).toBeGreaterThanOrEqual(8);
     for (const res of [towardsCooking, towardsMusic]) for (const m of res.matches) expect([cook, music]).not.toContain(m.creator_id);
@@ -86,7 +89,7 @@ describe('like_creators with weights (fan supports A, B, C)', () => {
     const ids = [firstOf('games'), firstOf('comics')];
     const none = await unary(running.client, 'Match', { like_creators: { ids }, k: 5 });
     const equal = await unary(running.client, 'Match', { like_creators: { ids, weights: [2, 2] }, k: 5 });
-    expect(equal.matches.map((m: any) => m.creator_id)).toEqual(none.matches.map((m: any) => m.creator_id));
+    expect(equal.matches.map((m) => m.creator_id)).toEqual(none.matches.map((m) => m.creator_id));
   });
 
   it.each([
@@ -102,12 +105,20 @@ describe('like_creators with weights (fan supports A, B, C)', () => {
 });
 
 describe('batch-match', () => {
-  const lines = async (file: string) => (await fs.readFile(file, 'utf8')).trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  const lines = async <T>(file: string): Promise<T[]> =>
+    (await fs.readFile(file, 'utf8')).trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as T);
+  interface FanLine {
+    fan_id?: string;
+    interest_text?: string;
+    follows?: string[];
+    weights?: number[];
+    vector?: number[];
+  }
   let fansFile: string;
-  let fans: Array<Record<string, unknown>>;
+  let fans: FanLine[];
 
   beforeAll(async () => {
-    const sample = (await fs.readFile(SAMPLE_FANS, 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    const sample = await lines<{ fan_id: string; interest_text: string; follows: string[] }>(SAMPLE_FANS);
     // Text fans, weighted follows fans and a vector fan, plus three bad ones.
     fans = sample.slice(0, 60).map((f, i) => (i % 2 ? { fan_id: f.fan_id, interest_text: f.interest_text } : { fan_id: f.fan_id, follows: f.follows, weights: f.follows.map(() => 1 + i) }));
     fans.push({ fan_id: 'vec', vector: Array.from({ length: 512 }, (_, i) => Math.sin(i)) });
@@ -120,7 +131,7 @@ describe('batch-match', () => {
     const progress: number[] = [];
     const summary = await runBatchMatch({ fans: fansFile, out, client: running.client, concurrency: 3, window: 4, k: 5, onProgress: (p) => progress.push(p.ok), progressEveryMs: 1 });
     expect(summary).toMatchObject({ total: 64, ok: 61, errors: 2, invalid: 1, alreadyDone: 0, skipped: 0, interrupted: false, streamErrors: [] });
-    const recs = await lines(out);
+    const recs = await lines<Recommendation>(out);
     expect(recs.map((r) => r.fan_id).sort()).toEqual(fans.map((f) => f.fan_id).sort());
     for (const r of recs) {
       expect(r.matches).toHaveLength(5);
@@ -131,7 +142,7 @@ describe('batch-match', () => {
       const rec = recs.find((r) => r.fan_id === f.fan_id)!;
       for (const m of rec.matches) expect(f.follows).not.toContain(m.creator_id);
     }
-    const errors = await lines(summary.errorsFile);
+    const errors = await lines<{ reason: string }>(summary.errorsFile);
     expect(errors.map((e) => e.reason).sort()).toEqual(['DIMENSION_MISMATCH', 'INVALID_INPUT', 'UNKNOWN_CREATORS']);
   });
 
@@ -149,7 +160,7 @@ describe('batch-match', () => {
 
     const second = await runBatchMatch({ fans: fansOnly, out, client: running.client, concurrency: 2 });
     expect(second).toMatchObject({ alreadyDone: 20, skipped: 20, ok: 41, errors: 0 });
-    const recs = await lines(out);
+    const recs = await lines<Recommendation>(out);
     expect(recs).toHaveLength(61);
     expect(new Set(recs.map((r) => r.fan_id)).size).toBe(61);
 

@@ -9,6 +9,7 @@ import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { buildIndex } from '../../index-builder/build-index';
 import { ROOT, startServerProcess, type ServerProcess } from '../../bench/load/server-process';
+import type { CreatorMatcherClient } from '../../src/grpc/generated/creatormatch/v1/CreatorMatcher';
 import { matcherClientConstructor } from '../../src/grpc/proto';
 import { ARTIFACT_FILES, CURRENT_FILE, readCurrent, writeCurrent } from '../../src/index/manifest';
 import { UPDATE_LOG_FILE } from '../../src/lifecycle/update-log';
@@ -18,6 +19,7 @@ import {
   adminUnary,
   adminUpsert,
   batch,
+  callError,
   healthCheck,
   startServer,
   tempDir,
@@ -48,9 +50,9 @@ async function build(creators: SyntheticCreator[], name = 'c.jsonl', out = idx, 
   return buildIndex({ input: file, out, recallSample: 100, minRecall: 0.9, ...extra });
 }
 
-function client(port: number): grpc.Client & Record<string, any> {
+function client(port: number): CreatorMatcherClient {
   const Client = matcherClientConstructor();
-  const c = new Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as grpc.Client & Record<string, any>;
+  const c = new Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
   cleanups.push(async () => c.close());
   return c;
 }
@@ -98,7 +100,7 @@ describe('index files damaged under a running service', () => {
 
     // Away to the intact v1 and back: the damaged v2 is refused, v1 keeps serving, CURRENT stays on v1.
     expect(await adminUnary(admin, 'ReloadIndex', { version: v1.version })).toMatchObject({ version: v1.version, changed: true });
-    const refused = await adminUnary(admin, 'ReloadIndex', { version: v2.version }).catch((e: grpc.ServiceError) => e);
+    const refused = await callError(adminUnary(admin, 'ReloadIndex', { version: v2.version }));
     expect(refused.code).toBe(grpc.status.FAILED_PRECONDITION);
     expect(refused.details).toContain(v2.version);
     const info = await unary(running.client, 'GetIndexInfo', {});
@@ -117,10 +119,10 @@ describe('index files damaged under a running service', () => {
     cleanups.push(async () => admin.close());
     await fs.rm(path.join(idx, v1.version), { recursive: true });
     const fresh = syntheticCreators(1, DIMS, 55)[0]!;
-    const err = await adminUpsert(admin, [{ ...fresh, id: 'while-deleted' }]).catch((e: grpc.ServiceError) => e);
+    const err = await callError(adminUpsert(admin, [{ ...fresh, id: 'while-deleted' }]));
     expect(err.code).toBe(grpc.status.INTERNAL);
     const probe = await unary(running.client, 'Match', { vector: { values: fresh.vector }, k: 1, filter: { include_nsfw: true } });
-    expect(probe.matches[0].creator_id).not.toBe('while-deleted'); // not applied in memory either
+    expect(probe.matches[0]!.creator_id).not.toBe('while-deleted'); // not applied in memory either
     expect(probe.index_version).toBe(v1.version);
     expect(await healthCheck(running.port)).toBe('SERVING');
   });
@@ -145,7 +147,7 @@ function runBuilder(argv: string[]): Promise<{ code: number | null; stderr: stri
   return new Promise((resolve) => {
     const child = spawn(argv[0]!, argv.slice(1), { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
     child.once('exit', (code) => {
       clearTimeout(timer);
@@ -216,7 +218,7 @@ describe('disk full while building', () => {
     const { bavail, bsize } = await fs.statfs(idx);
     await fs.writeFile(filler, Buffer.alloc(Math.max(0, Number(bavail) * Number(bsize) - 4096)));
     const batchOf = (prefix: string, seed: number) => syntheticCreators(60, DIMS, seed).map((c, i) => ({ ...c, id: `${prefix}-${i}` }));
-    const err = await adminUpsert(admin, batchOf('nospace', 8)).catch((e: grpc.ServiceError) => e);
+    const err = await callError(adminUpsert(admin, batchOf('nospace', 8)));
     expect(err.code).toBe(grpc.status.INTERNAL);
     const log = path.join(idx, v1.version, UPDATE_LOG_FILE);
     const text = await fs.readFile(log, 'utf8').catch(() => '');
@@ -246,11 +248,11 @@ describe('SIGTERM under load', () => {
     let sigtermAt = Infinity;
     let drainSeenAt = Infinity;
     const hardStop = Date.now() + 40_000;
-    const outcomes: Array<{ started: number; ended: number; code: number }> = [];
+    const outcomes: Array<{ started: number; ended: number; code: grpc.status | -1 }> = [];
     const one = (i: number): Promise<void> =>
       new Promise((resolve) => {
         const started = Date.now();
-        const req = i % 3 === 0 ? { like_creators: { ids: [ids[i % 3000]] }, k: 50 } : { ...query(i), k: 100, filter: { categories: ['music'] } };
+        const req = i % 3 === 0 ? { like_creators: { ids: [ids[i % 3000]!] }, k: 50 } : { ...query(i), k: 100, filter: { categories: ['music'] } };
         try {
           c.Match(req, { deadline: Date.now() + 10_000 }, (err: grpc.ServiceError | null) => {
             outcomes.push({ started, ended: Date.now(), code: err ? err.code : grpc.status.OK });
@@ -428,7 +430,7 @@ describe('SIGKILL and restart', () => {
   });
 });
 
-async function expectDurable(c: Record<string, any>, acked: { upserted: Map<string, number[]>; deleted: Set<string> }): Promise<void> {
+async function expectDurable(c: CreatorMatcherClient, acked: { upserted: Map<string, number[]>; deleted: Set<string> }): Promise<void> {
   const ids = [...acked.upserted.keys()];
   for (let i = 0; i < ids.length; i += 500) {
     // like_creators answers NOT_FOUND naming any unknown id
@@ -436,10 +438,10 @@ async function expectDurable(c: Record<string, any>, acked: { upserted: Map<stri
   }
   for (const [id, vector] of acked.upserted) {
     const res = await unary(c, 'Match', { vector: { values: vector }, k: 1, filter: { include_nsfw: true } });
-    expect({ id, top: res.matches[0].creator_id }).toEqual({ id, top: id });
+    expect({ id, top: res.matches[0]!.creator_id }).toEqual({ id, top: id });
   }
   for (const id of acked.deleted) {
-    const err = await unary(c, 'Match', { like_creators: { ids: [id] }, k: 1 }).catch((e: grpc.ServiceError) => e);
+    const err = await callError(unary(c, 'Match', { like_creators: { ids: [id] }, k: 1 }), `Match like_creators [${id}] (deleted)`);
     expect({ id, code: err.code }).toEqual({ id, code: grpc.status.NOT_FOUND });
   }
 }

@@ -3,6 +3,11 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import * as grpc from '@grpc/grpc-js';
 import { readFanLines, type Fan } from '../eval/fans';
+import type { CreatorMatcherClient } from '../../src/grpc/generated/creatormatch/v1/CreatorMatcher';
+import type { CreatorProfile__Output } from '../../src/grpc/generated/creatormatch/v1/CreatorProfile';
+import type { Filter } from '../../src/grpc/generated/creatormatch/v1/Filter';
+import type { MatchRequest } from '../../src/grpc/generated/creatormatch/v1/MatchRequest';
+import type { MatchResponse__Output } from '../../src/grpc/generated/creatormatch/v1/MatchResponse';
 import { matcherClientConstructor } from '../../src/grpc/proto';
 
 /**
@@ -17,15 +22,15 @@ export interface BatchMatchOptions {
   fans: string;
   out: string;
   /** Default: `${out}.errors.jsonl`. */
-  errors?: string;
+  errors?: string | undefined;
   /** Server address (host:port); ignored with `client`. */
   addr?: string;
-  client?: grpc.Client;
+  client?: CreatorMatcherClient;
   concurrency?: number;
   window?: number;
   /** Defaults for every fan (a fan's own `k` / `filter` win). */
   k?: number;
-  filter?: Record<string, unknown>;
+  filter?: Filter | undefined;
   includeProfile?: boolean;
   diversity?: number;
   maxPerCategory?: number;
@@ -61,14 +66,14 @@ export interface Recommendation {
   fan_id: string;
   index_version: string;
   model_id: string;
-  matches: Array<{ creator_id: string; score: number; profile?: unknown }>;
+  matches: Array<{ creator_id: string; score: number; profile?: CreatorProfile__Output }>;
 }
 
 type Item = { line: number; fan: Fan };
 
 /** Builds the MatchRequest for a fan: interest text, else followed creators (with weights), else vector. */
-export function fanRequest(fan: Fan, opts: Pick<BatchMatchOptions, 'k' | 'filter' | 'includeProfile' | 'diversity' | 'maxPerCategory'> = {}): Record<string, unknown> {
-  const req: Record<string, unknown> = {
+export function fanRequest(fan: Fan, opts: Pick<BatchMatchOptions, 'k' | 'filter' | 'includeProfile' | 'diversity' | 'maxPerCategory'> = {}): MatchRequest {
+  const req: MatchRequest = {
     request_id: fan.fanId,
     fan_id: fan.fanId,
     k: fan.k ?? opts.k ?? 0,
@@ -146,7 +151,7 @@ export async function runBatchMatch(opts: BatchMatchOptions): Promise<BatchSumma
   const errs = new LineWriter(createWriteStream(errorsFile, { flags: 'a' }));
   const ownClient = opts.client === undefined;
   const Client = matcherClientConstructor();
-  const client = (opts.client ?? new Client(opts.addr ?? 'localhost:50051', grpc.credentials.createInsecure())) as grpc.Client & Record<string, any>;
+  const client = opts.client ?? new Client(opts.addr ?? 'localhost:50051', grpc.credentials.createInsecure());
 
   const counts = { ok: 0, errors: 0, invalid: 0, skipped: 0 };
   const streamErrors: string[] = [];
@@ -178,14 +183,14 @@ export async function runBatchMatch(opts: BatchMatchOptions): Promise<BatchSumma
   const fans = source();
 
   const runStream = async (): Promise<void> => {
-    const call = client.BatchMatch() as grpc.ClientDuplexStream<unknown, any>;
+    const call = client.BatchMatch();
     const pending: Item[] = [];
     const writes: Array<Promise<void>> = [];
     let wake: (() => void) | undefined;
     let ended = false;
     let failure: Error | undefined;
     const waitForEvent = (): Promise<void> => new Promise((resolve) => (wake = resolve));
-    call.on('data', (res: any) => {
+    call.on('data', (res: MatchResponse__Output) => {
       const item = pending.shift();
       if (item) {
         let w: Promise<void> | undefined;
@@ -198,7 +203,7 @@ export async function runBatchMatch(opts: BatchMatchOptions): Promise<BatchSumma
             fan_id: item.fan.fanId,
             index_version: res.index_version,
             model_id: res.model_id,
-            matches: res.matches.map((m: any) => (m.profile ? { creator_id: m.creator_id, score: m.score, profile: m.profile } : { creator_id: m.creator_id, score: m.score })),
+            matches: res.matches.map((m) => (m.profile ? { creator_id: m.creator_id, score: m.score, profile: m.profile } : { creator_id: m.creator_id, score: m.score })),
           };
           w = out.write(rec);
         }
@@ -223,7 +228,7 @@ export async function runBatchMatch(opts: BatchMatchOptions): Promise<BatchSumma
       }
       const next = await fans.next();
       if (next.done) break;
-      let req: Record<string, unknown>;
+      let req: MatchRequest;
       try {
         req = fanRequest(next.value.fan, opts);
       } catch (err) {

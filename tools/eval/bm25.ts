@@ -13,7 +13,7 @@ export class Bm25Baseline {
   constructor(texts: readonly string[]) {
     if (texts.length < 3) throw new Error('the BM25 baseline needs at least 3 documents');
     this.engine.defineConfig({ fldWeights: { body: 1 }, bm25Params: { k1: 1.2, b: 0.75 } });
-    this.engine.definePrepTasks([nlp.string.lowerCase!, nlp.string.tokenize0!, nlp.tokens.removeWords!, nlp.tokens.stem!]);
+    this.engine.definePrepTasks([nlp.string.lowerCase, nlp.string.tokenize0, nlp.tokens.removeWords, nlp.tokens.stem]);
     texts.forEach((body, label) => this.engine.addDoc({ body }, String(label)));
     this.engine.consolidate();
   }

@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { z } from 'zod';
+import type { Filter } from '../../src/grpc/generated/creatormatch/v1/Filter';
 
 /**
  * One fan, as in data/sample-fans.jsonl and the files that `npm run eval` and
@@ -23,10 +24,19 @@ export interface Fan {
   relevantCreatorIds?: string[];
   /** Per-fan k and filter for batch jobs (passed through as MatchRequest fields). */
   k?: number;
-  filter?: Record<string, unknown>;
+  filter?: Filter;
 }
 
 const positiveFinite = z.number().finite().positive();
+
+/** A MatchRequest filter (creatormatch.v1.Filter; unknown keys are dropped, as the wire does). */
+export const filterSchema = z.object({
+  exclude_creator_ids: z.array(z.string()).exactOptional(),
+  categories: z.array(z.string()).exactOptional(),
+  languages: z.array(z.string()).exactOptional(),
+  include_nsfw: z.boolean().exactOptional(),
+  min_score: z.number().finite().exactOptional(),
+}) satisfies z.ZodType<Filter>;
 
 const fanSchema = z
   .object({
@@ -41,7 +51,7 @@ const fanSchema = z
     expected_categories: z.array(z.string()).optional(),
     relevant_creator_ids: z.array(z.string()).optional(),
     k: z.number().int().nonnegative().optional(),
-    filter: z.record(z.string(), z.unknown()).optional(),
+    filter: filterSchema.optional(),
   })
   .superRefine((f, ctx) => {
     const follows = f.follows ?? f.like_creators;

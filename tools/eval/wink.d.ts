@@ -1,6 +1,7 @@
 // Minimal typings for the parts of wink-bm25-text-search and wink-nlp-utils we use (neither ships types).
 declare module 'wink-bm25-text-search' {
-  type PrepTask = (input: any) => any;
+  /** A prep step: text -> text or tokens, or tokens -> tokens (applied in order). */
+  type PrepTask = ((input: string) => string | string[]) | ((tokens: string[]) => string[]);
   interface BM25Engine {
     defineConfig(cfg: { fldWeights: Record<string, number>; bm25Params?: { k1?: number; b?: number; k?: number }; ovFieldNames?: string[] }): boolean;
     definePrepTasks(tasks: PrepTask[], field?: string): number;
@@ -14,8 +15,14 @@ declare module 'wink-bm25-text-search' {
 
 declare module 'wink-nlp-utils' {
   const nlp: {
-    string: Record<string, (input: any, ...rest: any[]) => any>;
-    tokens: Record<string, (input: any, ...rest: any[]) => any>;
+    string: {
+      lowerCase: (input: string) => string;
+      tokenize0: (input: string) => string[];
+    };
+    tokens: {
+      removeWords: (tokens: string[]) => string[];
+      stem: (tokens: string[]) => string[];
+    };
   };
   export = nlp;
 }

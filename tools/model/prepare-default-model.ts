@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ModelError } from '../../src/embedding/errors';
@@ -35,7 +36,7 @@ export function locateSource(packageName = SOURCE_PACKAGE): { dir: string; versi
       { cause: err },
     );
   }
-  const version = (require(pkgJson) as { version: string }).version;
+  const version = (JSON.parse(readFileSync(pkgJson, 'utf8')) as { version: string }).version;
   return { dir: path.join(path.dirname(pkgJson), 'dist'), version };
 }
 
