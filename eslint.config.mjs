@@ -1,5 +1,5 @@
 // `npm run lint`: typescript-eslint with type information (the tsconfig.json program), run by
-// `npm test` after `tsc --noEmit`. Generated code (src/grpc/generated, `npm run proto:gen`) is not linted.
+// `npm test` after `tsc --noEmit`. Generated code (src/contract, `npm run proto:gen`) is not linted.
 import js from '@eslint/js';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
@@ -11,7 +11,7 @@ import tseslint from 'typescript-eslint';
 const REWRITE_IN_PROGRESS = ['src/index/**', 'src/match/**', 'src/lifecycle/**', 'index-builder/**'];
 
 export default tseslint.config(
-  { ignores: ['src/grpc/generated/**', 'dist/**', 'coverage/**', 'models/**', 'native/build/**', 'var/**'] },
+  { ignores: ['src/contract/**', 'dist/**', 'coverage/**', 'models/**', 'native/build/**', 'var/**'] },
   js.configs.recommended,
   tseslint.configs.recommendedTypeChecked,
   {

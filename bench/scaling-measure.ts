@@ -8,7 +8,7 @@
  */
 import { createWriteStream } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
-import type { MatchRequest } from '../src/grpc/generated/creatormatch/v1/MatchRequest';
+import type { MatchRequest } from '../src/contract/creatormatch/v1/MatchRequest';
 import { matcherClientConstructor } from '../src/grpc/proto';
 import { mulberry32 as rng } from '../src/util/mulberry32';
 

@@ -1,7 +1,7 @@
 // A minimal creator-match client: run `npm run example:client` while `npm start` is serving.
 // Its types are generated from proto/ by @grpc/proto-loader's proto-loader-gen-types (`npm run proto:gen`).
 import * as grpc from '@grpc/grpc-js';
-import type { MatchRequest } from '../src/grpc/generated/creatormatch/v1/MatchRequest';
+import type { MatchRequest } from '../src/contract/creatormatch/v1/MatchRequest';
 import { matcherClientConstructor } from '../src/grpc/proto';
 
 const CreatorMatcher = matcherClientConstructor();

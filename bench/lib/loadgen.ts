@@ -6,9 +6,9 @@
  */
 import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
-import type { Filter } from '../../src/grpc/generated/creatormatch/v1/Filter';
-import type { MatchRequest } from '../../src/grpc/generated/creatormatch/v1/MatchRequest';
-import type { MatchResponse__Output } from '../../src/grpc/generated/creatormatch/v1/MatchResponse';
+import type { Filter } from '../../src/contract/creatormatch/v1/Filter';
+import type { MatchRequest } from '../../src/contract/creatormatch/v1/MatchRequest';
+import type { MatchResponse__Output } from '../../src/contract/creatormatch/v1/MatchResponse';
 import { matcherClientConstructor } from '../../src/grpc/proto';
 import { latencyStats, loadCorpus, recallAt, row } from './common';
 

@@ -5,8 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
-import type { MatchRequest } from '../../src/grpc/generated/creatormatch/v1/MatchRequest';
-import type { MatchResponse__Output } from '../../src/grpc/generated/creatormatch/v1/MatchResponse';
+import type { MatchRequest } from '../../src/contract/creatormatch/v1/MatchRequest';
+import type { MatchResponse__Output } from '../../src/contract/creatormatch/v1/MatchResponse';
 import { matcherClientConstructor } from '../../src/grpc/proto';
 import type { ClientResult, ClientSpec, RequestType } from './workload';
 import { REQUEST_TYPES } from './workload';

@@ -1,5 +1,5 @@
 /**
- * A typed Node.js client for creator-match (types generated from proto/, see src/grpc/generated).
+ * A typed Node.js client for creator-match (types generated from proto/, see src/contract).
  *
  *   const client = new CreatorMatchClient('localhost:50051');
  *   const res = await client.match({ interest_text: 'weekly true crime podcast', k: 5 });
@@ -12,11 +12,11 @@
  * `creator-match-reason` trailer (docs/ERRORS.md).
  */
 import * as grpc from '@grpc/grpc-js';
-import type { CreatorMatcherClient } from '../../src/grpc/generated/creatormatch/v1/CreatorMatcher';
-import type { GetIndexInfoRequest } from '../../src/grpc/generated/creatormatch/v1/GetIndexInfoRequest';
-import type { IndexInfo__Output } from '../../src/grpc/generated/creatormatch/v1/IndexInfo';
-import type { MatchRequest } from '../../src/grpc/generated/creatormatch/v1/MatchRequest';
-import type { MatchResponse__Output } from '../../src/grpc/generated/creatormatch/v1/MatchResponse';
+import type { CreatorMatcherClient } from '../../src/contract/creatormatch/v1/CreatorMatcher';
+import type { GetIndexInfoRequest } from '../../src/contract/creatormatch/v1/GetIndexInfoRequest';
+import type { IndexInfo__Output } from '../../src/contract/creatormatch/v1/IndexInfo';
+import type { MatchRequest } from '../../src/contract/creatormatch/v1/MatchRequest';
+import type { MatchResponse__Output } from '../../src/contract/creatormatch/v1/MatchResponse';
 import { matcherClientConstructor } from '../../src/grpc/proto';
 
 export type { MatchRequest, MatchResponse__Output as MatchResponse, IndexInfo__Output as IndexInfo };
@@ -93,7 +93,7 @@ export class CreatorMatchClient {
    */
   async *batchMatch(requests: Iterable<MatchRequest> | AsyncIterable<MatchRequest>, opts: { deadlineMs?: number } = {}): AsyncGenerator<MatchResponse__Output> {
     const call = this.client.BatchMatch(opts.deadlineMs ? { deadline: Date.now() + opts.deadlineMs } : {});
-    let writeError: unknown;
+    let writeError: Error | undefined;
     let closed = false;
     const onClose = new Promise<void>((resolve) => call.once('close', () => ((closed = true), resolve())));
     const writer = (async (): Promise<void> => {
@@ -104,7 +104,7 @@ export class CreatorMatchClient {
         }
         if (!closed) call.end();
       } catch (err) {
-        writeError = err;
+        writeError = err instanceof Error ? err : new Error(String(err));
         call.cancel();
       }
     })();

@@ -23,7 +23,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
-import { Engine, ensureEngine, requireEngine } from './engine';
+import { type Engine, ensureEngine, requireEngine } from './engine';
 import { PgSetupError, checkServerCanUse, chownToServer, makeServerDir, repoRoot, run, serverEnv, serverUser } from './proc';
 
 export const DEFAULT_USER = 'match';
@@ -274,15 +274,15 @@ export async function verifyVector(url: string): Promise<string> {
   await c.connect();
   try {
     await c.query('CREATE EXTENSION IF NOT EXISTS vector');
-    const available = (await c.query(`SELECT default_version FROM pg_available_extensions WHERE name = 'vector'`)).rows[0]?.default_version;
-    let installed = (await c.query(`SELECT extversion FROM pg_extension WHERE extname = 'vector'`)).rows[0]?.extversion;
+    const available = (await c.query<{ default_version: string }>(`SELECT default_version FROM pg_available_extensions WHERE name = 'vector'`)).rows[0]?.default_version;
+    let installed = (await c.query<{ extversion: string }>(`SELECT extversion FROM pg_extension WHERE extname = 'vector'`)).rows[0]?.extversion;
     if (available && installed !== available) {
       await c.query('ALTER EXTENSION vector UPDATE');
       installed = available;
     }
     await c.query(`SELECT '[1,2,3]'::vector`); // loads vector.so, which defines the hnsw.* settings
     await c.query('SET hnsw.iterative_scan = relaxed_order');
-    const shown = Object.values((await c.query('SHOW hnsw.iterative_scan')).rows[0] ?? {})[0];
+    const shown = Object.values((await c.query<Record<string, string>>('SHOW hnsw.iterative_scan')).rows[0] ?? {})[0];
     if (shown !== 'relaxed_order') throw new PgSetupError(`this server's pgvector (${installed}) has no hnsw.iterative_scan; fix: run \`npm run pg:start\` to install pgvector >= 0.8`);
     return String(installed);
   } catch (err) {
@@ -364,7 +364,7 @@ export async function waitForReplication(primaryUrl: string, replicaUrl: string,
   await p.connect();
   let target: string;
   try {
-    target = (await p.query('SELECT pg_current_wal_lsn()::text AS lsn')).rows[0].lsn;
+    target = (await p.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn')).rows[0]!.lsn;
   } finally {
     await p.end();
   }
@@ -373,7 +373,7 @@ export async function waitForReplication(primaryUrl: string, replicaUrl: string,
   try {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const row = (await r.query('SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn AS done, pg_last_wal_replay_lsn()::text AS at', [target])).rows[0];
+      const row = (await r.query<{ done: boolean; at: string }>('SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn AS done, pg_last_wal_replay_lsn()::text AS at', [target])).rows[0]!;
       if (row.done) return;
       if (Date.now() > deadline) throw new Error(`replica ${redact(replicaUrl)} did not reach LSN ${target} within ${timeoutMs} ms (at ${row.at})`);
       await new Promise((res) => setTimeout(res, 50));

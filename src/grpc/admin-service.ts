@@ -7,13 +7,13 @@ import type { IndexManager } from '../lifecycle/index-manager';
 import type { Logger } from '../logging/logger';
 import { requireBearer, tokenDigest } from './admin-auth';
 import { callSignal } from './call-signal';
-import type { Creator__Output } from './generated/creatormatch/v1/Creator';
-import type { DeleteCreatorsRequest__Output } from './generated/creatormatch/v1/DeleteCreatorsRequest';
-import type { DeleteCreatorsResponse } from './generated/creatormatch/v1/DeleteCreatorsResponse';
-import type { IndexAdminHandlers } from './generated/creatormatch/v1/IndexAdmin';
-import type { ReloadIndexRequest__Output } from './generated/creatormatch/v1/ReloadIndexRequest';
-import type { ReloadIndexResponse } from './generated/creatormatch/v1/ReloadIndexResponse';
-import type { UpsertCreatorsResponse } from './generated/creatormatch/v1/UpsertCreatorsResponse';
+import type { Creator__Output } from '../contract/creatormatch/v1/Creator';
+import type { DeleteCreatorsRequest__Output } from '../contract/creatormatch/v1/DeleteCreatorsRequest';
+import type { DeleteCreatorsResponse } from '../contract/creatormatch/v1/DeleteCreatorsResponse';
+import type { IndexAdminHandlers } from '../contract/creatormatch/v1/IndexAdmin';
+import type { ReloadIndexRequest__Output } from '../contract/creatormatch/v1/ReloadIndexRequest';
+import type { ReloadIndexResponse } from '../contract/creatormatch/v1/ReloadIndexResponse';
+import type { UpsertCreatorsResponse } from '../contract/creatormatch/v1/UpsertCreatorsResponse';
 import { toServiceError } from './wire';
 
 /** Metadata key that picks the A/B variant an admin call acts on (default: the first variant). */

@@ -8,11 +8,11 @@ import type { MatchLimits } from '../match/match-input';
 import { recordBatchItem } from '../telemetry/instruments';
 import { validateRequest } from '../match/validate-request';
 import { callSignal } from './call-signal';
-import type { CreatorMatcherHandlers } from './generated/creatormatch/v1/CreatorMatcher';
-import type { GetIndexInfoRequest__Output } from './generated/creatormatch/v1/GetIndexInfoRequest';
-import type { IndexInfo } from './generated/creatormatch/v1/IndexInfo';
-import type { MatchRequest__Output } from './generated/creatormatch/v1/MatchRequest';
-import type { MatchResponse } from './generated/creatormatch/v1/MatchResponse';
+import type { CreatorMatcherHandlers } from '../contract/creatormatch/v1/CreatorMatcher';
+import type { GetIndexInfoRequest__Output } from '../contract/creatormatch/v1/GetIndexInfoRequest';
+import type { IndexInfo } from '../contract/creatormatch/v1/IndexInfo';
+import type { MatchRequest__Output } from '../contract/creatormatch/v1/MatchRequest';
+import type { MatchResponse } from '../contract/creatormatch/v1/MatchResponse';
 import { toServiceError, toWireError, toWireIndexInfo, toWireResponse } from './wire';
 
 /** BatchMatch items answered concurrently per stream (bounded read-ahead). */

@@ -2,8 +2,8 @@ import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { PACKAGE_ROOT } from '../config/config';
-import type { ProtoGrpcType as MatchProto } from './generated/creator_match';
-import type { ProtoGrpcType as AdminProto } from './generated/index_admin';
+import type { ProtoGrpcType as MatchProto } from '../contract/creator_match';
+import type { ProtoGrpcType as AdminProto } from '../contract/index_admin';
 
 export const PROTO_DIR = path.join(PACKAGE_ROOT, 'proto');
 export const MATCH_PROTO = 'creatormatch/v1/creator_match.proto';

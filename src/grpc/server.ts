@@ -2,8 +2,8 @@ import * as grpc from '@grpc/grpc-js';
 import { loadSync, type PackageDefinition } from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation, protoPath as healthProtoPath, type ServingStatus } from 'grpc-health-check';
-import type { CreatorMatcherHandlers } from './generated/creatormatch/v1/CreatorMatcher';
-import type { IndexAdminHandlers } from './generated/creatormatch/v1/IndexAdmin';
+import type { CreatorMatcherHandlers } from '../contract/creatormatch/v1/CreatorMatcher';
+import type { IndexAdminHandlers } from '../contract/creatormatch/v1/IndexAdmin';
 import { ADMIN_PROTO, ADMIN_SERVICE, adminClientConstructor, LOADER_OPTIONS, MATCH_PROTO, MATCHER_SERVICE, matcherClientConstructor } from './proto';
 
 export const HEALTH_SERVICE = 'grpc.health.v1.Health';

@@ -3,8 +3,8 @@ import type { WireStatus } from '../errors/match-error';
 import type { Refusal, Serving } from '../lifecycle/index-manager';
 import type { MatchResult } from '../match/matcher';
 import { DEFAULT_FUSION } from '../match/fusion-defaults';
-import type { IndexInfo } from './generated/creatormatch/v1/IndexInfo';
-import type { MatchResponse } from './generated/creatormatch/v1/MatchResponse';
+import type { IndexInfo } from '../contract/creatormatch/v1/IndexInfo';
+import type { MatchResponse } from '../contract/creatormatch/v1/MatchResponse';
 
 /** Trailing-metadata key that carries the machine-readable error reason. */
 export const REASON_METADATA_KEY = 'creator-match-reason';

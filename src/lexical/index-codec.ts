@@ -64,7 +64,7 @@ export function encodeSnapshot(s: LexicalSnapshot): Uint8Array {
   for (let l = 0; l < s.labelEnd; l++) w.varint(s.state[l] === LIVE ? s.docLen[l]! + 1 : 0);
   const encoder = new TextEncoder();
   for (let t = 0; t < s.terms.length; t++) {
-    const bytes = encoder.encode(s.terms[t]!);
+    const bytes = encoder.encode(s.terms[t]);
     w.varint(bytes.length);
     w.bytes(bytes);
     const from = s.offsets[t]!;

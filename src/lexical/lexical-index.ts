@@ -515,7 +515,7 @@ type Typed = Uint8Array | Uint16Array | Uint32Array | Int32Array;
 
 function resize<T extends Typed>(a: T, length: number): T {
   const out = new (a.constructor as new (n: number) => T)(length);
-  out.set(a.subarray(0, Math.min(a.length, length)) as never);
+  out.set(a.subarray(0, Math.min(a.length, length)));
   return out;
 }
 

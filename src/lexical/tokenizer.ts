@@ -36,6 +36,7 @@ const SPACE_LIKE = /[\p{Cc}\u200B]/gu;
 const FORMAT = /\p{Cf}/gu;
 const UNDECOMPOSED: Readonly<Record<string, string>> = { ß: 'ss', æ: 'ae', œ: 'oe', ø: 'o', ł: 'l', đ: 'd' };
 const UNDECOMPOSED_RE = /[ßæœøłđ]/g;
+// eslint-disable-next-line no-misleading-character-class -- combining marks on their own are the point
 const LATIN_GREEK_MARKS = /([\p{Script=Latin}\p{Script=Greek}])[\u0300-\u036F\u1AB0-\u1AFF\u1DC0-\u1DFF\u20D0-\u20FF\uFE20-\uFE2F]+/gu;
 const CJK = '\\p{Script=Han}\\p{Script=Hiragana}\\p{Script=Katakana}\\u30FC\\u3005';
 const NOT_CJK = `(?![${CJK}])`;

@@ -110,7 +110,6 @@ export async function hybridRetrieve(req: RetrievalRequest, ctx: RetrievalContex
   const lexical = lexicalAll.filter((h) => cosQ.has(h.label) && (req.minScore === undefined || cosQ.get(h.label)! >= req.minScore));
 
   let fused = fuseLists(p, w, first.hits, lexical, (l) => cosQ.get(l) ?? -1);
-  let dense = first.hits;
   if (p.feedbackM > 0 && p.feedbackBeta > 0 && fused.length > 0) {
     throwIfAborted(ctx.signal);
     const top = fused.slice(0, p.feedbackM).map((c) => c.label);
@@ -121,7 +120,7 @@ export async function hybridRetrieve(req: RetrievalRequest, ctx: RetrievalContex
       const second = await ctx.search.search(q2, { k: denseN, ef: Math.max(req.ef, denseN), filter: req.filter, minScore: undefined }, ctx.signal);
       // The second list may reach creators below min_score for the original query: check them.
       await cosines(ctx, req.vector, second.hits.map((h) => h.label), cosQ);
-      dense = second.hits.filter((h) => req.minScore === undefined || (cosQ.get(h.label) ?? -1) >= req.minScore);
+      const dense = second.hits.filter((h) => req.minScore === undefined || (cosQ.get(h.label) ?? -1) >= req.minScore);
       const cos2 = new Map(second.hits.map((h) => [h.label, h.score]));
       await cosines(ctx, q2, lexical.map((h) => h.label), cos2);
       fused = fuseLists(p, w, dense, lexical, (l) => cos2.get(l) ?? -1);

@@ -1,7 +1,7 @@
 import { MatchError } from '../errors/match-error';
 import { normalise } from '../index/vectors';
-import type { Filter__Output } from '../grpc/generated/creatormatch/v1/Filter';
-import type { MatchRequest__Output } from '../grpc/generated/creatormatch/v1/MatchRequest';
+import type { Filter__Output } from '../contract/creatormatch/v1/Filter';
+import type { MatchRequest__Output } from '../contract/creatormatch/v1/MatchRequest';
 import { truncateForEcho } from '../errors/echo';
 import { DEFAULT_K, type MatchInput, type MatchLimits, type MatchQuery, type RetrievalMode } from './match-input';
 

@@ -1,4 +1,4 @@
-import type { MatchRequest, MatchRequest__Output } from '../../src/grpc/generated/creatormatch/v1/MatchRequest';
+import type { MatchRequest, MatchRequest__Output } from '../../src/contract/creatormatch/v1/MatchRequest';
 import { matcherClientConstructor } from '../../src/grpc/proto';
 
 const match = matcherClientConstructor().service.Match;

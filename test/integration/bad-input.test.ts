@@ -6,7 +6,7 @@ import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { buildIndex } from '../../index-builder/build-index';
 import { SAMPLE_CATALOG } from '../../src/config/config';
-import type { MatchRequest } from '../../src/grpc/generated/creatormatch/v1/MatchRequest';
+import type { MatchRequest } from '../../src/contract/creatormatch/v1/MatchRequest';
 import { healthCheck, startServer, tempDir, unary, unaryError, type Running } from '../helpers/server';
 
 // The bad-input suite: every case asserts the exact status, the reason and a message that says

@@ -8,8 +8,8 @@ import fc from 'fast-check';
 import { buildIndex } from '../../index-builder/build-index';
 import { SAMPLE_CATALOG } from '../../src/config/config';
 import { ERROR_CODES } from '../../src/errors/match-error';
-import type { MatchRequest } from '../../src/grpc/generated/creatormatch/v1/MatchRequest';
-import type { MatchResponse__Output } from '../../src/grpc/generated/creatormatch/v1/MatchResponse';
+import type { MatchRequest } from '../../src/contract/creatormatch/v1/MatchRequest';
+import type { MatchResponse__Output } from '../../src/contract/creatormatch/v1/MatchResponse';
 import { REASON_METADATA_KEY } from '../../src/grpc/wire';
 import { healthCheck, startServer, tempDir, type Running } from '../helpers/server';
 

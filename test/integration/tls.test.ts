@@ -3,7 +3,7 @@ import { promises as fs, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { buildIndex } from '../../index-builder/build-index';
-import type { CreatorMatcherClient } from '../../src/grpc/generated/creatormatch/v1/CreatorMatcher';
+import type { CreatorMatcherClient } from '../../src/contract/creatormatch/v1/CreatorMatcher';
 import { matcherClientConstructor } from '../../src/grpc/proto';
 import { syntheticCreators } from '../helpers/synthetic';
 import { startServer, tempDir, unary, unaryError, writeJsonl, type Running } from '../helpers/server';

@@ -90,6 +90,7 @@ describe('argument checking (synchronous TypeError / RangeError, nothing queued)
     expect(await failure(() => index.search(query, 1, 1))).toEqual({ name: 'RangeError', message: 'search: query has 0 values, the index has 8 dims' });
     const search = (Hnsw.prototype as unknown as { search: (...a: unknown[]) => unknown }).search;
     expect((await failure(() => search.call({}, q, 1, 1))).name).toMatch(/Error/);
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- calling the getter on a foreign object is the test
     const count = Object.getOwnPropertyDescriptor(Hnsw.prototype, 'count')!.get!;
     expect((await failure(() => count.call({}))).name).toMatch(/Error/);
     // Options with getters run once; a getter that throws surfaces as that error.

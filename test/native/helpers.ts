@@ -112,7 +112,7 @@ export function runChild(args: string[], opts: { shell?: string } = {}): Promise
     ? ['bash', ['-c', `${opts.shell}; exec "$0" "$@"`, process.execPath, '--import', 'tsx', child, ...args]]
     : [process.execPath, ['--import', 'tsx', child, ...args]];
   return new Promise((resolve) => {
-    execFile(file, argv as string[], { timeout: 60_000, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+    execFile(file, argv, { timeout: 60_000, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
       const e = err as (Error & { code?: number; signal?: string }) | null;
       resolve({ code: e ? (typeof e.code === 'number' ? e.code : null) : 0, signal: e?.signal ?? null, stdout, stderr });
     });

@@ -4,7 +4,7 @@ import pino from 'pino';
 import { buildIndex } from '../../index-builder/build-index';
 import { MatchApp } from '../../src/app';
 import { loadConfig } from '../../src/config/config';
-import type { CreatorMatcherClient } from '../../src/grpc/generated/creatormatch/v1/CreatorMatcher';
+import type { CreatorMatcherClient } from '../../src/contract/creatormatch/v1/CreatorMatcher';
 import { createLogger } from '../../src/logging/logger';
 import { startTelemetry, type Telemetry, type TelemetryOptions } from '../../src/telemetry/sdk';
 import { syntheticCreators, type SyntheticCreator } from '../helpers/synthetic';

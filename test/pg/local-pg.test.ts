@@ -7,7 +7,7 @@
  */
 import { Client } from 'pg';
 import pgvector from 'pgvector/pg';
-import { PgServer, startPrimary, startReplica, waitForReplication } from '../../scripts/pg/local-pg';
+import { type PgServer, startPrimary, startReplica, waitForReplication } from '../../scripts/pg/local-pg';
 
 const OFF = process.env.MATCH_PG_TESTS === 'off';
 const describePg = OFF ? describe.skip : describe;
@@ -51,9 +51,9 @@ async function filteredTop10(c: Client, query: number[], iterative: 'off' | 'rel
     await c.query('SET LOCAL enable_seqscan = off');
     await c.query('SET LOCAL hnsw.ef_search = 20');
     await c.query(`SET LOCAL hnsw.iterative_scan = ${iterative}`);
-    const plan = (await c.query(`EXPLAIN ${FILTERED_TOP10}`, [pgvector.toSql(query), 3])).rows.map((r) => r['QUERY PLAN']).join('\n');
+    const plan = (await c.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${FILTERED_TOP10}`, [pgvector.toSql(query), 3])).rows.map((r) => r['QUERY PLAN']).join('\n');
     expect(plan).toMatch(/Index Scan using items_embedding_hnsw/);
-    return (await c.query(FILTERED_TOP10, [pgvector.toSql(query), 3])).rows.map((r) => r.id);
+    return (await c.query<{ id: number }>(FILTERED_TOP10, [pgvector.toSql(query), 3])).rows.map((r) => r.id);
   } finally {
     await c.query('COMMIT');
   }
@@ -87,11 +87,11 @@ describePg('local PostgreSQL + pgvector (scripts/pg)', () => {
     expect(primary!.url).toMatch(/^postgres:\/\/match:[^@]+@127\.0\.0\.1:\d+\/creator_match$/);
     const c = await open(primary!.url);
     await c.query('CREATE EXTENSION IF NOT EXISTS vector');
-    const version = (await c.query(`SELECT extversion FROM pg_extension WHERE extname = 'vector'`)).rows[0].extversion as string;
+    const version = (await c.query<{ extversion: string }>(`SELECT extversion FROM pg_extension WHERE extname = 'vector'`)).rows[0]!.extversion;
     const [major, minor] = version.split('.').map(Number);
     expect(major! > 0 || minor! >= 8).toBe(true);
     await c.query('SET hnsw.iterative_scan = relaxed_order');
-    expect((await c.query('SHOW hnsw.iterative_scan')).rows[0]['hnsw.iterative_scan']).toBe('relaxed_order');
+    expect((await c.query<Record<string, string>>('SHOW hnsw.iterative_scan')).rows[0]!['hnsw.iterative_scan']).toBe('relaxed_order');
   });
 
   test('10k 64-d vectors with an HNSW index: a 10%-selective filtered top-10 needs hnsw.iterative_scan', async () => {
@@ -108,11 +108,11 @@ describePg('local PostgreSQL + pgvector (scripts/pg)', () => {
     }
     await c.query('CREATE INDEX items_embedding_hnsw ON items USING hnsw (embedding vector_ip_ops) WITH (m = 16, ef_construction = 64)');
     await c.query('ANALYZE items');
-    expect(Number((await c.query('SELECT count(*) FROM items')).rows[0].count)).toBe(N);
+    expect(Number((await c.query<{ count: string }>('SELECT count(*) FROM items')).rows[0]!.count)).toBe(N);
 
     // Exact answer: no index.
     await c.query('SET enable_indexscan = off');
-    const exact = (await c.query(FILTERED_TOP10, [pgvector.toSql(query), 3])).rows.map((r) => r.id as number);
+    const exact = (await c.query<{ id: number }>(FILTERED_TOP10, [pgvector.toSql(query), 3])).rows.map((r) => r.id);
     await c.query('RESET enable_indexscan');
     expect(exact).toHaveLength(10);
 
@@ -136,11 +136,11 @@ describePg('local PostgreSQL + pgvector (scripts/pg)', () => {
     expect(replica.port).not.toBe(primary!.port);
     await waitForReplication(primary!.url, replica.url);
     const r = await open(replica.url);
-    expect((await r.query('SELECT pg_is_in_recovery() AS standby')).rows[0].standby).toBe(true);
-    expect(Number((await r.query('SELECT count(*) FROM items')).rows[0].count)).toBe(N);
+    expect((await r.query<{ standby: boolean }>('SELECT pg_is_in_recovery() AS standby')).rows[0]!.standby).toBe(true);
+    expect(Number((await r.query<{ count: string }>('SELECT count(*) FROM items')).rows[0]!.count)).toBe(N);
     const p = await open(primary!.url);
     expect(await filteredTop10(r, query, 'relaxed_order')).toEqual(await filteredTop10(p, query, 'relaxed_order'));
-    const sender = (await p.query(`SELECT state FROM pg_stat_replication`)).rows;
+    const sender = (await p.query<{ state: string }>(`SELECT state FROM pg_stat_replication`)).rows;
     expect(sender.map((s) => s.state)).toEqual(['streaming']);
 
     await p.query(`INSERT INTO items VALUES (${N}, 3, $1)`, [pgvector.toSql(query)]);
@@ -156,10 +156,10 @@ describePg('local PostgreSQL + pgvector (scripts/pg)', () => {
     expect(primary!.url).toBe(url);
     await expect(before.query('SELECT 1')).rejects.toThrow();
     const after = await open(primary!.url);
-    expect(Number((await after.query('SELECT count(*) FROM items')).rows[0].count)).toBe(N + 1);
+    expect(Number((await after.query<{ count: string }>('SELECT count(*) FROM items')).rows[0]!.count)).toBe(N + 1);
     await after.query(`INSERT INTO items VALUES (${N + 1}, 4, $1)`, [pgvector.toSql(query)]);
     await waitForReplication(primary!.url, replica!.url, 60_000);
     const r = await open(replica!.url);
-    expect(Number((await r.query('SELECT count(*) FROM items')).rows[0].count)).toBe(N + 2);
+    expect(Number((await r.query<{ count: string }>('SELECT count(*) FROM items')).rows[0]!.count)).toBe(N + 2);
   });
 });

@@ -6,8 +6,8 @@ import path from 'node:path';
 import { buildIndex } from '../../index-builder/build-index';
 import { readDone, runBatchMatch, type Recommendation } from '../../tools/batch-match/batch-match';
 import { SAMPLE_CATALOG } from '../../src/config/config';
-import type { MatchRequest } from '../../src/grpc/generated/creatormatch/v1/MatchRequest';
-import type { MatchResponse__Output } from '../../src/grpc/generated/creatormatch/v1/MatchResponse';
+import type { MatchRequest } from '../../src/contract/creatormatch/v1/MatchRequest';
+import type { MatchResponse__Output } from '../../src/contract/creatormatch/v1/MatchResponse';
 import { startServer, tempDir, unary, unaryError, writeJsonl, type Running } from '../helpers/server';
 
 // Diversity, weighted like_creators and batch-match against the real service on the sample catalog.

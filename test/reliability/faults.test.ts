@@ -9,7 +9,7 @@ import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { buildIndex } from '../../index-builder/build-index';
 import { ROOT, startServerProcess, type ServerProcess } from '../../bench/load/server-process';
-import type { CreatorMatcherClient } from '../../src/grpc/generated/creatormatch/v1/CreatorMatcher';
+import type { CreatorMatcherClient } from '../../src/contract/creatormatch/v1/CreatorMatcher';
 import { matcherClientConstructor } from '../../src/grpc/proto';
 import { ARTIFACT_FILES, CURRENT_FILE, readCurrent, writeCurrent } from '../../src/index/manifest';
 import { UPDATE_LOG_FILE } from '../../src/lifecycle/update-log';

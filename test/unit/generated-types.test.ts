@@ -17,7 +17,7 @@ function filesUnder(dir: string): Map<string, string> {
   return out;
 }
 
-it('src/grpc/generated/ is what `npm run proto:gen` generates from proto/', () => {
+it('src/contract/ is what `npm run proto:gen` generates from proto/', () => {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'creator-match-proto-gen-'));
   try {
     generateProtoTypes(tmp);
@@ -30,7 +30,7 @@ it('src/grpc/generated/ is what `npm run proto:gen` generates from proto/', () =
       return fresh.get(file) === committed.get(file) ? [] : [`${file} (differs)`];
     });
     if (differ.length > 0) {
-      throw new Error(`src/grpc/generated/ is stale: run \`npm run proto:gen\` and commit the result.\n  ${differ.join('\n  ')}`);
+      throw new Error(`src/contract/ is stale: run \`npm run proto:gen\` and commit the result.\n  ${differ.join('\n  ')}`);
     }
   } finally {
     rmSync(tmp, { recursive: true, force: true });

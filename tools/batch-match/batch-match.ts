@@ -3,11 +3,11 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import * as grpc from '@grpc/grpc-js';
 import { readFanLines, type Fan } from '../eval/fans';
-import type { CreatorMatcherClient } from '../../src/grpc/generated/creatormatch/v1/CreatorMatcher';
-import type { CreatorProfile__Output } from '../../src/grpc/generated/creatormatch/v1/CreatorProfile';
-import type { Filter } from '../../src/grpc/generated/creatormatch/v1/Filter';
-import type { MatchRequest } from '../../src/grpc/generated/creatormatch/v1/MatchRequest';
-import type { MatchResponse__Output } from '../../src/grpc/generated/creatormatch/v1/MatchResponse';
+import type { CreatorMatcherClient } from '../../src/contract/creatormatch/v1/CreatorMatcher';
+import type { CreatorProfile__Output } from '../../src/contract/creatormatch/v1/CreatorProfile';
+import type { Filter } from '../../src/contract/creatormatch/v1/Filter';
+import type { MatchRequest } from '../../src/contract/creatormatch/v1/MatchRequest';
+import type { MatchResponse__Output } from '../../src/contract/creatormatch/v1/MatchResponse';
 import { matcherClientConstructor } from '../../src/grpc/proto';
 
 /**

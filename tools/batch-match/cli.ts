@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError } from 'commander';
 import { z } from 'zod';
-import type { Filter } from '../../src/grpc/generated/creatormatch/v1/Filter';
+import type { Filter } from '../../src/contract/creatormatch/v1/Filter';
 import { filterSchema } from '../eval/fans';
 import { runBatchMatch, type BatchProgress } from './batch-match';
 

@@ -56,6 +56,7 @@ export function isExpected(err: unknown): boolean {
 export function humanMessage(err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);
   const lines = message
+    // eslint-disable-next-line no-control-regex -- control characters are what this shows
     .replace(/[\u0000-\u0008\u000B-\u001F\u007F]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
     .split('\n')
     .slice(0, 12)

@@ -35,6 +35,7 @@ interface EvalOptions {
   maxPerCategory?: number;
   json?: string | true;
   perFan: boolean;
+  logFormat?: string;
 }
 
 /** npm run eval -- --index DIR --fans FILE: offline relevance of one index version. */
@@ -76,7 +77,7 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
       await index.hnsw.close();
     }
   } catch (err) {
-    return cliOutput('eval', logFormatOf(o.logFormat as string | undefined)).fail('eval', err);
+    return cliOutput('eval', logFormatOf(o.logFormat)).fail('eval', err);
   }
 }
 

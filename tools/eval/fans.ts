@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { z } from 'zod';
-import type { Filter } from '../../src/grpc/generated/creatormatch/v1/Filter';
+import type { Filter } from '../../src/contract/creatormatch/v1/Filter';
 
 /**
  * One fan, as in data/sample-fans.jsonl and the files that `npm run eval` and
