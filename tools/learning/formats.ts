@@ -83,7 +83,14 @@ export function parseTimestamp(value: unknown, field: string): Parsed<number> {
 const nonEmpty = (what: string) => z.string({ error: `${what} must be a string` }).trim().min(1, `${what} must not be empty`);
 const optionalString = (what: string) => z.string({ error: `${what} must be a string` }).optional();
 
-const zodReason = (err: z.ZodError): string => err.issues.map((i) => `${i.path.join('.') || 'line'}: ${i.message}`).join('; ');
+/** Issue messages; the field is named unless the message already does. */
+const zodReason = (err: z.ZodError): string =>
+  err.issues
+    .map((i) => {
+      const field = i.path.join('.');
+      return !field || i.message.includes(String(i.path[0] ?? '')) ? i.message : `${field}: ${i.message}`;
+    })
+    .join('; ');
 
 function parseJsonObject(raw: string): Parsed<Record<string, unknown>> {
   let value: unknown;

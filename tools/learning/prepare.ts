@@ -124,7 +124,7 @@ export interface PrepareResult {
   report: PrepareReport;
 }
 
-interface Joined {
+export interface Joined {
   event: EngagementEvent;
   exposure: Exposure;
   position: number;
@@ -164,71 +164,16 @@ export async function prepare(eventsFile: string, exposuresFile: string, opts: P
   );
 
   // 3. Join.
-  const byRequest = new Map<string, Exposure[]>();
-  const byFan = new Map<string, Exposure[]>();
-  for (const e of exposures) {
-    if (e.requestId) push(byRequest, e.requestId, e);
-    if (e.fanId) push(byFan, e.fanId, e);
-  }
-  for (const list of byFan.values()) list.sort((a, b) => a.time - b.time || a.line - b.line);
-  events.sort((a, b) => a.ts - b.ts || a.line - b.line);
-
-  const byKind: Partial<Record<EventKind, number>> = {};
-  const unjoined: Record<string, number> = {};
-  const miss = (reason: string): void => {
-    unjoined[reason] = (unjoined[reason] ?? 0) + 1;
-  };
-  let joinedByRequest = 0;
-  let joinedByTime = 0;
-  const requestIdFallback = { notInLog: 0, otherFan: 0 };
-  const joined: Joined[] = [];
-  const unjoinedPositives: EngagementEvent[] = [];
-  const unfollows = new Map<string, number[]>();
-  for (const ev of events) {
-    byKind[ev.event] = (byKind[ev.event] ?? 0) + 1;
-    if (ev.event === 'unfollow') {
-      push(unfollows, fanCreator(ev.fanId, ev.creatorId), ev.ts);
-      continue;
-    }
-    if (ev.requestId !== undefined) {
-      const all = byRequest.get(ev.requestId) ?? [];
-      const candidates = all.filter((x) => x.fanId === '' || x.fanId === ev.fanId);
-      if (candidates.length > 0) {
-        // Several exposures with one request id (a client reusing ids): the latest not after the event.
-        const x = candidates.filter((c) => c.time <= ev.ts).sort((a, b) => b.time - a.time)[0] ?? candidates[0]!;
-        const position = x.creatorIds.indexOf(ev.creatorId) + 1;
-        if (position > 0) {
-          joined.push({ event: ev, exposure: x, position });
-          joinedByRequest++;
-        } else {
-          miss('creator not in the exposure of its request_id');
-          if (isPositiveEvent(ev.event)) unjoinedPositives.push(ev);
-        }
-        continue;
-      }
-      // Unknown request id (or another fan's): fall back to the time join, and say so.
-      if (all.length > 0) requestIdFallback.otherFan++;
-      else requestIdFallback.notInLog++;
-    }
-    const hit = joinByTime(byFan.get(ev.fanId), ev, opts.windowMs);
-    if (hit.ok) {
-      joined.push({ event: ev, exposure: hit.exposure, position: hit.position });
-      joinedByTime++;
-    } else {
-      miss(hit.reason);
-      if (isPositiveEvent(ev.event)) unjoinedPositives.push(ev);
-    }
-  }
+  const { joined, unjoinedPositives, unfollows, byKind, unjoined, joinedByRequest, joinedByTime, requestIdFallback } = joinEvents(exposures, events, opts.windowMs);
 
   // 4. Unfollows cancel earlier positives of the same fan and creator.
   const cancelledByUnfollow: Partial<Record<PositiveEvent, number>> = {};
   const cancelled = new Set<string>();
   const isCancelled = (ev: EngagementEvent): boolean => {
-    if (!isPositiveEvent(ev.event)) return false;
-    const fc = fanCreator(ev.fanId, ev.creatorId);
-    if (!(unfollows.get(fc) ?? []).some((t) => t >= ev.ts)) return false;
-    cancelledByUnfollow[ev.event] = (cancelledByUnfollow[ev.event] ?? 0) + 1;
-    cancelled.add(fc);
+    if (!cancelledBy(unfollows, ev)) return false;
+    const kind = ev.event as PositiveEvent;
+    cancelledByUnfollow[kind] = (cancelledByUnfollow[kind] ?? 0) + 1;
+    cancelled.add(fanCreator(ev.fanId, ev.creatorId));
     return true;
   };
   const live = joined.filter((j) => !isCancelled(j.event));
@@ -494,6 +439,90 @@ export async function prepare(eventsFile: string, exposuresFile: string, opts: P
     },
   };
   return { groups: out, seen, heldOut: { validation: heldOutSet(out.validation), test: heldOutSet(out.test) }, report };
+}
+
+export interface JoinResult {
+  joined: Joined[];
+  /** Click / follow / pledge events that joined no exposure (organic candidates). */
+  unjoinedPositives: EngagementEvent[];
+  /** fan + creator → unfollow times. */
+  unfollows: Map<string, number[]>;
+  byKind: Partial<Record<EventKind, number>>;
+  unjoined: Record<string, number>;
+  joinedByRequest: number;
+  joinedByTime: number;
+  requestIdFallback: { notInLog: number; otherFan: number };
+  /** Exposures per fan, in time order. */
+  byFan: Map<string, Exposure[]>;
+}
+
+/**
+ * Joins events to exposures: by request_id when the event has one that the log knows (for the
+ * same fan, or an exposure without fan_id), else to the fan's latest exposure at most `windowMs`
+ * before the event that showed the creator. Sorts `events` in place by time.
+ */
+export function joinEvents(exposures: readonly Exposure[], events: EngagementEvent[], windowMs: number): JoinResult {
+  const byRequest = new Map<string, Exposure[]>();
+  const byFan = new Map<string, Exposure[]>();
+  for (const e of exposures) {
+    if (e.requestId) push(byRequest, e.requestId, e);
+    if (e.fanId) push(byFan, e.fanId, e);
+  }
+  for (const list of byFan.values()) list.sort((a, b) => a.time - b.time || a.line - b.line);
+  events.sort((a, b) => a.ts - b.ts || a.line - b.line);
+
+  const byKind: Partial<Record<EventKind, number>> = {};
+  const unjoined: Record<string, number> = {};
+  const miss = (reason: string): void => {
+    unjoined[reason] = (unjoined[reason] ?? 0) + 1;
+  };
+  let joinedByRequest = 0;
+  let joinedByTime = 0;
+  const requestIdFallback = { notInLog: 0, otherFan: 0 };
+  const joined: Joined[] = [];
+  const unjoinedPositives: EngagementEvent[] = [];
+  const unfollows = new Map<string, number[]>();
+  for (const ev of events) {
+    byKind[ev.event] = (byKind[ev.event] ?? 0) + 1;
+    if (ev.event === 'unfollow') {
+      push(unfollows, fanCreator(ev.fanId, ev.creatorId), ev.ts);
+      continue;
+    }
+    if (ev.requestId !== undefined) {
+      const all = byRequest.get(ev.requestId) ?? [];
+      const candidates = all.filter((x) => x.fanId === '' || x.fanId === ev.fanId);
+      if (candidates.length > 0) {
+        // Several exposures with one request id (a client reusing ids): the latest not after the event.
+        const x = candidates.filter((c) => c.time <= ev.ts).sort((a, b) => b.time - a.time)[0] ?? candidates[0]!;
+        const position = x.creatorIds.indexOf(ev.creatorId) + 1;
+        if (position > 0) {
+          joined.push({ event: ev, exposure: x, position });
+          joinedByRequest++;
+        } else {
+          miss('creator not in the exposure of its request_id');
+          if (isPositiveEvent(ev.event)) unjoinedPositives.push(ev);
+        }
+        continue;
+      }
+      // Unknown request id (or another fan's): fall back to the time join, and say so.
+      if (all.length > 0) requestIdFallback.otherFan++;
+      else requestIdFallback.notInLog++;
+    }
+    const hit = joinByTime(byFan.get(ev.fanId), ev, windowMs);
+    if (hit.ok) {
+      joined.push({ event: ev, exposure: hit.exposure, position: hit.position });
+      joinedByTime++;
+    } else {
+      miss(hit.reason);
+      if (isPositiveEvent(ev.event)) unjoinedPositives.push(ev);
+    }
+  }
+  return { joined, unjoinedPositives, unfollows, byKind, unjoined, joinedByRequest, joinedByTime, requestIdFallback, byFan };
+}
+
+/** Whether an unfollow of the same fan and creator came at or after the event. */
+export function cancelledBy(unfollows: ReadonlyMap<string, readonly number[]>, ev: EngagementEvent): boolean {
+  return isPositiveEvent(ev.event) && (unfollows.get(fanCreator(ev.fanId, ev.creatorId)) ?? []).some((t) => t >= ev.ts);
 }
 
 type TimeJoin = { ok: true; exposure: Exposure; position: number } | { ok: false; reason: string };

@@ -267,15 +267,9 @@ export function trainAdapter(data: TrainData, config: Partial<TrainConfig> = {},
 
   const order = groups.map((_, i) => i);
   const B = Math.max(1, cfg.batchGroups);
-  const a = new Float64Array(B * r);
-  const z = new Float64Array(B * d);
-  const zn = new Float64Array(B * d);
-  const norms = new Float64Array(B);
-  const gz = new Float64Array(d);
-  const ga = new Float64Array(r);
+  const work = workFor(B, d, r);
   const uu = new Float64Array(r * r);
   const vvm = new Float64Array(r * r);
-  const invTau = 1 / cfg.temperature;
 
   for (let epoch = 1; epoch <= cfg.epochs; epoch++) {
     const te = performance.now();
@@ -290,88 +284,9 @@ export function trainAdapter(data: TrainData, config: Partial<TrainConfig> = {},
     let penalty = 0;
     for (let step = 0; step < steps; step++) {
       const batch = order.slice(step * B, (step + 1) * B).map((i) => groups[i]!);
-      gu.fill(0);
-      gv.fill(0);
-      // Forward: adapted, normalised queries.
-      batch.forEach((g, b) => {
-        const ab = a.subarray(b * r, (b + 1) * r);
-        const zb = z.subarray(b * d, (b + 1) * d);
-        forward(g.query, u, v, d, r, ab, zb);
-        let sq = 0;
-        for (let i = 0; i < d; i++) sq += zb[i]! * zb[i]!;
-        const n = Math.sqrt(sq) || 1;
-        norms[b] = n;
-        for (let i = 0; i < d; i++) zn[b * d + i] = zb[i]! / n;
-      });
-      // The batch's pool of in-batch negatives: every group's positives.
-      const pool = [...new Set(batch.flatMap((g) => g.positives.map((p) => p.label)))];
-      let batchWeight = 0;
-      for (const g of batch) for (const p of g.positives) batchWeight += p.weight;
-      batch.forEach((g, b) => {
-        const zb = zn.subarray(b * d, (b + 1) * d);
-        const own = fanPositives.get(g.fan)!;
-        const excluded = new Set(g.exclude);
-        // Negatives: pool minus the fan's positives and exclusions, plus own hard negatives.
-        const negs: number[] = [];
-        for (const l of pool) if (!own.has(l) && !excluded.has(l)) negs.push(l);
-        const inPool = new Set(negs);
-        let h = 0;
-        for (const l of g.hardNegatives) {
-          if (h >= cfg.maxHardNegatives) break;
-          if (own.has(l) || excluded.has(l) || inPool.has(l)) continue;
-          negs.push(l);
-          inPool.add(l);
-          h++;
-        }
-        const posS = g.positives.map((p) => dotRow(zb, data.vectors, p.label * d, d) * invTau);
-        const negS = negs.map((l) => dotRow(zb, data.vectors, l * d, d) * invTau);
-        let m = -Infinity;
-        for (const s of posS) m = Math.max(m, s);
-        for (const s of negS) m = Math.max(m, s);
-        let eNeg = 0;
-        const negE = negS.map((s) => Math.exp(s - m));
-        for (const e of negE) eNeg += e;
-        // Coefficients of dL/ds: positive p gets w(π_p − 1), negative n gets e_n Σ_p w/denom_p.
-        gz.fill(0);
-        let negCoef = 0;
-        g.positives.forEach((p, i) => {
-          const ep = Math.exp(posS[i]! - m);
-          const denom = ep + eNeg;
-          lossSum += p.weight * (Math.log(denom) - (posS[i]! - m));
-          const c = (p.weight * (ep / denom - 1)) / batchWeight;
-          const off = p.label * d;
-          for (let k = 0; k < d; k++) gz[k]! += c * data.vectors[off + k]!;
-          negCoef += p.weight / denom;
-        });
-        negCoef /= batchWeight;
-        negs.forEach((l, i) => {
-          const c = negE[i]! * negCoef;
-          if (c < 1e-12) return;
-          const off = l * d;
-          for (let k = 0; k < d; k++) gz[k]! += c * data.vectors[off + k]!;
-        });
-        // Back through s = ẑ·c/τ, the normalisation and z = q + U·a.
-        let proj = 0;
-        for (let k = 0; k < d; k++) proj += gz[k]! * zb[k]!;
-        const scale = invTau / norms[b]!;
-        for (let k = 0; k < d; k++) gz[k] = (gz[k]! - zb[k]! * proj) * scale;
-        const ab = a.subarray(b * r, (b + 1) * r);
-        ga.fill(0);
-        for (let i = 0; i < d; i++) {
-          const gi = gz[i]!;
-          const o = i * r;
-          for (let j = 0; j < r; j++) {
-            gu[o + j]! += gi * ab[j]!;
-            ga[j]! += u[o + j]! * gi;
-          }
-        }
-        const q = g.query;
-        for (let i = 0; i < d; i++) {
-          const qi = q[i]!;
-          const o = i * r;
-          for (let j = 0; j < r; j++) gv[o + j]! += qi * ga[j]!;
-        }
-      });
+      const { loss, weight } = batchLossAndGradient(data.vectors, d, r, batch, u, v, fanPositives, cfg, gu, gv, work);
+      lossSum += loss;
+      const batchWeight = weight;
       weightSum += batchWeight;
       // Penalty λ‖UVᵀ‖² = λ tr((UᵀU)(VᵀV)); gradients 2λ U (VᵀV) and 2λ V (UᵀU).
       if (cfg.l2 > 0) {
@@ -430,6 +345,126 @@ export function trainAdapter(data: TrainData, config: Partial<TrainConfig> = {},
       ? QueryAdapter.fromFactors(d, r, new Float32Array(d * r), Float32Array.from(best.v))
       : QueryAdapter.fromFactors(d, r, Float32Array.from(best.u), Float32Array.from(best.v));
   return { adapter, bestEpoch: best.epoch, before, after: best.figures, history, seconds: (performance.now() - t0) / 1000, positives, groups: groups.length };
+}
+
+/** Scratch space of batchLossAndGradient, sized for a batch of `groups` queries. */
+export interface Work {
+  a: Float64Array;
+  z: Float64Array;
+  zn: Float64Array;
+  norms: Float64Array;
+  gz: Float64Array;
+  ga: Float64Array;
+}
+
+export function workFor(groups: number, d: number, r: number): Work {
+  return { a: new Float64Array(groups * r), z: new Float64Array(groups * d), zn: new Float64Array(groups * d), norms: new Float64Array(groups), gz: new Float64Array(d), ga: new Float64Array(r) };
+}
+
+/**
+ * The InfoNCE loss of one batch (Σ w·L, before dividing by Σ w) and, into gu / gv (zeroed here),
+ * the gradient of the batch's mean loss Σ w·L / Σ w with respect to U and V. No penalty term.
+ */
+export function batchLossAndGradient(
+  vectors: Float32Array,
+  d: number,
+  r: number,
+  batch: readonly TrainGroup[],
+  u: Float64Array,
+  v: Float64Array,
+  fanPositives: ReadonlyMap<number, ReadonlySet<number>>,
+  cfg: Pick<TrainConfig, 'temperature' | 'maxHardNegatives'>,
+  gu: Float64Array,
+  gv: Float64Array,
+  work: Work = workFor(batch.length, d, r),
+): { loss: number; weight: number } {
+  const { a, z, zn, norms, gz, ga } = work;
+  const data = { vectors };
+  const invTau = 1 / cfg.temperature;
+  let lossSum = 0;
+  gu.fill(0);
+  gv.fill(0);
+  // Forward: adapted, normalised queries.
+  batch.forEach((g, b) => {
+    const ab = a.subarray(b * r, (b + 1) * r);
+    const zb = z.subarray(b * d, (b + 1) * d);
+    forward(g.query, u, v, d, r, ab, zb);
+    let sq = 0;
+    for (let i = 0; i < d; i++) sq += zb[i]! * zb[i]!;
+    const n = Math.sqrt(sq) || 1;
+    norms[b] = n;
+    for (let i = 0; i < d; i++) zn[b * d + i] = zb[i]! / n;
+  });
+  // The batch's pool of in-batch negatives: every group's positives.
+  const pool = [...new Set(batch.flatMap((g) => g.positives.map((p) => p.label)))];
+  let batchWeight = 0;
+  for (const g of batch) for (const p of g.positives) batchWeight += p.weight;
+  batch.forEach((g, b) => {
+    const zb = zn.subarray(b * d, (b + 1) * d);
+    const own = fanPositives.get(g.fan) ?? new Set<number>();
+    const excluded = new Set(g.exclude);
+    // Negatives: pool minus the fan's positives and exclusions, plus own hard negatives.
+    const negs: number[] = [];
+    for (const l of pool) if (!own.has(l) && !excluded.has(l)) negs.push(l);
+    const inPool = new Set(negs);
+    let h = 0;
+    for (const l of g.hardNegatives) {
+      if (h >= cfg.maxHardNegatives) break;
+      if (own.has(l) || excluded.has(l) || inPool.has(l)) continue;
+      negs.push(l);
+      inPool.add(l);
+      h++;
+    }
+    const posS = g.positives.map((p) => dotRow(zb, data.vectors, p.label * d, d) * invTau);
+    const negS = negs.map((l) => dotRow(zb, data.vectors, l * d, d) * invTau);
+    let m = -Infinity;
+    for (const s of posS) m = Math.max(m, s);
+    for (const s of negS) m = Math.max(m, s);
+    let eNeg = 0;
+    const negE = negS.map((s) => Math.exp(s - m));
+    for (const e of negE) eNeg += e;
+    // Coefficients of dL/ds: positive p gets w(π_p − 1), negative n gets e_n Σ_p w/denom_p.
+    gz.fill(0);
+    let negCoef = 0;
+    g.positives.forEach((p, i) => {
+      const ep = Math.exp(posS[i]! - m);
+      const denom = ep + eNeg;
+      lossSum += p.weight * (Math.log(denom) - (posS[i]! - m));
+      const c = (p.weight * (ep / denom - 1)) / batchWeight;
+      const off = p.label * d;
+      for (let k = 0; k < d; k++) gz[k]! += c * data.vectors[off + k]!;
+      negCoef += p.weight / denom;
+    });
+    negCoef /= batchWeight;
+    negs.forEach((l, i) => {
+      const c = negE[i]! * negCoef;
+      if (c < 1e-12) return;
+      const off = l * d;
+      for (let k = 0; k < d; k++) gz[k]! += c * data.vectors[off + k]!;
+    });
+    // Back through s = ẑ·c/τ, the normalisation and z = q + U·a.
+    let proj = 0;
+    for (let k = 0; k < d; k++) proj += gz[k]! * zb[k]!;
+    const scale = invTau / norms[b]!;
+    for (let k = 0; k < d; k++) gz[k] = (gz[k]! - zb[k]! * proj) * scale;
+    const ab = a.subarray(b * r, (b + 1) * r);
+    ga.fill(0);
+    for (let i = 0; i < d; i++) {
+      const gi = gz[i]!;
+      const o = i * r;
+      for (let j = 0; j < r; j++) {
+        gu[o + j]! += gi * ab[j]!;
+        ga[j]! += u[o + j]! * gi;
+      }
+    }
+    const q = g.query;
+    for (let i = 0; i < d; i++) {
+      const qi = q[i]!;
+      const o = i * r;
+      for (let j = 0; j < r; j++) gv[o + j]! += qi * ga[j]!;
+    }
+  });
+  return { loss: lossSum, weight: batchWeight };
 }
 
 /** G = MᵀM for M of d × r (row-major) into out (r × r). */
