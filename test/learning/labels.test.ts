@@ -149,7 +149,7 @@ describe('labels:import', () => {
       [2, 0, 2, 1],
       [1, 0, 2, 0],
     ];
-    const answers = grades.map((g, j) => path.join(dir, `r${j}.csv`));
+    const answers = grades.map((_, j) => path.join(dir, `r${j}.csv`));
     for (const [j, file] of answers.entries()) await fs.writeFile(file, 'item_id,rater_id,grade\r\n' + items.map((it, i) => `${it.id},r${j},${grades[j]![i]}`).join('\r\n') + '\r\n');
     await fs.appendFile(answers[0]!, ['nope,r0,1', `${items[0]!.id},r0,5`, `${items[0]!.id},r0,2`, `${items[1]!.id},,1`, `${items[2]!.id},r0`].join('\n') + '\n');
     const out = path.join(dir, 'judgments.jsonl');
