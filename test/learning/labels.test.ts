@@ -192,3 +192,51 @@ describe('labels:import', () => {
     }
   });
 });
+
+describe('labels:export', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'labels-export-'));
+  });
+  afterAll(async () => {
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  it('pools the top candidates per fan, marks a balanced share of gold items, and keeps item ids stable', async () => {
+    const { buildIndex } = await import('../../index-builder/build-index');
+    const { syntheticCreators } = await import('../helpers/synthetic');
+    const { exportTask, readTask, goldPathOf, TASK_COLUMNS } = await import('../../tools/labels/task');
+    const { parse } = await import('csv-parse/sync');
+    const creators = syntheticCreators(60, 16, 3);
+    await fs.writeFile(path.join(dir, 'creators.jsonl'), creators.map((c) => JSON.stringify(c)).join('\n') + '\n');
+    await buildIndex({ input: path.join(dir, 'creators.jsonl'), out: path.join(dir, 'idx'), recallSample: 20 });
+    const fans = Array.from({ length: 8 }, (_, i) => ({ fan_id: `fan_${i}`, follows: [creators[i]!.id, creators[i + 10]!.id], expected_categories: [creators[i]!.category] }));
+    await fs.writeFile(path.join(dir, 'fans.jsonl'), fans.map((f) => JSON.stringify(f)).join('\n') + '\n');
+    const opts = { indexDir: path.join(dir, 'idx'), fansFile: path.join(dir, 'fans.jsonl'), out: path.join(dir, 'task.csv'), perFan: 5, raters: 3, goldShare: 0.25, seed: 1, creatorsFile: path.join(dir, 'creators.jsonl') };
+    const r = await exportTask(opts);
+    expect(r).toMatchObject({ items: 40, fans: 8, gold: 10 });
+    expect(r.goldByGrade[0]! + r.goldByGrade[2]!).toBe(10);
+    expect(Math.abs(r.goldByGrade[0]! - r.goldByGrade[2]!)).toBeLessThanOrEqual(2);
+    const text = await fs.readFile(opts.out, 'utf8');
+    const rows = parse(text, { columns: true }) as Array<Record<string, string>>;
+    expect(Object.keys(rows[0]!)).toEqual([...TASK_COLUMNS]);
+    expect(rows.every((row) => row.item_id === itemId(row.fan_id!, row.creator_id!))).toBe(true);
+    expect(rows[0]!.liked_creators).toMatch(/^Creator \d+ \(\w+\); Creator \d+ \(\w+\)$/);
+    expect(rows.some((row) => row.creator_about!.startsWith('A '))).toBe(true);
+    // Liked creators are never candidates (as served), and the gold answers are not in the task.
+    for (const row of rows) expect(fans.find((f) => f.fan_id === row.fan_id)!.follows).not.toContain(row.creator_id);
+    expect(text).not.toMatch(/gold/i);
+    const gold = parse(await fs.readFile(goldPathOf(opts.out), 'utf8'), { columns: true }) as Array<{ item_id: string; grade: string }>;
+    expect(gold).toHaveLength(10);
+    const task = await readTask(opts.out);
+    for (const g of gold) expect(task.has(g.item_id)).toBe(true);
+    // Same pairs, same ids: a second export (another seed) has the same item set.
+    const again = await exportTask({ ...opts, out: path.join(dir, 'task2.csv'), seed: 2 });
+    expect(again.items).toBe(40);
+    expect(new Set((await readTask(path.join(dir, 'task2.csv'))).keys())).toEqual(new Set(task.keys()));
+    // Gold needs known answers.
+    await fs.writeFile(path.join(dir, 'plain.jsonl'), fans.map((f) => JSON.stringify({ fan_id: f.fan_id, follows: f.follows })).join('\n') + '\n');
+    await expect(exportTask({ ...opts, fansFile: path.join(dir, 'plain.jsonl') })).rejects.toThrow(/no item has a known answer for gold: pass --gold FILE/);
+    expect((await exportTask({ ...opts, fansFile: path.join(dir, 'plain.jsonl'), goldShare: 0 })).gold).toBe(0);
+  });
+});
