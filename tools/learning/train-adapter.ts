@@ -13,10 +13,10 @@
  *
  * The penalty pulls W = I + U·Vᵀ towards the identity (the frozen encoder); ‖U·Vᵀ‖²_F is computed
  * as tr((UᵀU)(VᵀV)) with r × r matrices. Initialisation: U = 0 (so W = I exactly), V Gaussian
- * with variance 1/r. Optimiser: Adam. After each epoch the validation queries are ranked over the
- * catalog (exact search) and the epoch with the best validation NDCG@k is kept; training stops
- * after `patience` epochs without improvement (epoch 0 is the identity, so a run that never
- * improves on validation returns the identity).
+ * with variance 1/r. Optimiser: Adam. Every `checkSteps` steps and at the end of each epoch the
+ * validation queries are ranked over the catalog (exact search) and the state with the best
+ * validation NDCG@k is kept; training stops after `patience` checks without improvement (check 0
+ * is the identity, so a run that never improves on validation returns the identity).
  */
 import { QueryAdapter } from '../../src/match/query-adapter';
 import { mulberry32 } from '../../src/util/mulberry32';
@@ -40,6 +40,16 @@ export interface TrainConfig {
   maxEvalCandidates: number;
   /** Minimum validation NDCG gain over the best so far that counts as an improvement. */
   minDelta: number;
+  /** Validate every this many steps (and at the end of each epoch); patience counts these checks. */
+  checkSteps: number;
+  /**
+   * What a check compares: `loss`, the InfoNCE loss of the validation groups (lower is better;
+   * their positives against the other validation positives and their hard negatives), or `ndcg`,
+   * NDCG@k of ranking the whole catalog against the validation fans' positives. The NDCG of
+   * logged engagement favours the model that chose what was shown (exposure bias, see
+   * docs/LEARNING.md); the loss compares positives with other fans' positives only.
+   */
+  earlyStopping: 'loss' | 'ndcg';
 }
 
 export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
@@ -49,12 +59,14 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   learningRate: 0.003,
   l2: 0.01,
   temperature: 0.05,
-  patience: 3,
+  patience: 4,
   maxHardNegatives: 8,
   seed: 1,
   evalK: 10,
   maxEvalCandidates: 20_000,
   minDelta: 1e-4,
+  checkSteps: 100,
+  earlyStopping: 'loss',
 };
 
 /** One training query group, in labels. */
@@ -83,6 +95,8 @@ export interface TrainData {
   vectors: Float32Array;
   train: readonly TrainGroup[];
   validation: readonly EvalQuery[];
+  /** Validation pairs as groups, for the validation loss (early stopping on `loss`). */
+  validationGroups?: readonly TrainGroup[];
 }
 
 export interface EvalFigures {
@@ -90,9 +104,12 @@ export interface EvalFigures {
   recall: number;
   mrr: number;
   queries: number;
+  /** Validation InfoNCE loss (when validation groups are given). */
+  loss?: number;
 }
 
 export interface EpochStats {
+  /** Epochs done at this check (fractional within an epoch: 1.25 = a quarter into epoch 2). */
   epoch: number;
   loss: number;
   penalty: number;
@@ -247,7 +264,30 @@ export function trainAdapter(data: TrainData, config: Partial<TrainConfig> = {},
     while (set.size < Math.min(data.count, cfg.maxEvalCandidates)) set.add(Math.floor(sampler() * data.count));
     candidates = [...set].sort((x, y) => x - y);
   }
-  const validate = (): EvalFigures => evaluateQueries(data, data.validation, u, v, r, cfg.evalK, candidates);
+  const valGroups = (data.validationGroups ?? []).filter((g) => g.positives.length > 0);
+  if (cfg.earlyStopping === 'loss' && valGroups.length === 0) throw new Error('early stopping on the validation loss needs validation groups with positives');
+  const valFanPositives = new Map<number, Set<number>>();
+  for (const g of valGroups) {
+    let s = valFanPositives.get(g.fan);
+    if (!s) valFanPositives.set(g.fan, (s = new Set()));
+    for (const p of g.positives) s.add(p.label);
+  }
+  const scratchU = new Float64Array(d * r);
+  const scratchV = new Float64Array(d * r);
+  const valLoss = (): number => {
+    let loss = 0;
+    let weight = 0;
+    const B = Math.max(1, cfg.batchGroups);
+    for (let i = 0; i < valGroups.length; i += B) {
+      const part = batchLossAndGradient(data.vectors, d, r, valGroups.slice(i, i + B), u, v, valFanPositives, cfg, scratchU, scratchV);
+      loss += part.loss;
+      weight += part.weight;
+    }
+    return weight > 0 ? loss / weight : 0;
+  };
+  const validate = (): EvalFigures => ({ ...evaluateQueries(data, data.validation, u, v, r, cfg.evalK, candidates), ...(valGroups.length ? { loss: valLoss() } : {}) });
+  /** Higher is better. */
+  const score = (f: EvalFigures): number => (cfg.earlyStopping === 'loss' ? -(f.loss ?? 0) : f.ndcg);
 
   // Positives of each fan (across its groups) are never negatives of that fan.
   const fanPositives = new Map<number, Set<number>>();
@@ -262,7 +302,7 @@ export function trainAdapter(data: TrainData, config: Partial<TrainConfig> = {},
   const history: EpochStats[] = [{ epoch: 0, loss: NaN, penalty: 0, validation: before, seconds: (performance.now() - t0) / 1000, improved: true }];
   const snapshot = (): QueryAdapter => QueryAdapter.fromFactors(d, r, Float32Array.from(u), Float32Array.from(v));
   hooks.onEpochEnd?.(history[0]!, snapshot);
-  let best = { epoch: 0, ndcg: before.ndcg, u: Float64Array.from(u), v: Float64Array.from(v), figures: before };
+  let best = { epoch: 0, score: score(before), u: Float64Array.from(u), v: Float64Array.from(v), figures: before };
   let sinceBest = 0;
 
   const order = groups.map((_, i) => i);
@@ -271,8 +311,9 @@ export function trainAdapter(data: TrainData, config: Partial<TrainConfig> = {},
   const uu = new Float64Array(r * r);
   const vvm = new Float64Array(r * r);
 
-  for (let epoch = 1; epoch <= cfg.epochs; epoch++) {
-    const te = performance.now();
+  let stop = false;
+  for (let epoch = 1; epoch <= cfg.epochs && !stop; epoch++) {
+    let te = performance.now();
     for (let i = order.length - 1; i > 0; i--) {
       const j = Math.floor(rand() * (i + 1));
       [order[i], order[j]] = [order[j]!, order[i]!];
@@ -282,12 +323,11 @@ export function trainAdapter(data: TrainData, config: Partial<TrainConfig> = {},
     let lossSum = 0;
     let weightSum = 0;
     let penalty = 0;
-    for (let step = 0; step < steps; step++) {
+    for (let step = 0; step < steps && !stop; step++) {
       const batch = order.slice(step * B, (step + 1) * B).map((i) => groups[i]!);
       const { loss, weight } = batchLossAndGradient(data.vectors, d, r, batch, u, v, fanPositives, cfg, gu, gv, work);
       lossSum += loss;
-      const batchWeight = weight;
-      weightSum += batchWeight;
+      weightSum += weight;
       // Penalty λ‖UVᵀ‖² = λ tr((UᵀU)(VᵀV)); gradients 2λ U (VᵀV) and 2λ V (UᵀU).
       if (cfg.l2 > 0) {
         gram(u, d, r, uu);
@@ -326,19 +366,26 @@ export function trainAdapter(data: TrainData, config: Partial<TrainConfig> = {},
         v[i]! -= (lr * (adam.mv[i]! / bc1)) / (Math.sqrt(adam.vv[i]! / bc2) + eps);
       }
       hooks.onStep?.(step + 1);
+      // A check: every checkSteps steps and at the end of the epoch.
+      const every = Math.max(1, cfg.checkSteps);
+      if (step !== steps - 1 && ((step + 1) % every !== 0 || steps - (step + 1) < every / 2)) continue;
+      for (let i = 0; i < u.length; i++) {
+        if (!Number.isFinite(u[i]!) || !Number.isFinite(v[i]!)) throw new Error(`training diverged in epoch ${epoch} (non-finite weights); lower --learning-rate`);
+      }
+      const at = Math.round((epoch - 1 + (step + 1) / steps) * 100) / 100;
+      const figures = validate();
+      const improved = score(figures) > best.score + cfg.minDelta;
+      const stats: EpochStats = { epoch: at, loss: lossSum / Math.max(weightSum, 1e-12), penalty, validation: figures, seconds: (performance.now() - te) / 1000, improved };
+      history.push(stats);
+      hooks.onEpochEnd?.(stats, snapshot);
+      lossSum = 0;
+      weightSum = 0;
+      te = performance.now();
+      if (improved) {
+        best = { epoch: at, score: score(figures), u: Float64Array.from(u), v: Float64Array.from(v), figures };
+        sinceBest = 0;
+      } else if (++sinceBest >= cfg.patience) stop = true;
     }
-    for (let i = 0; i < u.length; i++) {
-      if (!Number.isFinite(u[i]!) || !Number.isFinite(v[i]!)) throw new Error(`training diverged at epoch ${epoch} (non-finite weights); lower --learning-rate`);
-    }
-    const figures = validate();
-    const improved = figures.ndcg > best.ndcg + cfg.minDelta;
-    const stats: EpochStats = { epoch, loss: lossSum / Math.max(weightSum, 1e-12), penalty, validation: figures, seconds: (performance.now() - te) / 1000, improved };
-    history.push(stats);
-    hooks.onEpochEnd?.(stats, snapshot);
-    if (improved) {
-      best = { epoch, ndcg: figures.ndcg, u: Float64Array.from(u), v: Float64Array.from(v), figures };
-      sinceBest = 0;
-    } else if (++sinceBest >= cfg.patience) break;
   }
   const adapter =
     best.epoch === 0

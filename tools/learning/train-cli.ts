@@ -28,7 +28,9 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
     .option('--learning-rate <x>', 'Adam learning rate', positiveNumber, d.learningRate)
     .option('--l2 <x>', 'λ of the pull towards the identity, λ‖U·Vᵀ‖²', nonNegativeNumber, d.l2)
     .option('--temperature <x>', 'InfoNCE temperature τ', positiveNumber, d.temperature)
-    .option('--patience <n>', 'epochs without a validation improvement before stopping', positiveInt, d.patience)
+    .option('--patience <n>', 'validation checks without an improvement before stopping', positiveInt, d.patience)
+    .addOption(new Option('--early-stopping <what>', 'validation figure that picks the kept state: the InfoNCE loss, or NDCG@10 of logged engagement (exposure-biased)').choices(['loss', 'ndcg']).default(d.earlyStopping))
+    .option('--check-steps <n>', 'validate every n steps (and at the end of each epoch)', positiveInt, d.checkSteps)
     .option('--hard-negatives <n>', 'hard negatives per query', (v) => Number.parseInt(v, 10), d.maxHardNegatives)
     .option('--seed <n>', 'seed (initialisation, shuffles)', positiveInt, d.seed)
     .option('--validation-share <x>', 'plain interaction files: share of fans for validation', fraction, DEFAULT_FAN_SPLIT.validationShare)
@@ -60,6 +62,8 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
         l2: o.l2,
         temperature: o.temperature,
         patience: o.patience,
+        checkSteps: o.checkSteps,
+        earlyStopping: o.earlyStopping,
         maxHardNegatives: o.hardNegatives,
         seed: o.seed,
       },

@@ -12,6 +12,8 @@ export interface QueryVectors {
 export interface BuiltTrainData {
   train: TrainGroup[];
   validation: EvalQuery[];
+  /** The validation pairs as groups (validation loss). */
+  validationGroups: TrainGroup[];
   /** Ids not in the version's catalog (their pairs are left out), counted per split. */
   unknownCreators: Record<'train' | 'validation', number>;
   /** Groups left out: a like query none of whose creators is known, or no known positive. */
@@ -54,30 +56,35 @@ export function buildTrainData(version: VersionData, train: readonly QueryGroup[
   const unknownCreators = { train: 0, validation: 0 };
   let droppedGroups = 0;
   const fanIndex = new Map<string, number>();
-  const out: TrainGroup[] = [];
-  for (const g of train) {
-    const q = groupVector(version, g, texts);
-    const positives: Array<{ label: number; weight: number }> = [];
-    for (const [id, p] of g.positives) {
-      const label = version.labelOf.get(id);
-      if (label === undefined) unknownCreators.train++;
-      else positives.push({ label, weight: p.weight });
+  const toGroups = (groups: readonly QueryGroup[], split: 'train' | 'validation'): TrainGroup[] => {
+    const out: TrainGroup[] = [];
+    for (const g of groups) {
+      const q = groupVector(version, g, texts);
+      const positives: Array<{ label: number; weight: number }> = [];
+      for (const [id, p] of g.positives) {
+        const label = version.labelOf.get(id);
+        if (label === undefined) unknownCreators[split]++;
+        else positives.push({ label, weight: p.weight });
+      }
+      const hardNegatives: number[] = [];
+      for (const id of g.negatives) {
+        const label = version.labelOf.get(id);
+        if (label === undefined) unknownCreators[split]++;
+        else hardNegatives.push(label);
+      }
+      if (!q || positives.length === 0) {
+        if (split === 'train') droppedGroups++;
+        continue;
+      }
+      let fan = fanIndex.get(g.fanId);
+      if (fan === undefined) fanIndex.set(g.fanId, (fan = fanIndex.size));
+      out.push({ query: q.vector, fan, positives, hardNegatives, exclude: q.exclude });
     }
-    const hardNegatives: number[] = [];
-    for (const id of g.negatives) {
-      const label = version.labelOf.get(id);
-      if (label === undefined) unknownCreators.train++;
-      else hardNegatives.push(label);
-    }
-    if (!q || positives.length === 0) {
-      droppedGroups++;
-      continue;
-    }
-    let fan = fanIndex.get(g.fanId);
-    if (fan === undefined) fanIndex.set(g.fanId, (fan = fanIndex.size));
-    out.push({ query: q.vector, fan, positives, hardNegatives, exclude: q.exclude });
-  }
-  return { train: out, validation: evalQueries(version, validation, texts, (n) => (unknownCreators.validation += n)), unknownCreators, droppedGroups };
+    return out;
+  };
+  const trainGroups = toGroups(train, 'train');
+  const validationGroups = toGroups(validation, 'validation');
+  return { train: trainGroups, validation: evalQueries(version, validation, texts), validationGroups, unknownCreators, droppedGroups };
 }
 
 /** Held-out queries of a split (one per fan, graded by all its positives; see heldOutSet). */

@@ -92,7 +92,7 @@ export async function runTraining(opts: TrainRunOptions): Promise<{ report: Trai
   // Train.
   const config: TrainConfig = { ...DEFAULT_TRAIN_CONFIG, ...opts.config };
   const tTrain = performance.now();
-  const result = trainAdapter({ dims: base.dims, count: base.count, vectors: base.vectors, train: built.train, validation: built.validation }, config, {
+  const result = trainAdapter({ dims: base.dims, count: base.count, vectors: base.vectors, train: built.train, validation: built.validation, validationGroups: built.validationGroups }, config, {
     onEpochStart: (epoch, steps) => bar.start(`epoch ${epoch}`, steps),
     onStep: (step) => {
       if (step % 8 === 0) bar.update(step);
@@ -101,13 +101,16 @@ export async function runTraining(opts: TrainRunOptions): Promise<{ report: Trai
       bar.stop();
       log(
         s.epoch === 0
-          ? `epoch 0 (identity): validation NDCG@${config.evalK} ${s.validation.ndcg.toFixed(4)}, recall ${s.validation.recall.toFixed(4)} on ${s.validation.queries} fans`
-          : `epoch ${s.epoch}: loss ${s.loss.toFixed(4)}, penalty ${s.penalty.toFixed(4)}, validation NDCG@${config.evalK} ${s.validation.ndcg.toFixed(4)}, recall ${s.validation.recall.toFixed(4)}${s.improved ? ' (best)' : ''}, ${s.seconds.toFixed(1)} s`,
+          ? `epoch 0 (identity): validation loss ${s.validation.loss?.toFixed(4) ?? 'n/a'}, NDCG@${config.evalK} ${s.validation.ndcg.toFixed(4)}, recall ${s.validation.recall.toFixed(4)} on ${s.validation.queries} fans`
+          : `epoch ${s.epoch.toFixed(2)}: loss ${s.loss.toFixed(4)}, penalty ${s.penalty.toFixed(4)}, validation loss ${s.validation.loss?.toFixed(4) ?? 'n/a'}, NDCG@${config.evalK} ${s.validation.ndcg.toFixed(4)}, recall ${s.validation.recall.toFixed(4)}${s.improved ? ' (best)' : ''}, ${s.seconds.toFixed(1)} s`,
       );
     },
   });
   const trainSeconds = (performance.now() - tTrain) / 1000;
-  log(`kept epoch ${result.bestEpoch}${result.bestEpoch === 0 ? ' (the identity: no epoch beat the frozen encoder on validation)' : ''}: validation NDCG@${config.evalK} ${result.before.ndcg.toFixed(4)} -> ${result.after.ndcg.toFixed(4)}`);
+  log(
+    `kept the state at epoch ${result.bestEpoch}${result.bestEpoch === 0 ? ' (the identity: no check beat the frozen encoder on validation)' : ''}: ` +
+      `validation loss ${result.before.loss?.toFixed(4) ?? 'n/a'} -> ${result.after.loss?.toFixed(4) ?? 'n/a'}, NDCG@${config.evalK} ${result.before.ndcg.toFixed(4)} -> ${result.after.ndcg.toFixed(4)} (early stopping on ${config.earlyStopping})`,
+  );
 
   // Write the version.
   const tWrite = performance.now();
@@ -119,12 +122,12 @@ export async function runTraining(opts: TrainRunOptions): Promise<{ report: Trai
     trainingData: { sha256: set.sha256, files: set.files, pairs: set.lines - set.bad.count, queries: built.train.length, fans: splits.train.fans },
     hyperParameters: { ...config, objective: 'multi-positive InfoNCE, in-batch + hard negatives', init: 'U = 0, V ~ N(0, 1/r)', optimiser: 'Adam' },
     validation: {
-      metric: `ndcg@${config.evalK}`,
+      metric: config.earlyStopping === 'loss' ? 'infonce-loss' : `ndcg@${config.evalK}`,
       before: { ...result.before },
       after: { ...result.after },
       bestEpoch: result.bestEpoch,
       epochs: result.history.length - 1,
-      history: result.history.map((h) => ({ epoch: h.epoch, loss: Number.isFinite(h.loss) ? h.loss : null, ndcg: h.validation.ndcg, recall: h.validation.recall })),
+      history: result.history.map((h) => ({ epoch: h.epoch, loss: Number.isFinite(h.loss) ? h.loss : null, validationLoss: h.validation.loss ?? null, ndcg: h.validation.ndcg, recall: h.validation.recall })),
     },
   });
   const writeSeconds = (performance.now() - tWrite) / 1000;

@@ -10,6 +10,9 @@ export interface CliOptions extends DatasetOptions {
   engagement?: string;
   /** Engagement events file name (default engagement.jsonl). */
   eventsFile?: string;
+  /** --rate TASK: simulated raters answer a labels:export task (fans of --out-dir are the truth). */
+  rate?: string;
+  raters?: number;
   help: boolean;
 }
 
@@ -28,6 +31,9 @@ export const USAGE = `Usage: npm run data:generate -- [options]
                         --out-dir against the exposure log FILE, write --events-file there
                         (docs/LEARNING.md; --seed seeds the simulation)
   --events-file NAME    engagement events file name (default engagement.jsonl)
+  --rate TASK           do not generate: simulated raters answer the labels:export task TASK,
+                        judged by the fans in --out-dir; writes answers-r1.csv … there
+  --raters N            simulated raters for --rate (default 3)
   -h, --help            show this help`;
 
 function nonNegativeInt(flag: string, raw: string | undefined, fallback: number, max: number): number {
@@ -59,6 +65,8 @@ export function parseCli(argv: string[]): CliOptions {
       'foreign-share': { type: 'string' },
       engagement: { type: 'string' },
       'events-file': { type: 'string' },
+      rate: { type: 'string' },
+      raters: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -72,6 +80,8 @@ export function parseCli(argv: string[]): CliOptions {
   return {
     ...(foreignShare !== undefined ? { foreignShare } : {}),
     ...(values.engagement !== undefined ? { engagement: values.engagement } : {}),
+    ...(values.rate !== undefined ? { rate: values.rate } : {}),
+    ...(values.raters !== undefined ? { raters: nonNegativeInt('--raters', values.raters, 3, 100) } : {}),
     ...(values['events-file'] !== undefined ? { eventsFile: fileName('--events-file', values['events-file'], DEFAULT_EVENTS_FILE) } : {}),
     creators: nonNegativeInt('--creators', values.creators, DEFAULT_OPTIONS.creators, 50_000_000),
     fans: nonNegativeInt('--fans', values.fans, DEFAULT_OPTIONS.fans, 10_000_000),

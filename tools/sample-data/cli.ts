@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { DEFAULT_EVENTS_FILE, USAGE, parseCli } from './cli-args';
 import { writeDataset } from './dataset';
 import { writeEngagement } from './engagement';
+import { writeRaterAnswers } from './raters';
 
 async function main(): Promise<void> {
   let options;
@@ -25,6 +26,16 @@ async function main(): Promise<void> {
     return;
   }
   const started = Date.now();
+  if (options.rate !== undefined) {
+    try {
+      const files = writeRaterAnswers({ taskPath: options.rate, fansPath: path.join(options.outDir, options.fansFile), outDir: options.outDir, raters: options.raters ?? 3, seed: options.seed });
+      process.stdout.write(`wrote ${files.length} simulated raters' answers: ${files.join(', ')}\n`);
+    } catch (err) {
+      process.stderr.write(`data:generate --rate failed: ${(err as Error).message} (the fans file of --out-dir is the truth; generate it first)\n`);
+      process.exitCode = 1;
+    }
+    return;
+  }
   if (options.engagement !== undefined) {
     const outPath = path.join(options.outDir, options.eventsFile ?? DEFAULT_EVENTS_FILE);
     try {
