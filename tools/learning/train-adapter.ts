@@ -54,7 +54,7 @@ export interface TrainConfig {
 
 export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   rank: 32,
-  epochs: 30,
+  epochs: 10,
   batchGroups: 64,
   learningRate: 0.003,
   l2: 0.01,
@@ -64,7 +64,7 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   seed: 1,
   evalK: 10,
   maxEvalCandidates: 20_000,
-  minDelta: 1e-4,
+  minDelta: 1e-3,
   checkSteps: 100,
   earlyStopping: 'loss',
 };
