@@ -59,6 +59,41 @@ export type FusionParams = z.infer<typeof fusionSchema>;
 
 const fileEntry = z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/), bytes: z.number().int().nonnegative() });
 
+/** A figure or hyper-parameter recorded with an adapter (numbers, strings, flags, or nested records of them). */
+const recordedValue: z.ZodType<unknown> = z.lazy(() => z.union([z.number(), z.string(), z.boolean(), z.null(), z.array(recordedValue), z.record(z.string(), recordedValue)]));
+
+/**
+ * Optional learned query adapter (src/match/query-adapter.ts, docs/LEARNING.md): queries by text
+ * or liked creators are mapped by it before search; raw vector queries are not. Its file is
+ * listed in `files` like every other file.
+ */
+export const adapterSchema = z.object({
+  /** File name inside the version directory (listed in `files`). */
+  file: z.string().regex(/^[A-Za-z0-9._-]+$/),
+  /** W = I + U·Vᵀ; the file's header repeats dims and rank. */
+  format: z.literal('identity-plus-low-rank'),
+  dims: z.number().int().positive(),
+  rank: z.number().int().positive(),
+  /** Query kinds the adapter applies to. */
+  appliesTo: z.array(z.enum(['text', 'like'])).min(1),
+  /** The version whose vectors it was trained on (this version's files are a copy of that one's). */
+  baseVersion: z.string(),
+  trainedAt: z.string(),
+  trainingData: z.object({
+    /** sha256 over the training data (see docs/LEARNING.md for which bytes). */
+    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    files: z.array(z.object({ name: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/), bytes: z.number().int().nonnegative() })),
+    pairs: z.number().int().nonnegative(),
+    queries: z.number().int().nonnegative(),
+    fans: z.number().int().nonnegative(),
+  }),
+  hyperParameters: z.record(z.string(), recordedValue),
+  /** Validation figures (before = identity, after = the kept epoch) and anything else training reports. */
+  validation: z.record(z.string(), recordedValue),
+});
+
+export type AdapterManifest = z.infer<typeof adapterSchema>;
+
 export const manifestSchema = z.object({
   formatVersion: z.literal(FORMAT_VERSION),
   version: z.string().regex(/^[A-Za-z0-9._-]+$/),
@@ -91,6 +126,11 @@ export const manifestSchema = z.object({
   /** The mode a request with no retrieval gets, and the fusion hybrid uses. */
   retrieval: z.object({ default: z.enum(RETRIEVAL_MODES), fusion: fusionSchema, chosenBy: z.string() }).optional(),
   files: z.record(z.string(), fileEntry),
+  adapter: adapterSchema.optional(),
+}).superRefine((m, ctx) => {
+  if (m.adapter && !m.files[m.adapter.file]) ctx.addIssue({ code: 'custom', path: ['adapter', 'file'], message: `${m.adapter.file} is not listed in files` });
+  if (m.adapter && m.adapter.dims !== m.dims) ctx.addIssue({ code: 'custom', path: ['adapter', 'dims'], message: `adapter has ${m.adapter.dims} dims, the index ${m.dims}` });
+  if (m.adapter && m.adapter.rank > m.adapter.dims) ctx.addIssue({ code: 'custom', path: ['adapter', 'rank'], message: `rank ${m.adapter.rank} exceeds dims ${m.adapter.dims}` });
 });
 
 export type Manifest = z.infer<typeof manifestSchema>;

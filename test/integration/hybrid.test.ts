@@ -49,7 +49,7 @@ describe('retrieval modes', () => {
     for (const m of res.matches) expect(m.explanation).toBeNull();
   });
 
-  const FILTERS: Array<[string, MatchRequest['filter'], (c: (typeof creators)[number]) => boolean]> = [
+  const FILTERS: Array<[string, NonNullable<MatchRequest['filter']>, (c: (typeof creators)[number]) => boolean]> = [
     ['one language', { languages: ['de'] }, (c) => c.language === 'de' && !c.is_nsfw],
     ['another category', { categories: ['cooking'] }, (c) => c.category === 'cooking' && !c.is_nsfw],
     ['category + language', { categories: ['games'], languages: ['fr'] }, (c) => c.category === 'games' && c.language === 'fr' && !c.is_nsfw],
@@ -150,7 +150,7 @@ describe('a damaged lexical index is refused like any other file', () => {
     const v = await copyVersion('20991231T000000000Z-lexbad');
     const file = path.join(v, LEXICAL_FILES.lexical);
     const bytes = await fs.readFile(file);
-    bytes[bytes.length >> 1] ^= 0xff;
+    bytes[bytes.length >> 1]! ^= 0xff;
     await fs.writeFile(file, bytes);
     const admin = adminClient(running.port);
     try {

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { promises as fs } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { readFans } from './fans';
+import { readFans, readJudgments } from './fans';
 import { evaluateIndex, type QueryMode } from './evaluate';
 import { formatReport, reportJson } from './report';
 import { loadIndexVersion } from '../../src/index/loaded-index';
@@ -36,6 +36,9 @@ interface EvalOptions {
   json?: string | true;
   perFan: boolean;
   logFormat?: string;
+  judgments?: string;
+  /** false with --no-adapter. */
+  adapter: boolean;
 }
 
 /** npm run eval -- --index DIR --fans FILE: offline relevance of one index version. */
@@ -53,6 +56,8 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
     .option('--max-per-category <n>', 'also evaluate the model with this per-category cap', nonNegativeInt)
     .option('--json [file]', 'print the report as JSON (or write it to FILE and still print the table)')
     .option('--per-fan', 'include per-fan rows in the JSON', false)
+    .option('--judgments <file>', 'graded judgments JSONL (fan_id, creator_id, grade 0-4, e.g. from npm run labels:import) instead of the fans\' categories; NDCG gains 2^grade - 1')
+    .option('--no-adapter', 'do not apply the version\'s query adapter (default: applied to text and follows queries, as served)')
     .exitOverride();
   try {
     program.parse(argv, { from: 'user' });
@@ -65,12 +70,24 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
     try {
       const fans = await readFans(o.fans);
       const rerank = o.diversity !== undefined || o.maxPerCategory !== undefined ? { diversity: o.diversity ?? 0, maxPerCategory: o.maxPerCategory ?? 0 } : undefined;
-      const report = await evaluateIndex(index, fans, { k: o.k, queryMode: o.query, ...(rerank ? { rerank } : {}), ...(o.creators ? { creatorsFile: o.creators } : {}) });
+      const judgments = o.judgments ? await readJudgments(o.judgments) : undefined;
+      const report = await evaluateIndex(index, fans, {
+        k: o.k,
+        queryMode: o.query as QueryMode,
+        ...(rerank ? { rerank } : {}),
+        ...(o.creators ? { creatorsFile: o.creators } : {}),
+        ...(judgments ? { judgments } : {}),
+        ...(o.adapter === false ? { adapter: null } : {}),
+      });
       const json = JSON.stringify(reportJson(report, o.perFan), null, 2) + '\n';
       if (o.json === true) out(json);
       else {
         if (typeof o.json === 'string') await fs.writeFile(o.json, json);
-        out(formatReport(report) + '\n');
+        const notes = [
+          report.adapter ? `query adapter: rank ${report.adapter.rank}, applied to ${report.adapter.appliesTo.join(' and ')} queries (--no-adapter to evaluate without it)` : '',
+          report.judgments === 'graded' ? `judgments: graded, from ${o.judgments} (NDCG gains 2^grade - 1)` : '',
+        ].filter(Boolean);
+        out(formatReport(report) + '\n' + notes.map((n) => n + '\n').join(''));
       }
       return report.fans.evaluated > 0 ? 0 : 1;
     } finally {

@@ -14,10 +14,11 @@ import type { SearchStrategy } from '../../src/index/search-index';
 import { normalisedMean } from '../../src/index/vectors';
 import type { MatchFilter, MatchQuery } from '../../src/match/match-input';
 import { Matcher } from '../../src/match/matcher';
+import { readVersionAdapter, type QueryAdapter } from '../../src/match/query-adapter';
 import { validateVector } from '../../src/match/validate-request';
 import { Bm25Baseline } from './bm25';
-import type { Fan } from './fans';
-import { MeanAccumulator, overlapAt, rankingMetrics, type Judgments, type RankingMetrics } from './metrics';
+import type { Fan, GradedJudgments } from './fans';
+import { gradedJudgments, MeanAccumulator, overlapAt, rankingMetrics, type Judgments, type RankingMetrics } from './metrics';
 
 /**
  * Offline evaluation of one index version on a fans file with relevance judgments.
@@ -46,6 +47,17 @@ export interface EvalOptions {
   efSearch?: number;
   exactMaxCandidates?: number;
   modelsDir?: string;
+  /**
+   * Graded judgments (fan id → creator id → grade) instead of the fans' expected_categories /
+   * relevant_creator_ids; NDCG gains 2^g − 1. Fans without any judgment are skipped.
+   */
+  judgments?: GradedJudgments;
+  /**
+   * Query adapter for text and follows queries (docs/LEARNING.md); default: the evaluated
+   * version's own (manifest `adapter`), so eval measures what the service serves; null: none.
+   * Raw vector queries are never adapted.
+   */
+  adapter?: QueryAdapter | null;
 }
 
 /** Ranking metrics plus the number of distinct categories in the top k (a diversity measure). */
@@ -81,6 +93,10 @@ export interface EvalReport {
   perLanguage: Record<string, { fans: number; systems: Partial<Record<SystemName, SystemReport>>; annRecall: number }>;
   /** Where the BM25 document text came from. */
   bm25Text: 'profile' | 'profile-without-about';
+  /** The query adapter applied to text and follows queries, if any. */
+  adapter: { rank: number; appliesTo: Array<'text' | 'like'> } | null;
+  /** categories: expected_categories / relevant_creator_ids (binary); graded: a judgments file. */
+  judgments: 'categories' | 'graded';
   perFan: FanResult[];
 }
 
@@ -120,6 +136,8 @@ export async function evaluateIndex(index: LoadedIndex, fans: readonly Fan[], op
     ? { embedder }
     : { unavailable: new MatchError('TEXT_QUERY_UNSUPPORTED', 'the index has no model, so interest texts cannot be embedded') };
   const matcher = new Matcher(index, text, { efSearch: opts.efSearch, exactMaxCandidates: opts.exactMaxCandidates ?? 'auto', maxRerankWork: Number.MAX_SAFE_INTEGER });
+  const adapter = opts.adapter === undefined ? await readVersionAdapter(index.dir, manifest) : (opts.adapter ?? undefined);
+  const appliesTo = new Set<'text' | 'like'>(adapter ? (manifest.adapter?.appliesTo ?? ['text', 'like']) : []);
 
   try {
     const { texts, source } = await bm25Texts(index, opts.creatorsFile);
@@ -147,7 +165,7 @@ export async function evaluateIndex(index: LoadedIndex, fans: readonly Fan[], op
     }
     const textFans = planned.filter((p) => p.kind === 'text');
     const embedded = textFans.length > 0 ? await matcher.embedTexts(textFans.map((p) => p.fan.text!)) : [];
-    const textVectors = new Map(textFans.map((p, i) => [p.fan.fanId, embedded[i]!]));
+    const textVectors = new Map(textFans.map((p, i) => [p.fan.fanId, adapter && appliesTo.has('text') ? adapter.apply(embedded[i]!) : embedded[i]!]));
 
     const stats = new SystemStats();
     const byLanguage = new Map<string, SystemStats>();
@@ -161,10 +179,27 @@ export async function evaluateIndex(index: LoadedIndex, fans: readonly Fan[], op
 
     for (const { fan, kind, liked } of planned) {
       const filter = catalog.compile(defaultFilter, liked);
-      const judgments = judge(fan, catalog.size, (label) => ({ id: catalog.idOf(label), category: catalog.categoryOf(label) }), filter.allows);
-      if (judgments.size === 0) {
-        skipped.push({ fanId: fan.fanId, reason: 'no relevant creator (expected_categories / relevant_creator_ids) passes the filter' });
-        continue;
+      let judgments: Judgments;
+      if (opts.judgments) {
+        const grades = opts.judgments.get(fan.fanId);
+        if (!grades) {
+          skipped.push({ fanId: fan.fanId, reason: 'no judgments for this fan in the judgments file' });
+          continue;
+        }
+        judgments = gradedJudgments(grades, (id) => {
+          const label = catalog.labelOf(id);
+          return label !== undefined && filter.allows(label);
+        });
+        if (judgments.size === 0) {
+          skipped.push({ fanId: fan.fanId, reason: 'no creator judged relevant (grade ≥ 1) passes the filter' });
+          continue;
+        }
+      } else {
+        judgments = judge(fan, catalog.size, (label) => ({ id: catalog.idOf(label), category: catalog.categoryOf(label) }), filter.allows);
+        if (judgments.size === 0) {
+          skipped.push({ fanId: fan.fanId, reason: 'no relevant creator (expected_categories / relevant_creator_ids) passes the filter' });
+          continue;
+        }
       }
       let query: MatchQuery;
       let vector: Float32Array | undefined;
@@ -182,13 +217,19 @@ export async function evaluateIndex(index: LoadedIndex, fans: readonly Fan[], op
         const rows = await index.hnsw.vectors(liked);
         vector = normalisedMean(rows.map((r) => r!), manifest.dims, weights);
         query = weights ? { kind: 'like', ids, weights } : { kind: 'like', ids };
+        if (vector && adapter && appliesTo.has('like')) {
+          // As the service will: the adapted mean, with the liked creators still excluded.
+          vector = adapter.apply(vector);
+          query = { kind: 'vector', vector };
+        }
         lexical = liked.map((l) => texts[l]).join(' ');
       }
       if (!vector) {
         skipped.push({ fanId: fan.fanId, reason: 'query vector is zero' });
         continue;
       }
-      const base = { requestId: fan.fanId, fanId: fan.fanId, query, k, filter: defaultFilter, includeProfile: false, retrieval: 'dense' as const, explain: false };
+      const requestFilter: MatchFilter = query.kind === 'vector' && kind === 'follows' ? { ...defaultFilter, excludeIds: liked.map((l) => catalog.idOf(l)) } : defaultFilter;
+      const base = { requestId: fan.fanId, fanId: fan.fanId, query, k, filter: requestFilter, includeProfile: false, retrieval: 'dense' as const, explain: false };
       const model = await matcher.match(base);
       strategies[model.strategy] = (strategies[model.strategy] ?? 0) + 1;
       const modelIds = model.matches.map((m) => m.creatorId);
@@ -228,6 +269,8 @@ export async function evaluateIndex(index: LoadedIndex, fans: readonly Fan[], op
       strategies,
       perLanguage,
       bm25Text: source,
+      adapter: adapter ? { rank: adapter.rank, appliesTo: [...appliesTo] } : null,
+      judgments: opts.judgments ? 'graded' : 'categories',
       perFan,
     };
   } finally {

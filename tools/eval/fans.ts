@@ -109,3 +109,46 @@ export async function readFans(file: string): Promise<Fan[]> {
   }
   return fans;
 }
+
+/**
+ * Graded judgments for `npm run eval -- --judgments FILE` (JSONL, one judgment per line):
+ * `{"fan_id": "fan_0001", "creator_id": "cr_000123", "grade": 2}` with grade an integer 0–4
+ * (0 not relevant, 1 somewhat, 2 very; `npm run labels:import` writes 0–2). Other fields are
+ * ignored. A (fan, creator) pair may appear once. NDCG uses gains 2^grade − 1; P, R and MRR count
+ * grade ≥ 1 as relevant; unjudged creators count as not relevant.
+ */
+export type GradedJudgments = Map<string, Map<string, number>>;
+
+const judgmentSchema = z.object({
+  fan_id: z.string({ error: 'fan_id must be a string' }).trim().min(1, 'fan_id must not be empty'),
+  creator_id: z.string({ error: 'creator_id must be a string' }).trim().min(1, 'creator_id must not be empty'),
+  grade: z.number({ error: 'grade must be a number' }).int('grade must be an integer').min(0, 'grade must be 0-4').max(4, 'grade must be 0-4'),
+});
+
+/** Reads a judgments file; any bad line (or a repeated pair) is an error naming its line number. */
+export async function readJudgments(file: string): Promise<GradedJudgments> {
+  const out: GradedJudgments = new Map();
+  const firstLine = new Map<string, number>();
+  const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
+  let n = 0;
+  for await (const raw of lines) {
+    n++;
+    if (!raw.trim()) continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(raw);
+    } catch (err) {
+      throw new Error(`${file} line ${n}: not JSON: ${(err as Error).message}`);
+    }
+    const r = judgmentSchema.safeParse(value);
+    if (!r.success) throw new Error(`${file} line ${n}: ${r.error.issues.map((i) => `${i.path.join('.') || 'judgment'}: ${i.message}`).join('; ')}`);
+    const key = `${r.data.fan_id}\u0000${r.data.creator_id}`;
+    const seen = firstLine.get(key);
+    if (seen !== undefined) throw new Error(`${file} line ${n}: fan ${r.data.fan_id} and creator ${r.data.creator_id} were already judged on line ${seen}`);
+    firstLine.set(key, n);
+    let m = out.get(r.data.fan_id);
+    if (!m) out.set(r.data.fan_id, (m = new Map()));
+    m.set(r.data.creator_id, r.data.grade);
+  }
+  return out;
+}

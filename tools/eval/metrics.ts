@@ -9,6 +9,19 @@
 /** Relevance judgments for one query: creator id → gain (> 0). Missing ids have gain 0. */
 export type Judgments = ReadonlyMap<string, number>;
 
+/** Gain of a graded judgment for NDCG: 2^grade − 1 (grade 0 → 0, 1 → 1, 2 → 3). */
+export const gradedGain = (grade: number): number => 2 ** grade - 1;
+
+/**
+ * Judgments from grades (0 = not relevant, 1 = somewhat, 2 = very, …) with gains 2^g − 1;
+ * grade-0 creators are left out (gain 0). `keep` drops creators the request could not return.
+ */
+export function gradedJudgments(grades: ReadonlyMap<string, number>, keep: (creatorId: string) => boolean = () => true): Judgments {
+  const out = new Map<string, number>();
+  for (const [id, g] of grades) if (g > 0 && keep(id)) out.set(id, gradedGain(g));
+  return out;
+}
+
 export interface RankingMetrics {
   precision: number;
   recall: number;

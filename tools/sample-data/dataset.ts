@@ -9,6 +9,8 @@ export interface DatasetOptions {
   creators: number;
   fans: number;
   seed: number;
+  /** Share of non-English fans (unset: the default ~8%). */
+  foreignShare?: number;
 }
 
 export const DEFAULT_OPTIONS: DatasetOptions = { creators: 1200, fans: 240, seed: 42 };
@@ -38,6 +40,10 @@ export function fanLine(f: FanRecord): string {
   });
 }
 
+function fanOptions(options: DatasetOptions): { count: number; seed: number; foreignShare?: number } {
+  return { count: options.fans, seed: options.seed, ...(options.foreignShare !== undefined ? { foreignShare: options.foreignShare } : {}) };
+}
+
 /** Whole dataset in memory (fine for tests / small counts). */
 export function generateDataset(options: DatasetOptions): { creators: CreatorRecord[]; fans: FanRecord[] } {
   const index = new CreatorIndex();
@@ -46,7 +52,7 @@ export function generateDataset(options: DatasetOptions): { creators: CreatorRec
     creators.push(c);
     index.add(c);
   }
-  return { creators, fans: generateFans({ count: options.fans, seed: options.seed }, index) };
+  return { creators, fans: generateFans(fanOptions(options), index) };
 }
 
 /** File contents exactly as the CLI writes them. */
@@ -114,7 +120,7 @@ export function writeDataset(
   } finally {
     creatorOut.close();
   }
-  const fans = generateFans({ count: options.fans, seed: options.seed }, index);
+  const fans = generateFans(fanOptions(options), index);
   const fanOut = new LineWriter(fansPath);
   try {
     for (const f of fans) fanOut.write(fanLine(f));

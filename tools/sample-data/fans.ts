@@ -91,12 +91,24 @@ function pickFollows(rng: Rng, index: CreatorIndex, categories: CategoryId[], la
 export interface FanOptions {
   count: number;
   seed: number;
+  /**
+   * Share of non-English fans in [0, 1]; unset: the default mix (2 of 25, ~8%). The learning-loop
+   * simulation raises it so that the English-first model's weak spot carries enough fans.
+   */
+  foreignShare?: number;
+}
+
+/** Language cards for a foreign share: 100 cards, round(share x 100) of them foreign. */
+function languageCards(foreignShare: number | undefined): readonly ('en' | 'foreign')[] {
+  if (foreignShare === undefined) return FAN_LANGUAGE_CARDS;
+  const foreign = Math.round(Math.min(1, Math.max(0, foreignShare)) * 100);
+  return [...Array<'en' | 'foreign'>(100 - foreign).fill('en'), ...Array<'en' | 'foreign'>(foreign).fill('foreign')];
 }
 
 export function generateFans(options: FanOptions, index: CreatorIndex): FanRecord[] {
   const rng = new Rng(deriveSeed(options.seed, 'fans'));
   const primaries = new Deck<CategoryId>(rng, CATEGORY_IDS);
-  const languages = new Deck(rng, FAN_LANGUAGE_CARDS);
+  const languages = new Deck(rng, languageCards(options.foreignShare));
   const foreign = new Deck<ForeignLanguage>(rng, NON_ENGLISH_LANGUAGES);
   const seen = new Set<string>();
   const fans: FanRecord[] = [];

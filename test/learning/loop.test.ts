@@ -1,0 +1,133 @@
+/**
+ * @jest-environment ./test/support/onnx-environment.js
+ */
+/**
+ * The offline learning loop end to end with the real model, on a small simulated platform:
+ * generate → serve (exposure log) → engagement → data:prepare → train → gate → publish, and a
+ * useless (shuffled-label) training run that the gate must refuse. docs/LEARNING.md walks
+ * through the same steps with bigger figures.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { buildIndex } from '../../index-builder/build-index';
+import { readCurrent, readManifest } from '../../src/index/manifest';
+import { mulberry32 } from '../../src/util/mulberry32';
+import type { Fan } from '../../tools/eval/fans';
+import { simulateExposures } from '../../tools/learning/expose';
+import { evaluateVersion } from '../../tools/learning/gate';
+import { DEFAULT_EVENT_WEIGHTS, prepare, writePrepared } from '../../tools/learning/prepare';
+import { main as trainCli } from '../../tools/learning/train-cli';
+import { writeDataset } from '../../tools/sample-data/dataset';
+import { writeEngagement } from '../../tools/sample-data/engagement';
+import { tempDir } from '../helpers/server';
+
+jest.setTimeout(600_000);
+
+let dir: string;
+let index: string;
+let base: string;
+let prepared: string;
+const truth = new Map<string, { expected_categories: string[]; language: string }>();
+
+beforeAll(async () => {
+  dir = await tempDir('loop-');
+  index = path.join(dir, 'indexes');
+  const data = writeDataset({ creators: 300, fans: 2400, seed: 42, foreignShare: 0.4 }, path.join(dir, 'data'));
+  for (const line of (await fs.readFile(data.fansPath, 'utf8')).trim().split('\n')) {
+    const f = JSON.parse(line) as { fan_id: string; expected_categories: string[]; language: string };
+    truth.set(f.fan_id, f);
+  }
+  await buildIndex({ input: data.creatorsPath, out: index, recallSample: 100 });
+  base = (await readCurrent(index))!;
+  const exposures = path.join(dir, 'exposures.log');
+  await simulateExposures({
+    target: { indexDir: index },
+    fansFile: data.fansPath,
+    out: exposures,
+    sessions: 3,
+    k: 10,
+    likeShare: 0.2,
+    start: Date.parse('2026-11-01T00:00:00Z'),
+    days: 28,
+    seed: 1,
+    requestPrefix: 'sim',
+  });
+  const events = path.join(dir, 'engagement.jsonl');
+  await writeEngagement({ creatorsPath: data.creatorsPath, fansPath: data.fansPath, exposuresPath: exposures, outPath: events, seed: 5 });
+  const r = await prepare(events, exposures, {
+    weights: DEFAULT_EVENT_WEIGHTS,
+    windowMs: 3_600_000,
+    split: { validationShare: 0.2, testShare: 0.2, salt: 'loop' },
+    cutoffQuantile: 0.7,
+  });
+  prepared = path.join(dir, 'prepared');
+  await writePrepared(prepared, r);
+});
+afterAll(async () => {
+  await fs.rm(dir, { recursive: true, force: true });
+});
+
+const train = async (interactions: string): Promise<{ code: number; out: string }> => {
+  const out: string[] = [];
+  const code = await trainCli(['--index', index, '--interactions', interactions, '--out', index], (s) => out.push(s), () => undefined);
+  return { code, out: out.join('') };
+};
+
+/** The held-out (test) fans with the simulation's ground truth: their generated categories. */
+async function heldOutWithTruth(): Promise<Fan[]> {
+  const lines = (await fs.readFile(path.join(prepared, 'test-fans.jsonl'), 'utf8')).trim().split('\n');
+  return lines.map((l) => {
+    const f = JSON.parse(l) as { fan_id: string; interest_text?: string; follows?: string[] };
+    const t = truth.get(f.fan_id)!;
+    return { fanId: f.fan_id, ...(f.interest_text ? { text: f.interest_text } : { follows: f.follows! }), expectedCategories: t.expected_categories, language: t.language === 'en' ? 'en' : 'other' };
+  });
+}
+
+describe('the offline learning loop', () => {
+  it('refuses a useless training run (labels shuffled): exit 3, version written, CURRENT unchanged', async () => {
+    // Shuffle the creators of the training positives (validation and test stay real).
+    const shuffled = path.join(dir, 'shuffled');
+    await fs.mkdir(shuffled);
+    for (const name of ['validation.jsonl', 'test.jsonl']) await fs.copyFile(path.join(prepared, name), path.join(shuffled, name));
+    const rows = (await fs.readFile(path.join(prepared, 'train.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { creator_id: string; label: number });
+    const positives = rows.filter((r) => r.label === 1);
+    const ids = positives.map((r) => r.creator_id);
+    const rand = mulberry32(9);
+    for (let i = ids.length - 1; i > 0; i--) {
+      const j = Math.floor(rand() * (i + 1));
+      [ids[i], ids[j]] = [ids[j]!, ids[i]!];
+    }
+    positives.forEach((r, i) => (r.creator_id = ids[i]!));
+    await fs.writeFile(path.join(shuffled, 'train.jsonl'), rows.map((r) => JSON.stringify(r) + '\n').join(''));
+
+    const r = await train(shuffled);
+    expect(r.out).toMatch(/refused: /);
+    expect(r.code).toBe(3);
+    expect(r.out).toMatch(/version written, not published/);
+    expect(await readCurrent(index)).toBe(base);
+  });
+
+  it('trains an adapter that beats the untrained version on held-out fans, and publishes it', async () => {
+    const r = await train(prepared);
+    expect(r.out).toMatch(/passed: /);
+    expect(r.code).toBe(0);
+    const trained = (await readCurrent(index))!;
+    expect(trained).not.toBe(base);
+    const manifest = await readManifest(path.join(index, trained));
+    expect(manifest.adapter).toMatchObject({ baseVersion: base, appliesTo: ['like', 'text'] });
+
+    // Ground truth of the simulation (the fans' generated categories) on the held-out fans.
+    const fans = await heldOutWithTruth();
+    expect(fans.length).toBeGreaterThan(100);
+    const before = await evaluateVersion({ indexDir: index, version: base }, fans, { k: 10 });
+    const after = await evaluateVersion({ indexDir: index, version: trained }, fans, { k: 10 });
+    expect(after.adapter).not.toBeNull();
+    expect(before.adapter).toBeNull();
+    expect(after.systems.model!.ndcg).toBeGreaterThan(before.systems.model!.ndcg + 0.03);
+    // Where the signal is: fans who do not write English.
+    const other = (rep: typeof before): number => rep.perLanguage.other!.systems.model!.ndcg;
+    expect(other(after)).toBeGreaterThan(other(before) + 0.1);
+    // And English fans are not hurt.
+    expect(after.perLanguage.en!.systems.model!.ndcg).toBeGreaterThan(before.perLanguage.en!.systems.model!.ndcg - 0.02);
+  });
+});

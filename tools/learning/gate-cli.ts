@@ -1,0 +1,62 @@
+#!/usr/bin/env node
+/**
+ * npm run learning:gate -- --index DIR --candidate VERSION --fans FILE [--judgments FILE]: the
+ * release gate of `npm run train` on its own, e.g. on crowd labels of pooled candidates
+ * (labels:export --versions OLD,NEW → raters → labels:import) after a `train --no-publish`.
+ */
+import { InvalidArgumentError, Option } from 'commander';
+import { readFans, readJudgments } from '../eval/fans';
+import { nonNegativeNumber, positiveInt, program, runCli } from './cli-util';
+import { adapterGate, DEFAULT_GATE, formatGate } from './gate';
+import { publishVersion, readVersionCreators, resolveVersion } from './version-io';
+
+const confidence = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0 || n >= 1) throw new InvalidArgumentError('must be in [0, 1) (0 turns the significance check off)');
+  return n;
+};
+
+export async function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s)): Promise<number> {
+  const cmd = program('learning:gate', 'Release gate: evaluate a candidate version against the published one on held-out fans and publish it only if it is better (exit 0), else exit 3.')
+    .requiredOption('--index <dir>', 'index directory of the candidate (CURRENT there is switched if it passes)')
+    .requiredOption('--candidate <version>', 'candidate version in --index')
+    .option('--baseline <version>', 'version it would replace (default: CURRENT of --index)')
+    .requiredOption('--fans <file>', 'held-out fans (eval fans format)')
+    .option('--judgments <file>', 'graded judgments (e.g. from labels:import); default: the fans\' expected_categories / relevant_creator_ids')
+    .option('--k <n>', 'cut-off', positiveInt, DEFAULT_GATE.k)
+    .addOption(new Option('--gate-metric <m>', 'metric that must rise').choices(['ndcg', 'precision']).default(DEFAULT_GATE.metric))
+    .option('--min-improvement <x>', 'smallest rise that publishes (absolute)', nonNegativeNumber, DEFAULT_GATE.minImprovement)
+    .option('--max-regression <x>', 'largest allowed drop of any served-model metric', nonNegativeNumber, DEFAULT_GATE.maxRegression)
+    .option('--confidence <x>', 'the bootstrap interval of the rise at this level must exclude 0', confidence, DEFAULT_GATE.confidence)
+    .option('--no-publish', 'only report');
+  return runCli(cmd, argv, async (o) => {
+    const baseline = await resolveVersion(o.index, o.baseline);
+    const { manifest } = await readVersionCreators(o.index, o.candidate);
+    const decision = await adapterGate({ indexDir: o.index, version: baseline }, { indexDir: o.index, version: o.candidate }, manifest.model ? { id: manifest.model.id, dtype: manifest.model.dtype } : null, {
+      ...DEFAULT_GATE,
+      k: o.k,
+      metric: o.gateMetric,
+      minImprovement: o.minImprovement,
+      maxRegression: o.maxRegression,
+      confidence: o.confidence,
+      fans: await readFans(o.fans),
+      ...(o.judgments ? { judgments: await readJudgments(o.judgments) } : {}),
+    });
+    out(formatGate(decision) + '\n');
+    if (!decision.ok) {
+      out(`not published: CURRENT still names ${baseline}\n`);
+      return 3;
+    }
+    if (o.publish !== false) {
+      await publishVersion(o.index, o.candidate);
+      out(`published ${o.candidate} (CURRENT in ${o.index})\n`);
+    }
+    return 0;
+  });
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,194 @@
+/**
+ * npm run train: interactions → adapter → new index version → release gate → publish (or not).
+ * The orchestration lives here (used by the CLI and the tests); the algorithm is train-adapter.ts.
+ */
+import { readFans, readJudgments, type Fan, type GradedJudgments } from '../eval/fans';
+import { noProgress, type Progress } from './cli-util';
+import { adapterGate, DEFAULT_GATE, type GateDecision, type GateOptions } from './gate';
+import { heldOutSet, readInteractions, type InteractionSet } from './interactions';
+import { DEFAULT_FAN_SPLIT, type FanSplitOptions } from './split';
+import { DEFAULT_TRAIN_CONFIG, trainAdapter, type EpochStats, type TrainConfig, type TrainResult } from './train-adapter';
+import { buildTrainData, embedGroupTexts } from './train-data';
+import { publishVersion, readCurrent, readVersion, writeAdaptedVersion, type WrittenVersion } from './version-io';
+
+export interface TrainRunOptions {
+  indexDir: string;
+  /** Version of --index to train on (default: CURRENT). */
+  baseVersion?: string;
+  interactions: string;
+  out: string;
+  config: Partial<TrainConfig>;
+  split: FanSplitOptions;
+  skipInvalid: boolean;
+  /** Held-out fans for the gate (default: the test split of the interactions, graded by engagement). */
+  gateFans?: string;
+  gateJudgments?: string;
+  gate: Omit<GateOptions, 'fans' | 'judgments'>;
+  /** false: write the version and run the gate, but never switch CURRENT. */
+  publish: boolean;
+  modelsDir?: string;
+  progress?: Progress;
+  log?: (line: string) => void;
+}
+
+export interface TrainRunReport {
+  base: { indexDir: string; version: string };
+  data: {
+    files: InteractionSet['files'];
+    sha256: string;
+    lines: number;
+    badLines: number;
+    splitSource: InteractionSet['splitSource'];
+    splits: Record<'train' | 'validation' | 'test', { fans: number; queries: number; positives: number; negatives: number }>;
+    unknownCreators: { train: number; validation: number };
+    droppedGroups: number;
+    /** Share of held-out (test) text queries whose exact text also occurs in training. */
+    testTextsSeenInTraining: number | null;
+  };
+  config: TrainConfig;
+  training: Omit<TrainResult, 'adapter'>;
+  written: Omit<WrittenVersion, 'manifest'>;
+  gate: Omit<GateDecision, 'baselineReport' | 'candidateReport'> & { perLanguage: Record<string, { fans: number; baseline: number | undefined; candidate: number | undefined }> };
+  published: boolean;
+  seconds: { embed: number; train: number; write: number; gate: number; total: number };
+}
+
+export async function runTraining(opts: TrainRunOptions): Promise<{ report: TrainRunReport; decision: GateDecision }> {
+  const log = opts.log ?? (() => undefined);
+  const bar = opts.progress ?? noProgress;
+  const t0 = performance.now();
+  const base = await readVersion(opts.indexDir, opts.baseVersion);
+  const set = await readInteractions(opts.interactions, { split: opts.split, skipInvalid: opts.skipInvalid, progress: bar });
+  const splits = Object.fromEntries(
+    (['train', 'validation', 'test'] as const).map((s) => {
+      const gs = set.groups[s];
+      return [s, { fans: new Set(gs.map((g) => g.fanId)).size, queries: gs.length, positives: gs.reduce((n, g) => n + g.positives.size, 0), negatives: gs.reduce((n, g) => n + g.negatives.size, 0) }];
+    }),
+  ) as TrainRunReport['data']['splits'];
+  log(
+    `data: ${set.lines} lines (${set.bad.count} bad), split ${set.splitSource === 'prepared' ? 'as given' : 'by fan hash here'}; ` +
+      (['train', 'validation', 'test'] as const).map((s) => `${s} ${splits[s].fans} fans / ${splits[s].positives} positives / ${splits[s].negatives} negatives`).join(', '),
+  );
+  if (splits.train.positives === 0) throw new Error(`no training positives in ${opts.interactions}`);
+  if (splits.validation.positives === 0) throw new Error(`no validation positives in ${opts.interactions}; early stopping needs a validation split (raise --validation-share, or check the cutoff of data:prepare)`);
+
+  // Embed every query text once with the base version's model.
+  const tEmbed = performance.now();
+  const all = [...set.groups.train, ...set.groups.validation, ...set.groups.test];
+  bar.start('embedding queries', 1);
+  const texts = await embedGroupTexts(base, all, {
+    ...(opts.modelsDir ? { modelsDir: opts.modelsDir } : {}),
+    onProgress: (done, total) => {
+      bar.setTotal(total);
+      bar.update(done);
+    },
+  });
+  bar.stop();
+  const embedSeconds = (performance.now() - tEmbed) / 1000;
+  const built = buildTrainData(base, set.groups.train, set.groups.validation, texts);
+  const trainTexts = new Set(set.groups.train.filter((g) => g.kind === 'text').map((g) => g.text!));
+  const testTexts = set.groups.test.filter((g) => g.kind === 'text').map((g) => g.text!);
+
+  // Train.
+  const config: TrainConfig = { ...DEFAULT_TRAIN_CONFIG, ...opts.config };
+  const tTrain = performance.now();
+  const result = trainAdapter({ dims: base.dims, count: base.count, vectors: base.vectors, train: built.train, validation: built.validation, validationGroups: built.validationGroups }, config, {
+    onEpochStart: (epoch, steps) => bar.start(`epoch ${epoch}`, steps),
+    onStep: (step) => {
+      if (step % 8 === 0) bar.update(step);
+    },
+    onEpochEnd: (s: EpochStats) => {
+      bar.stop();
+      log(
+        s.epoch === 0
+          ? `epoch 0 (identity): validation loss ${s.validation.loss?.toFixed(4) ?? 'n/a'}, NDCG@${config.evalK} ${s.validation.ndcg.toFixed(4)}, recall ${s.validation.recall.toFixed(4)} on ${s.validation.queries} fans`
+          : `epoch ${s.epoch.toFixed(2)}: loss ${s.loss.toFixed(4)}, penalty ${s.penalty.toFixed(4)}, validation loss ${s.validation.loss?.toFixed(4) ?? 'n/a'}, NDCG@${config.evalK} ${s.validation.ndcg.toFixed(4)}, recall ${s.validation.recall.toFixed(4)}${s.improved ? ' (best)' : ''}, ${s.seconds.toFixed(1)} s`,
+      );
+    },
+  });
+  const trainSeconds = (performance.now() - tTrain) / 1000;
+  log(
+    `kept the state at epoch ${result.bestEpoch}${result.bestEpoch === 0 ? ' (the identity: no check beat the frozen encoder on validation)' : ''}: ` +
+      `validation loss ${result.before.loss?.toFixed(4) ?? 'n/a'} -> ${result.after.loss?.toFixed(4) ?? 'n/a'}, NDCG@${config.evalK} ${result.before.ndcg.toFixed(4)} -> ${result.after.ndcg.toFixed(4)} (early stopping on ${config.earlyStopping})`,
+  );
+
+  // Write the version.
+  const tWrite = performance.now();
+  const kinds = [...new Set(built.train.map((g) => (g.exclude.length > 0 ? 'like' : 'text')))] as Array<'text' | 'like'>;
+  const written = await writeAdaptedVersion(base, opts.out, result.adapter, {
+    appliesTo: kinds.sort(),
+    baseVersion: base.version,
+    trainedAt: new Date().toISOString(),
+    trainingData: { sha256: set.sha256, files: set.files, pairs: set.lines - set.bad.count, queries: built.train.length, fans: splits.train.fans },
+    hyperParameters: { ...config, objective: 'multi-positive InfoNCE, in-batch + hard negatives', init: 'U = 0, V ~ N(0, 1/r)', optimiser: 'Adam' },
+    validation: {
+      metric: config.earlyStopping === 'loss' ? 'infonce-loss' : `ndcg@${config.evalK}`,
+      before: { ...result.before },
+      after: { ...result.after },
+      bestEpoch: result.bestEpoch,
+      epochs: result.history.length - 1,
+      history: result.history.map((h) => ({ epoch: h.epoch, loss: Number.isFinite(h.loss) ? h.loss : null, validationLoss: h.validation.loss ?? null, ndcg: h.validation.ndcg, recall: h.validation.recall })),
+    },
+  });
+  const writeSeconds = (performance.now() - tWrite) / 1000;
+  log(`wrote version ${written.version} to ${written.dir}${written.copiedUpdateLog ? ' (with the base version\'s update log)' : ''}`);
+
+  // Gate: against the version it would replace (CURRENT of --out, else the base version).
+  const tGate = performance.now();
+  const replaced = (await readCurrent(opts.out)) ?? undefined;
+  const baselineRef = replaced && replaced !== written.version ? { indexDir: opts.out, version: replaced } : { indexDir: opts.indexDir, version: base.version };
+  let fans: Fan[];
+  let judgments: GradedJudgments | undefined;
+  if (opts.gateFans) {
+    fans = await readFans(opts.gateFans);
+    judgments = opts.gateJudgments ? await readJudgments(opts.gateJudgments) : undefined;
+  } else {
+    const held = heldOutSet(set.groups.test);
+    fans = held.fans.map((f) => ({ fanId: f.fanId, ...(f.text !== undefined ? { text: f.text } : { follows: f.follows! }) }));
+    judgments = held.judgments;
+  }
+  if (fans.length === 0) throw new Error('no held-out fans for the release gate (the test split is empty); raise --test-share or pass --gate-fans');
+  const decision = await adapterGate(baselineRef, { indexDir: opts.out, version: written.version }, base.manifest.model ? { id: base.manifest.model.id, dtype: base.manifest.model.dtype } : null, {
+    ...DEFAULT_GATE,
+    ...opts.gate,
+    fans,
+    ...(judgments ? { judgments } : {}),
+    ...(opts.modelsDir ? { modelsDir: opts.modelsDir } : {}),
+  });
+  const gateSeconds = (performance.now() - tGate) / 1000;
+  let published = false;
+  if (decision.ok && opts.publish) {
+    await publishVersion(opts.out, written.version);
+    published = true;
+  }
+  const { baselineReport, candidateReport, ...gate } = decision;
+  const perLanguage: TrainRunReport['gate']['perLanguage'] = {};
+  for (const [l, c] of Object.entries(candidateReport.perLanguage)) {
+    perLanguage[l] = { fans: c.fans, baseline: baselineReport.perLanguage[l]?.systems.model?.[decision.metric], candidate: c.systems.model?.[decision.metric] };
+  }
+  const { adapter: _adapter, ...training } = result;
+  const { manifest: _manifest, ...writtenInfo } = written;
+  const report: TrainRunReport = {
+    base: { indexDir: opts.indexDir, version: base.version },
+    data: {
+      files: set.files,
+      sha256: set.sha256,
+      lines: set.lines,
+      badLines: set.bad.count,
+      splitSource: set.splitSource,
+      splits,
+      unknownCreators: built.unknownCreators,
+      droppedGroups: built.droppedGroups,
+      testTextsSeenInTraining: testTexts.length ? testTexts.filter((t) => trainTexts.has(t)).length / testTexts.length : null,
+    },
+    config,
+    training,
+    written: writtenInfo,
+    gate: { ...gate, perLanguage },
+    published,
+    seconds: { embed: embedSeconds, train: trainSeconds, write: writeSeconds, gate: gateSeconds, total: (performance.now() - t0) / 1000 },
+  };
+  return { report, decision };
+}
+
+export { DEFAULT_FAN_SPLIT, DEFAULT_GATE, DEFAULT_TRAIN_CONFIG };
