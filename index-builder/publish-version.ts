@@ -41,6 +41,8 @@ export interface PublishInput {
   texts?: readonly ProfileDoc[];
   /** The retrieval a request without one gets, and how hybrid fuses (default: dense without texts). */
   retrieval?: Manifest['retrieval'];
+  /** A learned query adapter carried over from another version (its file and manifest block). */
+  adapter?: { source: string; manifest: NonNullable<Manifest['adapter']> };
   matrix: VectorMatrix;
   model: Manifest['model'];
   vectorSource: Manifest['vectorSource'];
@@ -103,8 +105,10 @@ export async function publishVersion(p: PublishInput, hooks: BuildHooks = {}): P
       await p.matrix.writeFile(path.join(tmpDir, ARTIFACT_FILES.vectors));
       await fs.writeFile(path.join(tmpDir, ARTIFACT_FILES.creators), p.profiles.map((c) => JSON.stringify(c)).join('\n') + '\n');
       const lexical = p.texts ? await writeLexical(tmpDir, p.texts) : undefined;
+      if (p.adapter) await fs.copyFile(p.adapter.source, path.join(tmpDir, p.adapter.manifest.file));
       const files: Manifest['files'] = {};
-      for (const name of [...Object.values(ARTIFACT_FILES), ...(lexical ? Object.values(LEXICAL_FILES) : [])]) files[name] = await describeFile(path.join(tmpDir, name));
+      const names = [...Object.values(ARTIFACT_FILES), ...(lexical ? Object.values(LEXICAL_FILES) : []), ...(p.adapter ? [p.adapter.manifest.file] : [])];
+      for (const name of names) files[name] = await describeFile(path.join(tmpDir, name));
       const manifest: Manifest = {
         formatVersion: FORMAT_VERSION,
         version,
@@ -121,6 +125,7 @@ export async function publishVersion(p: PublishInput, hooks: BuildHooks = {}): P
         input: p.input,
         ...(lexical ? { lexical } : {}),
         ...(lexical && p.retrieval ? { retrieval: p.retrieval } : {}),
+        ...(p.adapter ? { adapter: p.adapter.manifest } : {}),
         files,
       };
       await fs.writeFile(path.join(tmpDir, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n');

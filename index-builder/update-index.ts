@@ -71,6 +71,8 @@ export async function updateIndex(opts: UpdateOptions, hooks: BuildHooks = {}): 
       {
         out: opts.out,
         profiles: live.map((l) => base.catalog.profile(l)),
+        // The query adapter is query-side: compaction does not change what it maps to.
+        ...(base.manifest.adapter ? { adapter: { source: path.join(base.dir, base.manifest.adapter.file), manifest: base.manifest.adapter } } : {}),
         ...(base.manifest.lexical
           ? {
               texts: live.map((l) => {

@@ -83,6 +83,7 @@ export class MatchApp {
         maxFilterIds: config.maxFilterIds,
       },
       logger,
+      exposureLog: config.exposureLog === 'on' || (config.exposureLog === 'auto' && this.experiment.name !== 'none'),
     });
     const admin = config.adminToken
       ? createAdminService({

@@ -46,6 +46,7 @@ const schema = z.object({
   MATCH_TLS_KEY_FILE: z.string().min(1).optional(),
   MATCH_TLS_CLIENT_CA_FILE: z.string().min(1).optional(),
   MATCH_METRICS_ADDR: z.union([z.literal('off'), hostPort]).default('0.0.0.0:9464'),
+  MATCH_EXPOSURE_LOG: z.enum(['auto', 'on', 'off']).default('auto'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -92,6 +93,8 @@ export interface Config {
   /** TLS for both ports: cert + key; with a client CA, clients must present certificates (mTLS). */
   readonly tls: { certFile: string | undefined; keyFile: string | undefined; clientCaFile: string | undefined };
   readonly logLevel: string;
+  /** `exposure` log lines: 'auto' = while an A/B experiment runs. */
+  readonly exposureLog: 'auto' | 'on' | 'off';
   /** Prometheus /metrics endpoint (host:port), or undefined when MATCH_METRICS_ADDR=off. */
   readonly metricsAddr: string | undefined;
 }
@@ -149,5 +152,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     tls: Object.freeze({ certFile: e.MATCH_TLS_CERT_FILE, keyFile: e.MATCH_TLS_KEY_FILE, clientCaFile: e.MATCH_TLS_CLIENT_CA_FILE }),
     logLevel: e.LOG_LEVEL,
     metricsAddr: e.MATCH_METRICS_ADDR === 'off' ? undefined : e.MATCH_METRICS_ADDR,
+    exposureLog: e.MATCH_EXPOSURE_LOG,
   });
 }

@@ -8,6 +8,7 @@ import type { MatchLimits } from '../match/match-input';
 import { recordBatchItem } from '../telemetry/instruments';
 import { validateRequest } from '../match/validate-request';
 import { callSignal } from './call-signal';
+import { logExposure } from './exposure-log';
 import type { CreatorMatcherHandlers } from '../contract/creatormatch/v1/CreatorMatcher';
 import type { GetIndexInfoRequest__Output } from '../contract/creatormatch/v1/GetIndexInfoRequest';
 import type { IndexInfo } from '../contract/creatormatch/v1/IndexInfo';
@@ -32,6 +33,8 @@ export interface MatcherServiceDeps {
   onlineRecall?(variant: string, version: string): RecallStats;
   limits: MatchLimits;
   logger: Logger;
+  /** Write an `exposure` line per answered Match. */
+  exposureLog: boolean;
 }
 
 /** Runs `fn` on a lease of the route's serving version: a call finishes on the version it started with. */
@@ -67,10 +70,8 @@ export function createMatcherService(deps: MatcherServiceDeps): CreatorMatcherHa
         return { input, result: await matcher.match(input, signal) };
       });
       callback(null, toWireResponse(input.requestId, result, route.name));
-      if (deps.experiment.name !== 'none') {
-        // Exposure log for A/B analysis: who saw which creators from which variant and version.
-        log.info({ experiment: deps.experiment.name, index_version: result.indexVersion, creator_ids: result.matches.map((m) => m.creatorId) }, 'exposure');
-      }
+      // Exposure log for A/B analysis and training data (MATCH_EXPOSURE_LOG).
+      if (deps.exposureLog) logExposure(log, deps.experiment.name, input, result);
       log.debug({ k: input.k, query: input.query.kind, results: result.matches.length, strategy: result.strategy, ms: performance.now() - started }, 'match ok');
     } catch (err) {
       const status = toGrpcStatus(err);

@@ -5,6 +5,7 @@ import { HnswSearch } from './hnsw-search';
 import { IndexLoadError, refusalReasonOf } from './load-error';
 import { ARTIFACT_FILES, LEXICAL_FILES, readCurrent, readManifest, verifyFiles, type Manifest } from './manifest';
 import { LexicalIndex } from '../lexical/lexical-index';
+import { readVersionAdapter, type QueryAdapter } from '../match/query-adapter';
 import { promises as fs } from 'node:fs';
 
 /** Everything the service needs from one published version, loaded and verified. */
@@ -19,6 +20,8 @@ export interface LoadedIndex {
   readonly search: HnswSearch;
   /** The BM25 index (versions built with hybrid retrieval). */
   readonly lexical: LexicalIndex | undefined;
+  /** The learned query adapter (versions written by `npm run train`). */
+  readonly adapter: QueryAdapter | undefined;
 }
 
 export { IndexLoadError };
@@ -58,7 +61,11 @@ export async function loadIndexVersion(indexDir: string, version?: string): Prom
         throw new IndexLoadError(`${LEXICAL_FILES.lexical}: ${(err as Error).message}`, 'integrity', { cause: err });
       }
     }
-    return { version: chosen, dir, manifest, catalog, hnsw, search: new HnswSearch(hnsw, manifest.count), lexical };
+    const adapter = await readVersionAdapter(dir, manifest).catch(async (err: unknown) => {
+      await hnsw.close();
+      throw new IndexLoadError(`query adapter: ${(err as Error).message}`, 'integrity', { cause: err });
+    });
+    return { version: chosen, dir, manifest, catalog, hnsw, search: new HnswSearch(hnsw, manifest.count), lexical, adapter };
   } catch (err) {
     throw new IndexLoadError(`index version ${chosen} in ${indexDir} is unusable: ${(err as Error).message}`, refusalReasonOf(err), { cause: err });
   }

@@ -13,6 +13,7 @@ import { checkRerankCost, diversify, needsRerank, rerank as rerankPool_, rerankP
 import { DEFAULT_FUSION } from './fusion-defaults';
 import { hybridRetrieve, lexicalRetrieve, type Explanation, type LexicalSearcher, type RetrievedHit } from './hybrid-retrieval';
 import type { MatchInput, MatchQuery, RetrievalMode } from './match-input';
+import type { QueryAdapter } from './query-adapter';
 import { profileText } from '../catalog/profile-text';
 import type { IndexShape } from './validate-request';
 
@@ -41,6 +42,8 @@ export interface MatchSource {
   readonly search: SearchIndex;
   /** The BM25 index of versions built with hybrid retrieval. */
   readonly lexical?: LexicalSearcher | undefined;
+  /** A learned query adapter: maps text and liked-creators query vectors before search (never raw vectors). */
+  readonly adapter?: Pick<QueryAdapter, 'apply'> | undefined;
 }
 
 export interface MatcherOptions {
@@ -173,6 +176,13 @@ export class Matcher {
     };
   }
 
+  /** A text or like query vector through the version's adapter, when it has one for that kind. */
+  private adapted(kind: 'text' | 'like', vector: Float32Array): Float32Array {
+    const { adapter, manifest } = this.index;
+    if (!adapter || !(manifest.adapter?.appliesTo ?? ['text', 'like']).includes(kind)) return vector;
+    return adapter.apply(vector);
+  }
+
   /** The words matched lexically: the interest text, or the liked creators' own profile terms. */
   private lexicalText(query: MatchQuery, liked: readonly number[]): string {
     if (query.kind === 'text') return query.text;
@@ -208,7 +218,7 @@ export class Matcher {
         return { vector: query.vector, exclude: [] };
       case 'text': {
         const [vector] = await this.embedTexts([query.text], signal);
-        return { vector: vector!, exclude: [] };
+        return { vector: this.adapted('text', vector!), exclude: [] };
       }
       case 'like': {
         const { catalog, search } = this.index;
@@ -227,7 +237,7 @@ export class Matcher {
         const rows = await search.vectors(labels, signal);
         const vector = normalisedMean(rows.map((r) => r!), this.index.manifest.dims, query.weights);
         if (!vector) throw new MatchError('INVALID_QUERY', "the liked creators' vectors cancel out (zero mean); cannot build a query");
-        return { vector, exclude: labels };
+        return { vector: this.adapted('like', vector), exclude: labels };
       }
     }
   }
