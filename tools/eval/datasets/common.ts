@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { CreatorRecord } from '../../../src/catalog/creator';
+import { profileText } from '../../../src/catalog/profile-text';
 import { deriveSeed, Rng } from '../../sample-data/prng';
 
 /**
@@ -11,7 +12,13 @@ import { deriveSeed, Rng } from '../../sample-data/prng';
  * (nothing of the source text is committed), with labels taken from the source's own metadata.
  */
 
-export type QueryStyle = 'short' | 'long';
+/**
+ * short: 2-6 words whose vocabulary mostly does not occur in the relevant documents (fewer than
+ * half of its content words occur in the catalog text of its category); keyword: the same kind of
+ * 2-6 word query without that condition (often shares words with its category); long: a held-out
+ * document's own text.
+ */
+export type QueryStyle = 'short' | 'keyword' | 'long';
 
 /** One fans-file line (tools/eval/fans.ts): judged by category only. */
 export interface FanLine {
@@ -49,14 +56,20 @@ export interface SplitOptions {
   maxPerCategory: number;
   /** Held-out queries per category and style at most. */
   queriesPerCategory: number;
+  /** Short candidates held out per category (the short style keeps those that pass the vocabulary test). Default 3 x queriesPerCategory. */
+  shortCandidatesPerCategory?: number;
   /** Categories with fewer eligible catalog documents than this are dropped. */
   minPerCategory: number;
 }
 
 /**
  * Per category (in sorted order, each with its own seeded stream): shuffle the candidates, hold
- * out up to `queriesPerCategory` short-eligible and then long-eligible ones as queries (they
- * leave the catalog), and keep up to `maxPerCategory` of the rest as the catalog.
+ * out up to `shortCandidatesPerCategory` short-eligible and `queriesPerCategory` long-eligible
+ * ones (they all leave the catalog, queries or not), and keep up to `maxPerCategory` of the rest
+ * as the catalog. Then, per category, the first `queriesPerCategory` short candidates are the
+ * keyword queries, and the first `queriesPerCategory` of them that pass the vocabulary test
+ * (fewer than half of their content words occur in the category's catalog text) are the short
+ * (paraphrase) queries.
  */
 export function split(name: string, source: string, description: string, candidates: readonly Candidate[], opts: SplitOptions): Dataset {
   const byCategory = new Map<string, Candidate[]>();
@@ -66,26 +79,70 @@ export function split(name: string, source: string, description: string, candida
     list.push(c);
   }
   const creators: CreatorRecord[] = [];
-  const short: FanLine[] = [];
+  const shortCands: Array<{ c: Candidate; category: string }> = [];
   const long: FanLine[] = [];
+  const kept: string[] = [];
   for (const category of [...byCategory.keys()].sort()) {
     const rng = new Rng(deriveSeed(opts.seed, `${name}/${category}`));
     const pool = rng.shuffle(byCategory.get(category)!.slice().sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)));
     const held = new Set<Candidate>();
-    const shortHeld = pool.filter((c) => c.shortQuery !== undefined).slice(0, opts.queriesPerCategory);
+    const shortHeld = pool.filter((c) => c.shortQuery !== undefined).slice(0, opts.shortCandidatesPerCategory ?? 3 * opts.queriesPerCategory);
     shortHeld.forEach((c) => held.add(c));
     const longHeld = pool.filter((c) => c.longQuery !== undefined && !held.has(c)).slice(0, opts.queriesPerCategory);
     longHeld.forEach((c) => held.add(c));
     const rest = pool.filter((c) => !held.has(c)).slice(0, opts.maxPerCategory);
     if (rest.length < opts.minPerCategory) continue;
+    kept.push(category);
     for (const c of rest) creators.push({ id: `${name}:${creators.length + 1}`, category, language: 'en', is_nsfw: false, ...c.record });
-    for (const c of shortHeld) short.push(fan(name, 's', short.length + 1, c.shortQuery!, category, c.key));
+    for (const c of shortHeld) shortCands.push({ c, category });
     for (const c of longHeld) long.push(fan(name, 'l', long.length + 1, c.longQuery!, category, c.key));
+  }
+  // The vocabulary test needs the final catalog: content words of each category's documents.
+  const vocab = new Map<string, Set<string>>();
+  for (const r of creators) {
+    let v = vocab.get(r.category);
+    if (!v) vocab.set(r.category, (v = new Set()));
+    for (const w of contentWords(profileText(r))) v.add(w);
+  }
+  const short: FanLine[] = [];
+  const keyword: FanLine[] = [];
+  const perCat = new Map<string, { s: number; k: number }>();
+  for (const { c, category } of shortCands) {
+    const n = perCat.get(category) ?? { s: 0, k: 0 };
+    perCat.set(category, n);
+    if (n.k < opts.queriesPerCategory) {
+      keyword.push(fan(name, 'k', keyword.length + 1, c.shortQuery!, category, c.key));
+      n.k++;
+    }
+    if (n.s < opts.queriesPerCategory && relevantVocabularyShare(c.shortQuery!, vocab.get(category)!) < 0.5) {
+      short.push(fan(name, 's', short.length + 1, c.shortQuery!, category, c.key));
+      n.s++;
+    }
   }
   const queries: Partial<Record<QueryStyle, FanLine[]>> = {};
   if (short.length > 0) queries.short = short;
+  if (keyword.length > 0) queries.keyword = keyword;
   if (long.length > 0) queries.long = long;
   return { name, source, description, creators, queries };
+}
+
+const STOP = new Set(
+  'a an and are as at be but by for from has have he her his i in into is it its of on or she that the their them then there these they this to was were which who whom will with you your not no can may any all some one two also used called esp etc'.split(' '),
+);
+
+/**
+ * Lower-cased words without stop words, with a plain plural "s" stripped: a deliberately generic
+ * analyzer (not the BM25 one) for "does this word occur verbatim in the documents".
+ */
+export function contentWords(text: string): string[] {
+  return (text.toLowerCase().match(/[a-z0-9]+/g) ?? []).filter((w) => w.length > 1 && !STOP.has(w)).map((w) => (w.length > 3 && w.endsWith('s') && !w.endsWith('ss') ? w.slice(0, -1) : w));
+}
+
+/** Share of a query's distinct content words that occur in `vocab` (0 for a query without any). */
+export function relevantVocabularyShare(query: string, vocab: ReadonlySet<string>): number {
+  const words = [...new Set(contentWords(query))];
+  if (words.length === 0) return 1;
+  return words.filter((w) => vocab.has(w)).length / words.length;
 }
 
 function fan(name: string, style: string, n: number, text: string, category: string, key: string): FanLine {

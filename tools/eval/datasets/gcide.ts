@@ -12,8 +12,9 @@ import { clean, MissingSourceError, split, wordCount, type Candidate, type Datas
  * merged into Math. and Mach. into Mech.). Senses whose source marker is WordNet are skipped, so
  * the set is independent of the WordNet sets. Quotations and bracketed notes are dropped.
  * Queries, each from a held-out sense that leaves the catalog:
- * - short: a definition of 2-6 words (Webster often defines by a synonym: "A hedgehog.",
+ * - keyword: a definition of 2-6 words (Webster often defines by a synonym: "A hedgehog.",
  *   "The sea urchin.", "To infatuate.");
+ * - short: those keyword queries whose words mostly do not occur in the category's catalog text;
  * - long: a definition of at least 12 words.
  */
 
@@ -112,6 +113,7 @@ export function gcide(seed: number, file = GCIDE_FILE): Dataset {
     seed,
     maxPerCategory: 250,
     queriesPerCategory: 12,
+    shortCandidatesPerCategory: 50,
     minPerCategory: 60,
   });
 }

@@ -14,7 +14,8 @@ import { clean, MissingSourceError, split, wordCount, type Candidate, type Datas
  *   sport, computer science, ...). A leading "(domain)" marker in the gloss is removed, since
  *   it would state the label.
  * Queries, each from a held-out synset that leaves the catalog:
- * - short: the synset's lemmas (2-6 words from at least 2 lemmas), e.g. "domestic dog, Canis familiaris";
+ * - keyword: the synset's lemmas (2-6 words from at least 2 lemmas), e.g. "domestic dog, Canis familiaris";
+ * - short: those keyword queries whose words mostly do not occur in the category's catalog text;
  * - long: the synset's gloss (at least 12 words).
  */
 
@@ -116,6 +117,7 @@ export function wordnetLexfile(seed: number, synsets = readSynsets()): Dataset {
     seed,
     maxPerCategory: 150,
     queriesPerCategory: 10,
+    shortCandidatesPerCategory: 30,
     minPerCategory: 30,
   });
 }
@@ -135,6 +137,7 @@ export function wordnetDomain(seed: number, synsets = readSynsets()): Dataset {
     seed,
     maxPerCategory: 150,
     queriesPerCategory: 8,
-    minPerCategory: 40,
+    shortCandidatesPerCategory: 24,
+    minPerCategory: 30,
   });
 }
