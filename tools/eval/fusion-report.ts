@@ -1,9 +1,9 @@
 /**
  * Prints the markdown tables of docs/bench/fusion-study.md from docs/bench/fusion-study.json:
  *
- *   npx tsx tools/eval/fusion-report.ts [docs/bench/fusion-study.json]
+ *   npx tsx tools/eval/fusion-report.ts [docs/bench/fusion-study.json] [docs/bench/fusion-recommended.json]
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 
 interface M {
   p5: number;
@@ -18,9 +18,27 @@ const cellM = (m: M): string => `${f3(m.p5)} / ${f3(m.p10)} / ${f3(m.ndcg10)} / 
 
 function main(): void {
   const file = process.argv[2] ?? 'docs/bench/fusion-study.json';
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const r = JSON.parse(readFileSync(file, 'utf8')) as any;
   const out: string[] = [];
+  const recFile = process.argv[3] ?? 'docs/bench/fusion-recommended.json';
+  if (existsSync(recFile)) {
+    const rec = JSON.parse(readFileSync(recFile, 'utf8')) as any;
+    const cellsOf = Object.keys(rec.rows[0].perCell);
+    out.push('### The recommended rule and its neighbourhood (full pipeline, all cells; P@5 / P@10, MRR@10 below)\n');
+    out.push('`recommended` = ' + '`' + JSON.stringify(rec.recommended) + '`. Other rows change only what their name says. "cov" = sample fans with two expected categories: share of their categories present in the top 10.\n');
+    out.push(`| variant | ${cellsOf.join(' | ')} |`);
+    out.push(`| --- | ${cellsOf.map(() => '---').join(' | ')} |`);
+    for (const row of rec.rows)
+      out.push(
+        `| ${row.name} | ${cellsOf
+          .map((c) => {
+            const m = row.perCell[c] as M;
+            return `${f3(m.p5)} / ${f3(m.p10)}<br>mrr ${f3(m.mrr10)}${m.multiCategoryCoverage !== undefined ? `, cov ${f3(m.multiCategoryCoverage)}` : ''}`;
+          })
+          .join(' | ')} |`,
+      );
+    out.push('');
+  }
 
   out.push('### Sets and query features\n');
   out.push('| cell | docs | cats | queries | analyzed terms | matched terms | idf mass | dense∩BM25 top-10 | no lexical match |');
@@ -35,7 +53,6 @@ function main(): void {
   out.push('| cell | dense | BM25 | RRF60 w=0.5 | best RRF (k, w) | best min-max (w) | best z-score (w) | best DBSF (w) |');
   out.push('| --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const c of r.perCell) {
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
     const fx = (name: string): any => c.fixed.find((x: { method: string }) => x.method === name);
     const rrfs = ['rrf10', 'rrf30', 'rrf60', 'rrf100'].map(fx);
     const bestRrf = rrfs.reduce((a, b) => (b.best.p5 + b.best.p10 > a.best.p5 + a.best.p10 ? b : a));
@@ -56,7 +73,8 @@ function main(): void {
   }
 
   out.push('\n### Full pipeline (real second search, `tools/eval/fusion-default.ts`), parameters chosen on all cells\n');
-  out.push('```\n' + JSON.stringify(r.pipeline.params, null, 1) + '\n```\n');
+  for (const [k, v] of Object.entries(r.pipeline.params)) out.push(`- ${k}: \`${JSON.stringify(v)}\``);
+  out.push('');
   const keys = Object.keys(r.pipeline.params);
   out.push(`| cell | ${keys.join(' | ')} |`);
   out.push(`| --- | ${keys.map(() => '---').join(' | ')} |`);
@@ -83,9 +101,7 @@ function main(): void {
   out.push('| cell | category vote γ=0.25 m=5 | γ=0.5 m=5 | RM3 m=10 t=10 λ=0.5 | RM3 m=5 t=20 λ=0.3 |');
   out.push('| --- | --- | --- | --- | --- |');
   for (const c of r.addOns) {
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
     const v = (g: number, m: number): M => c.categoryVote.find((x: any) => x.gamma === g && x.m === m).metrics;
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
     const q = (m: number, t: number, l: number): M => c.rm3.find((x: any) => x.m === m && x.terms === t && x.lambda === l).withDensePrf;
     out.push(`| ${c.cell} | ${cellM(v(0.25, 5))} | ${cellM(v(0.5, 5))} | ${cellM(q(10, 10, 0.5))} | ${cellM(q(5, 20, 0.3))} |`);
   }
