@@ -39,16 +39,16 @@ export const fusionSchema = z.object({
   method: z.enum(['rrf', 'minmax', 'zscore', 'dbsf']),
   /** RRF's k (rank offset). */
   rrfK: z.number().positive(),
-  /** Lexical weight for a short query (few analysed terms) and a long one, interpolated between. */
-  wLexShort: z.number().min(0).max(1),
-  wLexLong: z.number().min(0).max(1),
-  /** Analysed query terms at or below which a query is short / at or above which it is long. */
-  shortTerms: z.number().int().nonnegative(),
-  longTerms: z.number().int().positive(),
+  /** Weight of the lexical list (the dense list gets 1 - wLex); 0 for a query none of whose words the catalog has. */
+  wLex: z.number().min(0).max(1),
   /** Candidates taken from each side (at least k). */
   denseN: z.number().int().positive(),
   lexicalN: z.number().int().positive(),
-  /** Pseudo-relevance feedback: the first m fused results' mean vector added with weight beta (m = 0: off). */
+  /**
+   * Pseudo-relevance feedback: the query moved by beta x the mean vector of the first m fused
+   * results, searched again, fused with the same lexical list (m = 0: off; off with diversity or a
+   * category cap, which want the breadth it narrows).
+   */
   feedbackM: z.number().int().nonnegative(),
   feedbackBeta: z.number().nonnegative(),
   /** Category vote: add gamma x the share of the first voteM fused results in a creator's category (0: off). */

@@ -6,7 +6,8 @@
  * (elsewhere the lexical side counts as absent). The fused score is
  *   (1 - w) * dense_term + w * lexical_term,
  * with RRF terms 1 / (k + rank) or normalised scores (min-max, z-score, or Qdrant's
- * distribution-based score fusion). w, the lexical weight, depends on the query (lexicalWeight).
+ * distribution-based score fusion). w is the index's lexical weight, 0 for a query none of whose
+ * words occur in the catalog (lexicalWeight).
  */
 import type { FusionParams } from '../index/manifest';
 
@@ -141,15 +142,7 @@ export function fuseLists(params: Pick<FusionParams, 'method' | 'rrfK'>, wLex: n
   return topPositions(fused, n).map((p) => ({ label: labels[p]!, fused: fused[p]!, denseRank: denseRank[p]!, lexicalRank: lexRank[p]!, lexicalScore: lexScore[p]! }));
 }
 
-/**
- * The lexical weight for a query with `terms` analysed words of which `matched` occur in the
- * catalog: wLexShort up to shortTerms words, wLexLong from longTerms on, linear between; no
- * matched word means no lexical evidence (weight 0).
- */
-export function lexicalWeight(params: Pick<FusionParams, 'wLexShort' | 'wLexLong' | 'shortTerms' | 'longTerms'>, terms: number, matched: number): number {
-  if (matched === 0) return 0;
-  if (terms <= params.shortTerms) return params.wLexShort;
-  if (terms >= params.longTerms) return params.wLexLong;
-  const t = (terms - params.shortTerms) / Math.max(1, params.longTerms - params.shortTerms);
-  return params.wLexShort + t * (params.wLexLong - params.wLexShort);
+/** The lexical weight for a query: the index's, or 0 when none of its words is in the catalog. */
+export function lexicalWeight(params: Pick<FusionParams, 'wLex'>, matchedTerms: number): number {
+  return matchedTerms === 0 ? 0 : params.wLex;
 }

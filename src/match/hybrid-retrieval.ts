@@ -36,6 +36,8 @@ export interface RetrievalRequest {
   ef: number;
   filter: CompiledFilter;
   minScore: number | undefined;
+  /** The caller wants breadth (diversity or a category cap): no feedback, which narrows the list. */
+  broad?: boolean;
 }
 
 export interface RetrievalContext {
@@ -98,7 +100,7 @@ export async function lexicalRetrieve(req: RetrievalRequest, ctx: RetrievalConte
 export async function hybridRetrieve(req: RetrievalRequest, ctx: RetrievalContext): Promise<{ hits: RetrievedHit[]; strategy: SearchStrategy }> {
   const p = ctx.fusion;
   const stats = ctx.lexical.queryStats(req.text);
-  const w = lexicalWeight(p, stats.terms, stats.matchedTerms);
+  const w = lexicalWeight(p, stats.matchedTerms);
   const denseN = Math.max(req.k, p.denseN);
   const cosQ = new Map<number, number>();
 
@@ -110,7 +112,7 @@ export async function hybridRetrieve(req: RetrievalRequest, ctx: RetrievalContex
   const lexical = lexicalAll.filter((h) => cosQ.has(h.label) && (req.minScore === undefined || cosQ.get(h.label)! >= req.minScore));
 
   let fused = fuseLists(p, w, first.hits, lexical, (l) => cosQ.get(l) ?? -1);
-  if (p.feedbackM > 0 && p.feedbackBeta > 0 && fused.length > 0) {
+  if (p.feedbackM > 0 && p.feedbackBeta > 0 && fused.length > 0 && !req.broad) {
     throwIfAborted(ctx.signal);
     const top = fused.slice(0, p.feedbackM).map((c) => c.label);
     const rows = (await ctx.search.vectors(top, ctx.signal)).filter((r): r is Float32Array => r !== undefined);

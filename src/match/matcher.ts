@@ -146,7 +146,7 @@ export class Matcher {
       } else {
         if (rerank) checkRerankCost(input.k, rerank, this.opts.maxRerankWork);
         const k = rerank ? Math.min(catalog.size, rerankPool(input.k)) : input.k;
-        const retrievalReq = { vector, text: this.lexicalText(input.query, exclude), k, ef: this.ef, filter, minScore: input.filter.minScore };
+        const retrievalReq = { vector, text: this.lexicalText(input.query, exclude), k, ef: this.ef, filter, minScore: input.filter.minScore, broad: rerank !== undefined };
         const ctx = { search, lexical: this.index.lexical!, fusion: this.index.manifest.retrieval?.fusion ?? DEFAULT_FUSION, categoryOf, signal };
         r = mode === 'lexical' ? await lexicalRetrieve(retrievalReq, ctx) : await hybridRetrieve(retrievalReq, ctx);
         if (rerank) {

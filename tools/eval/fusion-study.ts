@@ -162,12 +162,12 @@ function rocchio(q: QueryData, g: GramCache, fb: readonly number[], beta: number
     let cc = 0;
     for (const f of fb) {
       const row = g.row(f);
-      for (let i = 0; i < n; i++) out[i] += c * row[i]!;
+      for (let i = 0; i < n; i++) out[i]! += c * row[i]!;
       qc += q.dense[f]!;
       for (const f2 of fb) cc += row[f2]!;
     }
     const norm = Math.sqrt(1 + (2 * beta * qc) / fb.length + (beta * beta * cc) / (fb.length * fb.length));
-    for (let i = 0; i < n; i++) out[i] /= norm;
+    for (let i = 0; i < n; i++) out[i]! /= norm;
   }
   return { dense: out, denseList: topPositions(out, denseN) };
 }
