@@ -130,7 +130,7 @@ describe('batch-match', () => {
     const out = path.join(dir, 'recs.jsonl');
     const progress: number[] = [];
     const summary = await runBatchMatch({ fans: fansFile, out, client: running.client, concurrency: 3, window: 4, k: 5, onProgress: (p) => progress.push(p.ok), progressEveryMs: 1 });
-    expect(summary).toMatchObject({ total: 64, ok: 61, errors: 2, invalid: 1, alreadyDone: 0, skipped: 0, interrupted: false, streamErrors: [] });
+    expect(summary).toMatchObject({ total: 64, ok: 61, errors: 2, retryable: 0, invalid: 1, alreadyDone: 0, skipped: 0, interrupted: false, streamErrors: [] });
     const recs = await lines<Recommendation>(out);
     expect(recs.map((r) => r.fan_id).sort()).toEqual(fans.map((f) => f.fan_id).sort());
     for (const r of recs) {
@@ -142,8 +142,10 @@ describe('batch-match', () => {
       const rec = recs.find((r) => r.fan_id === f.fan_id)!;
       for (const m of rec.matches) expect(f.follows).not.toContain(m.creator_id);
     }
-    const errors = await lines<{ reason: string }>(summary.errorsFile);
+    const errors = await lines<{ reason: string; retryable: boolean }>(summary.errorsFile);
     expect(errors.map((e) => e.reason).sort()).toEqual(['DIMENSION_MISMATCH', 'INVALID_INPUT', 'UNKNOWN_CREATORS']);
+    // Bad input lines and requests the service refuses are not worth a rerun.
+    expect(errors.every((e) => e.retryable === false)).toBe(true);
   });
 
   it('resumes after an interruption: skips fans already written, repairs a torn last line', async () => {

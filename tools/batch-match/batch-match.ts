@@ -48,7 +48,11 @@ export interface BatchProgress {
   /** Input lines skipped: fan already written, or a duplicate fan_id. */
   skipped: number;
   ok: number;
+  /** Fans the service answered with an error (`retryable` of them may succeed on a rerun). */
   errors: number;
+  /** Of `errors`: transient ones (UNAVAILABLE, DEADLINE_EXCEEDED, INTERNAL, ...) worth a rerun. */
+  retryable: number;
+  /** Input lines that are not a fan (bad JSON, no query): fix the input, a rerun will not help. */
   invalid: number;
   seconds: number;
   perSecond: number;
@@ -70,6 +74,9 @@ export interface Recommendation {
 }
 
 type Item = { line: number; fan: Fan };
+
+/** In-band statuses a rerun may fix (the rest are about the fan's request itself). */
+const RETRYABLE_CODES: ReadonlySet<number> = new Set([grpc.status.CANCELLED, grpc.status.UNKNOWN, grpc.status.DEADLINE_EXCEEDED, grpc.status.RESOURCE_EXHAUSTED, grpc.status.ABORTED, grpc.status.INTERNAL, grpc.status.UNAVAILABLE]);
 
 /** Builds the MatchRequest for a fan: interest text, else followed creators (with weights), else vector. */
 export function fanRequest(fan: Fan, opts: Pick<BatchMatchOptions, 'k' | 'filter' | 'includeProfile' | 'diversity' | 'maxPerCategory'> = {}): MatchRequest {
@@ -153,12 +160,12 @@ export async function runBatchMatch(opts: BatchMatchOptions): Promise<BatchSumma
   const Client = matcherClientConstructor();
   const client = opts.client ?? new Client(opts.addr ?? 'localhost:50051', grpc.credentials.createInsecure());
 
-  const counts = { ok: 0, errors: 0, invalid: 0, skipped: 0 };
+  const counts = { ok: 0, errors: 0, retryable: 0, invalid: 0, skipped: 0 };
   const streamErrors: string[] = [];
   const seen = new Set<string>();
   const progress = (): BatchProgress => {
     const seconds = (performance.now() - started) / 1000;
-    return { total, alreadyDone, skipped: counts.skipped, ok: counts.ok, errors: counts.errors, invalid: counts.invalid, seconds, perSecond: seconds > 0 ? counts.ok / seconds : 0 };
+    return { total, alreadyDone, skipped: counts.skipped, ok: counts.ok, errors: counts.errors, retryable: counts.retryable, invalid: counts.invalid, seconds, perSecond: seconds > 0 ? counts.ok / seconds : 0 };
   };
   const timer = opts.onProgress ? setInterval(() => opts.onProgress!(progress()), opts.progressEveryMs ?? 1000) : undefined;
 
@@ -168,7 +175,7 @@ export async function runBatchMatch(opts: BatchMatchOptions): Promise<BatchSumma
       if (opts.signal?.aborted) return;
       if (l.error !== undefined || !l.fan) {
         counts.invalid++;
-        await errs.write({ line: l.line, reason: 'INVALID_INPUT', message: l.error });
+        await errs.write({ line: l.line, reason: 'INVALID_INPUT', message: l.error, retryable: false });
         continue;
       }
       const id = l.fan.fanId;
@@ -196,7 +203,9 @@ export async function runBatchMatch(opts: BatchMatchOptions): Promise<BatchSumma
         let w: Promise<void> | undefined;
         if (res.error) {
           counts.errors++;
-          w = errs.write({ fan_id: item.fan.fanId, line: item.line, code: res.error.code, reason: res.error.reason, message: res.error.message });
+          const retryable = RETRYABLE_CODES.has(res.error.code);
+          if (retryable) counts.retryable++;
+          w = errs.write({ fan_id: item.fan.fanId, line: item.line, code: res.error.code, reason: res.error.reason, message: res.error.message, retryable });
         } else {
           counts.ok++;
           const rec: Recommendation = {
@@ -233,7 +242,7 @@ export async function runBatchMatch(opts: BatchMatchOptions): Promise<BatchSumma
         req = fanRequest(next.value.fan, opts);
       } catch (err) {
         counts.invalid++;
-        await errs.write({ fan_id: next.value.fan.fanId, line: next.value.line, reason: 'INVALID_INPUT', message: (err as Error).message });
+        await errs.write({ fan_id: next.value.fan.fanId, line: next.value.line, reason: 'INVALID_INPUT', message: (err as Error).message, retryable: false });
         continue;
       }
       pending.push(next.value);

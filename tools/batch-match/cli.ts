@@ -4,6 +4,8 @@ import { z } from 'zod';
 import type { Filter } from '../../src/contract/creatormatch/v1/Filter';
 import { filterSchema } from '../eval/fans';
 import { runBatchMatch, type BatchProgress } from './batch-match';
+import { CreatorMatchClient } from '../../clients/node/creator-match-client';
+import { cliOutput, logFormatOf, ToolError, withCommonOptions } from '../cli/cli-kit';
 
 const int = (min: number) => (value: string): number => {
   const n = Number(value);
@@ -28,7 +30,7 @@ const filterJson = (value: string): Filter => {
 };
 
 const line = (p: BatchProgress): string =>
-  `${p.ok + p.errors + p.invalid + p.skipped}/${p.total} lines (${p.skipped} skipped as already done, ${p.ok} ok, ${p.errors} errors, ${p.invalid} invalid), ${p.perSecond.toFixed(1)} fans/s`;
+  `${p.ok + p.errors + p.invalid + p.skipped}/${p.total} lines (${p.skipped} skipped as already done, ${p.ok} ok, ${p.errors} errors, ${p.invalid} invalid input lines), ${p.perSecond.toFixed(1)} fans/s`;
 
 /** The parsed options (commander's opts() is untyped). */
 interface BatchMatchCliOptions {
@@ -44,11 +46,13 @@ interface BatchMatchCliOptions {
   maxPerCategory: number;
   includeProfile: boolean;
   json: boolean;
+  waitMs: number;
+  logFormat?: string;
 }
 
 /** npm run batch-match -- --fans FILE --out FILE [--concurrency N]. */
 export async function main(argv: string[]): Promise<number> {
-  const program = new Command()
+  const program = withCommonOptions(new Command())
     .name('batch-match')
     .description('Stream fans through BatchMatch and write recommendations JSONL; rerun the same command to resume (see docs/RELEVANCE.md).')
     .requiredOption('--fans <file>', 'fans JSONL: fan_id plus interest_text, follows (+ weights) or vector')
@@ -63,6 +67,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--max-per-category <n>', 'at most N matches per category', int(0), 0)
     .option('--include-profile', 'write creator profiles with the matches', false)
     .option('--json', 'print the summary as JSON', false)
+    .option('--wait-ms <ms>', 'wait this long for the server to be up and serving an index (0: do not wait)', int(0), 30_000)
     .exitOverride();
   try {
     program.parse(argv, { from: 'user' });
@@ -78,7 +83,18 @@ export async function main(argv: string[]): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  const out = cliOutput('batch-match', logFormatOf(o.logFormat));
   try {
+    if (o.waitMs > 0) {
+      const probe = new CreatorMatchClient(o.addr);
+      try {
+        await probe.waitUntilReady(o.waitMs);
+      } catch (err) {
+        throw new ToolError(`the server at ${o.addr} did not answer with an index within ${o.waitMs} ms (${(err as Error).message}); start it (npm start) or raise --wait-ms`, { cause: err });
+      } finally {
+        probe.close();
+      }
+    }
     const summary = await runBatchMatch({
       fans: o.fans,
       out: o.out,
@@ -92,7 +108,7 @@ export async function main(argv: string[]): Promise<number> {
       maxPerCategory: o.maxPerCategory,
       includeProfile: o.includeProfile,
       signal: abort.signal,
-      onProgress: (p) => process.stderr.write(`batch-match: ${line(p)}\n`),
+      onProgress: (p) => (out.format === 'json' ? out.log.info({ ...p }, 'progress') : process.stderr.write(`batch-match: ${line(p)}\n`)),
       progressEveryMs: 2000,
     });
     if (o.json) process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
@@ -101,15 +117,17 @@ export async function main(argv: string[]): Promise<number> {
         [
           `${summary.interrupted ? 'interrupted' : 'done'}: ${line(summary)}`,
           `wrote ${summary.ok} recommendations to ${summary.out} in ${summary.seconds.toFixed(1)} s (${summary.alreadyDone} fans were already there)`,
-          ...(summary.errors + summary.invalid > 0 ? [`${summary.errors + summary.invalid} failed fans in ${summary.errorsFile} (rerun to retry)`] : []),
+          ...(summary.retryable > 0 ? [`${summary.retryable} fans failed for a transient reason (see ${summary.errorsFile}, retryable: true): rerun the same command to retry them`] : []),
+          ...(summary.errors - summary.retryable + summary.invalid > 0
+            ? [`${summary.invalid} invalid input lines and ${summary.errors - summary.retryable} fans the service refused (see ${summary.errorsFile}, retryable: false): fix those lines; a rerun will not help`]
+            : []),
           ...summary.streamErrors.map((e) => `stream failed: ${e}`),
         ].join('\n') + '\n',
       );
     }
     return summary.streamErrors.length > 0 || summary.errors + summary.invalid > 0 ? 1 : summary.interrupted ? 130 : 0;
   } catch (err) {
-    process.stderr.write(`batch-match failed: ${(err as Error).message}\n`);
-    return 1;
+    return out.fail('batch-match', err);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

@@ -39,11 +39,16 @@ export function logFormatOf(option: string | undefined, stderr: { isTTY?: boolea
 }
 
 /** Errors whose message is the whole story (no stack): the tools' own and bad files or arguments. */
-const EXPECTED = new Set(['InputError', 'BuildError', 'ReleaseGateError', 'ConfigError', 'ModelError', 'IndexLoadError', 'CsvSyntaxError', 'MatchError', 'UsageError']);
+const EXPECTED = new Set(['InputError', 'BuildError', 'ReleaseGateError', 'ConfigError', 'ModelError', 'IndexLoadError', 'CsvSyntaxError', 'MatchError', 'UsageError', 'ToolError']);
 
 /** A usage problem found after parsing (exit code 2). */
 export class UsageError extends Error {
   override readonly name = 'UsageError';
+}
+
+/** A failure a tool explains itself (what and the fix, in the message): exit code 1, no stack. */
+export class ToolError extends Error {
+  override readonly name = 'ToolError';
 }
 
 export function isExpected(err: unknown): boolean {
