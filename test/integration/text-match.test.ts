@@ -137,9 +137,18 @@ it("runs the README's example client against the server", async () => {
     ),
   );
   const lines = stdout.trim().split('\n');
-  expect(lines[0]).toMatch(/^index \S+, model creator-match\/use-lite$/);
+  expect(lines[0]).toMatch(/^index \S+, model creator-match\/use-lite, RETRIEVAL_(HYBRID|DENSE|LEXICAL)$/);
   expect(lines.slice(1)).toHaveLength(5);
   for (const line of lines.slice(1)) expect(line).toMatch(/^\d\.\d{3} {2}cr_\d+ {2}.+ \(cooking\)$/);
+});
+
+it('the example client answers --help instead of sending it as a query', async () => {
+  const { execFile } = await import('node:child_process');
+  const root = path.resolve(__dirname, '..', '..');
+  const stdout = await new Promise<string>((resolve, reject) =>
+    execFile(path.join(root, 'node_modules/.bin/tsx'), ['scripts/example-client.ts', '--help'], { cwd: root, env: { ...process.env, MATCH_ADDR: '127.0.0.1:1' } }, (err, out) => (err ? reject(err) : resolve(out))),
+  );
+  expect(stdout).toMatch(/^usage: npm run example:client/);
 });
 
 it('embeds creators upserted through IndexAdmin with the index model', async () => {
