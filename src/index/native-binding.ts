@@ -91,6 +91,8 @@ export function loadNativeBinding(): NativeBinding {
   if (!found) {
     throw new Error(`the native HNSW addon is not built (${files[0]} is missing); run \`npm run build:native\` (needs python3, make and g++)`);
   }
+  // A compiled addon is loaded by path at run time: require is the way.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   binding = require(found) as NativeBinding;
   return binding;
 }

@@ -43,7 +43,7 @@ export interface IndexManagerOptions {
   logger: Logger;
   matcher: Omit<MatcherOptions, 'onAnnSearch'>;
   /** Sees every ANN search with the version that served it (online recall monitor). */
-  onAnnSearch?(version: string, sample: SearchSample): void;
+  onAnnSearch?: (version: string, sample: SearchSample) => void;
   models: { modelsDir?: string | undefined; allowRemoteModels: boolean };
   /** Fallback poll of CURRENT (network filesystems miss watch events); 0 disables. */
   pollMs: number;

@@ -44,7 +44,7 @@ export interface RetrievalContext {
   search: SearchIndex;
   lexical: LexicalSearcher;
   fusion: FusionParams;
-  categoryOf(label: number): string;
+  categoryOf: (label: number) => string;
   signal?: AbortSignal | undefined;
 }
 

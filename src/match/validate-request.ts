@@ -13,6 +13,7 @@ export interface IndexShape {
 }
 
 // C0/C1 controls except tab/newline/CR, and lone surrogates, become spaces.
+// eslint-disable-next-line no-control-regex -- control characters are what it replaces
 const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 export function validateRequest(req: MatchRequest__Output, limits: MatchLimits, shape: IndexShape): MatchInput {
