@@ -5,7 +5,7 @@ import { HnswSearch } from './hnsw-search';
 import { IndexLoadError, refusalReasonOf } from './load-error';
 import { ARTIFACT_FILES, LEXICAL_FILES, readCurrent, readManifest, verifyFiles, type Manifest } from './manifest';
 import { LexicalIndex } from '../lexical/lexical-index';
-import { readVersionAdapter, type QueryAdapter } from '../match/query-adapter';
+import { readVersionAdapter, type QueryAdapter } from './query-adapter';
 import { promises as fs } from 'node:fs';
 
 /** Everything the service needs from one published version, loaded and verified. */

@@ -63,7 +63,7 @@ const fileEntry = z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/), bytes: 
 const recordedValue: z.ZodType<unknown> = z.lazy(() => z.union([z.number(), z.string(), z.boolean(), z.null(), z.array(recordedValue), z.record(z.string(), recordedValue)]));
 
 /**
- * Optional learned query adapter (src/match/query-adapter.ts, docs/LEARNING.md): queries by text
+ * Optional learned query adapter (src/index/query-adapter.ts, docs/LEARNING.md): queries by text
  * or liked creators are mapped by it before search; raw vector queries are not. Its file is
  * listed in `files` like every other file.
  */

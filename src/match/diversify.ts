@@ -1,6 +1,6 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { MatchError, throwIfAborted } from '../errors/match-error';
-import type { SearchIndex, SearchRequest, SearchResult } from '../index/search-index';
+import type { SearchIndex, SearchResult, SearchStrategy } from '../index/search-index';
 import type { SearchHit } from '../index/top-k';
 import { dot } from '../index/vectors';
 
@@ -113,27 +113,30 @@ export async function rerank(
   return out;
 }
 
-/** Search for a larger pool, then re-rank; widens the pool until k survive or nothing more passes. */
+/** A candidate list of `k` (the best first), from any retrieval mode. */
+export type PoolRetrieval = (k: number) => Promise<{ hits: SearchHit[]; strategy: SearchStrategy }>;
+
+/** Retrieve a larger pool, then re-rank; widens the pool until k survive or nothing more passes. */
 export async function diversify(
-  query: Float32Array,
-  req: SearchRequest,
-  search: SearchIndex,
+  k: number,
+  retrieve: PoolRetrieval,
+  search: Pick<SearchIndex, 'labelCount' | 'vectors'>,
   opts: RerankOptions,
   categoryOf: (label: number) => string,
   maxWork: number,
   signal?: AbortSignal,
 ): Promise<SearchResult> {
-  checkRerankCost(req.k, opts, maxWork);
+  checkRerankCost(k, opts, maxWork);
   const n = search.labelCount;
   // MMR costs k x pool similarities and reads the pool's vectors: both stay bounded.
-  const maxPool = opts.diversity > 0 ? Math.max(rerankPool(req.k), Math.min(MAX_MMR_POOL, Math.floor(maxWork / req.k))) : n;
-  let poolSize = Math.min(n, rerankPool(req.k));
+  const maxPool = opts.diversity > 0 ? Math.max(rerankPool(k), Math.min(MAX_MMR_POOL, Math.floor(maxWork / k))) : n;
+  let poolSize = Math.min(n, rerankPool(k));
   for (;;) {
-    const { hits, strategy } = await search.search(query, { ...req, k: poolSize }, signal);
-    // Only MMR needs the rows; a category cap alone re-ranks by score.
+    const { hits, strategy } = await retrieve(poolSize);
+    // Only MMR needs the rows; a category cap alone re-ranks by the order it got.
     const rows = opts.diversity > 0 ? await search.vectors(hits.map((h) => h.label), signal) : [];
-    const picked = await rerank(hits, rows, req.k, categoryOf, opts, signal);
-    if (picked.length >= req.k || hits.length < poolSize || poolSize >= Math.min(n, maxPool)) return { hits: picked, strategy };
+    const picked = await rerank(hits, rows, k, categoryOf, opts, signal);
+    if (picked.length >= k || hits.length < poolSize || poolSize >= Math.min(n, maxPool)) return { hits: picked, strategy };
     // Only the category cap leaves fewer than k while more pass: widen the pool.
     poolSize = Math.min(n, maxPool, poolSize * 2);
   }

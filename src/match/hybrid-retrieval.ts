@@ -1,7 +1,7 @@
 import type { CompiledFilter } from '../catalog/catalog';
 import { throwIfAborted } from '../errors/match-error';
 import type { FusionParams } from '../index/manifest';
-import type { SearchIndex, SearchStrategy } from '../index/search-index';
+import type { SearchIndex, SearchResult, SearchStrategy } from '../index/search-index';
 import type { SearchHit } from '../index/top-k';
 import { dot, normalise } from '../index/vectors';
 import { fuseLists, lexicalWeight, type FusedCandidate, type ScoredLabel } from './fusion';
@@ -24,7 +24,11 @@ export interface Explanation {
 }
 
 export interface RetrievedHit extends SearchHit {
-  /** `score` is the cosine with the query; this is why the hit ranks where it does. */
+  /**
+   * `score` is the cosine with the query capped by the score of the hit above (so scores descend
+   * in the fused order, in cosine units, and min_score, checked on the exact cosine, still holds);
+   * the exact cosine and why the hit ranks where it does are in `explanation`.
+   */
   explanation: Explanation;
 }
 
@@ -36,8 +40,6 @@ export interface RetrievalRequest {
   ef: number;
   filter: CompiledFilter;
   minScore: number | undefined;
-  /** The caller wants breadth (diversity or a category cap): no feedback, which narrows the list. */
-  broad?: boolean;
 }
 
 export interface RetrievalContext {
@@ -46,6 +48,8 @@ export interface RetrievalContext {
   fusion: FusionParams;
   categoryOf: (label: number) => string;
   signal?: AbortSignal | undefined;
+  /** Sees the first dense search (k candidates), e.g. for the online recall monitor. */
+  onAnnSearch?: (k: number, result: SearchResult) => void;
 }
 
 /** Cosine of the query with each label, from the stored vectors (lexical-only candidates). */
@@ -86,6 +90,9 @@ export async function lexicalRetrieve(req: RetrievalRequest, ctx: RetrievalConte
       hits.push({ label: h.label, score: h.score, explanation: { denseScore: h.score, denseRank: i + 1, lexicalScore: 0, lexicalRank: 0, fusedScore: 0, lexicalWeight: 1 } });
     });
   }
+  // Scores descend in ranking order, in cosine units (see RetrievedHit).
+  let cap = Infinity;
+  for (const h of hits) h.score = cap = Math.min(cap, h.score);
   return { hits, strategy };
 }
 
@@ -105,6 +112,7 @@ export async function hybridRetrieve(req: RetrievalRequest, ctx: RetrievalContex
   const cosQ = new Map<number, number>();
 
   const first = await ctx.search.search(req.vector, { k: denseN, ef: Math.max(req.ef, denseN), filter: req.filter, minScore: req.minScore }, ctx.signal);
+  ctx.onAnnSearch?.(denseN, first);
   for (const h of first.hits) cosQ.set(h.label, h.score);
   const lexicalAll = w > 0 ? ctx.lexical.search(req.text, Math.max(req.k, p.lexicalN), req.filter.allows) : [];
   await cosines(ctx, req.vector, lexicalAll.map((h) => h.label), cosQ);
@@ -112,7 +120,7 @@ export async function hybridRetrieve(req: RetrievalRequest, ctx: RetrievalContex
   const lexical = lexicalAll.filter((h) => cosQ.has(h.label) && (req.minScore === undefined || cosQ.get(h.label)! >= req.minScore));
 
   let fused = fuseLists(p, w, first.hits, lexical, (l) => cosQ.get(l) ?? -1);
-  if (p.feedbackM > 0 && p.feedbackBeta > 0 && fused.length > 0 && !req.broad) {
+  if (p.feedbackM > 0 && p.feedbackBeta > 0 && fused.length > 0) {
     throwIfAborted(ctx.signal);
     const top = fused.slice(0, p.feedbackM).map((c) => c.label);
     const rows = (await ctx.search.vectors(top, ctx.signal)).filter((r): r is Float32Array => r !== undefined);
@@ -130,9 +138,11 @@ export async function hybridRetrieve(req: RetrievalRequest, ctx: RetrievalContex
   }
   if (p.voteGamma > 0 && p.voteM > 0) fused = categoryVote(fused, p, ctx.categoryOf);
 
+  let cap = Infinity;
   const hits = fused.slice(0, req.k).map((c): RetrievedHit => {
     const cos = clamp(cosQ.get(c.label) ?? -1);
-    return { label: c.label, score: cos, explanation: { denseScore: cos, denseRank: c.denseRank, lexicalScore: c.lexicalScore, lexicalRank: c.lexicalRank, fusedScore: c.fused, lexicalWeight: w } };
+    cap = Math.min(cap, cos);
+    return { label: c.label, score: cap, explanation: { denseScore: cos, denseRank: c.denseRank, lexicalScore: c.lexicalScore, lexicalRank: c.lexicalRank, fusedScore: c.fused, lexicalWeight: w } };
   });
   // Cosines of hits only the second dense list had (they were filled in above) are known; any gap is a bug.
   return { hits, strategy: first.strategy };

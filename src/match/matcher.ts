@@ -4,16 +4,16 @@ import type { Embedder } from '../embedding/embedder';
 import { MatchError, throwIfAborted } from '../errors/match-error';
 import type { SearchSample } from '../experiments/recall-monitor';
 import type { Manifest } from '../index/manifest';
-import type { SearchIndex, SearchStrategy } from '../index/search-index';
+import type { SearchIndex, SearchResult, SearchStrategy } from '../index/search-index';
 import type { SearchHit } from '../index/top-k';
 import { normalise, normalisedMean } from '../index/vectors';
 import { recordSearch } from '../telemetry/instruments';
 import { withSpan, withSpanAsync } from '../telemetry/tracing';
-import { checkRerankCost, diversify, needsRerank, rerank as rerankPool_, rerankPool } from './diversify';
+import { diversify, needsRerank, type PoolRetrieval } from './diversify';
 import { DEFAULT_FUSION } from './fusion-defaults';
-import { hybridRetrieve, lexicalRetrieve, type Explanation, type LexicalSearcher, type RetrievedHit } from './hybrid-retrieval';
+import { hybridRetrieve, lexicalRetrieve, type Explanation, type LexicalSearcher, type RetrievalContext, type RetrievedHit } from './hybrid-retrieval';
 import type { MatchInput, MatchQuery, RetrievalMode } from './match-input';
-import type { QueryAdapter } from './query-adapter';
+import type { QueryAdapter } from '../index/query-adapter';
 import { profileText } from '../catalog/profile-text';
 import type { IndexShape } from './validate-request';
 
@@ -138,30 +138,30 @@ export class Matcher {
     const filter = withSpan('creator_match.filter', {}, () => catalog.compile(input.filter, exclude, limit));
     const rerank = needsRerank(input.rerank) ? input.rerank : undefined;
     const categoryOf = (label: number): string => catalog.categoryOf(label);
+    const monitor = !rerank && input.filter.minScore === undefined ? this.opts.onAnnSearch : undefined;
     const { hits, strategy } = await withSpanAsync('creator_match.search', { 'creator_match.k': input.k, 'creator_match.retrieval': mode }, async (span) => {
       const request = { k: input.k, ef: this.ef, filter, minScore: input.filter.minScore };
-      let r: { hits: Array<SearchHit | RetrievedHit>; strategy: SearchStrategy };
-      if (mode === 'dense') {
-        r = rerank ? await diversify(vector, request, search, rerank, categoryOf, this.opts.maxRerankWork, signal) : await search.search(vector, request, signal);
-      } else {
-        if (rerank) checkRerankCost(input.k, rerank, this.opts.maxRerankWork);
-        const k = rerank ? Math.min(catalog.size, rerankPool(input.k)) : input.k;
-        const retrievalReq = { vector, text: this.lexicalText(input.query, exclude), k, ef: this.ef, filter, minScore: input.filter.minScore, broad: rerank !== undefined };
-        const ctx = { search, lexical: this.index.lexical!, fusion: this.index.manifest.retrieval?.fusion ?? DEFAULT_FUSION, categoryOf, signal };
-        r = mode === 'lexical' ? await lexicalRetrieve(retrievalReq, ctx) : await hybridRetrieve(retrievalReq, ctx);
-        if (rerank) {
-          const rows = rerank.diversity > 0 ? await search.vectors(r.hits.map((h) => h.label), signal) : [];
-          r = { hits: await rerankPool_(r.hits, rows, input.k, categoryOf, rerank, signal), strategy: r.strategy };
-        }
-      }
+      const ctx: RetrievalContext = {
+        search,
+        lexical: this.index.lexical!,
+        fusion: this.index.manifest.retrieval?.fusion ?? DEFAULT_FUSION,
+        categoryOf,
+        signal,
+        // The hybrid's own first dense search is a plain ANN search: the recall monitor may sample it.
+        ...(monitor ? { onAnnSearch: (k: number, r: SearchResult) => r.strategy.startsWith('ann') && monitor({ query: vector, k, filter, hits: r.hits, search }) } : {}),
+      };
+      const text = mode === 'dense' ? '' : this.lexicalText(input.query, exclude);
+      const retrieve: PoolRetrieval =
+        mode === 'dense'
+          ? (k) => search.search(vector, { ...request, k }, signal)
+          : (k) => (mode === 'lexical' ? lexicalRetrieve : hybridRetrieve)({ vector, text, k, ef: this.ef, filter, minScore: input.filter.minScore }, ctx);
+      const r = rerank ? await diversify(input.k, retrieve, search, rerank, categoryOf, this.opts.maxRerankWork, signal) : await retrieve(input.k);
       span.setAttribute('creator_match.strategy', r.strategy);
-      return r;
+      return r as { hits: Array<SearchHit | RetrievedHit>; strategy: SearchStrategy };
     });
     recordSearch({ strategy, results: hits.length, selectivity: search.labelCount ? filter.estimatedAllowed / search.labelCount : 0, indexVersion: this.index.version });
-    // Re-ranked and fused hits are not the ANN top k, so only plain ANN searches feed the recall monitor.
-    if (mode === 'dense' && !rerank && this.opts.onAnnSearch && strategy.startsWith('ann') && input.filter.minScore === undefined) {
-      this.opts.onAnnSearch({ query: vector, k: input.k, filter, hits, search });
-    }
+    // Re-ranked and fused hits are not the ANN top k, so only plain dense ANN searches feed the recall monitor.
+    if (mode === 'dense' && monitor && strategy.startsWith('ann')) monitor({ query: vector, k: input.k, filter, hits, search });
     return {
       // Profiles are decoded from the catalog's storage per call: only when asked for.
       matches: hits.map((h, i) => {

@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ADAPTER_HEADER_BYTES, adapterFileBytes, QueryAdapter, QueryAdapterError, readVersionAdapter } from '../../src/match/query-adapter';
+import { ADAPTER_HEADER_BYTES, adapterFileBytes, QueryAdapter, QueryAdapterError, readVersionAdapter } from '../../src/index/query-adapter';
 import { mulberry32 } from '../../src/util/mulberry32';
 
 const rand = mulberry32(11);

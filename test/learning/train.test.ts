@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { buildIndex } from '../../index-builder/build-index';
 import { readCurrent, readManifest, verifyFiles } from '../../src/index/manifest';
-import { QueryAdapter } from '../../src/match/query-adapter';
+import { QueryAdapter } from '../../src/index/query-adapter';
 import { mulberry32 } from '../../src/util/mulberry32';
 import { main as trainCli } from '../../tools/learning/train-cli';
 import { batchLossAndGradient, trainAdapter, type EvalQuery, type TrainGroup } from '../../tools/learning/train-adapter';
@@ -184,7 +184,7 @@ describe('npm run train (provided vectors, like_creators queries)', () => {
     const versionDir = path.join(dir, 'idx', current);
     const manifest = await readManifest(versionDir);
     await verifyFiles(versionDir, manifest);
-    expect(Object.keys(manifest.files).sort()).toEqual(['adapter.f32', 'creators.jsonl', 'index.hnsw', 'vectors.f32']);
+    expect(Object.keys(manifest.files).sort()).toEqual(['adapter.f32', 'creators.jsonl', 'index.hnsw', 'lexical.bin', 'texts.jsonl', 'vectors.f32']);
     expect(manifest.adapter).toMatchObject({ file: 'adapter.f32', format: 'identity-plus-low-rank', dims, rank: 8, appliesTo: ['like'], baseVersion: before });
     expect(manifest.adapter!.trainingData).toMatchObject({ sha256: expect.stringMatching(/^[0-9a-f]{64}$/), files: [expect.objectContaining({ name: 'interactions.jsonl' })] });
     expect(manifest.adapter!.hyperParameters).toMatchObject({ rank: 8, learningRate: 0.01, temperature: 0.05 });

@@ -14,7 +14,7 @@ import type { SearchStrategy } from '../../src/index/search-index';
 import { normalisedMean } from '../../src/index/vectors';
 import type { MatchFilter, MatchQuery } from '../../src/match/match-input';
 import { Matcher } from '../../src/match/matcher';
-import { readVersionAdapter, type QueryAdapter } from '../../src/match/query-adapter';
+import { readVersionAdapter, type QueryAdapter } from '../../src/index/query-adapter';
 import { validateVector } from '../../src/match/validate-request';
 import { Bm25Baseline } from './bm25';
 import type { Fan, GradedJudgments } from './fans';

@@ -18,7 +18,7 @@
  * validation NDCG@k is kept; training stops after `patience` checks without improvement (check 0
  * is the identity, so a run that never improves on validation returns the identity).
  */
-import { QueryAdapter } from '../../src/match/query-adapter';
+import { QueryAdapter } from '../../src/index/query-adapter';
 import { mulberry32 } from '../../src/util/mulberry32';
 
 export interface TrainConfig {

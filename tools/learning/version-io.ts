@@ -25,7 +25,7 @@ import { loadIndexVersion } from '../../src/index/loaded-index';
 import { createEmbedder, type Embedder } from '../../src/embedding';
 import { MatchError } from '../../src/errors/match-error';
 import { Matcher } from '../../src/match/matcher';
-import { QueryAdapter, readVersionAdapter } from '../../src/match/query-adapter';
+import { QueryAdapter, readVersionAdapter } from '../../src/index/query-adapter';
 import { prepareIfBundled } from '../model/prepare-default-model';
 
 export { readCurrent };

@@ -6,9 +6,11 @@ import type { MatchExplanation as _creatormatch_v1_MatchExplanation, MatchExplan
 export interface CreatorMatch {
   'creator_id'?: (string);
   /**
-   * Cosine similarity of the query and the creator in [-1, 1], in every retrieval mode. Matches
-   * come best first by the mode's ranking, so with lexical or hybrid retrieval (or diversity) the
-   * scores need not be in descending order; explanation.fused_score is what was sorted by.
+   * Cosine similarity of the query and the creator in [-1, 1], higher is better, best first. With
+   * lexical or hybrid retrieval the order is the mode's, and each score is the cosine capped by the
+   * score above it (so scores still descend; explanation.dense_score is the exact cosine and
+   * explanation.fused_score what was sorted by). With diversity (MMR) scores are the exact
+   * cosines in the picking order and need not descend.
    */
   'score'?: (number | string);
   /**
@@ -24,9 +26,11 @@ export interface CreatorMatch {
 export interface CreatorMatch__Output {
   'creator_id': (string);
   /**
-   * Cosine similarity of the query and the creator in [-1, 1], in every retrieval mode. Matches
-   * come best first by the mode's ranking, so with lexical or hybrid retrieval (or diversity) the
-   * scores need not be in descending order; explanation.fused_score is what was sorted by.
+   * Cosine similarity of the query and the creator in [-1, 1], higher is better, best first. With
+   * lexical or hybrid retrieval the order is the mode's, and each score is the cosine capped by the
+   * score above it (so scores still descend; explanation.dense_score is the exact cosine and
+   * explanation.fused_score what was sorted by). With diversity (MMR) scores are the exact
+   * cosines in the picking order and need not descend.
    */
   'score': (number);
   /**

@@ -6,7 +6,7 @@
  */
 export interface MatchExplanation {
   /**
-   * Cosine similarity of the query vector and the creator (CreatorMatch.score).
+   * The exact cosine similarity of the query vector and the creator.
    */
   'dense_score'?: (number | string);
   /**
@@ -36,7 +36,7 @@ export interface MatchExplanation {
  */
 export interface MatchExplanation__Output {
   /**
-   * Cosine similarity of the query vector and the creator (CreatorMatch.score).
+   * The exact cosine similarity of the query vector and the creator.
    */
   'dense_score': (number);
   /**
