@@ -76,6 +76,8 @@ export async function startServerProcess(opts: ServerOptions): Promise<ServerPro
       ...process.env,
       MATCH_INDEX_DIR: opts.indexDir,
       MATCH_GRPC_ADDR: '127.0.0.1:0',
+      // Not the default 0.0.0.0:9464: another server on this machine may hold it.
+      MATCH_METRICS_ADDR: '127.0.0.1:0',
       MATCH_AUTO_BUILD_SAMPLE: 'false',
       LOG_LEVEL: 'info',
       MATCH_EXIT_WITH_PARENT: '1',
