@@ -2,9 +2,10 @@
  * Replays the Dockerfile's build without a Docker engine (CI has none):
  *   npx tsx scripts/docker-build-steps.ts [--out DIR] [--dockerfile Dockerfile]
  * Each stage gets a directory (DIR/<stage>/ is its root filesystem); FROM a previous stage starts
- * from a hard-linked copy of it; WORKDIR, ENV, ARG and COPY (from the context or --from a stage)
- * are applied; RUN commands run with bash in the stage's WORKDIR, with absolute paths under /app
- * and /var/lib mapped into the stage root. Three things differ from a real build, on purpose:
+ * from a hard-linked copy of it; WORKDIR, ENV, ARG and COPY (from the context, filtered by
+ * .dockerignore, or --from a stage) are applied; RUN commands run with bash in the stage's WORKDIR,
+ * with absolute paths under /app, /var/lib and /run/secrets mapped into the stage root (no build
+ * secret is given: `RUN --mount=...` options are dropped). Three things differ from a real build, on purpose:
  * - `npm ci` links the checkout's node_modules (CI has just run npm ci from the same lockfile) and,
  *   like npm ci's install script, compiles native/ (node-gyp);
  * - `apt-get` and `chown` are skipped (system packages and users of the base image);
@@ -13,7 +14,7 @@
  * which test/deploy/dockerfile.test.ts then starts and health-checks.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execForm, parseCopy, parseDockerfile, parseEnv, substitute } from './dockerfile';
 
@@ -56,9 +57,49 @@ function dockerignored(): string[] {
   return readFileSync(file, 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
 }
 
-/** Absolute image paths the build creates, mapped into the stage root. */
+/**
+ * .dockerignore semantics, enough for ours: patterns relative to the context root (a leading / is
+ * dropped), `*` and `?` within one path segment, `**` across segments, `!` re-includes; the last
+ * matching pattern wins, and a pattern that matches a directory matches everything below it.
+ */
+export function ignoreMatcher(patterns: string[]): (rel: string) => boolean {
+  const compiled = patterns.map((raw) => {
+    const negate = raw.startsWith('!');
+    const pattern = path.posix.normalize((negate ? raw.slice(1) : raw).trim().replace(/^\/+/, ''));
+    const body = pattern
+      .split(/(\*\*\/?|\*|\?)/)
+      .map((part) => (part === '**' || part === '**/' ? '(?:.*/)?' + (part === '**' ? '.*' : '') : part === '*' ? '[^/]*' : part === '?' ? '[^/]' : part.replace(/[.+^${}()|[\]\\]/g, '\\$&')))
+      .join('');
+    return { negate, re: new RegExp(`^${body}(?:/.*)?$`) };
+  });
+  return (rel) => {
+    let ignored = false;
+    for (const { negate, re } of compiled) if (re.test(rel)) ignored = !negate;
+    return ignored;
+  };
+}
+
+/** Copies a context directory without what .dockerignore excludes (paths relative to REPO). */
+function copyContext(src: string, dest: string, isIgnored: (rel: string) => boolean): void {
+  mkdirSync(dest, { recursive: true });
+  for (const entry of readdirSync(src, { withFileTypes: true })) {
+    const from = path.join(src, entry.name);
+    if (isIgnored(path.relative(REPO, from).split(path.sep).join('/'))) continue;
+    const to = path.join(dest, entry.name);
+    if (entry.isDirectory()) copyContext(from, to, isIgnored);
+    else if (entry.isSymbolicLink()) symlinkSync(readlinkSync(from), to);
+    else copyFileSync(from, to);
+  }
+}
+
+/** Absolute image paths the build creates (or mounts), mapped into the stage root. */
 function mapPaths(command: string, root: string): string {
-  return command.replace(/(^|[\s=:'"])\/(app|var\/lib|opt|srv)(?=[/\s'"]|$)/g, (_all, pre: string, dir: string) => `${pre}${root}/${dir}`);
+  return command.replace(/(^|[\s=:'"])\/(app|var\/lib|opt|srv|run\/secrets)(?=[/\s'"]|$)/g, (_all, pre: string, dir: string) => `${pre}${root}/${dir}`);
+}
+
+/** RUN's own options (--mount=..., --network=..., --security=...) come before the command. */
+export function runCommand(args: string): string {
+  return args.replace(/^(?:--(?:mount|network|security)=\S+\s+)+/, '');
 }
 
 /** Absolute paths left in a RUN command that are neither in the stage root nor harmless system paths. */
@@ -89,6 +130,7 @@ chown() { echo "[docker-build-steps] skipped: chown $*" >&2; }
 export function replay(opts: { out: string; dockerfile: string }): BuildSummary {
   const parsed = parseDockerfile(readFileSync(opts.dockerfile, 'utf8'));
   const ignored = dockerignored();
+  const isIgnored = ignoreMatcher(ignored);
   rmSync(opts.out, { recursive: true, force: true });
   mkdirSync(opts.out, { recursive: true });
   const roots = new Map<string, { root: string; workdir: string; env: Record<string, string> }>();
@@ -131,19 +173,24 @@ export function replay(opts: { out: string; dockerfile: string }): BuildSummary 
               if (!s) throw new Error(`line ${ins.line}: COPY --from=${from}: no such stage`);
               srcPath = path.join(s.root, path.posix.resolve(s.workdir, src));
             } else {
-              if (ignored.includes(src.split('/')[0]!)) throw new Error(`line ${ins.line}: COPY ${src} but .dockerignore excludes it`);
+              const rel = path.posix.normalize(src);
+              if (rel !== '.' && isIgnored(rel)) throw new Error(`line ${ins.line}: COPY ${src} but .dockerignore excludes it`);
               srcPath = path.join(REPO, src);
             }
             if (!existsSync(srcPath)) throw new Error(`line ${ins.line}: COPY source ${src} does not exist`);
             const isDir = statSync(srcPath).isDirectory();
-            cp(srcPath, isDir || !destIsDir ? destAbs : path.join(destAbs, path.basename(src)), from !== undefined);
+            const target = isDir || !destIsDir ? destAbs : path.join(destAbs, path.basename(src));
+            if (!from && isDir) {
+              // The context, as the engine sends it: without what .dockerignore excludes.
+              copyContext(srcPath, target, isIgnored);
+            } else cp(srcPath, target, from !== undefined);
           }
           break;
         }
         case 'RUN': {
           log(`RUN ${args}`);
           const started = Date.now();
-          const command = mapPaths(args, root);
+          const command = mapPaths(runCommand(args), root);
           const outside = unsafePaths(command, root);
           if (outside.length > 0) throw new Error(`line ${ins.line}: RUN touches ${outside.join(', ')} outside the stage root; map it in mapPaths() first`);
           execFileSync('bash', ['-c', PREAMBLE + command], {

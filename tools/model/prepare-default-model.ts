@@ -48,15 +48,19 @@ async function sourceDigest(dir: string): Promise<string> {
   return h.digest('hex');
 }
 
-/** True when `dir` holds a complete conversion of exactly this source by this converter version. */
-async function isUpToDate(dir: string, sourceSha: string): Promise<boolean> {
+/**
+ * True when `dir` holds a complete conversion of exactly this source by this converter version
+ * (`sourceSha` undefined: of whatever source it records; its files' checksums still must match).
+ */
+async function isUpToDate(dir: string, sourceSha: string | undefined): Promise<boolean> {
   let manifest: ConversionManifest;
   try {
     manifest = JSON.parse(await readFile(path.join(dir, MANIFEST_FILE), 'utf8')) as ConversionManifest;
   } catch {
     return false;
   }
-  if (manifest.converterVersion !== CONVERTER_VERSION || manifest.source?.sha256 !== sourceSha) return false;
+  if (manifest.converterVersion !== CONVERTER_VERSION) return false;
+  if (sourceSha !== undefined && manifest.source?.sha256 !== sourceSha) return false;
   for (const f of OUTPUT_FILES) {
     const expected = manifest.files?.[f];
     if (!expected) return false;
@@ -73,12 +77,21 @@ async function isUpToDate(dir: string, sourceSha: string): Promise<boolean> {
  * Converts USE-lite from the npm package into a transformers.js model folder
  * `<modelsDir>/creator-match/use-lite`. Idempotent: does nothing when the folder's checksum
  * manifest matches. Writes into a temporary sibling folder first and renames it into place,
- * so an interrupted run never leaves a half-written model behind.
+ * so an interrupted run never leaves a half-written model behind. Without the weights package
+ * (the runtime image drops it), a complete conversion is used as is.
  */
-export async function prepareDefaultModel(modelsDir?: string): Promise<{ dir: string; created: boolean }> {
+export async function prepareDefaultModel(modelsDir?: string, sourcePackage = SOURCE_PACKAGE): Promise<{ dir: string; created: boolean }> {
   const root = resolveModelsDir(modelsDir);
   const dir = path.join(root, ...DEFAULT_MODEL_ID.split('/'));
-  const source = locateSource();
+  let source: { dir: string; version: string };
+  try {
+    source = locateSource(sourcePackage);
+  } catch (err) {
+    // A runtime image ships the converted folder but not the TF.js weights package: a complete
+    // conversion (checksums as its manifest says) is used as is.
+    if (err instanceof ModelError && err.code === 'MODEL_PACKAGE_MISSING' && (await isUpToDate(dir, undefined))) return { dir, created: false };
+    throw err;
+  }
   let sourceSha: string;
   try {
     sourceSha = await sourceDigest(source.dir);
