@@ -4,7 +4,7 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { prepareDefaultModel } from '../../src/embedding';
+import { prepareDefaultModel } from '../../tools/model/prepare-default-model';
 
 // The runtime image ships models/ (converted at build time) but not the TF.js weights package
 // (scripts/container/slim-runtime.ts drops it): the service must then use the conversion as is.
