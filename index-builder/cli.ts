@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { cliOutput, logFormatOf, withCommonOptions, type CliOutput } from '../tools/cli/cli-kit';
-import { buildIndex, ReleaseGateError, type BuildHooks, type BuildOptions, type BuildStage } from './build-index';
+import { cliOutput, logFormatOf, withCommonOptions } from '../tools/cli/cli-kit';
+import { progressHooks } from './build-progress';
+import { buildIndex, ReleaseGateError, type BuildOptions } from './build-index';
 
 const positiveInt = (name: string) => (value: string): number => {
   const n = Number(value);
@@ -13,30 +14,6 @@ const fraction = (value: string): number => {
   if (!Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError('must be a number between 0 and 1');
   return n;
 };
-
-/** JSON log lines per stage (json mode), or a progress bar per stage (human mode on a terminal). */
-function progressHooks(out: CliOutput, bars: boolean): BuildHooks & { stop(): void } {
-  const labels: Record<BuildStage, string> = { read: 'reading', embed: 'embedding', insert: 'inserting', recall: 'measuring recall', write: 'writing' };
-  let bar: ReturnType<CliOutput['progress']> | undefined;
-  const stop = (): void => {
-    bar?.stop();
-    bar = undefined;
-  };
-  return {
-    onStage(stage, total) {
-      stop();
-      out.log.info({ stage, total }, labels[stage]);
-      if (bars) bar = out.progress(labels[stage], total);
-    },
-    onProgress(_stage, done) {
-      bar?.update(done);
-    },
-    onTotal(_stage, total) {
-      bar?.total(total);
-    },
-    stop,
-  };
-}
 
 export async function main(argv: string[]): Promise<number> {
   const program = withCommonOptions(new Command())

@@ -2,6 +2,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { promises as fs } from 'node:fs';
 import { cliOutput, logFormatOf, withCommonOptions } from '../tools/cli/cli-kit';
+import { progressHooks } from './build-progress';
 import { readCurrent, readManifest } from '../src/index/manifest';
 import { listVersions, pruneVersions } from './retention';
 import { rollback } from './rollback';
@@ -79,6 +80,8 @@ export async function main(argv: string[]): Promise<number> {
         const fromFile = o.deleteFile ? (await fs.readFile(o.deleteFile, 'utf8')).split('\n').map((s) => s.trim()).filter(Boolean) : [];
         const deleteIds = [...(o.delete ?? []), ...fromFile];
         if (!o.upsert && deleteIds.length === 0) throw new Error('nothing to do: give --upsert and/or --delete/--delete-file');
+        const out = cliOutput('index-ops', logFormatOf(program.opts<{ logFormat?: string }>().logFormat));
+        const hooks = progressHooks(out, true);
         const r = await updateIndex({
           out: o.out,
           ...(o.upsert ? { upsertFile: o.upsert } : {}),
@@ -86,7 +89,7 @@ export async function main(argv: string[]): Promise<number> {
           minRecall: o.minRecall,
           ...(o.keep ? { keep: o.keep } : {}),
           ...(o.modelsDir ? { modelsDir: o.modelsDir } : {}),
-        });
+        }, hooks).finally(() => hooks.stop());
         process.stdout.write(
           `version ${r.version} (from ${r.base}): ${r.count} creators, ${r.upserted} upserted, ${r.deleted} deleted` +
             `${r.notFound.length ? `, not found: ${r.notFound.join(', ')}` : ''}, recall@10 ${r.recall.value.toFixed(4)}\n`,

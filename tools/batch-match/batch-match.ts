@@ -121,7 +121,8 @@ export async function readDone(out: string): Promise<Set<string>> {
   return done;
 }
 
-async function countLines(file: string): Promise<number> {
+/** Non-blank lines of a fans file. */
+export async function countFanLines(file: string): Promise<number> {
   let n = 0;
   for await (const line of createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity })) if (line.trim()) n++;
   return n;
@@ -151,7 +152,7 @@ export async function runBatchMatch(opts: BatchMatchOptions): Promise<BatchSumma
   const concurrency = Math.max(1, opts.concurrency ?? 2);
   const window = Math.max(1, opts.window ?? 32);
   const errorsFile = opts.errors ?? `${opts.out}.errors.jsonl`;
-  const total = await countLines(opts.fans);
+  const total = await countFanLines(opts.fans);
   const done = await readDone(opts.out);
   const alreadyDone = done.size;
   const out = new LineWriter(createWriteStream(opts.out, { flags: 'a' }));

@@ -3,7 +3,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { z } from 'zod';
 import type { Filter } from '../../src/contract/creatormatch/v1/Filter';
 import { filterSchema } from '../eval/fans';
-import { runBatchMatch, type BatchProgress } from './batch-match';
+import { countFanLines, runBatchMatch, type BatchProgress } from './batch-match';
 import { CreatorMatchClient } from '../../clients/node/creator-match-client';
 import { cliOutput, logFormatOf, ToolError, withCommonOptions } from '../cli/cli-kit';
 
@@ -95,6 +95,9 @@ export async function main(argv: string[]): Promise<number> {
         probe.close();
       }
     }
+    // A bar on a terminal (human mode); progress lines otherwise.
+    const total = process.stderr.isTTY ? await countFanLines(o.fans) : 0;
+    const bar = total > 0 ? out.progress('matching fans', total) : undefined;
     const summary = await runBatchMatch({
       fans: o.fans,
       out: o.out,
@@ -108,9 +111,14 @@ export async function main(argv: string[]): Promise<number> {
       maxPerCategory: o.maxPerCategory,
       includeProfile: o.includeProfile,
       signal: abort.signal,
-      onProgress: (p) => (out.format === 'json' ? out.log.info({ ...p }, 'progress') : process.stderr.write(`batch-match: ${line(p)}\n`)),
+      onProgress: (p) => {
+        if (out.format === 'json') out.log.info({ ...p }, 'progress');
+        else if (bar) bar.update(p.ok + p.errors + p.invalid + p.skipped);
+        else process.stderr.write(`batch-match: ${line(p)}\n`);
+      },
       progressEveryMs: 2000,
     });
+    bar?.stop();
     if (o.json) process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
     else {
       process.stdout.write(
