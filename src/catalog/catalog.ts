@@ -10,6 +10,8 @@ export interface CompiledFilter {
   readonly excludedLabels: readonly number[];
   /** A plain function (no `this`): pass it around as a callback. */
   readonly allows: (label: number) => boolean;
+  /** Every live creator passes (no category, language, exclusion or NSFW restriction applies). */
+  readonly allowsAllLive?: boolean;
   /**
    * Labels that may pass, when the filter narrows by category or language (a superset that
    * `allows` still has to confirm); undefined when any label may pass.
@@ -381,7 +383,9 @@ export class Catalog {
     const pool = side?.size ?? this.size;
     const nsfwShare = spec.includeNsfw || this.size === 0 ? 0 : this.nsfwLive / this.size;
     const estimatedAllowed = Math.max(0, Math.round(pool * (1 - nsfwShare)) - excluded.size);
-    return { spec, excludedLabels, allows, candidates: undefined, estimatedAllowed, bitset };
+    // Nothing narrows: every live creator passes (retired ones never come out of the index).
+    const allowsAllLive = side === undefined && excluded.size === 0 && (spec.includeNsfw || this.nsfwLive === 0);
+    return { spec, excludedLabels, allows, candidates: undefined, estimatedAllowed, bitset, allowsAllLive };
   }
 
   private check(label: number): void {

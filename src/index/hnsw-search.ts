@@ -76,7 +76,8 @@ export class HnswSearch implements SearchIndex {
     const { k, minScore } = req;
     const n = this.labels;
     const tooWide = (fetch: number): boolean => fetch > n / 4 && n > 1024;
-    let fetch = Math.min(n, Math.ceil((k / Math.max(selectivity, 1e-6)) * OVERFETCH_SLACK) + 8);
+    // A filter every live creator passes needs no over-fetch (HNSW never returns retired labels).
+    let fetch = req.filter.allowsAllLive ? k : Math.min(n, Math.ceil((k / Math.max(selectivity, 1e-6)) * OVERFETCH_SLACK) + 8);
     if (tooWide(fetch)) return scan();
     for (;;) {
       throwIfAborted(signal);
