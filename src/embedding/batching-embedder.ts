@@ -1,7 +1,7 @@
 import type { Embedder } from './embedder';
 
 export interface MicroBatchOptions {
-  /** How long the first queued call waits for company (ms); 0: only the calls of the same turn. */
+  /** How long the first queued call waits for company (ms); 0: none (an idle embedder runs a call at once). */
   windowMs: number;
   /** Most texts in one merged model call; larger calls go straight through. */
   maxBatch: number;
@@ -25,9 +25,9 @@ function abortError(signal: AbortSignal): unknown {
 
 /**
  * Micro-batching: concurrent small embed calls (one text per Match) are merged into one call of
- * the wrapped embedder. A call waits at most `windowMs` (or, with 0, until the end of the current
- * turn of the event loop) for others, and while `maxInFlight` merged calls run, new calls queue
- * and go together in the next one. Output order matches each caller's input; a caller that aborts
+ * the wrapped embedder. A call waits at most `windowMs` for others (with 0 an idle embedder runs
+ * it at once), and while `maxInFlight` merged calls run, new calls queue and go together in the
+ * next one. Output order matches each caller's input; a caller that aborts
  * while queued is rejected at once and left out of the merged call.
  */
 export class MicroBatchingEmbedder implements Embedder {
@@ -90,7 +90,8 @@ export class MicroBatchingEmbedder implements Embedder {
         },
         { once: true },
       );
-      if (this.queuedTexts >= this.opts.maxBatch) this.flush();
+      // Idle with windowMs 0: go now (a lone call waits for nothing); busy: merge with what queues.
+      if (this.queuedTexts >= this.opts.maxBatch || (this.opts.windowMs === 0 && this.running < this.opts.maxInFlight)) this.flush();
       else this.schedule();
     });
   }

@@ -4,11 +4,11 @@ import { FakeEmbedder, settle } from './fake-embedder';
 const opts = { windowMs: 0, maxBatch: 8, maxInFlight: 1 };
 
 describe('MicroBatchingEmbedder', () => {
-  it('merges the calls of one turn into one model call and gives each caller its own vectors', async () => {
+  it('runs a lone call at once, merges the calls that arrive while it runs, and gives each caller its own vectors', async () => {
     const inner = new FakeEmbedder();
     const e = new MicroBatchingEmbedder(inner, opts);
     const out = await Promise.all([e.embed(['a']), e.embed(['b', 'c']), e.embed(['d'])]);
-    expect(inner.calls).toEqual([['a', 'b', 'c', 'd']]);
+    expect(inner.calls).toEqual([['a'], ['b', 'c', 'd']]);
     expect(out).toEqual([[FakeEmbedder.vector('a')], [FakeEmbedder.vector('b'), FakeEmbedder.vector('c')], [FakeEmbedder.vector('d')]]);
   });
 
@@ -32,8 +32,13 @@ describe('MicroBatchingEmbedder', () => {
   it('never merges past maxBatch, and sends a large call straight through', async () => {
     const inner = new FakeEmbedder();
     const e = new MicroBatchingEmbedder(inner, { ...opts, maxBatch: 3, maxInFlight: 2 });
-    await Promise.all([e.embed(['a']), e.embed(['b']), e.embed(['c']), e.embed(['d'])]);
-    expect(inner.calls.map((c) => c.length).sort()).toEqual([1, 3]);
+    inner.gated = true;
+    const first = [e.embed(['0']), e.embed(['1'])]; // both runs busy
+    const rest = [e.embed(['a']), e.embed(['b']), e.embed(['c']), e.embed(['d'])];
+    inner.gated = false;
+    inner.release();
+    await Promise.all([...first, ...rest]);
+    expect(inner.calls.map((c) => c.length)).toEqual([1, 1, 3, 1]);
     inner.calls.length = 0;
     await e.embed(['x', 'y', 'z']);
     expect(inner.calls).toEqual([['x', 'y', 'z']]);
