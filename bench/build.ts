@@ -34,6 +34,10 @@ async function writeInput(file: string, vectors: Float32Array, dims: number, n: 
 export interface CliBuild {
   wall: number;
   maxRss: number;
+  /** CPU seconds of the whole process (all threads: ONNX Runtime, the libuv pool, V8). */
+  cpuSeconds: number;
+  /** Whole report (embedding, stage seconds, ...). */
+  report: Record<string, unknown>;
   seconds: Record<string, number>;
   recall: number;
   count: number;
@@ -50,9 +54,11 @@ export async function cliBuild(args: string[], env: Record<string, string> = {})
       env: { ...process.env, ...env },
     });
     const wall = (performance.now() - t0) / 1000;
-    const report = JSON.parse(res.stdout.slice(res.stdout.indexOf('{'))) as { seconds: Record<string, number>; recall: { value: number }; count: number };
+    const report = JSON.parse(res.stdout.slice(res.stdout.indexOf('{'))) as { seconds: Record<string, number>; recall: { value: number }; count: number; skipped?: unknown };
+    delete report.skipped;
     const maxRss = Number(/BENCH_MAXRSS (\d+)/.exec(res.stderr)?.[1] ?? NaN);
-    return { wall, maxRss, seconds: report.seconds, recall: report.recall.value, count: report.count };
+    const cpuSeconds = Number(/BENCH_CPU_SECONDS ([\d.]+)/.exec(res.stderr)?.[1] ?? NaN);
+    return { wall, maxRss, cpuSeconds, report, seconds: report.seconds, recall: report.recall.value, count: report.count };
   } finally {
     await rm(out, { recursive: true, force: true });
   }
@@ -83,7 +89,7 @@ async function main(): Promise<void> {
     rows.push([`python3-hnswlib add_items${t === 1 ? ' (reference)' : ''}`, t, fmt(py.seconds, 1), vs(py.seconds), MiB(py.max_rss)]);
     rows.push([`index:build, whole CLI (parse JSONL + insert + recall + write); recall@10 ${b.recall.toFixed(3)}`, t, fmt(b.wall, 1), vs(b.wall), MiB(b.maxRss)]);
     rows.push([`index:build, insert stage (${stages})`, t, fmt(b.seconds.insert!, 1), vs(b.seconds.insert!), '-']);
-    json.push({ threads: t, python: py, cli: b });
+    json.push({ threads: t, python: py, cli: { ...b, report: undefined } });
   }
   const end = boxEnd(box);
   const lines = [
