@@ -48,7 +48,7 @@ export function lineChart(o: {
   const enc = {
     x: { field: o.x.field, type: 'quantitative', title: o.x.title, scale: { ...(o.x.log ? { type: 'log' } : {}), ...(o.x.domain ? { domain: o.x.domain } : { zero: false }) } },
     y: { field: o.y.field, type: 'quantitative', title: o.y.title, scale: o.y.log ? { type: 'log' } : { zero: false } },
-    color: { field: o.series, type: 'nominal', title: null, legend: { orient: 'bottom', columns: 2, labelLimit: 400 } },
+    color: { field: o.series, type: 'nominal', title: null, legend: o.facet ? null : { orient: 'bottom', columns: 2, labelLimit: 400 } },
     ...(o.order ? { order: { field: o.order, type: 'quantitative' } } : {}),
     tooltip: Object.keys(o.values[0] ?? {}).map((f) => ({ field: f })),
   };

@@ -169,12 +169,6 @@ export function boxLine(b: Box): string {
   );
 }
 
-/** @deprecated kept for the load test's text; prefer boxLine. */
-export function cpuLine(): string {
-  const cpus = os.cpus();
-  return `CPU: ${cpus[0]?.model.trim() ?? 'unknown CPU'}, ${cpus.length} cores (os.cpus), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.platform()}/${os.arch()}`;
-}
-
 export const stamp = (): string => new Date().toISOString().slice(0, 19).replace('T', ' ');
 
 export function table(header: string[], rows: (string | number)[][], align?: ('l' | 'r')[]): string[] {
