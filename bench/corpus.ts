@@ -33,7 +33,11 @@ export async function ensureCorpus(opts: { creators?: number; queries?: number; 
   const f = corpusFiles(dir);
   if (!opts.force && existsSync(f.meta)) {
     const meta = JSON.parse(readFileSync(f.meta, 'utf8')) as CorpusMeta;
-    if (meta.creators === creators && meta.queries === queries && meta.dtype === dtype) return meta;
+    if (meta.creators === creators && meta.queries === queries && meta.dtype === dtype) {
+      if (meta.queryEmbedding === 'single') return meta;
+      // A fixture from before queries were embedded one per call: redo the queries and the truth.
+      return embedQueries(dir, meta);
+    }
   }
   await mkdir(dir, { recursive: true });
   const t0 = Date.now();
@@ -76,19 +80,32 @@ export async function ensureCorpus(opts: { creators?: number; queries?: number; 
     out.end();
     await once(out, 'finish');
   }
-  const queriesOut = createWriteStream(f.queries);
-  const fans: string[] = [];
-  for await (const line of lines(f.fans)) fans.push((JSON.parse(line) as { interest_text: string }).interest_text);
-  for (let s = 0; s < fans.length; s += CHUNK) await flush(fans.slice(s, s + CHUNK), queriesOut);
-  queriesOut.end();
-  await once(queriesOut, 'finish');
   const revision = embedder.revision;
   await embedder.dispose();
-  const py = spawnSync(PYTHON, [`${__dirname}/py/truth.py`, f.vectors, f.queries, f.truth, String(dims), String(TRUTH_K)], { stdio: 'inherit' });
-  if (py.status !== 0) throw new Error('ground truth (bench/py/truth.py) failed: install python3-numpy');
-  const meta: CorpusMeta = { creators, queries: fans.length, dims, truthK: TRUTH_K, model: DEFAULT_MODEL_ID, revision, dtype };
-  await writeFile(f.meta, JSON.stringify(meta, null, 2));
+  const meta = await embedQueries(dir, { creators, queries, dims, truthK: TRUTH_K, model: DEFAULT_MODEL_ID, revision, dtype });
   process.stderr.write(`corpus ready in ${((Date.now() - t0) / 1000).toFixed(0)} s: ${dir}\n`);
+  return meta;
+}
+
+/**
+ * The fan queries, embedded one text per call as the service embeds an interest_text (with the
+ * q8 model a text's vector depends slightly on its batch-mates: dynamic quantization scales over
+ * the whole batch), then the exact top-100 by numpy. Writes meta.json last.
+ */
+async function embedQueries(dir: string, base: Omit<CorpusMeta, 'queryEmbedding'>): Promise<CorpusMeta> {
+  const f = corpusFiles(dir);
+  const embedder = createEmbedder({ dtype: base.dtype as 'q8' | 'fp32' });
+  await embedder.init();
+  const fans: string[] = [];
+  for await (const line of lines(f.fans)) fans.push((JSON.parse(line) as { interest_text: string }).interest_text);
+  const buf = new Float32Array(fans.length * base.dims);
+  for (let i = 0; i < fans.length; i++) buf.set((await embedder.embed([fans[i]!]))[0]!, i * base.dims);
+  await embedder.dispose();
+  await writeFile(f.queries, new Uint8Array(buf.buffer));
+  const py = spawnSync(PYTHON, [`${__dirname}/py/truth.py`, f.vectors, f.queries, f.truth, String(base.dims), String(base.truthK)], { stdio: 'inherit' });
+  if (py.status !== 0) throw new Error('ground truth (bench/py/truth.py) failed: install python3-numpy');
+  const meta: CorpusMeta = { ...base, queries: fans.length, queryEmbedding: 'single' };
+  await writeFile(f.meta, JSON.stringify(meta, null, 2));
   return meta;
 }
 

@@ -44,6 +44,8 @@ export interface CorpusMeta {
   /** Content revision of the model that embedded the corpus (manifest `model.revision`). */
   revision?: string;
   dtype: string;
+  /** 'single': queries embedded one text per call, as the service embeds interest_text. */
+  queryEmbedding?: 'single';
 }
 
 export interface Corpus {
