@@ -290,7 +290,7 @@ async function main(): Promise<void> {
     `Corpus: ${n} creators x ${dims} dims (default model ${c.meta.dtype}, normalised), ${nq} fan-text queries, k=${K}, ground truth by exact search. ` +
       `HNSW M=${PARAMS.m}, efConstruction=${PARAMS.efConstruction} for every library; our engine, hnswlib-node and python3-hnswlib search the very same graph file; faiss builds its own${faissBuildSeconds ? ` (${fmt(faissBuildSeconds, 0)} s on ${threadsAll} threads)` : ''}. ` +
       `1-thread JS rows run in ${rounds} interleaved rounds over the same query slices; QPS is the median round, "vs ref" the median per-round ratio to in-process hnswlib-node searchKnn at the same ef (filtered rows: to unfiltered searchKnn). ` +
-      `"8 in flight" rows: one pass over the queries with 8 searches outstanding on the thread pool (every core). Python rows run after the JS rows (not interleaved); their "vs ref" divides by the reference's median; their batch rows are one call over all queries on every core.`,
+      `"8 in flight" rows run in the same rounds with 8 searches outstanding on the thread pool (every core). Python rows run after the JS rows (not interleaved); their "vs ref" divides by the reference's median; their batch rows are one call over all queries on every core.`,
     '',
     'The first ef reaching recall@10 ≥ 0.95, per library:',
     '',
