@@ -93,6 +93,13 @@ export function loadCorpus(dir = corpusDir()): Corpus {
   return { meta, dir, vectors: readF32(f.vectors), queries: readF32(f.queries), truth: readI32(f.truth) };
 }
 
+/** The corpus without its creator vectors (load generators need only the queries and the truth). */
+export function loadQueries(dir = corpusDir()): Omit<Corpus, 'vectors'> {
+  const f = corpusFiles(dir);
+  const meta = JSON.parse(readFileSync(f.meta, 'utf8')) as CorpusMeta;
+  return { meta, dir, queries: readF32(f.queries), truth: readI32(f.truth) };
+}
+
 export function row(data: Float32Array, dims: number, i: number): Float32Array {
   return data.subarray(i * dims, (i + 1) * dims);
 }

@@ -11,7 +11,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { matchClient, type MatchReply } from './grpc-client';
-import { corpusDir, corpusFiles, latencyStats, loadCorpus, recallAt, row } from './common';
+import { corpusDir, corpusFiles, latencyStats, loadQueries, recallAt, row } from './common';
 
 export interface LoadOpts {
   addr: string;
@@ -37,7 +37,7 @@ export interface LoadOpts {
 
 async function main(): Promise<void> {
   const o = JSON.parse(process.argv[2]!) as LoadOpts;
-  const c = loadCorpus(corpusDir(o.creators));
+  const c = loadQueries(corpusDir(o.creators));
   const dims = c.meta.dims;
   const nq = Math.min(o.nq, c.meta.queries);
   const fanTexts = o.texts ? readFileSync(corpusFiles(c.dir).fans, 'utf8').split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { interest_text: string }).interest_text) : [];
