@@ -5,8 +5,9 @@
  *
  * 1. In process, interleaved rounds over the same distinct fan texts: the raw pipeline one text
  *    per call (the reference: same model, dtype q8, same intra-op threads and session options as
- *    the service), the service's TransformersEmbedder one text per call at 1 and 8 in flight, and
- *    the same behind MicroBatchingEmbedder (concurrent single-text calls merged into one run).
+ *    the service), and the service's TransformersEmbedder one text per call at 1 and 8 in flight.
+ *    (Micro-batching concurrent texts into one model run was measured here and removed: see
+ *    docs/BENCHMARKS.md, "Text path".)
  * 2. Over gRPC (`node --import tsx src/main.ts` serving the corpus published with its model):
  *    Match by distinct texts (no cache hit possible) at 1 and 8 in flight, by 8 repeated ("hot")
  *    texts with the embedding cache on and off, and by vector, so a cached text can be compared
@@ -15,9 +16,7 @@
  * Writes docs/bench/text.json and the report section.
  */
 import { readFileSync } from 'node:fs';
-import { MicroBatchingEmbedder } from '../src/embedding/batching-embedder';
 import { createEmbedder } from '../src/embedding';
-import type { Embedder } from '../src/embedding/embedder';
 import { defaultThreads } from '../src/embedding/transformers-embedder';
 import { arg, boxEnd, boxLine, boxStart, commandLine, corpusDir, corpusFiles, creatorsArg, flag, fmt, latencyStats, loadCorpus, median, QUICK, stamp, table, writeJson, writeSection } from './lib/common';
 import { rawPipeline } from './lib/raw-pipeline';
@@ -82,26 +81,15 @@ async function main(): Promise<void> {
   const raw = await rawPipeline({ threads });
   const plain = createEmbedder({ dtype: 'q8', threads });
   await plain.init();
-  const inner = createEmbedder({ dtype: 'q8', threads });
-  const batched: Embedder = new MicroBatchingEmbedder(inner, { windowMs: 0, maxBatch: 32, maxInFlight: 1 });
-  await batched.init();
   const runners: Runner[] = [
     { name: 'raw transformers.js pipeline, 1 text per call (reference)', inFlight: 1, call: (t) => raw.embed([t]) },
     { name: 'TransformersEmbedder (the service embedder), 1 text per call', inFlight: 1, call: (t) => plain.embed([t]) },
     { name: 'TransformersEmbedder, 1 text per call', inFlight: 8, call: (t) => plain.embed([t]) },
-    { name: 'MicroBatchingEmbedder over it (window: one turn, max 32, 1 run at a time)', inFlight: 1, call: (t) => batched.embed([t]) },
-    { name: 'MicroBatchingEmbedder over it', inFlight: 8, call: (t) => batched.embed([t]) },
   ];
   const inProcess = await measure(runners, texts, rounds, per);
   for (const r of inProcess) process.stderr.write(`${r.name}, ${r.inFlight} in flight: ${r.qps.toFixed(0)}/s (${r.ratio.toFixed(2)}x), p50 ${r.p50.toFixed(2)} p99 ${r.p99.toFixed(2)}\n`);
-  await Promise.all([plain.dispose(), batched.dispose()]);
+  await plain.dispose();
   const refQps = inProcess[0]!.qps;
-  const by = (name: string, n: number): InProcessRow => inProcess.find((r) => r.name.startsWith(name) && r.inFlight === n)!;
-  const batching = {
-    throughput8: by('MicroBatching', 8).qps / by('TransformersEmbedder', 8).qps,
-    p99at1: by('MicroBatching', 1).p99 / by('TransformersEmbedder', 1).p99,
-    p50at1: by('MicroBatching', 1).p50 / by('TransformersEmbedder', 1).p50,
-  };
 
   // 2. Over gRPC.
   const service: { name: string; cache: string; inFlight: number; recall: number; qps: number; ratio: string; p50: number; p99: number }[] = [];
@@ -155,7 +143,6 @@ async function main(): Promise<void> {
     text8Ratio: text8 ? text8.qps / refMean : NaN,
     text8P99: text8?.p99 ?? NaN,
     hotVsVector: hot && vec ? hot.qps / vec.qps : NaN,
-    batching,
   };
 
   const lines = [
@@ -179,7 +166,6 @@ async function main(): Promise<void> {
           `- A hot (cached) text costs what a vector query costs: ${fmt(hot?.qps ?? NaN)} vs ${fmt(vec?.qps ?? NaN)} QPS = **${fmt(summary.hotVsVector, 2)}x**.`,
         ]
       : []),
-    `- Micro-batching, in process: 8 in flight ${fmt(batching.throughput8, 2)}x the unbatched throughput; 1 in flight p99 ${fmt(batching.p99at1, 2)}x, p50 ${fmt(batching.p50at1, 2)}x the unbatched.`,
     '',
   ];
   await writeJson('text', { box: end, corpus: c.meta, rounds, per, seconds, inProcess, service, summary });
