@@ -92,8 +92,15 @@ async function main(): Promise<void> {
   const refQps = inProcess[0]!.qps;
 
   // 2. Over gRPC.
-  const service: { name: string; cache: string; inFlight: number; recall: number; qps: number; ratio: string; p50: number; p99: number }[] = [];
-  let refAfter = NaN;
+  const service: { name: string; cache: string; inFlight: number; recall: number; qps: number; ratio: number; p50: number; p99: number }[] = [];
+  const refPasses: number[] = [];
+  /** The raw pipeline for `secs` seconds (one text per call, cycling over the fan texts): texts/s. */
+  const refFor = async (secs: number): Promise<number> => {
+    let n = 0;
+    const t0 = performance.now();
+    while (performance.now() - t0 < secs * 1000) await raw.embed([texts[n++ % texts.length]!]);
+    return n / ((performance.now() - t0) / 1000);
+  };
   if (!flag('no-service')) {
     const published = await publishBenchIndex(c, { withModel: true });
     // Rows alternate within `passes` passes (median QPS, median p50/p99), so drifting load hits them alike.
@@ -101,16 +108,19 @@ async function main(): Promise<void> {
       const { server } = await serve(published.dir, env);
       try {
         const base = { addr: server.addr, k: K, nq: texts.length, seconds: seconds / passes, creators, filter: { include_nsfw: true } };
-        const got = rows.map(() => [] as { qps: number; p50: number; p99: number; recall: number }[]);
+        const got = rows.map(() => [] as { qps: number; p50: number; p99: number; recall: number; ratio: number }[]);
         for (let pass = 0; pass < passes; pass++) {
+          // The reference in this pass, in process while the server idles: ratios are per pass.
+          const ref = await refFor(seconds / passes);
+          refPasses.push(ref);
           for (const [j, r] of rows.entries()) {
             const res = await loadgen({ ...base, mode: 'match', concurrency: r.inFlight, ...(r.texts ? { texts: r.texts, hotSet: 8 } : {}) });
-            got[j]!.push(res);
+            got[j]!.push({ ...res, ratio: res.qps / ref });
           }
         }
         rows.forEach((r, j) => {
           const g = got[j]!;
-          const row = { name: r.name, cache, inFlight: r.inFlight, recall: median(g.map((x) => x.recall)), qps: median(g.map((x) => x.qps)), ratio: '', p50: median(g.map((x) => x.p50)), p99: median(g.map((x) => x.p99)) };
+          const row = { name: r.name, cache, inFlight: r.inFlight, recall: median(g.map((x) => x.recall)), qps: median(g.map((x) => x.qps)), ratio: median(g.map((x) => x.ratio)), p50: median(g.map((x) => x.p50)), p99: median(g.map((x) => x.p99)) };
           service.push(row);
           process.stderr.write(`${r.name} (${cache}), ${r.inFlight} in flight: ${row.qps.toFixed(0)}/s, p99 ${row.p99.toFixed(2)} ms\n`);
         });
@@ -125,13 +135,9 @@ async function main(): Promise<void> {
       { name: 'Match by vector (the same fans, embedded offline)', inFlight: 8 },
     ]);
     await run({ MATCH_EMBED_CACHE_SIZE: '0' }, 'cache off', [{ name: 'Match by interest_text, 8 hot texts repeated', inFlight: 8, texts: 'hot' }]);
-    // The reference once more, after the service rows, on the same texts: the box's load drifts.
-    const again = await measure([runners[0]!], texts, Math.max(1, Math.floor(rounds / 2)), per);
-    refAfter = again[0]!.qps;
   }
   await raw.dispose();
   const end = boxEnd(box);
-  const refMean = Number.isFinite(refAfter) ? (refQps + refAfter) / 2 : refQps;
   const find = (name: string, n: number, cache = 'cache on (default size)') => service.find((s) => s.name.startsWith(name) && s.inFlight === n && s.cache === cache);
   const text8 = find('Match by interest_text, distinct', 8);
   const hot = find('Match by interest_text, 8 hot', 8);
@@ -139,8 +145,8 @@ async function main(): Promise<void> {
   const summary = {
     threads,
     refQps,
-    refAfter,
-    text8Ratio: text8 ? text8.qps / refMean : NaN,
+    refPasses,
+    text8Ratio: text8 ? text8.ratio : NaN,
     text8P99: text8?.p99 ?? NaN,
     hotVsVector: hot && vec ? hot.qps / vec.qps : NaN,
   };
@@ -158,9 +164,9 @@ async function main(): Promise<void> {
     '',
     ...(service.length
       ? [
-          `Over gRPC, ${seconds} s per row in ${passes} alternating passes (median) (client-side latencies; the load generator is another process on the same cores). "vs ref" divides by the raw pipeline's texts/s in process (mean of the runs before and after the service rows: ${fmt(refQps)} and ${fmt(refAfter)}/s):`,
+          `Over gRPC, ${seconds} s per row in ${passes} alternating passes, medians (client-side latencies; the load generator is another process on the same cores). Each pass first runs the raw pipeline in process for ${fmt(seconds / passes, 1)} s (one distinct text per call; ${refPasses.map((r) => fmt(r)).join(', ')} texts/s) while the server idles; "vs ref" is the median of the per-pass ratios to it:`,
           '',
-          ...table(['request', 'embedding cache', 'in flight', 'recall@10', 'QPS', 'vs ref', 'p50 ms', 'p99 ms'], service.map((s) => [s.name, s.cache, s.inFlight, fmt(s.recall, 3), fmt(s.qps), `${fmt(s.qps / refMean, 2)}x`, fmt(s.p50, 2), fmt(s.p99, 2)]), ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r']),
+          ...table(['request', 'embedding cache', 'in flight', 'recall@10', 'QPS', 'vs ref', 'p50 ms', 'p99 ms'], service.map((s) => [s.name, s.cache, s.inFlight, fmt(s.recall, 3), fmt(s.qps), `${fmt(s.ratio, 2)}x`, fmt(s.p50, 2), fmt(s.p99, 2)]), ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r']),
           '',
           `- Match by distinct texts, 8 in flight: **${fmt(summary.text8Ratio, 2)}x** the raw pipeline (target ≥ 0.8x), p99 ${fmt(summary.text8P99, 1)} ms.`,
           `- A hot (cached) text costs what a vector query costs: ${fmt(hot?.qps ?? NaN)} vs ${fmt(vec?.qps ?? NaN)} QPS = **${fmt(summary.hotVsVector, 2)}x**.`,
