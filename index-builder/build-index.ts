@@ -30,6 +30,8 @@ export interface BuildOptions {
   threads?: number;
   /** ONNX Runtime intra-op threads when embedding (default: every core, at most 8; see embedThreadsDefault). */
   embedThreads?: number;
+  /** Chunks of profiles being embedded at once (default 1). */
+  embedInFlight?: number;
   efSearch?: number;
   seed?: number;
   minRecall?: number;
@@ -56,7 +58,7 @@ export interface BuildReport extends PublishReport {
    */
   seconds: PublishReport['seconds'] & { total: number; embed: number; read: number; modelLoad?: number; insertTail?: number };
   /** Embedded input: how it was embedded. */
-  embedding?: { threads: number; batchSize: number; textsPerSecond: number };
+  embedding?: { threads: number; inFlight: number; batchSize: number; textsPerSecond: number };
   /** With evalFans: the comparison with the version that was published. */
   gate?: ReleaseGateReport;
 }
@@ -194,7 +196,7 @@ interface Embedded {
   model: Manifest['model'];
   ann: HnswIndex;
   seconds: { modelLoad: number; embed: number; insert: number; insertTail: number };
-  embedding: { threads: number; batchSize: number; textsPerSecond: number };
+  embedding: { threads: number; inFlight: number; batchSize: number; textsPerSecond: number };
 }
 
 /**
@@ -205,6 +207,7 @@ interface Embedded {
  */
 async function embedRecords(records: CreatorRecord[], opts: BuildOptions, params: HnswParams, hooks: BuildHooks): Promise<Embedded> {
   const threads = opts.embedThreads ?? embedThreadsDefault();
+  const inFlight = opts.embedInFlight ?? 1;
   const embedderOptions: EmbedderOptions = { model: opts.model ?? DEFAULT_MODEL_ID, dtype: opts.dtype ?? 'q8', threads, batchSize: EMBED_BATCH };
   if (opts.modelsDir !== undefined) embedderOptions.modelsDir = opts.modelsDir;
   if (opts.allowRemoteModels !== undefined) embedderOptions.allowRemoteModels = opts.allowRemoteModels;
@@ -224,14 +227,13 @@ async function embedRecords(records: CreatorRecord[], opts: BuildOptions, params
     const index = ann;
     let insertBusy = 0;
     let insertFailed: unknown;
-    for (let start = 0; start < records.length; start += EMBED_CHUNK) {
-      if (insertFailed !== undefined) throw insertFailed;
-      const chunk = records.slice(start, start + EMBED_CHUNK);
-      const vectors = await embedder.embed(chunk.map(profileText));
+    // Up to `inFlight` chunks are being embedded at once (ONNX Runtime runs concurrent calls of one
+    // session on its own threads); each is taken, and inserted, in row order.
+    const take = (start: number, vectors: Float32Array[]): void => {
       vectors.forEach((v, i) => data.set(normalise(Float32Array.from(v)) ?? v, (start + i) * dims));
-      hooks.onProgress?.('embed', start + chunk.length);
-      const rows = data.subarray(start * dims, (start + chunk.length) * dims);
-      const labels = Uint32Array.from({ length: chunk.length }, (_, i) => start + i);
+      hooks.onProgress?.('embed', start + vectors.length);
+      const rows = data.subarray(start * dims, (start + vectors.length) * dims);
+      const labels = Uint32Array.from({ length: vectors.length }, (_, i) => start + i);
       inserting = inserting.then(async () => {
         if (insertFailed !== undefined) return;
         const t = performance.now();
@@ -240,6 +242,25 @@ async function embedRecords(records: CreatorRecord[], opts: BuildOptions, params
         });
         insertBusy += (performance.now() - t) / 1000;
       });
+    };
+    const window: { start: number; vectors: Promise<Float32Array[]> }[] = [];
+    try {
+      for (let start = 0; start < records.length; start += EMBED_CHUNK) {
+        if (insertFailed !== undefined) throw insertFailed;
+        const vectors = embedder.embed(records.slice(start, start + EMBED_CHUNK).map(profileText));
+        vectors.catch(() => undefined); // awaited below, in order
+        window.push({ start, vectors });
+        if (window.length >= inFlight) {
+          const next = window.shift()!;
+          take(next.start, await next.vectors);
+        }
+      }
+      while (window.length > 0) {
+        const next = window.shift()!;
+        take(next.start, await next.vectors);
+      }
+    } finally {
+      await Promise.all(window.map((w) => w.vectors.catch(() => undefined)));
     }
     const embedSeconds = (performance.now() - tEmbed) / 1000;
     const tTail = performance.now();
@@ -250,7 +271,7 @@ async function embedRecords(records: CreatorRecord[], opts: BuildOptions, params
       model: { id: embedder.modelId, revision: embedder.revision, dtype: embedderOptions.dtype ?? 'q8' },
       ann: index,
       seconds: { modelLoad, embed: embedSeconds, insert: insertBusy, insertTail: (performance.now() - tTail) / 1000 },
-      embedding: { threads, batchSize: EMBED_BATCH, textsPerSecond: records.length / embedSeconds },
+      embedding: { threads, inFlight, batchSize: EMBED_BATCH, textsPerSecond: records.length / embedSeconds },
     };
   } catch (err) {
     await inserting.catch(() => undefined);
