@@ -1,65 +1,116 @@
 /**
- * `npm run bench:corpus [-- --creators 100000 --queries 1000 --dtype q8 --force]`
- * Builds the benchmark fixture in .bench-cache/corpus/ (outside git): the seeded sample generator
- * grown to N creators, embedded with the default model (512-d, normalised) -> vectors.f32; fan
- * interest texts embedded the same way -> queries.f32; exact top-100 per query (brute force with
- * numpy) -> truth.i32; catalog profiles (label order) -> profiles.jsonl.
+ * `npm run bench:corpus [-- --creators 100000 --queries 1000 --dtype q8 --force]` (`--quick`: 10k)
+ * Builds the benchmark fixture in .bench-cache/corpus-N/ (outside git): the seeded sample
+ * generator grown to N creators, embedded with the default model (512-d, normalised) ->
+ * vectors.f32; fan interest texts embedded the same way -> queries.f32; exact top-100 per query
+ * (brute force with numpy) -> truth.i32; catalog profiles (label order) -> profiles.jsonl.
+ * About 1 min for 10k, 5-10 min for 100k and over an hour for 1M on 2 idle cores.
  */
 import { spawnSync } from 'node:child_process';
-import { createWriteStream, existsSync, readFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { once } from 'node:events';
+import { createInterface } from 'node:readline';
 import { profileText } from '../src/catalog/profile-text';
 import { toProfile, type CreatorRecord } from '../src/catalog/creator';
 import { createEmbedder, DEFAULT_MODEL_ID } from '../src/embedding';
 import { writeDataset } from '../tools/sample-data/dataset';
-import { arg, argStr, CORPUS, corpusFiles, flag, PYTHON, type CorpusMeta } from './lib/common';
+import { arg, argStr, corpusDir, corpusFiles, creatorsArg, flag, PYTHON, type CorpusMeta } from './lib/common';
 
 const TRUTH_K = 100;
+const CHUNK = 1024;
+
+async function* lines(file: string): AsyncGenerator<string> {
+  const rl = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
+  for await (const line of rl) if (line) yield line;
+}
 
 export async function ensureCorpus(opts: { creators?: number; queries?: number; dtype?: 'q8' | 'fp32'; force?: boolean } = {}): Promise<CorpusMeta> {
   const creators = opts.creators ?? 100_000;
   const queries = opts.queries ?? 1000;
   const dtype = opts.dtype ?? 'q8';
-  const f = corpusFiles();
+  const dir = corpusDir(creators);
+  const f = corpusFiles(dir);
   if (!opts.force && existsSync(f.meta)) {
     const meta = JSON.parse(readFileSync(f.meta, 'utf8')) as CorpusMeta;
-    if (meta.creators === creators && meta.queries === queries && meta.dtype === dtype) return meta;
+    if (meta.creators === creators && meta.queries === queries && meta.dtype === dtype) {
+      if (meta.queryEmbedding === 'single') return meta;
+      // A fixture from before queries were embedded one per call: redo the queries and the truth.
+      return embedQueries(dir, meta);
+    }
   }
-  await mkdir(CORPUS, { recursive: true });
+  await mkdir(dir, { recursive: true });
   const t0 = Date.now();
-  writeDataset({ creators, fans: queries, seed: 42 }, CORPUS, 'sample-creators.jsonl', 'sample-fans.jsonl');
-  const records = readFileSync(f.creators, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as CreatorRecord);
-  const fans = readFileSync(f.fans, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { interest_text: string });
+  writeDataset({ creators, fans: queries, seed: 42 }, dir, 'sample-creators.jsonl', 'sample-fans.jsonl');
   const embedder = createEmbedder({ dtype, threads: 2 });
   await embedder.init();
   const dims = embedder.dims;
-  const embedAll = async (texts: string[], file: string, label: string): Promise<void> => {
-    const out = createWriteStream(file);
-    for (let s = 0; s < texts.length; s += 1024) {
-      const vs = await embedder.embed(texts.slice(s, s + 1024));
-      const buf = new Float32Array(vs.length * dims);
-      vs.forEach((v, i) => buf.set(v, i * dims));
-      if (!out.write(new Uint8Array(buf.buffer))) await once(out, 'drain');
-      if (s % 10240 === 0) process.stderr.write(`${label}: ${s + vs.length}/${texts.length} (${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);
+  const vectorsOut = createWriteStream(f.vectors);
+  const profilesOut = createWriteStream(f.profiles);
+  const write = async (out: NodeJS.WritableStream, data: string | Uint8Array): Promise<void> => {
+    if (!out.write(data)) await once(out, 'drain');
+  };
+  const flush = async (batch: string[], out: NodeJS.WritableStream): Promise<void> => {
+    const vs = await embedder.embed(batch);
+    const buf = new Float32Array(vs.length * dims);
+    vs.forEach((v, i) => buf.set(v, i * dims));
+    await write(out, new Uint8Array(buf.buffer));
+  };
+  let done = 0;
+  let batch: string[] = [];
+  let profiles: string[] = [];
+  for await (const line of lines(f.creators)) {
+    const r = JSON.parse(line) as CreatorRecord;
+    batch.push(profileText(r));
+    profiles.push(JSON.stringify(toProfile(r)));
+    if (batch.length === CHUNK) {
+      await flush(batch, vectorsOut);
+      await write(profilesOut, `${profiles.join('\n')}\n`);
+      done += batch.length;
+      batch = [];
+      profiles = [];
+      if (done % (CHUNK * 10) === 0) process.stderr.write(`creators: ${done}/${creators} (${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);
     }
+  }
+  if (batch.length) {
+    await flush(batch, vectorsOut);
+    await write(profilesOut, `${profiles.join('\n')}\n`);
+  }
+  for (const out of [vectorsOut, profilesOut]) {
     out.end();
     await once(out, 'finish');
-  };
-  await embedAll(records.map(profileText), f.vectors, 'creators');
-  await embedAll(fans.map((x) => x.interest_text), f.queries, 'queries');
+  }
+  const revision = embedder.revision;
   await embedder.dispose();
-  await writeFile(f.profiles, records.map((r) => JSON.stringify(toProfile(r))).join('\n') + '\n');
-  const py = spawnSync(PYTHON, [`${__dirname}/py/truth.py`, f.vectors, f.queries, f.truth, String(dims), String(TRUTH_K)], { stdio: 'inherit' });
-  if (py.status !== 0) throw new Error('ground truth (bench/py/truth.py) failed');
-  const meta: CorpusMeta = { creators, queries, dims, truthK: TRUTH_K, model: DEFAULT_MODEL_ID, dtype };
+  const meta = await embedQueries(dir, { creators, queries, dims, truthK: TRUTH_K, model: DEFAULT_MODEL_ID, revision, dtype });
+  process.stderr.write(`corpus ready in ${((Date.now() - t0) / 1000).toFixed(0)} s: ${dir}\n`);
+  return meta;
+}
+
+/**
+ * The fan queries, embedded one text per call as the service embeds an interest_text (with the
+ * q8 model a text's vector depends slightly on its batch-mates: dynamic quantization scales over
+ * the whole batch), then the exact top-100 by numpy. Writes meta.json last.
+ */
+async function embedQueries(dir: string, base: Omit<CorpusMeta, 'queryEmbedding'>): Promise<CorpusMeta> {
+  const f = corpusFiles(dir);
+  const embedder = createEmbedder({ dtype: base.dtype as 'q8' | 'fp32' });
+  await embedder.init();
+  const fans: string[] = [];
+  for await (const line of lines(f.fans)) fans.push((JSON.parse(line) as { interest_text: string }).interest_text);
+  const buf = new Float32Array(fans.length * base.dims);
+  for (let i = 0; i < fans.length; i++) buf.set((await embedder.embed([fans[i]!]))[0]!, i * base.dims);
+  await embedder.dispose();
+  await writeFile(f.queries, new Uint8Array(buf.buffer));
+  const py = spawnSync(PYTHON, [`${__dirname}/py/truth.py`, f.vectors, f.queries, f.truth, String(base.dims), String(base.truthK)], { stdio: 'inherit' });
+  if (py.status !== 0) throw new Error('ground truth (bench/py/truth.py) failed: install python3-numpy');
+  const meta: CorpusMeta = { ...base, queries: fans.length, queryEmbedding: 'single' };
   await writeFile(f.meta, JSON.stringify(meta, null, 2));
-  process.stderr.write(`corpus ready in ${((Date.now() - t0) / 1000).toFixed(0)} s: ${CORPUS}\n`);
   return meta;
 }
 
 if (require.main === module) {
-  ensureCorpus({ creators: arg('creators', 100_000), queries: arg('queries', 1000), dtype: argStr('dtype', 'q8') as 'q8' | 'fp32', force: flag('force') })
+  ensureCorpus({ creators: creatorsArg(), queries: arg('queries', 1000), dtype: argStr('dtype', 'q8') as 'q8' | 'fp32', force: flag('force') })
     .then((m) => console.log(JSON.stringify(m)))
     .catch((err: unknown) => {
       console.error(err);

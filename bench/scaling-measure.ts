@@ -1,5 +1,6 @@
 /**
- * The measurements behind docs/SCALING.md (a stand-in until bench/ has dedicated benchmarks).
+ * The ad-hoc measurements behind docs/SCALING.md (synthetic vectors, any size, any running server;
+ * `npm run bench:scale` is the reproducible size sweep on real embeddings).
  *   tsx bench/scaling-measure.ts gen --count 100000 --dims 512 [--latent 32] --out /tmp/c.jsonl
  *       synthetic creators with provided unit vectors (4 decimals): clustered, near a `latent`-dim subspace
  *   tsx bench/scaling-measure.ts load --addr 127.0.0.1:50051 --mode vector|text --seconds 20 --concurrency 8 [--dims 512] [--k 10]

@@ -1,199 +1,213 @@
 /**
- * `npm run bench:service [-- --ef 64,128 --seconds 8 --concurrency 1,4,16 --window 64 --no-write]`
- * The service over gRPC on loopback, against in-process hnswlib-node searchKnn measured in the
- * same run: the server runs as its own process (tsx src/main.ts, the npm start path) over the
- * 100k corpus published as an index version; a load generator (bench/lib/loadgen.ts, another
- * process) keeps N Match calls in flight, then offers half the peak rate open-loop for p99, then
- * streams BatchMatch with W items in flight, then filtered Match at ~10% and ~1% selectivity.
- * Also the server's RSS against the (vectors + graph) bytes of the index.
+ * `npm run bench:service [-- --creators 100000 --ef 64 --seconds 8 --concurrency 1,4,16 --window 64 --no-write]` (`--quick`: 10k, 3 s rows)
+ * The service over gRPC on loopback, through the public contract: the server runs as its own
+ * process (`node --import tsx src/main.ts`, the npm start path) over the corpus published with the
+ * builder's publishVersion; a load generator (bench/lib/loadgen.ts, another process) keeps N
+ * Match calls in flight, then offers half the peak rate open-loop for p99, then streams
+ * BatchMatch with W items in flight, then filtered Match at ~10% and ~1% selectivity. References
+ * measured in the same run: in-process hnswlib-node searchKnn (1 thread) on the same graph file,
+ * and our engine in-process (HnswIndex.search, 8 in flight on the thread pool). Also the server's
+ * RSS against the (vectors + graph) bytes of the index.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import type { CreatorProfile } from '../src/catalog/creator';
 import { ARTIFACT_FILES } from '../src/index/manifest';
-import { VectorMatrix } from '../src/index/vector-matrix';
-import { appendSection, arg, argList, CACHE, corpusFiles, cpuLine, fmt, loadCorpus, MiB, ROOT, row, stamp, table } from './lib/common';
-import { ensureHnsw, ensureUsearch, loadRawHnsw } from './lib/indexes';
+import {
+  arg,
+  argList,
+  boxEnd,
+  boxLine,
+  boxStart,
+  CACHE,
+  commandLine,
+  corpusFiles,
+  creatorsArg,
+  corpusDir,
+  fmt,
+  latencyStats,
+  loadCorpus,
+  MiB,
+  procCpuSeconds,
+  procMem,
+  QUICK,
+  recallAt,
+  row,
+  stamp,
+  table,
+  writeJson,
+  writeSection,
+} from './lib/common';
+import { loadEngine, loadRawHnsw } from './lib/indexes';
 import { publishBenchIndex } from './lib/publish';
-import { timeSingle } from './ann';
+import { loadgen, serve } from './lib/service-run';
 
-const run = promisify(execFile);
 const K = 10;
 
-/** CPU seconds (user + system) the process has used so far, from /proc. */
-function procCpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+export const FILTERS = [
+  { name: '~10% (4 languages)', spec: { include_nsfw: true, languages: ['fr', 'it', 'pt', 'ja'] }, keep: (p: CreatorProfile) => ['fr', 'it', 'pt', 'ja'].includes(p.language) },
+  {
+    name: '~1% (1 language x 8 categories)',
+    spec: { include_nsfw: true, languages: ['fr'], categories: ['podcasts', 'crafts', 'fitness', 'education', 'history', 'games', 'photography', 'fiction'] },
+    keep: (p: CreatorProfile) => p.language === 'fr' && ['podcasts', 'crafts', 'fitness', 'education', 'history', 'games', 'photography', 'fiction'].includes(p.category),
+  },
+];
+
+/** Timed 1-thread loop over the queries (the in-process hnswlib-node reference). */
+export function timeSingle(n: number, fn: (i: number) => ArrayLike<number>): { results: ArrayLike<number>[]; qps: number; p50: number; p99: number } {
+  for (let i = 0; i < Math.min(50, n); i++) fn(i); // warm-up
+  const results: ArrayLike<number>[] = [];
+  const lat: number[] = [];
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) {
+    const s = performance.now();
+    results.push(fn(i));
+    lat.push(performance.now() - s);
+  }
+  return { results, qps: n / ((performance.now() - t0) / 1000), ...latencyStats(lat) };
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function procMem(pid: number): { rss: number; hwm: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (key: string): number => Number(/\d+/.exec(status.split('\n').find((l) => l.startsWith(key)) ?? '0')![0]) * 1024;
-  return { rss: kb('VmRSS:'), hwm: kb('VmHWM:') };
-}
-
-export async function startServer(indexDir: string, env: Record<string, string>): Promise<{ child: ChildProcess; addr: string }> {
-  const port = await freePort();
-  const child = spawn(process.execPath, ['--require', 'tsx/cjs', path.join(ROOT, 'src', 'main.ts')], {
-    cwd: ROOT,
-    // /metrics stays on (as in production) but on a free port, not the default 9464.
-    env: { ...process.env, MATCH_INDEX_DIR: indexDir, MATCH_GRPC_ADDR: `127.0.0.1:${port}`, MATCH_METRICS_ADDR: '127.0.0.1:0', LOG_LEVEL: 'warn', MATCH_AUTO_BUILD_SAMPLE: 'false', ...env },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  return { child, addr: `127.0.0.1:${port}` };
-}
-
-export async function stopServer(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await exited;
-}
-
-export interface LoadgenResult {
-  qps: number;
-  calls: number;
-  errors: number;
+export interface ServiceRow {
+  what: string;
+  ef: number;
+  inFlight: number | '-';
+  filter: string;
   recall: number;
-  shortResults: number;
+  qps: number;
+  vsRef: string;
   p50: number;
   p99: number;
 }
 
-export async function loadgen(opts: Record<string, unknown>): Promise<LoadgenResult> {
-  const { stdout } = await run(process.execPath, ['--require', 'tsx/cjs', path.join(__dirname, 'lib', 'loadgen.ts'), JSON.stringify(opts)], { cwd: ROOT, maxBuffer: 16 << 20 });
-  return JSON.parse(stdout.trim().split('\n').pop()!) as LoadgenResult;
-}
-
 async function main(): Promise<void> {
-  const c = loadCorpus();
+  const box = boxStart();
+  const creators = creatorsArg();
+  const c = loadCorpus(corpusDir(creators));
   const dims = c.meta.dims;
   const efs = argList('ef', [64]);
-  const backends = (process.argv.includes('--backends') ? process.argv[process.argv.indexOf('--backends') + 1]! : 'hnswlib-node,usearch').split(',');
-  const seconds = arg('seconds', 8);
+  const seconds = arg('seconds', QUICK ? 3 : 8);
   const concurrencies = argList('concurrency', [1, 4, 16]);
   const window = arg('window', 64);
   const nq = Math.min(arg('queries', 1000), c.meta.queries);
-  const built = await ensureHnsw(c);
-  const indexDirs = new Map<string, string>();
-  for (const b of backends) indexDirs.set(b, await publishBenchIndex(c, b === 'usearch' ? ensureUsearch(c, 'f32').file : built.file, b));
+  const published = await publishBenchIndex(c);
   const raw = await loadRawHnsw(c);
+  const engine = await loadEngine(c);
   const arrays = Array.from({ length: nq }, (_, i) => Array.from(row(c.queries, dims, i)));
+  const queries = Array.from({ length: nq }, (_, i) => row(c.queries, dims, i));
 
-  // Filters with the catalog's own fields (include_nsfw everywhere, so "none" is truly unfiltered).
+  // Filters on the catalog's own fields (include_nsfw everywhere, so "none" is truly unfiltered).
   const profiles = readFileSync(corpusFiles(c.dir).profiles, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as CreatorProfile);
-  const filters = [
-    { name: 'none', spec: { include_nsfw: true }, keep: (_p: CreatorProfile) => true },
-    { name: '~10% (4 languages)', spec: { include_nsfw: true, languages: ['fr', 'it', 'pt', 'ja'] }, keep: (p: CreatorProfile) => ['fr', 'it', 'pt', 'ja'].includes(p.language) },
-    {
-      name: '~1% (1 language x 8 categories)',
-      spec: { include_nsfw: true, languages: ['fr'], categories: ['podcasts', 'crafts', 'fitness', 'education', 'history', 'games', 'photography', 'fiction'] },
-      keep: (p: CreatorProfile) => p.language === 'fr' && ['podcasts', 'crafts', 'fitness', 'education', 'history', 'games', 'photography', 'fiction'].includes(p.category),
-    },
-  ];
-  const matrix = new VectorMatrix(dims, c.vectors);
   const truthFiles: string[] = [];
   const selectivity: number[] = [];
-  for (const [fi, f] of filters.entries()) {
+  for (const [fi, f] of FILTERS.entries()) {
     const allowed = profiles.flatMap((p, l) => (f.keep(p) ? [l] : []));
     selectivity.push(allowed.length / profiles.length);
     const t = new Int32Array(nq * K);
-    if (fi > 0) for (let i = 0; i < nq; i++) matrix.search(row(c.queries, dims, i), K, allowed).forEach((h, j) => (t[i * K + j] = h.label));
-    const file = path.join(CACHE, `truth-service-filter${fi}-${nq}.i32`);
+    for (let i = 0; i < nq; i++) (await engine.search(queries[i]!, K, 0, { labels: allowed })).forEach((h, j) => (t[i * K + j] = h.label));
+    const file = path.join(CACHE, `truth-service-${creators}-filter${fi}-${nq}.i32`);
     await writeFile(file, new Uint8Array(t.buffer));
     truthFiles.push(file);
   }
 
-  const indexBytes = statSync(built.file).size;
+  const indexBytes = statSync(path.join(published.dir, published.version, ARTIFACT_FILES.index)).size;
   const vectorBytes = c.meta.creators * dims * 4;
-  const rows: (string | number)[][] = [];
-  const memRows: (string | number)[][] = [];
-  const summary: string[] = [];
-  for (const backend of backends)
+  const rows: ServiceRow[] = [];
+  const memory: { ef: number; idleRss: number; afterRss: number; peakRss: number; indexBytes: number }[] = [];
+  const summary: Record<string, number>[] = [];
   for (const ef of efs) {
-    const indexDir = indexDirs.get(backend)!;
-    const usearchBytes = statSync(path.join(indexDir, `bench-${backend}-${c.meta.creators}`, ARTIFACT_FILES.index)).size;
-    raw.setEf(ef);
+    raw.setEf(Math.max(ef, K));
     const ref = timeSingle(nq, (i) => raw.searchKnn(arrays[i]!, K).neighbors);
-    const refRecall = recall10(ref.results, c.truth, c.meta.truthK);
-    rows.push([`[${backend}] in-process hnswlib-node searchKnn (reference)`, ef, 1, 'none', fmt(refRecall, 3), fmt(ref.qps), '1.00x', fmt(ref.p50, 3), fmt(ref.p99, 3)]);
-    const { child, addr } = await startServer(indexDir, { MATCH_EF_SEARCH: String(ef) });
+    const refRecall = recallAt(ref.results, c.truth, c.meta.truthK, K);
+    rows.push({ what: 'in-process hnswlib-node searchKnn, 1 thread (reference)', ef, inFlight: 1, filter: 'none', recall: refRecall, qps: ref.qps, vsRef: '1.00x', p50: ref.p50, p99: ref.p99 });
+    // Our engine in-process: 8 searches in flight on the libuv pool (both cores, one index).
+    {
+      const results: ArrayLike<number>[] = new Array(nq);
+      const lat: number[] = [];
+      let next = 0;
+      const t0 = performance.now();
+      await Promise.all(
+        Array.from({ length: 8 }, async () => {
+          while (next < nq) {
+            const i = next++;
+            const s = performance.now();
+            results[i] = (await engine.search(queries[i]!, K, ef)).map((h) => h.label);
+            lat.push(performance.now() - s);
+          }
+        }),
+      );
+      const qps = nq / ((performance.now() - t0) / 1000);
+      rows.push({ what: 'in-process HnswIndex.search (our engine), 8 in flight', ef, inFlight: 8, filter: 'none', recall: recallAt(results, c.truth, c.meta.truthK, K), qps, vsRef: `${fmt(qps / ref.qps, 2)}x`, ...latencyStats(lat) });
+    }
+    const served = await serve(published.dir, { MATCH_EF_SEARCH: String(ef) });
+    const { server } = served;
+    const pid = server.child.pid!;
     try {
-      const base = { addr, k: K, nq, seconds, filter: filters[0]!.spec };
+      const base = { addr: server.addr, k: K, nq, seconds, creators, filter: { include_nsfw: true } };
+      await loadgen({ ...base, mode: 'match', concurrency: 1, seconds: 1 });
+      const idle = procMem(pid);
       let peak = 0;
-      const first = await loadgen({ ...base, mode: 'match', concurrency: 1, seconds: 1 }); // waits for readiness
-      void first;
-      const idle = procMem(child.pid!);
+      let at4 = NaN;
       for (const n of concurrencies) {
         const r = await loadgen({ ...base, mode: 'match', concurrency: n });
         peak = Math.max(peak, r.qps);
-        rows.push([`[${backend}] Match over gRPC, ${n} in flight`, ef, n, 'none', fmt(r.recall, 3), fmt(r.qps), `${fmt(r.qps / ref.qps, 2)}x`, fmt(r.p50, 2), fmt(r.p99, 2)]);
+        if (n === 4) at4 = r.qps;
+        rows.push({ what: `Match over gRPC, ${n} in flight`, ef, inFlight: n, filter: 'none', recall: r.recall, qps: r.qps, vsRef: `${fmt(r.qps / ref.qps, 2)}x`, p50: r.p50, p99: r.p99 });
       }
       const half = await loadgen({ ...base, mode: 'rate', concurrency: 0, rate: Math.round(peak / 2) });
-      rows.push([`[${backend}] Match over gRPC, open loop at half peak (${Math.round(peak / 2)}/s)`, ef, '-', 'none', fmt(half.recall, 3), fmt(half.qps), `${fmt(half.qps / ref.qps, 2)}x`, fmt(half.p50, 2), fmt(half.p99, 2)]);
-      const cpu0 = procCpuSeconds(child.pid!);
+      rows.push({ what: `Match over gRPC, open loop at half peak (${Math.round(peak / 2)}/s)`, ef, inFlight: '-', filter: 'none', recall: half.recall, qps: half.qps, vsRef: `${fmt(half.qps / ref.qps, 2)}x`, p50: half.p50, p99: half.p99 });
+      const cpu0 = procCpuSeconds(pid);
       const wall0 = performance.now();
       const b = await loadgen({ ...base, mode: 'batch', concurrency: window });
-      // Cores the server used during the stream (includes the load generator's start-up, so a slight underestimate).
-      const cores = (procCpuSeconds(child.pid!) - cpu0) / ((performance.now() - wall0) / 1000);
-      rows.push([`[${backend}] BatchMatch, 1 stream, ${window} in flight (server used ${fmt(cores, 2)} cores)`, ef, window, 'none', fmt(b.recall, 3), fmt(b.qps), `${fmt(b.qps / ref.qps, 2)}x`, fmt(b.p50, 2), fmt(b.p99, 2)]);
-      summary.push(
-        `${backend}, ef ${ef}: service peak ${fmt(peak)} QPS = ${fmt(peak / ref.qps, 2)}x in-process; p99 at half peak ${fmt(half.p99, 2)} ms; ` +
-          `BatchMatch ${fmt(b.qps / ref.qps, 2)}x one in-process thread on ${fmt(cores, 2)} server cores = ${fmt(b.qps / ref.qps / Math.max(1, cores), 2)}x per core used`,
-      );
-      for (const [fi, f] of filters.entries()) {
-        if (fi === 0) continue;
-        const r = await loadgen({ ...base, mode: 'match', concurrency: 4, filter: f.spec, truthFile: truthFiles[fi] });
-        const unf = rows.find((x) => x[0] === `[${backend}] Match over gRPC, 4 in flight` && x[1] === ef);
-        const unfQps = unf ? Number(unf[5]) : NaN;
-        rows.push([`[${backend}] Match over gRPC, 4 in flight, filter ${f.name}${r.shortResults ? `, ${r.shortResults} short` : ''}`, ef, 4, `${(selectivity[fi]! * 100).toFixed(2)}%`, fmt(r.recall, 3), fmt(r.qps), `${fmt(r.qps / unfQps, 2)}x unfiltered`, fmt(r.p50, 2), fmt(r.p99, 2)]);
+      // Cores the server used during the stream (includes the load generator's start-up: a slight underestimate).
+      const cores = (procCpuSeconds(pid) - cpu0) / ((performance.now() - wall0) / 1000);
+      rows.push({ what: `BatchMatch, 1 stream, ${window} in flight (server used ${fmt(cores, 2)} cores)`, ef, inFlight: window, filter: 'none', recall: b.recall, qps: b.qps, vsRef: `${fmt(b.qps / ref.qps, 2)}x`, p50: b.p50, p99: b.p99 });
+      const filtered: number[] = [];
+      for (const [fi, f] of FILTERS.entries()) {
+        const r = await loadgen({ ...base, mode: 'match', concurrency: 4, filter: f.spec, ...(truthFiles[fi] ? { truthFile: truthFiles[fi] } : {}) });
+        filtered.push(r.qps);
+        rows.push({ what: `Match over gRPC, 4 in flight, filter ${f.name}${r.shortResults ? `, ${r.shortResults} short` : ''}`, ef, inFlight: 4, filter: `${(selectivity[fi]! * 100).toFixed(2)}%`, recall: r.recall, qps: r.qps, vsRef: `${fmt(r.qps / at4, 2)}x unfiltered`, p50: r.p50, p99: r.p99 });
       }
-      const after = procMem(child.pid!);
-      memRows.push([`service (${backend}${backend === 'usearch' ? ' + VectorMatrix' : ', native addon: one vector copy'}), ef ${ef}; index file ${MiB(usearchBytes)} MiB`, MiB(idle.rss), MiB(after.rss), MiB(after.hwm), MiB(indexBytes), `${fmt(after.rss / indexBytes, 2)}x`]);
+      const after = procMem(pid);
+      memory.push({ ef, idleRss: idle.rss, afterRss: after.rss, peakRss: after.hwm, indexBytes });
+      summary.push({ ef, refQps: ref.qps, peakQps: peak, peakRatio: peak / ref.qps, halfPeakP99: half.p99, batchItemsPerSec: b.qps, batchRatio: b.qps / ref.qps, batchCores: cores, batchPerCore: b.qps / ref.qps / Math.max(1, cores), filtered10Ratio: filtered[0]! / at4, filtered1Ratio: filtered[1]! / at4, rssRatio: after.rss / indexBytes, loadSeconds: served.loadSeconds });
     } finally {
-      await stopServer(child);
+      await server.stop();
     }
   }
+  await engine.close();
+  const end = boxEnd(box);
 
   const lines = [
-    `### Service over gRPC — ${stamp()} UTC`,
+    `### Service over gRPC (${stamp()} UTC)`,
     '',
-    `${cpuLine()}. ${c.meta.creators} creators x ${dims} dims, ${nq} fan-text query vectors cycled, k=${K}, ${seconds} s per row. Server: \`tsx src/main.ts\` in its own process; load generator: another process (@grpc/grpc-js client) on the same 2 cores. ` +
-      `Reference: in-process hnswlib-node searchKnn (1 thread) at the same ef, measured in this run. Latencies are client-side round trips.`,
+    `Command: \`${commandLine('bench:service')}\`. ${boxLine(end)}`,
     '',
-    ...table(['what', 'ef', 'in flight', 'filter', 'recall@10', 'QPS', 'vs ref', 'p50 ms', 'p99 ms'], rows, ['l', 'r', 'r', 'l', 'r', 'r', 'r', 'r', 'r']),
+    `${c.meta.creators} creators x ${dims} dims, ${nq} fan-text query vectors cycled, k=${K}, ${seconds} s per row. Server: \`node --import tsx src/main.ts\` in its own process over a version published by the builder's publishVersion; ` +
+      `load generator: another process (@grpc/grpc-js client) on the same cores. References: in-process hnswlib-node searchKnn (1 thread) on the same graph file, and our engine in-process, both measured in this run. Latencies are client-side round trips.`,
     '',
-    ...summary.map((s) => `- ${s}`),
+    ...table(
+      ['what', 'ef', 'in flight', 'filter', 'recall@10', 'QPS', 'vs ref', 'p50 ms', 'p99 ms'],
+      rows.map((r) => [r.what, r.ef, r.inFlight, r.filter, fmt(r.recall, 3), fmt(r.qps), r.vsRef, fmt(r.p50, 2), fmt(r.p99, 2)]),
+      ['l', 'r', 'r', 'l', 'r', 'r', 'r', 'r', 'r'],
+    ),
     '',
-    `Memory: (vectors + graph) = index.hnsw ${MiB(indexBytes)} MiB (of which vectors ${MiB(vectorBytes)} MiB). Serving RSS from /proc (no model loaded: provided-vector index).`,
+    ...summary.map(
+      (s) =>
+        `- ef ${s.ef}: service peak ${fmt(s.peakQps!)} QPS = **${fmt(s.peakRatio!, 2)}x** in-process hnswlib-node; p99 at half peak **${fmt(s.halfPeakP99!, 2)} ms**; ` +
+        `BatchMatch ${fmt(s.batchRatio!, 2)}x one in-process thread on ${fmt(s.batchCores!, 2)} server cores = **${fmt(s.batchPerCore!, 2)}x per core used**; filtered 1% **${fmt(s.filtered1Ratio!, 2)}x** unfiltered; server up (index loaded) in ${fmt(s.loadSeconds!, 1)} s`,
+    ),
     '',
-    ...table(['process', 'RSS idle MiB', 'RSS after load MiB', 'peak RSS MiB', 'vectors+graph MiB', 'RSS / (vectors+graph)'], memRows),
+    `Memory: (vectors + graph) = index.hnsw ${MiB(indexBytes)} MiB (of which vectors ${MiB(vectorBytes)} MiB). Server RSS from /proc (a provided-vector version: no model loaded).`,
+    '',
+    ...table(
+      ['ef', 'RSS idle MiB', 'RSS after the load rows MiB', 'peak RSS MiB', 'vectors+graph MiB', 'RSS / (vectors+graph)'],
+      memory.map((m) => [m.ef, MiB(m.idleRss), MiB(m.afterRss), MiB(m.peakRss), MiB(m.indexBytes), `${fmt(m.afterRss / m.indexBytes, 2)}x`]),
+    ),
     '',
   ];
-  await appendSection('Service', lines);
-}
-
-function recall10(results: ArrayLike<number>[], truth: Int32Array, truthK: number): number {
-  let hit = 0;
-  results.forEach((r, q) => {
-    const want = new Set(Array.from(truth.subarray(q * truthK, q * truthK + K)));
-    for (let j = 0; j < Math.min(K, r.length); j++) if (want.has(r[j]!)) hit++;
-  });
-  return hit / (results.length * K);
+  await writeJson('service', { box: end, corpus: c.meta, seconds, rows, memory, summary });
+  await writeSection('service', lines);
 }
 
 if (require.main === module) {

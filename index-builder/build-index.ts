@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 import { toProfile, type CreatorRecord } from '../src/catalog/creator';
 import { profileText } from '../src/catalog/profile-text';
@@ -5,7 +6,7 @@ import { createEmbedder, DEFAULT_MODEL_ID, type EmbedderOptions } from '../src/e
 import { prepareIfBundled } from '../tools/model/prepare-default-model';
 import { runReleaseGate, type ReleaseGateReport } from '../tools/eval/gate';
 import { writeCurrent, type Manifest } from '../src/index/manifest';
-import { HnswIndex } from '../src/index/hnsw-index';
+import { HnswIndex, type HnswParams } from '../src/index/hnsw-index';
 import { normalise } from '../src/index/vectors';
 import { VectorMatrix } from './vector-matrix';
 import { DEFAULT_FUSION } from '../src/match/fusion-defaults';
@@ -30,6 +31,10 @@ export interface BuildOptions {
   retrieval?: NonNullable<Manifest['retrieval']>;
   /** HNSW insert threads (default: every core); 1 makes the build reproducible byte for byte. */
   threads?: number;
+  /** ONNX Runtime intra-op threads when embedding (default: every core, at most 8; see embedThreadsDefault). */
+  embedThreads?: number;
+  /** Chunks of profiles being embedded at once (default 1). */
+  embedInFlight?: number;
   efSearch?: number;
   seed?: number;
   minRecall?: number;
@@ -50,8 +55,15 @@ export interface BuildOptions {
 export interface BuildReport extends PublishReport {
   skipped: InvalidLine[];
   modelId: string | null;
-  /** read: until the input was parsed (with provided vectors the inserts overlap it). */
-  seconds: PublishReport['seconds'] & { total: number; embed: number; read: number };
+  /**
+   * read: until the input was parsed (with provided vectors the inserts overlap it). Embedded
+   * input: embed = the embedding stage (model load excluded), insert = time the HNSW inserts were
+   * busy (they overlap the embedding), insertTail = inserts still running after the last batch
+   * was embedded, modelLoad = loading the model.
+   */
+  seconds: PublishReport['seconds'] & { total: number; embed: number; read: number; modelLoad?: number; insertTail?: number };
+  /** Embedded input: how it was embedded. */
+  embedding?: { threads: number; inFlight: number; batchSize: number; textsPerSecond: number };
   /** With evalFans: the comparison with the version that was published. */
   gate?: ReleaseGateReport;
 }
@@ -66,7 +78,10 @@ export class ReleaseGateError extends BuildError {
   }
 }
 
+/** Profiles per embed call (sorted by length inside it) and per HNSW insert. */
 const EMBED_CHUNK = 256;
+/** Texts per ONNX run. */
+const EMBED_BATCH = 32;
 
 export async function buildIndex(opts: BuildOptions, hooks: BuildHooks = {}): Promise<BuildReport> {
   const t0 = performance.now();
@@ -106,8 +121,10 @@ export async function buildIndex(opts: BuildOptions, hooks: BuildHooks = {}): Pr
     await read.close();
 
     const tEmbed = performance.now();
-    const { matrix, model } = read.matrix ? { matrix: read.matrix, model: providedModel(opts) } : await embedRecords(records, opts, hooks);
-    const embedSeconds = (performance.now() - tEmbed) / 1000;
+    const embedded = read.matrix ? undefined : await embedRecords(records, opts, params, hooks);
+    const { matrix, model } = read.matrix ? { matrix: read.matrix, model: providedModel(opts) } : embedded!;
+    const embedSeconds = embedded ? embedded.seconds.embed : (performance.now() - tEmbed) / 1000;
+    if (embedded) prebuilt = { ann: embedded.ann, insertSeconds: embedded.seconds.insert };
 
     const published = await publishVersion(
       {
@@ -137,7 +154,14 @@ export async function buildIndex(opts: BuildOptions, hooks: BuildHooks = {}): Pr
       ...(gate ? { gate, published: opts.publish ?? true } : {}),
       skipped: read.invalid,
       modelId: model?.id ?? null,
-      seconds: { ...published.seconds, total: (performance.now() - t0) / 1000, embed: embedSeconds, read: read.readSeconds },
+      seconds: {
+        ...published.seconds,
+        total: (performance.now() - t0) / 1000,
+        embed: embedSeconds,
+        read: read.readSeconds,
+        ...(embedded ? { modelLoad: embedded.seconds.modelLoad, insertTail: embedded.seconds.insertTail } : {}),
+      },
+      ...(embedded ? { embedding: embedded.embedding } : {}),
     };
   } finally {
     await read.close();
@@ -166,26 +190,101 @@ async function releaseGate(opts: BuildOptions, written: PublishReport): Promise<
   return gate;
 }
 
-async function embedRecords(records: CreatorRecord[], opts: BuildOptions, hooks: BuildHooks): Promise<{ matrix: VectorMatrix; model: Manifest['model'] }> {
-  const embedderOptions: EmbedderOptions = { model: opts.model ?? DEFAULT_MODEL_ID, dtype: opts.dtype ?? 'q8' };
+/**
+ * ONNX Runtime intra-op threads for the builder: every core (at most 8). The builder has no event
+ * loop to keep responsive, and the HNSW inserts that overlap the embedding are a few percent of
+ * its work on text input (measured: docs/BENCHMARKS.md, "Builder on text profiles").
+ */
+export function embedThreadsDefault(): number {
+  return Math.max(1, Math.min(8, os.availableParallelism()));
+}
+
+interface Embedded {
+  matrix: VectorMatrix;
+  model: Manifest['model'];
+  ann: HnswIndex;
+  seconds: { modelLoad: number; embed: number; insert: number; insertTail: number };
+  embedding: { threads: number; inFlight: number; batchSize: number; textsPerSecond: number };
+}
+
+/**
+ * Embeds the profiles in chunks (length-sorted batches of 32 inside each) and inserts each chunk
+ * into HNSW on the thread pool while the next chunk is embedded: the model and the graph work at
+ * once, on every core. Inserts keep row order, so with one insert thread the graph is the one
+ * buildHnsw makes from the same vectors.
+ */
+async function embedRecords(records: CreatorRecord[], opts: BuildOptions, params: HnswParams, hooks: BuildHooks): Promise<Embedded> {
+  const threads = opts.embedThreads ?? embedThreadsDefault();
+  const inFlight = opts.embedInFlight ?? 1;
+  const embedderOptions: EmbedderOptions = { model: opts.model ?? DEFAULT_MODEL_ID, dtype: opts.dtype ?? 'q8', threads, batchSize: EMBED_BATCH };
   if (opts.modelsDir !== undefined) embedderOptions.modelsDir = opts.modelsDir;
   if (opts.allowRemoteModels !== undefined) embedderOptions.allowRemoteModels = opts.allowRemoteModels;
   await prepareIfBundled(embedderOptions.model, opts.modelsDir);
   const embedder = createEmbedder(embedderOptions);
+  let ann: HnswIndex | undefined;
+  let inserting: Promise<void> = Promise.resolve();
   try {
+    const tLoad = performance.now();
     await embedder.init();
+    const modelLoad = (performance.now() - tLoad) / 1000;
+    const dims = embedder.dims;
     hooks.onStage?.('embed', records.length);
-    const data = new Float32Array(records.length * embedder.dims);
-    for (let start = 0; start < records.length; start += EMBED_CHUNK) {
-      const chunk = records.slice(start, start + EMBED_CHUNK);
-      const vectors = await embedder.embed(chunk.map(profileText));
-      vectors.forEach((v, i) => data.set(normalise(Float32Array.from(v)) ?? v, (start + i) * embedder.dims));
-      hooks.onProgress?.('embed', start + chunk.length);
-    }
-    return {
-      matrix: new VectorMatrix(embedder.dims, data),
-      model: { id: embedder.modelId, revision: embedder.revision, dtype: embedderOptions.dtype ?? 'q8' },
+    const tEmbed = performance.now();
+    const data = new Float32Array(records.length * dims);
+    ann = HnswIndex.create(dims, params, records.length);
+    const index = ann;
+    let insertBusy = 0;
+    let insertFailed: unknown;
+    // Up to `inFlight` chunks are being embedded at once (ONNX Runtime runs concurrent calls of one
+    // session on its own threads); each is taken, and inserted, in row order.
+    const take = (start: number, vectors: Float32Array[]): void => {
+      vectors.forEach((v, i) => data.set(normalise(Float32Array.from(v)) ?? v, (start + i) * dims));
+      hooks.onProgress?.('embed', start + vectors.length);
+      const rows = data.subarray(start * dims, (start + vectors.length) * dims);
+      const labels = Uint32Array.from({ length: vectors.length }, (_, i) => start + i);
+      inserting = inserting.then(async () => {
+        if (insertFailed !== undefined) return;
+        const t = performance.now();
+        await index.insert(rows, labels, opts.threads).catch((err: unknown) => {
+          insertFailed = err;
+        });
+        insertBusy += (performance.now() - t) / 1000;
+      });
     };
+    const window: { start: number; vectors: Promise<Float32Array[]> }[] = [];
+    try {
+      for (let start = 0; start < records.length; start += EMBED_CHUNK) {
+        if (insertFailed !== undefined) throw insertFailed;
+        const vectors = embedder.embed(records.slice(start, start + EMBED_CHUNK).map(profileText));
+        vectors.catch(() => undefined); // awaited below, in order
+        window.push({ start, vectors });
+        if (window.length >= inFlight) {
+          const next = window.shift()!;
+          take(next.start, await next.vectors);
+        }
+      }
+      while (window.length > 0) {
+        const next = window.shift()!;
+        take(next.start, await next.vectors);
+      }
+    } finally {
+      await Promise.all(window.map((w) => w.vectors.catch(() => undefined)));
+    }
+    const embedSeconds = (performance.now() - tEmbed) / 1000;
+    const tTail = performance.now();
+    await inserting;
+    if (insertFailed !== undefined) throw insertFailed;
+    return {
+      matrix: new VectorMatrix(dims, data),
+      model: { id: embedder.modelId, revision: embedder.revision, dtype: embedderOptions.dtype ?? 'q8' },
+      ann: index,
+      seconds: { modelLoad, embed: embedSeconds, insert: insertBusy, insertTail: (performance.now() - tTail) / 1000 },
+      embedding: { threads, inFlight, batchSize: EMBED_BATCH, textsPerSecond: records.length / embedSeconds },
+    };
+  } catch (err) {
+    await inserting.catch(() => undefined);
+    await ann?.close();
+    throw err;
   } finally {
     await embedder.dispose();
   }

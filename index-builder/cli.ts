@@ -28,6 +28,8 @@ export async function main(argv: string[]): Promise<number> {
     .option('--m <n>', 'HNSW M (links per node)', positiveInt('--m'), 16)
     .option('--ef-construction <n>', 'HNSW efConstruction', positiveInt('--ef-construction'), 200)
     .option('--threads <n>', 'HNSW insert threads (default: every core; 1 = byte-identical rebuilds)', positiveInt('--threads'))
+    .option('--embed-threads <n>', 'ONNX Runtime intra-op threads when embedding profiles (default: every core, at most 8)', positiveInt('--embed-threads'))
+    .option('--embed-in-flight <n>', 'chunks of 256 profiles being embedded at once (default 1)', positiveInt('--embed-in-flight'))
     .option('--ef-search <n>', 'HNSW ef used at query time and for the recall check', positiveInt('--ef-search'), 64)
     .option('--seed <n>', 'random seed for HNSW levels and the recall sample', positiveInt('--seed'), 100)
     .option('--min-recall <r>', 'refuse to publish below this recall@10', fraction, 0.95)
@@ -63,6 +65,8 @@ export async function main(argv: string[]): Promise<number> {
     m: o.m,
     efConstruction: o.efConstruction,
     threads: o.threads,
+    embedThreads: o.embedThreads,
+    embedInFlight: o.embedInFlight,
     efSearch: o.efSearch,
     seed: o.seed,
     minRecall: o.minRecall,

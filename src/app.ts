@@ -60,7 +60,7 @@ export class MatchApp {
           indexDir: v.indexDir,
           logger: logger.child({ variant: v.name }),
           matcher: { efSearch: config.efSearch, exactMaxCandidates: config.exactMaxCandidates, maxRerankWork: config.maxRerankWork },
-          models: { modelsDir: config.modelsDir, allowRemoteModels: config.allowRemoteModels },
+          models: { modelsDir: config.modelsDir, allowRemoteModels: config.allowRemoteModels, cacheSize: config.embedCacheSize },
           pollMs: config.reloadPollMs,
           onAnnSearch: (version, sample) => this.recallMonitor.offer(v.name, version, sample),
         }),

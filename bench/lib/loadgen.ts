@@ -1,18 +1,19 @@
 /**
- * Load generator, run as its own process by bench/service.ts: Match (closed loop with N calls in
- * flight, or open loop at a fixed rate) or BatchMatch (one stream, W items in flight) against a
- * running server, with vector queries from the corpus. Prints one JSON line with the figures.
- * Args: JSON {addr, mode: 'match'|'rate'|'batch', concurrency, rate, seconds, k, nq, filter?}
+ * Load generator, run as its own process by the service benches: Match (closed loop with N calls
+ * in flight, or open loop at a fixed rate) or BatchMatch (one stream, W items in flight) against a
+ * running server, with the corpus's fan queries as vectors or as their interest texts.
+ * Prints one JSON line with the figures. Args: JSON Opts (below).
+ *
+ * Text queries: `texts: 'distinct'` makes every call's text new to the server (the first pass
+ * over the fan texts as they are, later passes with a " (n)" suffix), so no call can hit the
+ * embedding cache; `texts: 'hot'` cycles over the first `hotSet` fan texts (all cache hits after
+ * the warm-up). recall@k is measured on the first answer to each unmodified text.
  */
 import { readFileSync } from 'node:fs';
-import * as grpc from '@grpc/grpc-js';
-import type { Filter } from '../../src/contract/creatormatch/v1/Filter';
-import type { MatchRequest } from '../../src/contract/creatormatch/v1/MatchRequest';
-import type { MatchResponse__Output } from '../../src/contract/creatormatch/v1/MatchResponse';
-import { matcherClientConstructor } from '../../src/grpc/proto';
-import { latencyStats, loadCorpus, recallAt, row } from './common';
+import { matchClient, type MatchReply } from './grpc-client';
+import { corpusDir, corpusFiles, latencyStats, loadQueries, recallAt, row } from './common';
 
-interface Opts {
+export interface LoadOpts {
   addr: string;
   mode: 'match' | 'rate' | 'batch';
   concurrency: number;
@@ -20,54 +21,84 @@ interface Opts {
   seconds: number;
   k: number;
   nq: number;
-  filter?: Filter;
+  /** Corpus size (its directory). */
+  creators: number;
+  filter?: Record<string, unknown>;
   /** Exact filtered truth (label lists, k per query) when a filter is set. */
   truthFile?: string;
+  /** Query by interest_text instead of vector. */
+  texts?: 'distinct' | 'hot';
+  hotSet?: number;
+  /** Warm-up calls before timing (default 50). */
+  warmup?: number;
+  /** Stop after this many timed calls (default: none). */
+  maxCalls?: number;
 }
 
 async function main(): Promise<void> {
-  const o = JSON.parse(process.argv[2]!) as Opts;
-  const c = loadCorpus();
+  const o = JSON.parse(process.argv[2]!) as LoadOpts;
+  const c = loadQueries(corpusDir(o.creators));
   const dims = c.meta.dims;
   const nq = Math.min(o.nq, c.meta.queries);
-  const requests = Array.from({ length: nq }, (_, i): MatchRequest => ({ request_id: `q${i}`, vector: { values: Array.from(row(c.queries, dims, i)) }, k: o.k, filter: o.filter ?? {} }));
-  const Client = matcherClientConstructor();
-  const client = new Client(o.addr, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': 64 << 20 });
-  await new Promise<void>((res, rej) => client.waitForReady(Date.now() + 30_000, (e?: Error) => (e ? rej(e) : res())));
+  const fanTexts = o.texts ? readFileSync(corpusFiles(c.dir).fans, 'utf8').split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { interest_text: string }).interest_text) : [];
+  const vectors = o.texts ? [] : Array.from({ length: nq }, (_, i) => Array.from(row(c.queries, dims, i)));
+  const hot = Math.max(1, Math.min(o.hotSet ?? 8, nq));
+  const request = (i: number, warm = false): Record<string, unknown> => {
+    const q = o.texts === 'hot' ? i % hot : i % nq;
+    const base = { request_id: `q${q}`, k: o.k, filter: o.filter ?? {} };
+    if (!o.texts) return { ...base, vector: { values: vectors[q]! } };
+    const pass = Math.floor(i / nq);
+    const text = warm ? `${fanTexts[q]!} (warm-up)` : o.texts === 'distinct' && pass > 0 ? `${fanTexts[q]!} (${pass})` : fanTexts[q]!;
+    return { ...base, interest_text: text };
+  };
+  const client = matchClient(o.addr);
+  await client.ready(30_000);
   const labelOf = (id: string): number => Number(id.slice(3)) - 1; // cr_000001 is label 0 (generator order)
-  const results = new Array<number[]>(nq);
+  const results: number[][] = new Array(nq);
   const lat: number[] = [];
   let done = 0;
   let errors = 0;
-  const call = (i: number): Promise<void> =>
+  let firstError: string | undefined;
+  const record = (i: number, err: Error | null, res: MatchReply | undefined): void => {
+    done++;
+    if (err) {
+      errors++;
+      firstError ??= err.message;
+      return;
+    }
+    const q = o.texts === 'hot' ? i % hot : i % nq;
+    const pristine = o.texts !== 'distinct' || i < nq;
+    if (pristine && results[q] === undefined) results[q] = res!.matches.map((m) => labelOf(m.creator_id));
+  };
+  /** `warm`: a warm-up call (not timed); `warmText`: with a text no timed call uses. */
+  const call = (i: number, warm = false, warmText = false): Promise<void> =>
     new Promise((resolve) => {
       const s = performance.now();
-      client.Match(requests[i % nq]!, { deadline: Date.now() + 30_000 }, (err, res) => {
-        lat.push(performance.now() - s);
-        done++;
-        if (err || !res) errors++;
-        else if (results[i % nq] === undefined) results[i % nq] = res.matches.map((m) => labelOf(m.creator_id));
+      client.match(request(i, warmText), 30_000, (err, res) => {
+        if (!warm) {
+          lat.push(performance.now() - s);
+          record(i, err, res);
+        }
         resolve();
       });
     });
-  // warm-up
-  for (let i = 0; i < Math.min(nq, 50); i++) await call(i);
-  lat.length = 0;
-  done = 0;
+  const warmup = o.warmup ?? 50;
+  for (let i = 0; i < warmup; i++) await call(i, true, o.texts === 'distinct');
   const t0 = performance.now();
   const end = t0 + o.seconds * 1000;
+  const more = (n: number): boolean => performance.now() < end && (o.maxCalls === undefined || n < o.maxCalls);
   if (o.mode === 'match') {
     let next = 0;
     await Promise.all(
       Array.from({ length: o.concurrency }, async () => {
-        while (performance.now() < end) await call(next++);
+        while (more(next)) await call(next++);
       }),
     );
   } else if (o.mode === 'rate') {
     const interval = 1000 / o.rate!;
     const pending: Promise<void>[] = [];
     let i = 0;
-    while (performance.now() < end) {
+    while (more(i)) {
       const due = t0 + i * interval;
       const wait = due - performance.now();
       if (wait > 1) await new Promise((r) => setTimeout(r, wait));
@@ -77,25 +108,25 @@ async function main(): Promise<void> {
     await Promise.all(pending);
   } else {
     await new Promise<void>((resolve, reject) => {
-      const stream = client.BatchMatch({ deadline: Date.now() + (o.seconds + 60) * 1000 });
+      const stream = client.batchMatch((o.seconds + 60) * 1000);
       const sentAt: number[] = [];
       let sent = 0;
       let received = 0;
       const pump = (): void => {
-        while (sent - received < o.concurrency && performance.now() < end) {
+        while (sent - received < o.concurrency && more(sent)) {
           sentAt.push(performance.now());
-          stream.write(requests[sent % nq]!);
+          stream.write(request(sent));
           sent++;
         }
-        if (performance.now() >= end && received === sent) stream.end();
+        if (!more(sent) && received === sent) stream.end();
       };
-      stream.on('data', (res: MatchResponse__Output) => {
+      stream.on('data', (res: MatchReply & { error?: unknown }) => {
         lat.push(performance.now() - sentAt[received]!);
-        const q = received % nq;
-        if (res.error) errors++;
-        else if (results[q] === undefined) results[q] = res.matches.map((m) => labelOf(m.creator_id));
+        if (res.error) {
+          done++;
+          errors++;
+        } else record(received, null, res);
         received++;
-        done++;
         pump();
       });
       stream.on('error', reject);
@@ -120,7 +151,7 @@ async function main(): Promise<void> {
     recall = recallAt(answered, pick(truth, o.k), o.k, o.k);
   } else recall = recallAt(answered, pick(c.truth, c.meta.truthK), c.meta.truthK, o.k);
   const shortResults = answered.filter((r) => r.length < o.k).length;
-  console.log(JSON.stringify({ qps: done / secs, calls: done, errors, recall, shortResults, ...latencyStats(lat) }));
+  console.log(JSON.stringify({ qps: done / secs, calls: done, errors, firstError, recall, recallQueries: idx.length, shortResults, ...latencyStats(lat) }));
   client.close();
 }
 

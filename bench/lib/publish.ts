@@ -1,46 +1,53 @@
-/** Publishes the bench corpus + a cached ANN file as a service index version (no re-embedding, no rebuild). */
-import { existsSync } from 'node:fs';
-import { copyFile, link, mkdir, rm, writeFile } from 'node:fs/promises';
+/**
+ * Publishes a bench corpus as a service index version with the builder's own publishVersion
+ * (the code behind `npm run index:build`: recall check, checksums, manifest, CURRENT), over the
+ * cached graph (no rebuild). `withModel` records the corpus's model in the manifest, so the
+ * service loads it and answers interest_text queries; without it the version carries provided
+ * vectors and the service loads no model.
+ */
+import { createReadStream, existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { ARTIFACT_FILES, FORMAT_VERSION, MANIFEST_FILE, describeFile, writeCurrent, type Manifest } from '../../src/index/manifest';
-import { PROFILE_TEXT_TEMPLATE_VERSION } from '../../src/catalog/profile-text';
+import { createInterface } from 'node:readline';
+import { publishVersion } from '../../index-builder/publish-version';
+import { VectorMatrix } from '../../index-builder/vector-matrix';
+import type { CreatorProfile } from '../../src/catalog/creator';
+import { readCurrent } from '../../src/index/manifest';
+import { HnswIndex } from '../../src/index/hnsw-index';
 import { CACHE, corpusFiles, type Corpus } from './common';
-import { PARAMS } from './indexes';
+import { ensureHnsw, PARAMS } from './indexes';
 
-async function place(from: string, to: string): Promise<void> {
-  await link(from, to).catch(() => copyFile(from, to));
+export async function readProfiles(file: string): Promise<CreatorProfile[]> {
+  const out: CreatorProfile[] = [];
+  const rl = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
+  for await (const line of rl) if (line) out.push(JSON.parse(line) as CreatorProfile);
+  return out;
 }
 
-export async function publishBenchIndex(c: Corpus, annFile: string, kind = 'hnswlib-node'): Promise<string> {
-  const dir = path.join(CACHE, `index-${kind}-${c.meta.creators}`);
-  const version = `bench-${kind}-${c.meta.creators}`;
-  const vdir = path.join(dir, version);
-  if (existsSync(path.join(vdir, MANIFEST_FILE))) return dir;
-  await rm(vdir, { recursive: true, force: true });
-  await mkdir(vdir, { recursive: true });
-  const f = corpusFiles(c.dir);
-  await place(annFile, path.join(vdir, ARTIFACT_FILES.index));
-  await place(f.vectors, path.join(vdir, ARTIFACT_FILES.vectors));
-  await place(f.profiles, path.join(vdir, ARTIFACT_FILES.creators));
-  const files: Manifest['files'] = {};
-  for (const name of Object.values(ARTIFACT_FILES)) files[name] = await describeFile(path.join(vdir, name));
-  const manifest: Manifest = {
-    formatVersion: FORMAT_VERSION,
-    version,
-    builtAt: new Date().toISOString(),
-    model: null,
-    vectorSource: 'provided',
-    dims: c.meta.dims,
-    metric: 'cosine',
-    normalized: true,
-    count: c.meta.creators,
-    ann: { kind, ...PARAMS },
-    recall: { k: 10, sampleSize: 0, value: 1 },
-    profileTextTemplate: PROFILE_TEXT_TEMPLATE_VERSION,
+export const benchIndexDir = (c: Corpus, withModel: boolean): string => path.join(CACHE, `index-${c.meta.creators}-${withModel ? 'model' : 'vectors'}`);
+
+/** The index directory (DIR/CURRENT -> the version); published once and reused. */
+export async function publishBenchIndex(c: Corpus, opts: { withModel?: boolean } = {}): Promise<{ dir: string; version: string; publishSeconds?: number }> {
+  const withModel = opts.withModel ?? false;
+  const dir = benchIndexDir(c, withModel);
+  const current = existsSync(dir) ? await readCurrent(dir) : undefined;
+  if (current) return { dir, version: current };
+  await rm(dir, { recursive: true, force: true });
+  const { file } = await ensureHnsw(c);
+  const t0 = performance.now();
+  const profiles = await readProfiles(corpusFiles(c.dir).profiles);
+  const report = await publishVersion({
+    out: dir,
+    profiles,
+    matrix: new VectorMatrix(c.meta.dims, c.vectors),
+    model: withModel ? { id: c.meta.model, revision: c.meta.revision ?? 'external', dtype: c.meta.dtype as 'q8' | 'fp32' } : null,
+    vectorSource: withModel ? 'model' : 'provided',
+    params: PARAMS,
+    minRecall: 0,
+    recallSample: 50,
     input: { file: 'bench-corpus', sha256: '0'.repeat(64), lines: c.meta.creators, skipped: 0 },
-    files,
-  };
-  await writeFile(path.join(vdir, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n');
-  await writeCurrent(dir, version);
-  return dir;
+    publish: true,
+    prebuilt: { ann: await HnswIndex.load(file, c.meta.dims), insertSeconds: 0 },
+  });
+  return { dir, version: report.version, publishSeconds: (performance.now() - t0) / 1000 };
 }

@@ -44,7 +44,8 @@ export interface IndexManagerOptions {
   matcher: Omit<MatcherOptions, 'onAnnSearch'>;
   /** Sees every ANN search with the version that served it (online recall monitor). */
   onAnnSearch?: (version: string, sample: SearchSample) => void;
-  models: { modelsDir?: string | undefined; allowRemoteModels: boolean };
+  /** cacheSize: embedding cache entries (MATCH_EMBED_CACHE_SIZE; 0 or unset: none). */
+  models: { modelsDir?: string | undefined; allowRemoteModels: boolean; cacheSize?: number };
   /** Fallback poll of CURRENT (network filesystems miss watch events); 0 disables. */
   pollMs: number;
 }
@@ -68,7 +69,11 @@ export class IndexManager extends EventEmitter {
 
   constructor(private readonly opts: IndexManagerOptions) {
     super();
-    this.pool = new EmbedderPool({ allowRemoteModels: opts.models.allowRemoteModels, ...(opts.models.modelsDir ? { modelsDir: opts.models.modelsDir } : {}) });
+    this.pool = new EmbedderPool({
+      allowRemoteModels: opts.models.allowRemoteModels,
+      ...(opts.models.modelsDir ? { modelsDir: opts.models.modelsDir } : {}),
+      ...(opts.models.cacheSize ? { cacheSize: opts.models.cacheSize } : {}),
+    });
   }
 
   get indexDir(): string {

@@ -21,6 +21,8 @@ export interface Instruments {
   filterSelectivity: Histogram;
   embeddingBatchDuration: Histogram;
   embeddingBatchSize: Histogram;
+  embeddingCacheHits: Counter;
+  embeddingCacheMisses: Counter;
   indexLoadDuration: Histogram;
   indexLoadRefusals: Counter;
   onlineRecall: Histogram;
@@ -44,6 +46,8 @@ function create(meter: Meter): Instruments {
     filterSelectivity: histogram(METRICS.filterSelectivity, RATIOS),
     embeddingBatchDuration: histogram(METRICS.embeddingBatchDuration, SECONDS_FAST),
     embeddingBatchSize: histogram(METRICS.embeddingBatchSize, BATCH),
+    embeddingCacheHits: counter(METRICS.embeddingCacheHits),
+    embeddingCacheMisses: counter(METRICS.embeddingCacheMisses),
     indexLoadDuration: histogram(METRICS.indexLoadDuration, SECONDS_SLOW),
     indexLoadRefusals: counter(METRICS.indexLoadRefusals),
     onlineRecall: histogram(METRICS.onlineRecall, RECALL),
@@ -88,6 +92,13 @@ export function recordEmbeddingBatch(model: string, size: number, seconds: numbe
   const m = instruments();
   m.embeddingBatchDuration.record(seconds, { model });
   m.embeddingBatchSize.record(size, { model });
+}
+
+/** One embed call through the embedding cache: texts served from it and texts it had to embed. */
+export function recordEmbeddingCache(model: string, hits: number, misses: number): void {
+  const m = instruments();
+  if (hits > 0) m.embeddingCacheHits.add(hits, { model });
+  if (misses > 0) m.embeddingCacheMisses.add(misses, { model });
 }
 
 /** One live search re-run exactly by the online recall monitor: its recall@k. */

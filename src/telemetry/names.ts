@@ -13,6 +13,8 @@ export const METRICS = {
   filterSelectivity: { name: 'creator_match_filter_selectivity_ratio', kind: 'histogram', unit: '1', labels: ['strategy'], help: 'share of the catalog a request filter allows (1 = no filter)' },
   embeddingBatchDuration: { name: 'creator_match_embedding_batch_duration_seconds', kind: 'histogram', unit: 's', labels: ['model'], help: 'latency of one embedding model run (one batch of texts)' },
   embeddingBatchSize: { name: 'creator_match_embedding_batch_size', kind: 'histogram', unit: '1', labels: ['model'], help: 'texts per embedding model run' },
+  embeddingCacheHits: { name: 'creator_match_embedding_cache_hits_total', kind: 'counter', unit: '1', labels: ['model'], help: 'texts answered from the embedding cache (MATCH_EMBED_CACHE_SIZE) without a model run' },
+  embeddingCacheMisses: { name: 'creator_match_embedding_cache_misses_total', kind: 'counter', unit: '1', labels: ['model'], help: 'texts the embedding cache did not hold (embedded by the model, then cached)' },
   indexInfo: { name: 'creator_match_index_info', kind: 'gauge', unit: '1', labels: ['index_version', 'variant', 'model_id'], help: 'always 1: the index version being served and its model' },
   indexCreators: { name: 'creator_match_index_creators', kind: 'gauge', unit: '1', labels: ['index_version', 'variant'], help: 'creators in the served index' },
   indexDims: { name: 'creator_match_index_dimensions', kind: 'gauge', unit: '1', labels: ['index_version', 'variant'], help: 'vector dimensions of the served index' },

@@ -1,0 +1,87 @@
+/**
+ * `npm run bench:report`: the Targets table of docs/BENCHMARKS.md, from the latest full runs'
+ * docs/bench/*.json (run it after the benches; `npm run bench` ends with it). Each row says met
+ * or missed from the figures; the reasons and plans of a miss are the ones the measurements
+ * support (see each bench's section).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { DOCS_BENCH, fmt, ROOT, table, type Box } from './lib/common';
+
+type Json = Record<string, any>;
+
+function load(name: string): Json | undefined {
+  const file = path.join(DOCS_BENCH, `${name}.json`);
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Json) : undefined;
+}
+
+const load1 = (b: Box | undefined): string => (b ? `${fmt(b.loadStart[0]!, 1)}→${fmt(b.loadEnd?.[0] ?? NaN, 1)}` : '?');
+const when = (b: Box | undefined): string => (b ? /\d\d:\d\d:\d\d/.exec(b.uptimeStart)?.[0] ?? '' : '');
+
+async function main(): Promise<void> {
+  const rows: string[][] = [];
+  const row = (target: string, figure: string, met: boolean | undefined, box: Box | undefined, why: string): void => {
+    rows.push([target, figure, met === undefined ? 'not run' : met ? '**met**' : '**missed**', `${when(box)} UTC, load ${load1(box)}`, met ? '' : why]);
+  };
+  const svc = load('service');
+  const s = svc?.summary?.[0];
+  row('Match by vector, recall@10 ≥ 0.95: service peak ≥ 0.5x in-process hnswlib-node at the same ef', s ? `ef ${s.ef}: ${fmt(s.peakQps)} QPS = ${fmt(s.peakRatio, 3)}x` : '-', s && s.peakRatio >= 0.5, svc?.box,
+    'The gRPC path costs JS time per call on the event loop (about 170 µs in a --cpu-prof profile before the one-engine redesign: protobuf decode of 512 floats, validation, telemetry); on a shared box the server, its search threads and the load generator compete for 2 cores. Plan: a `bytes` f32 query field (no 512-number JS array), no per-call logger/span objects when sampling is off; load generator on another machine.');
+  row('p99 < 5 ms at half of peak (open loop)', s ? `${fmt(s.halfPeakP99, 2)} ms at ${fmt(s.peakQps / 2)}/s` : '-', s && s.halfPeakP99 < 5, svc?.box,
+    'More runnable threads than cores (event loop, libuv search threads, GC, the load generator) delays some calls by ms, and a scavenge lands on others. Plan: as above (less garbage per call), UV_THREADPOOL_SIZE = cores − 1 on dedicated cores, the load generator off-box.');
+  row('BatchMatch ≥ 0.8x one in-process thread per core the server uses, using every core', s ? `${fmt(s.batchItemsPerSec)} items/s = ${fmt(s.batchRatio, 2)}x on ${fmt(s.batchCores, 2)} server cores = ${fmt(s.batchPerCore, 2)}x per core` : '-', s && s.batchPerCore >= 0.8 && s.batchCores >= 1.3, svc?.box,
+    'The server got fewer cores than the box has while the load generator ran beside it; per core used the figure is what the idle box must confirm.');
+  row('Filtered Match at ~1%: exact k, QPS ≥ 0.3x unfiltered', s ? `${fmt(s.filtered1Ratio, 2)}x unfiltered, recall 1.000` : '-', s && s.filtered1Ratio >= 0.3, svc?.box, '');
+  const build = load('build');
+  const b1 = build?.runs?.find((r: Json) => r.threads === 1);
+  const bN = build?.runs?.find((r: Json) => r.threads > 1);
+  row(`index:build with provided vectors ≤ 1.2x python3-hnswlib single-thread add_items (${build?.n ?? '?'} vectors)`, b1 ? `--threads 1: ${fmt(b1.cli.wall / b1.python.seconds, 2)}x (insert ${fmt(b1.cli.seconds.insert / b1.python.seconds, 2)}x)${bN ? `; --threads ${bN.threads}: ${fmt(bN.cli.wall / b1.python.seconds, 2)}x (python3-hnswlib ${bN.threads} threads ${fmt(bN.python.seconds / b1.python.seconds, 2)}x)` : ''}` : '-', b1 && b1.cli.wall / b1.python.seconds <= 1.2, build?.box,
+    'The CLI pays Node + tsx start-up, JSONL parsing of 512 numbers per line and the recall check on top of the insert; at small N these fixed costs dominate. Plan: a binary `--vectors FILE.f32` input.');
+  const mem = load('memory');
+  const lv = mem?.rows?.find((r: Json) => r.what === 'loaded-version');
+  row('Serving RSS ≤ 1.5x (vectors + graph)', s ? `service after the load rows ${fmt(svc!.memory[0].afterRss / 2 ** 20)} MiB = ${fmt(s.rssRatio, 2)}x${lv ? `; a loaded version in a bare process ${fmt(lv.after / mem!.indexBytes, 2)}x` : ''}` : '-', s && s.rssRatio <= 1.5, svc?.box,
+    'The index itself is ~1.07x; the rest is a fixed floor (Node + tsx, gRPC, OpenTelemetry, pino/zod, the catalog, V8 heap growth under load) of ~190 MiB that is a small share at 1M creators (bench:scale). Plan: serve compiled dist/ instead of tsx; f16 vectors in the native index.');
+  const text = load('text');
+  const t = text?.summary;
+  row('Match by interest_text (8 in flight, distinct texts, over gRPC) ≥ 0.8x the raw transformers.js pipeline one text per call in process; report p99', t ? `${fmt(t.text8Ratio, 2)}x, p99 ${fmt(t.text8P99, 1)} ms` : '-', t && t.text8Ratio >= 0.8, text?.box,
+    'The model run dominates both sides; a miss on a shared box means the server got less than the in-process reference did.');
+  row('Embedding cache: a hot (repeated) text costs about what a vector query costs', t ? `hot text ${fmt(t.hotVsVector, 2)}x the QPS of a vector query (8 in flight)` : '-', t && t.hotVsVector >= 0.8, text?.box,
+    'A hit skips the model; what remains is the text request path (validation, cache key, span).');
+  rows.push(['Micro-batching kept only if it raises throughput at 8 in flight without hurting p99 at 1', '1.03x at 8 in flight, p99 at 1 in flight 0.98x (10:05 UTC); 1.26x but p99 1.41x worse with a one-turn window (09:34)', '**removed**', '', 'No gain beyond noise (ONNX Runtime already runs concurrent calls on both cores), and q8 vectors would depend on batch-mates; see "Text path".']);
+  const bt = load('build-text');
+  const bestBt = bt?.summary?.reduce((a: Json, x: Json) => (x.cliVsRef > (a?.cliVsRef ?? -1) ? x : a), undefined);
+  row(`index:build on ${bt?.n ?? '~3,000'} text profiles (~100 words) ≥ 0.8x the raw pipeline's throughput (batches of 32), using both cores`, bt ? bt.summary.map((x: Json) => `${x.threads} ONNX thread(s) x ${x.inFlight ?? 1} in flight: ${fmt(x.cliVsRef, 2)}x on ${fmt(x.coresUsed, 2)} cores (embedding stage ${fmt(x.embedStageVsRef, 2)}x)`).join('; ') : '-', bestBt && bestBt.cliVsRef >= 0.8 && bestBt.coresUsed >= 1.5, bt?.box,
+    'Whole-process wall time includes ~2–3 s of fixed cost (Node + tsx start, model load, recall check, write) on top of embedding; on a shared box the build never got two cores (cores used < 1), so thread counts could not be told apart. Plan: set the defaults of --embed-threads / --embed-in-flight to the idle-box run\'s best config (now: every core, 1 in flight).');
+  const ann = load('ann');
+  if (ann) {
+    const at = (lib: string, mode: string): Json | undefined => ann.rows.filter((r: Json) => r.lib === lib && r.mode === mode && r.filter === 'none' && r.ef > 0).sort((a: Json, b: Json) => a.ef - b.ef).find((r: Json) => r.recall >= 0.95);
+    const ours = at('our engine', 'HnswIndex.search, 1 in flight');
+    const ref = at('hnswlib-node', 'searchKnn (reference)');
+    const py = at('python3-hnswlib', 'knn_query, 1 query/call');
+    const fa = at('python3-faiss IndexHNSWFlat', 'search, 1 query/call');
+    rows.push(['(reference) recall@10 ≥ 0.95 first reached, 1 thread: our engine / hnswlib-node / python3-hnswlib / FAISS HNSW', [ours, ref, py, fa].map((r) => (r ? `ef ${r.ef}: ${fmt(r.qps)} QPS, p50 ${fmt(r.p50_ms, 3)} ms` : '-')).join(' / '), 'measured', `${when(ann.box)} UTC, load ${load1(ann.box)}`, 'Pareto chart: docs/bench/ann-pareto.svg']);
+  }
+  const scale = load('scale');
+  if (scale) rows.push([`(reference) scale: ${scale.sizes.join(' / ')} creators`, scale.rows.map((r: Json) => `${r.creators}: build ${fmt(r.buildSeconds, 0)} s, load ${fmt(r.loadSeconds, 1)} s, RSS ${fmt(r.rssAfterMiB)} MiB, ${fmt(r.qps16)} QPS, p99 ${fmt(r.p99at1, 1)} ms, recall ${fmt(r.recall, 3)}`).join('; '), 'measured', `${when(scale.box)} UTC, load ${load1(scale.box)}`, 'Chart: docs/bench/scale.svg']);
+
+  const lines = [
+    '## Targets',
+    '',
+    'Generated by `npm run bench:report` from docs/bench/*.json. The load column is the 1-minute load average at the start → end of the run (2 cores: above ~1 means other work shared the box, and absolute figures, p99s above all, are noise).',
+    '',
+    ...table(['target', 'latest figure', 'status', 'run (load)', 'why missed, and the plan'], rows, ['l', 'l', 'l', 'l', 'l']),
+  ];
+  const file = path.join(ROOT, 'docs', 'BENCHMARKS.md');
+  const doc = await readFile(file, 'utf8');
+  const begin = '<!-- targets:begin -->';
+  const end = '<!-- targets:end -->';
+  if (!doc.includes(begin) || !doc.includes(end)) throw new Error('docs/BENCHMARKS.md has no targets markers');
+  await writeFile(file, `${doc.slice(0, doc.indexOf(begin) + begin.length)}\n${lines.join('\n')}\n${doc.slice(doc.indexOf(end))}`);
+  console.log(lines.join('\n'));
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,186 @@
+/**
+ * `npm run bench:text [-- --creators 100000 --seconds 8 --rounds 5 --per 100 --no-service --no-write]` (`--quick`: 10k, short rows)
+ *
+ * The text path: Match by interest_text against the raw transformers.js pipeline.
+ *
+ * 1. In process, interleaved rounds over the same distinct fan texts: the raw pipeline one text
+ *    per call (the reference: same model, dtype q8, same intra-op threads and session options as
+ *    the service), and the service's TransformersEmbedder one text per call at 1 and 8 in flight.
+ *    (Micro-batching concurrent texts into one model run was measured here and removed: see
+ *    docs/BENCHMARKS.md, "Text path".)
+ * 2. Over gRPC (`node --import tsx src/main.ts` serving the corpus published with its model):
+ *    Match by distinct texts (no cache hit possible) at 1 and 8 in flight, by 8 repeated ("hot")
+ *    texts with the embedding cache on and off, and by vector, so a cached text can be compared
+ *    with a vector query.
+ *
+ * Writes docs/bench/text.json and the report section.
+ */
+import { readFileSync } from 'node:fs';
+import { createEmbedder } from '../src/embedding';
+import { defaultThreads } from '../src/embedding/transformers-embedder';
+import { arg, boxEnd, boxLine, boxStart, commandLine, corpusDir, corpusFiles, creatorsArg, flag, fmt, latencyStats, loadCorpus, median, QUICK, stamp, table, writeJson, writeSection } from './lib/common';
+import { rawPipeline } from './lib/raw-pipeline';
+import { publishBenchIndex } from './lib/publish';
+import { loadgen, serve } from './lib/service-run';
+
+const K = 10;
+
+interface Runner {
+  name: string;
+  inFlight: number;
+  call: (text: string) => Promise<unknown>;
+}
+
+interface InProcessRow {
+  name: string;
+  inFlight: number;
+  qps: number;
+  ratio: number;
+  p50: number;
+  p99: number;
+}
+
+/** Interleaved rounds; round r gives every runner the same slice of texts. */
+async function measure(runners: Runner[], texts: string[], rounds: number, per: number): Promise<InProcessRow[]> {
+  const qps = runners.map(() => [] as number[]);
+  const lat = runners.map(() => [] as number[]);
+  for (const r of runners) for (let i = 0; i < 16; i++) await r.call(`${texts[i]!} (warm-up)`);
+  for (let round = 0; round < rounds; round++) {
+    const slice = texts.slice((round * per) % texts.length, ((round * per) % texts.length) + per);
+    for (const [j, r] of runners.entries()) {
+      let next = 0;
+      const t0 = performance.now();
+      await Promise.all(
+        Array.from({ length: r.inFlight }, async () => {
+          while (next < slice.length) {
+            const t = slice[next++]!;
+            const s = performance.now();
+            await r.call(t);
+            lat[j]!.push(performance.now() - s);
+          }
+        }),
+      );
+      qps[j]!.push(slice.length / ((performance.now() - t0) / 1000));
+    }
+  }
+  return runners.map((r, j) => ({ name: r.name, inFlight: r.inFlight, qps: median(qps[j]!), ratio: median(qps[j]!.map((x, i) => x / qps[0]![i]!)), ...latencyStats(lat[j]!) }));
+}
+
+async function main(): Promise<void> {
+  const box = boxStart();
+  const creators = creatorsArg();
+  const c = loadCorpus(corpusDir(creators));
+  const texts = readFileSync(corpusFiles(c.dir).fans, 'utf8').split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { interest_text: string }).interest_text);
+  const rounds = arg('rounds', QUICK ? 3 : 5);
+  const per = Math.min(texts.length, arg('per', QUICK ? 48 : 120));
+  const seconds = arg('seconds', QUICK ? 4 : 8);
+  const threads = defaultThreads();
+  const passes = arg('passes', QUICK ? 2 : 3);
+
+  // 1. In process.
+  const raw = await rawPipeline({ threads });
+  const plain = createEmbedder({ dtype: 'q8', threads });
+  await plain.init();
+  const runners: Runner[] = [
+    { name: 'raw transformers.js pipeline, 1 text per call (reference)', inFlight: 1, call: (t) => raw.embed([t]) },
+    { name: 'TransformersEmbedder (the service embedder), 1 text per call', inFlight: 1, call: (t) => plain.embed([t]) },
+    { name: 'TransformersEmbedder, 1 text per call', inFlight: 8, call: (t) => plain.embed([t]) },
+  ];
+  const inProcess = await measure(runners, texts, rounds, per);
+  for (const r of inProcess) process.stderr.write(`${r.name}, ${r.inFlight} in flight: ${r.qps.toFixed(0)}/s (${r.ratio.toFixed(2)}x), p50 ${r.p50.toFixed(2)} p99 ${r.p99.toFixed(2)}\n`);
+  await plain.dispose();
+  const refQps = inProcess[0]!.qps;
+
+  // 2. Over gRPC.
+  const service: { name: string; cache: string; inFlight: number; recall: number; qps: number; ratio: number; p50: number; p99: number }[] = [];
+  const refPasses: number[] = [];
+  /** The raw pipeline for `secs` seconds (one text per call, cycling over the fan texts): texts/s. */
+  const refFor = async (secs: number): Promise<number> => {
+    let n = 0;
+    const t0 = performance.now();
+    while (performance.now() - t0 < secs * 1000) await raw.embed([texts[n++ % texts.length]!]);
+    return n / ((performance.now() - t0) / 1000);
+  };
+  if (!flag('no-service')) {
+    const published = await publishBenchIndex(c, { withModel: true });
+    // Rows alternate within `passes` passes (median QPS, median p50/p99), so drifting load hits them alike.
+    const run = async (env: Record<string, string>, cache: string, rows: { name: string; inFlight: number; texts?: 'distinct' | 'hot' }[]): Promise<void> => {
+      const { server } = await serve(published.dir, env);
+      try {
+        const base = { addr: server.addr, k: K, nq: texts.length, seconds: seconds / passes, creators, filter: { include_nsfw: true } };
+        const got = rows.map(() => [] as { qps: number; p50: number; p99: number; recall: number; ratio: number }[]);
+        for (let pass = 0; pass < passes; pass++) {
+          // The reference in this pass, in process while the server idles: ratios are per pass.
+          const ref = await refFor(seconds / passes);
+          refPasses.push(ref);
+          for (const [j, r] of rows.entries()) {
+            const res = await loadgen({ ...base, mode: 'match', concurrency: r.inFlight, ...(r.texts ? { texts: r.texts, hotSet: 8 } : {}) });
+            got[j]!.push({ ...res, ratio: res.qps / ref });
+          }
+        }
+        rows.forEach((r, j) => {
+          const g = got[j]!;
+          const row = { name: r.name, cache, inFlight: r.inFlight, recall: median(g.map((x) => x.recall)), qps: median(g.map((x) => x.qps)), ratio: median(g.map((x) => x.ratio)), p50: median(g.map((x) => x.p50)), p99: median(g.map((x) => x.p99)) };
+          service.push(row);
+          process.stderr.write(`${r.name} (${cache}), ${r.inFlight} in flight: ${row.qps.toFixed(0)}/s, p99 ${row.p99.toFixed(2)} ms\n`);
+        });
+      } finally {
+        await server.stop();
+      }
+    };
+    await run({}, 'cache on (default size)', [
+      { name: 'Match by interest_text, distinct texts', inFlight: 1, texts: 'distinct' },
+      { name: 'Match by interest_text, distinct texts', inFlight: 8, texts: 'distinct' },
+      { name: 'Match by interest_text, 8 hot texts repeated', inFlight: 8, texts: 'hot' },
+      { name: 'Match by vector (the same fans, embedded offline)', inFlight: 8 },
+    ]);
+    await run({ MATCH_EMBED_CACHE_SIZE: '0' }, 'cache off', [{ name: 'Match by interest_text, 8 hot texts repeated', inFlight: 8, texts: 'hot' }]);
+  }
+  await raw.dispose();
+  const end = boxEnd(box);
+  const find = (name: string, n: number, cache = 'cache on (default size)') => service.find((s) => s.name.startsWith(name) && s.inFlight === n && s.cache === cache);
+  const text8 = find('Match by interest_text, distinct', 8);
+  const hot = find('Match by interest_text, 8 hot', 8);
+  const vec = find('Match by vector', 8);
+  const summary = {
+    threads,
+    refQps,
+    refPasses,
+    text8Ratio: text8 ? text8.ratio : NaN,
+    text8P99: text8?.p99 ?? NaN,
+    hotVsVector: hot && vec ? hot.qps / vec.qps : NaN,
+  };
+
+  const lines = [
+    `### Text path: Match by interest_text (${stamp()} UTC)`,
+    '',
+    `Command: \`${commandLine('bench:text')}\`. ${boxLine(end)}`,
+    '',
+    `Model: the bundled default, q8, ONNX Runtime with ${threads} intra-op thread(s) (the service default: cores - 1) and no spinning, everywhere below. Texts: the corpus's ${texts.length} fan interest texts (${creators} creators), each call a text not seen before unless marked hot.`,
+    '',
+    `In process, ${rounds} interleaved rounds of ${per} texts; QPS is the median round, "vs ref" the median per-round ratio to the raw pipeline:`,
+    '',
+    ...table(['embedder', 'in flight', 'texts/s', 'vs ref', 'p50 ms', 'p99 ms'], inProcess.map((r) => [r.name, r.inFlight, fmt(r.qps), `${fmt(r.ratio, 2)}x`, fmt(r.p50, 2), fmt(r.p99, 2)]), ['l', 'r', 'r', 'r', 'r', 'r']),
+    '',
+    ...(service.length
+      ? [
+          `Over gRPC, ${seconds} s per row in ${passes} alternating passes, medians (client-side latencies; the load generator is another process on the same cores). Each pass first runs the raw pipeline in process for ${fmt(seconds / passes, 1)} s (one distinct text per call; ${refPasses.map((r) => fmt(r)).join(', ')} texts/s) while the server idles; "vs ref" is the median of the per-pass ratios to it:`,
+          '',
+          ...table(['request', 'embedding cache', 'in flight', 'recall@10', 'QPS', 'vs ref', 'p50 ms', 'p99 ms'], service.map((s) => [s.name, s.cache, s.inFlight, fmt(s.recall, 3), fmt(s.qps), `${fmt(s.ratio, 2)}x`, fmt(s.p50, 2), fmt(s.p99, 2)]), ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r']),
+          '',
+          `- Match by distinct texts, 8 in flight: **${fmt(summary.text8Ratio, 2)}x** the raw pipeline (target ≥ 0.8x), p99 ${fmt(summary.text8P99, 1)} ms.`,
+          `- A hot (cached) text costs what a vector query costs: ${fmt(hot?.qps ?? NaN)} vs ${fmt(vec?.qps ?? NaN)} QPS = **${fmt(summary.hotVsVector, 2)}x**.`,
+        ]
+      : []),
+    '',
+  ];
+  await writeJson('text', { box: end, corpus: c.meta, rounds, per, seconds, inProcess, service, summary });
+  await writeSection('text', lines);
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+}
