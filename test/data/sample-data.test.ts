@@ -100,8 +100,27 @@ describe('cli args', () => {
       outDir: 'data',
       creatorsFile: 'sample-creators.jsonl',
       fansFile: 'sample-fans.jsonl',
-      help: false,
     });
+  });
+
+  it('--help and --version are commander\'s (printed, exit code 0)', () => {
+    const printed: string[] = [];
+    const writeOut = (s: string): void => void printed.push(s);
+    const thrown = (f: () => unknown): unknown => {
+      try {
+        f();
+      } catch (err) {
+        return err;
+      }
+      return undefined;
+    };
+    expect(thrown(() => parseCli(['--help'], { writeOut }))).toMatchObject({ exitCode: 0, code: 'commander.helpDisplayed' });
+    expect(printed.join('')).toMatch(/--foreign-share <x>/);
+    expect(printed.join('')).toMatch(/--log-format <format>/);
+    expect(thrown(() => parseCli(['--version'], { writeOut }))).toMatchObject({ exitCode: 0, code: 'commander.version' });
+    expect(printed.at(-1)).toMatch(/^\d+\.\d+\.\d+\n$/);
+    expect(parseCli(['--log-format', 'json'])).toMatchObject({ logFormat: 'json' });
+    expect(() => parseCli(['--log-format', 'yaml'])).toThrow();
   });
 
   it('parses flags and rejects bad values', () => {

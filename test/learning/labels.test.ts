@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { z } from 'zod';
 import { argmax, countsByItem, dawidSkene, fleissKappa, majorityVote, raterReport, type Rating } from '../../tools/labels/aggregate';
 import { importAnswers, itemId } from '../../tools/labels/task';
 import { main as importCli } from '../../tools/labels/import-cli';
@@ -172,18 +173,20 @@ describe('labels:import', () => {
     const judgments = await readJudgments(out);
     expect(judgments.get('fan_1')).toEqual(new Map([['cr_1', 2], ['cr_2', 0]]));
     expect(judgments.get('fan_2')!.get('cr_3')).toBe(0); // gold answer wins
-    const lines = (await fs.readFile(out, 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    const judgmentLine = z.looseObject({ fan_id: z.string(), creator_id: z.string() });
+    const lines = (await fs.readFile(out, 'utf8')).trim().split('\n').map((l) => judgmentLine.parse(JSON.parse(l)));
     expect(lines.find((l) => l.creator_id === 'cr_3' && l.fan_id === 'fan_2')).toMatchObject({ method: 'gold', ratings: 3 });
 
-    // The CLI: a report table, --strict makes bad lines fatal, a missing column is one line with the fix.
+    // The CLI: a report table, --strict makes bad lines fatal, a missing column is one line with the fix
+    // (human lines asked for: JSON log lines are the default when stderr is not a terminal).
     const printed: string[] = [];
     const err = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
     try {
-      expect(await importCli(['--task', task, '--answers', ...answers, '--out', out], (s) => printed.push(s))).toBe(0);
+      expect(await importCli(['--task', task, '--answers', ...answers, '--out', out, '--log-format', 'human'], (s) => printed.push(s))).toBe(0);
       expect(printed.join('')).toMatch(/Fleiss' kappa/);
-      expect(await importCli(['--task', task, '--answers', ...answers, '--out', out, '--strict'], () => undefined)).toBe(1);
+      expect(await importCli(['--task', task, '--answers', ...answers, '--out', out, '--strict', '--log-format', 'human'], () => undefined)).toBe(1);
       await fs.writeFile(path.join(dir, 'bad.csv'), 'item,grade\nx,1\n');
-      expect(await importCli(['--task', task, '--answers', path.join(dir, 'bad.csv'), '--out', out], () => undefined)).toBe(1);
+      expect(await importCli(['--task', task, '--answers', path.join(dir, 'bad.csv'), '--out', out, '--log-format', 'human'], () => undefined)).toBe(1);
       const lines = err.mock.calls.map((c) => String(c[0]));
       expect(lines).toContainEqual(expect.stringMatching(/^labels:import failed: 5 bad answer line\(s\)/));
       expect(lines).toContainEqual(expect.stringMatching(/^labels:import failed: .*bad.csv: missing column\(s\) item_id, rater_id \(the header row must have item_id, rater_id, grade\)\n$/));
@@ -218,7 +221,7 @@ describe('labels:export', () => {
     expect(r.goldByGrade[0]! + r.goldByGrade[2]!).toBe(10);
     expect(Math.abs(r.goldByGrade[0]! - r.goldByGrade[2]!)).toBeLessThanOrEqual(2);
     const text = await fs.readFile(opts.out, 'utf8');
-    const rows = parse(text, { columns: true }) as Array<Record<string, string>>;
+    const rows = parse<Record<string, string>>(text, { columns: true });
     expect(Object.keys(rows[0]!)).toEqual([...TASK_COLUMNS]);
     expect(rows.every((row) => row.item_id === itemId(row.fan_id!, row.creator_id!))).toBe(true);
     expect(rows[0]!.liked_creators).toMatch(/^Creator \d+ \(\w+\); Creator \d+ \(\w+\)$/);
@@ -226,7 +229,7 @@ describe('labels:export', () => {
     // Liked creators are never candidates (as served), and the gold answers are not in the task.
     for (const row of rows) expect(fans.find((f) => f.fan_id === row.fan_id)!.follows).not.toContain(row.creator_id);
     expect(text).not.toMatch(/gold/i);
-    const gold = parse(await fs.readFile(goldPathOf(opts.out), 'utf8'), { columns: true }) as Array<{ item_id: string; grade: string }>;
+    const gold = parse<{ item_id: string; grade: string }>(await fs.readFile(goldPathOf(opts.out), 'utf8'), { columns: true });
     expect(gold).toHaveLength(10);
     const task = await readTask(opts.out);
     for (const g of gold) expect(task.has(g.item_id)).toBe(true);

@@ -69,7 +69,7 @@ afterAll(async () => {
 
 const train = async (interactions: string): Promise<{ code: number; out: string }> => {
   const out: string[] = [];
-  const code = await trainCli(['--index', index, '--interactions', interactions, '--out', index], (s) => out.push(s), () => undefined);
+  const code = await trainCli(['--index', index, '--interactions', interactions, '--out', index, '--log-format', 'human'], (s) => out.push(s), () => undefined);
   return { code, out: out.join('') };
 };
 

@@ -160,7 +160,7 @@ describe('data:prepare', () => {
     const r = await prepare(events, exposures, allTrain);
     const out = path.join(dir, 'prepared');
     await writePrepared(out, r);
-    const train = (await fs.readFile(path.join(out, 'train.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    const train = (await fs.readFile(path.join(out, 'train.jsonl'), 'utf8')).trim().split('\n').map((l): unknown => JSON.parse(l));
     expect(train).toContainEqual({ fan_id: 'f1', interest_text: 'cooking', creator_id: 'c3', label: 1, weight: 2, split: 'train', event: 'follow', position: 3, ts: new Date(T).toISOString(), n: 1 });
     expect(train).toContainEqual(expect.objectContaining({ fan_id: 'f1', creator_id: 'c1', label: 0, event: 'skipped', position: 1 }));
     expect(await fs.readFile(path.join(out, 'report.txt'), 'utf8')).toMatch(/bad line {3}exposure log line 3: not JSON/);
@@ -176,7 +176,7 @@ describe('data:prepare', () => {
     try {
       expect(await prepareCli(['--events', events, '--exposures', exposures, '--out', path.join(dir, 'cli'), '--cutoff', new Date(allTrain.cutoff!).toISOString(), '--validation-share', '0', '--test-share', '0'], (s) => out.push(s))).toBe(0);
       expect(out.join('')).toMatch(/bad line {3}events line 6: event must be one of/);
-      expect(await prepareCli(['--events', events, '--exposures', exposures, '--out', path.join(dir, 'cli'), '--strict', '--cutoff', String(allTrain.cutoff), '--test-share', '0', '--validation-share', '0'], () => undefined)).toBe(1);
+      expect(await prepareCli(['--events', events, '--exposures', exposures, '--out', path.join(dir, 'cli'), '--strict', '--cutoff', String(allTrain.cutoff), '--test-share', '0', '--validation-share', '0', '--log-format', 'human'], () => undefined)).toBe(1);
       expect(err.mock.calls.map((c) => String(c[0])).join('')).toMatch(/^data:prepare failed: 4 bad input line\(s\)/m);
       expect(await prepareCli(['--events', events], () => undefined)).toBe(2);
     } finally {

@@ -1,5 +1,6 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { z } from 'zod';
 import { buildIndex } from '../../index-builder/build-index';
 import { readCurrent, readManifest, verifyFiles } from '../../src/index/manifest';
 import { QueryAdapter } from '../../src/index/query-adapter';
@@ -158,7 +159,7 @@ describe('npm run train (provided vectors, like_creators queries)', () => {
   const run = async (file: string, extra: string[] = []): Promise<{ code: number; out: string; err: string }> => {
     const out: string[] = [];
     const err: string[] = [];
-    const args = ['--index', path.join(dir, 'idx'), '--interactions', path.join(dir, file), '--out', path.join(dir, 'idx'), '--rank', '8', '--learning-rate', '0.01', '--test-share', '0.2', ...extra];
+    const args = ['--index', path.join(dir, 'idx'), '--interactions', path.join(dir, file), '--out', path.join(dir, 'idx'), '--rank', '8', '--learning-rate', '0.01', '--test-share', '0.2', '--log-format', 'human', ...extra];
     const code = await trainCli(args, (s) => out.push(s), (s) => err.push(s));
     return { code, out: out.join(''), err: err.join('') };
   };
@@ -184,6 +185,7 @@ describe('npm run train (provided vectors, like_creators queries)', () => {
     const versionDir = path.join(dir, 'idx', current);
     const manifest = await readManifest(versionDir);
     await verifyFiles(versionDir, manifest);
+    // The base version's files (with the lexical index's lexical.bin and texts.jsonl), copied, plus the adapter.
     expect(Object.keys(manifest.files).sort()).toEqual(['adapter.f32', 'creators.jsonl', 'index.hnsw', 'lexical.bin', 'texts.jsonl', 'vectors.f32']);
     expect(manifest.adapter).toMatchObject({ file: 'adapter.f32', format: 'identity-plus-low-rank', dims, rank: 8, appliesTo: ['like'], baseVersion: before });
     expect(manifest.adapter!.trainingData).toMatchObject({ sha256: expect.stringMatching(/^[0-9a-f]{64}$/), files: [expect.objectContaining({ name: 'interactions.jsonl' })] });
@@ -192,7 +194,8 @@ describe('npm run train (provided vectors, like_creators queries)', () => {
     expect(val.after.ndcg).toBeGreaterThan(val.before.ndcg + 0.2);
     const adapter = await QueryAdapter.read(path.join(versionDir, 'adapter.f32'), dims);
     expect(adapter.rank).toBe(8);
-    const report = JSON.parse(await fs.readFile(json, 'utf8'));
+    const reportJson = z.object({ gate: z.object({ ok: z.boolean(), rise: z.object({ low: z.number() }) }), published: z.boolean() });
+    const report = reportJson.parse(JSON.parse(await fs.readFile(json, 'utf8')));
     expect(report.gate.ok).toBe(true);
     expect(report.gate.rise.low).toBeGreaterThan(0);
     expect(report.published).toBe(true);
@@ -207,11 +210,32 @@ describe('npm run train (provided vectors, like_creators queries)', () => {
     const spy = jest.spyOn(process.stderr, 'write').mockImplementation((s) => (err.push(String(s)), true));
     try {
       expect(await trainCli(['--index', dir], () => undefined, () => undefined)).toBe(2);
-      expect(await trainCli(['--index', path.join(dir, 'idx'), '--interactions', path.join(dir, 'nope.jsonl'), '--out', path.join(dir, 'idx')], () => undefined, () => undefined)).toBe(1);
+      expect(await trainCli(['--index', path.join(dir, 'idx'), '--interactions', path.join(dir, 'nope.jsonl'), '--out', path.join(dir, 'idx'), '--log-format', 'human'], () => undefined, () => undefined)).toBe(1);
+      expect(await trainCli(['--index', path.join(dir, 'idx'), '--interactions', path.join(dir, 'nope.jsonl'), '--out', path.join(dir, 'idx'), '--log-format', 'json'], () => undefined, () => undefined)).toBe(1);
     } finally {
       spy.mockRestore();
     }
     expect(err[0]).toMatch(/required option .* \(see npm run train -- --help\)\n$/);
     expect(err[1]).toMatch(/^train failed: cannot read --interactions .*nope.jsonl: ENOENT/);
+    expect(err[1]).not.toMatch(/unexpected/);
+    // --log-format json: the same failure as one JSON error line (cli-kit), without a stack.
+    expect(err).toHaveLength(3);
+    const line = z.object({ level: z.number(), msg: z.string(), err: z.object({ type: z.string(), stack: z.string() }) }).parse(JSON.parse(err[2]!));
+    expect(line.level).toBe(50);
+    expect(line.msg).toMatch(/^train failed: cannot read --interactions .*nope.jsonl: ENOENT/);
+    expect(line.err.stack).not.toMatch(/\n\s+at /);
+  });
+
+  it('--help and --version print and exit 0', async () => {
+    const out: string[] = [];
+    const spy = jest.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));
+    try {
+      expect(await trainCli(['--version'], () => undefined, () => undefined)).toBe(0);
+      expect(await trainCli(['--help'], () => undefined, () => undefined)).toBe(0);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(out[0]).toMatch(/^\d+\.\d+\.\d+\n$/);
+    expect(out.join('')).toMatch(/--log-format <format>/);
   });
 });

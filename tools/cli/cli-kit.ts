@@ -1,6 +1,7 @@
 /**
  * What every command-line tool of the project shares (index:build, index:list/rollback/update/
- * prune, model:prepare, eval, batch-match, data:generate):
+ * prune, model:prepare, eval, batch-match, data:generate, and through tools/learning/cli-util
+ * data:prepare, train, learning:expose/compare/gate, labels:export/import):
  *
  * - `--log-format human|json`: human output by default on a terminal; JSON log lines (pino, the
  *   service's format, on stderr) when asked or when stderr is not a terminal (CI, pipes, files);
@@ -39,7 +40,7 @@ export function logFormatOf(option: string | undefined, stderr: { isTTY?: boolea
 }
 
 /** Errors whose message is the whole story (no stack): the tools' own and bad files or arguments. */
-const EXPECTED = new Set(['InputError', 'BuildError', 'ReleaseGateError', 'ConfigError', 'ModelError', 'IndexLoadError', 'CsvSyntaxError', 'MatchError', 'UsageError', 'ToolError']);
+const EXPECTED = new Set(['InputError', 'CliError', 'BuildError', 'ReleaseGateError', 'ConfigError', 'ModelError', 'IndexLoadError', 'CsvSyntaxError', 'MatchError', 'UsageError', 'ToolError']);
 
 /** A usage problem found after parsing (exit code 2). */
 export class UsageError extends Error {

@@ -73,7 +73,7 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
       const judgments = o.judgments ? await readJudgments(o.judgments) : undefined;
       const report = await evaluateIndex(index, fans, {
         k: o.k,
-        queryMode: o.query as QueryMode,
+        queryMode: o.query,
         ...(rerank ? { rerank } : {}),
         ...(o.creators ? { creatorsFile: o.creators } : {}),
         ...(judgments ? { judgments } : {}),

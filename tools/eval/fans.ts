@@ -138,7 +138,7 @@ export async function readJudgments(file: string): Promise<GradedJudgments> {
     try {
       value = JSON.parse(raw);
     } catch (err) {
-      throw new Error(`${file} line ${n}: not JSON: ${(err as Error).message}`);
+      throw new Error(`${file} line ${n}: not JSON: ${(err as Error).message}`, { cause: err });
     }
     const r = judgmentSchema.safeParse(value);
     if (!r.success) throw new Error(`${file} line ${n}: ${r.error.issues.map((i) => `${i.path.join('.') || 'judgment'}: ${i.message}`).join('; ')}`);
@@ -147,7 +147,7 @@ export async function readJudgments(file: string): Promise<GradedJudgments> {
     if (seen !== undefined) throw new Error(`${file} line ${n}: fan ${r.data.fan_id} and creator ${r.data.creator_id} were already judged on line ${seen}`);
     firstLine.set(key, n);
     let m = out.get(r.data.fan_id);
-    if (!m) out.set(r.data.fan_id, (m = new Map()));
+    if (!m) out.set(r.data.fan_id, (m = new Map<string, number>()));
     m.set(r.data.creator_id, r.data.grade);
   }
   return out;

@@ -1,7 +1,22 @@
 #!/usr/bin/env node
 /** npm run labels:export -- --index DIR --fans FILE --out task.csv: a rating task for crowd raters. */
-import { fraction, nonNegativeInt, positiveInt, program, runCli } from '../learning/cli-util';
+import { fraction, nonNegativeInt, positiveInt, program, runCli, type CommonOptions } from '../learning/cli-util';
 import { exportTask } from './task';
+
+/** The parsed options (commander's opts() is untyped). */
+interface ExportCliOptions extends CommonOptions {
+  index: string;
+  /** Comma-separated. */
+  versions?: string;
+  fans: string;
+  out: string;
+  perFan: number;
+  raters: number;
+  goldShare: number;
+  gold?: string;
+  creators?: string;
+  seed: number;
+}
 
 export async function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s)): Promise<number> {
   const cmd = program('labels:export', 'Write a relevance rating task (CSV) from the top candidates of index versions for some fans, with gold items of known answer (docs/LEARNING.md).')
@@ -15,10 +30,10 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
     .option('--gold <file>', 'judgments JSONL (fan_id, creator_id, grade 0-2) of known answers for gold items')
     .option('--creators <file>', 'creator input file, to show the about text')
     .option('--seed <n>', 'seed of the gold sample and the row order', nonNegativeInt, 1);
-  return runCli(cmd, argv, async (o) => {
+  return runCli<ExportCliOptions>(cmd, argv, async (o) => {
     const r = await exportTask({
       indexDir: o.index,
-      ...(o.versions ? { versions: String(o.versions).split(',').map((v) => v.trim()).filter(Boolean) } : {}),
+      ...(o.versions ? { versions: o.versions.split(',').map((v) => v.trim()).filter(Boolean) } : {}),
       fansFile: o.fans,
       out: o.out,
       perFan: o.perFan,
@@ -38,7 +53,8 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
 }
 
 if (require.main === module) {
-  main(process.argv.slice(2)).then((code) => {
+  // A rejection (a bug: main answers its errors) is unhandled and ends the process with its stack.
+  void main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });
 }

@@ -211,17 +211,17 @@ interface CsvRecord {
 /** Parses a CSV with a header row; a malformed file is an error naming the line. */
 export async function readCsv(file: string, required: readonly string[]): Promise<CsvRecord[]> {
   const text = await fs.readFile(file, 'utf8').catch((err: unknown) => {
-    throw new Error(`cannot read ${file}: ${(err as Error).message}`);
+    throw new Error(`cannot read ${file}: ${(err as Error).message}`, { cause: err });
   });
   let parsed: Array<{ info: { lines: number; invalid_field_length: number }; record: Record<string, string> }>;
   try {
     parsed = parse(text, { columns: true, info: true, bom: true, trim: true, skip_empty_lines: true, relax_column_count: true, record_delimiter: ['\r\n', '\n', '\r'] });
   } catch (err) {
     const e = err as Error & { lines?: number };
-    throw new Error(`${file}${e.lines !== undefined ? ` line ${e.lines}` : ''}: not valid CSV: ${e.message}`);
+    throw new Error(`${file}${e.lines !== undefined ? ` line ${e.lines}` : ''}: not valid CSV: ${e.message}`, { cause: err });
   }
   const header = text.split(/\r?\n/, 1)[0]!.replace(/^\uFEFF/, '');
-  const columns = parse(header + '\n', { trim: true })[0] as string[] | undefined;
+  const columns = parse(header + '\n', { trim: true })[0];
   const missing = required.filter((c) => !columns?.includes(c));
   if (missing.length) throw new Error(`${file}: missing column(s) ${missing.join(', ')} (the header row must have ${required.join(', ')})`);
   return parsed.map((p) => ({ line: p.info.lines, record: p.record, wrongFieldCount: p.info.invalid_field_length > 0 }));

@@ -1,55 +1,73 @@
-/** Shared bits of the learning and labelling CLIs: commander setup, one-line errors, progress bars. */
+/**
+ * Shared bits of the learning and labelling CLIs on top of the project's CLI kit (tools/cli/cli-kit):
+ * commander setup (--help, --version, --log-format), one-line errors, progress bars.
+ */
 import { Presets, SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError } from 'commander';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
+import { cliOutput, logFormatOf, withCommonOptions, type CliOutput } from '../cli/cli-kit';
 
-/** A failure whose message already says what to do; printed as one line. */
+/** A failure whose message already says what to do; printed as one line, exit code `exitCode`. */
 export class CliError extends Error {
   override readonly name = 'CliError';
   constructor(
     message: string,
     readonly exitCode = 1,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
   }
 }
 
-export function packageVersion(): string {
-  try {
-    return (JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
-  } catch {
-    return '0.0.0';
-  }
+/** What every CLI of this family parses besides its own options (withCommonOptions). */
+export interface CommonOptions {
+  logFormat?: string;
 }
 
-/** A commander program with --version, --help and errors that do not exit the process. */
+/** A commander program with --version, --log-format, --help and errors that do not exit the process. */
 export function program(name: string, description: string): Command {
-  return new Command()
-    .name(name)
-    .description(description)
-    .version(packageVersion(), '-V, --version', 'print the version and exit')
+  return withCommonOptions(new Command().name(name).description(description))
     .exitOverride()
     .configureOutput({ outputError: (s, write) => write(s.replace(/\n+$/, '') + ` (see npm run ${name} -- --help)\n`) });
 }
 
+/** What an action gets besides its options: the output of its --log-format, and progress bars for it. */
+export interface CliContext {
+  readonly output: CliOutput;
+  /** A progress bar on stderr in human mode on a terminal; a no-op otherwise (it would fight JSON lines). */
+  progress(): Progress;
+}
+
 /**
- * Parses argv, runs `action`, and maps errors to one stderr line and an exit code:
- * commander errors (usage) 2 (0 for --help / --version), CliError its own code, anything else 1.
+ * The tools' own failures are plain Errors whose message says what went wrong (a bad file, an
+ * empty split, a refused option): shown as one line, like the kit's named expected errors. Other
+ * classes (TypeError, RangeError, …) are bugs and keep the kit's "unexpected" treatment.
  */
-export async function runCli(cmd: Command, argv: string[], action: (opts: Record<string, any>) => Promise<number>): Promise<number> {
+function shownError(err: unknown): unknown {
+  return err instanceof Error && Object.getPrototypeOf(err) === Error.prototype ? new CliError(err.message, 1, { cause: err }) : err;
+}
+
+/**
+ * Parses argv, runs `action`, and maps errors to an exit code: commander errors (usage) 2 (0 for
+ * --help / --version), CliError its own code, UsageError 2, anything else 1. A failure is one
+ * human line on stderr (`NAME failed: …`), or one JSON error line with --log-format json or when
+ * stderr is not a terminal (cli-kit).
+ */
+export async function runCli<T extends CommonOptions>(cmd: Command, argv: string[], action: (opts: T, cli: CliContext) => Promise<number>): Promise<number> {
   try {
     cmd.parse(argv, { from: 'user' });
   } catch (err) {
-    const code = (err as { exitCode?: number; code?: string }).exitCode;
+    const code = (err as { exitCode?: number }).exitCode;
     return code === 0 ? 0 : 2;
   }
+  const opts = cmd.opts<T>();
+  const output = cliOutput(cmd.name(), logFormatOf(opts.logFormat));
+  const cli: CliContext = { output, progress: () => progress(output.format === 'human' && process.stderr.isTTY === true) };
   try {
-    return await action(cmd.opts());
+    return await action(opts, cli);
   } catch (err) {
-    const message = (err as Error).message.split('\n')[0];
-    process.stderr.write(`${cmd.name()} failed: ${message}\n`);
-    return err instanceof CliError ? err.exitCode : 1;
+    // Human: "train failed: …"; JSON: the kit's "train failed: …" message.
+    const code = output.fail(output.format === 'human' ? `${cmd.name()} failed` : cmd.name(), shownError(err));
+    return err instanceof CliError ? err.exitCode : code;
   }
 }
 

@@ -82,7 +82,7 @@ export async function compareVariants(opts: { events: string; exposures: string;
   const fanVariants = new Map<string, Set<string>>();
   const totals = (variant: string, fan: string): FanTotals => {
     let byFan = perFan.get(variant);
-    if (!byFan) perFan.set(variant, (byFan = new Map()));
+    if (!byFan) perFan.set(variant, (byFan = new Map<string, FanTotals>()));
     let t = byFan.get(fan);
     if (!t) byFan.set(fan, (t = { exposures: 0, engaged: 0, clicks: 0, follows: 0, pledges: 0 }));
     return t;

@@ -247,17 +247,17 @@ export function interactionLine(i: Omit<Interaction, 'line'> & { n?: number; req
  * bytes read. `each` may return a promise.
  */
 export async function forEachLine(file: string, each: (raw: string, line: number) => void, bar: Progress = noProgress, label = 'reading'): Promise<number> {
-  let size = 0;
+  let size: number;
   try {
     size = (await fs.stat(file)).size;
   } catch (err) {
-    throw new Error(`cannot read ${file}: ${(err as Error).message}`);
+    throw new Error(`cannot read ${file}: ${(err as Error).message}`, { cause: err });
   }
   const stream = createReadStream(file, { encoding: 'utf8' });
   let bytes = 0;
   let lastDraw = 0;
   stream.on('data', (chunk) => {
-    bytes += Buffer.byteLength(chunk as string);
+    bytes += Buffer.byteLength(chunk);
     if (bytes - lastDraw > 1 << 20) {
       lastDraw = bytes;
       bar.update(bytes);

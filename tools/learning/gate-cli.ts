@@ -6,8 +6,8 @@
  */
 import { InvalidArgumentError, Option } from 'commander';
 import { readFans, readJudgments } from '../eval/fans';
-import { nonNegativeNumber, positiveInt, program, runCli } from './cli-util';
-import { adapterGate, DEFAULT_GATE, formatGate } from './gate';
+import { nonNegativeNumber, positiveInt, program, runCli, type CommonOptions } from './cli-util';
+import { adapterGate, DEFAULT_GATE, formatGate, type GateMetric } from './gate';
 import { publishVersion, readVersionCreators, resolveVersion } from './version-io';
 
 const confidence = (value: string): number => {
@@ -15,6 +15,23 @@ const confidence = (value: string): number => {
   if (!Number.isFinite(n) || n < 0 || n >= 1) throw new InvalidArgumentError('must be in [0, 1) (0 turns the significance check off)');
   return n;
 };
+
+/** The parsed options (commander's opts() is untyped). */
+interface GateCliOptions extends CommonOptions {
+  index: string;
+  candidate: string;
+  baseline?: string;
+  fans: string;
+  judgments?: string;
+  k: number;
+  /** One of the --gate-metric choices (commander checks them). */
+  gateMetric: GateMetric;
+  minImprovement: number;
+  maxRegression: number;
+  confidence: number;
+  /** false with --no-publish. */
+  publish: boolean;
+}
 
 export async function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s)): Promise<number> {
   const cmd = program('learning:gate', 'Release gate: evaluate a candidate version against the published one on held-out fans and publish it only if it is better (exit 0), else exit 3.')
@@ -29,7 +46,7 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
     .option('--max-regression <x>', 'largest allowed drop of any served-model metric', nonNegativeNumber, DEFAULT_GATE.maxRegression)
     .option('--confidence <x>', 'the bootstrap interval of the rise at this level must exclude 0', confidence, DEFAULT_GATE.confidence)
     .option('--no-publish', 'only report');
-  return runCli(cmd, argv, async (o) => {
+  return runCli<GateCliOptions>(cmd, argv, async (o) => {
     const baseline = await resolveVersion(o.index, o.baseline);
     const { manifest } = await readVersionCreators(o.index, o.candidate);
     const decision = await adapterGate({ indexDir: o.index, version: baseline }, { indexDir: o.index, version: o.candidate }, manifest.model ? { id: manifest.model.id, dtype: manifest.model.dtype } : null, {
@@ -56,7 +73,8 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
 }
 
 if (require.main === module) {
-  main(process.argv.slice(2)).then((code) => {
+  // A rejection (a bug: main answers its errors) is unhandled and ends the process with its stack.
+  void main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });
 }

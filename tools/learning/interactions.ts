@@ -105,7 +105,7 @@ export interface ReadInteractionsOptions {
 /** Reads a data:prepare directory or one interactions file. */
 export async function readInteractions(source: string, opts: ReadInteractionsOptions): Promise<InteractionSet> {
   const stat = await fs.stat(source).catch((err: unknown) => {
-    throw new Error(`cannot read --interactions ${source}: ${(err as Error).message}`);
+    throw new Error(`cannot read --interactions ${source}: ${(err as Error).message}`, { cause: err });
   });
   const files = stat.isDirectory() ? SPLITS.map((s) => path.join(source, PREPARED_FILES[s])) : [source];
   if (stat.isDirectory()) {
@@ -162,7 +162,7 @@ export async function readInteractions(source: string, opts: ReadInteractionsOpt
 }
 
 function addInteraction(byKey: Map<string, QueryGroup>, i: Interaction, split: Split): void {
-  const q = i.text !== undefined ? { text: i.text } : { likeIds: [...new Set(i.likeCreators!)].sort() };
+  const q = i.text !== undefined ? { text: i.text } : { likeIds: [...new Set(i.likeCreators)].sort() };
   const key = `${i.fanId}\u0002${queryKey(q)}`;
   let g = byKey.get(key);
   if (!g) {

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /** npm run data:prepare -- --events FILE --exposures FILE --out DIR: engagement + exposures → training pairs. */
 import { InvalidArgumentError } from 'commander';
-import { CliError, fraction, positiveNumber, program, progress, runCli } from './cli-util';
+import { UsageError } from '../cli/cli-kit';
+import { CliError, fraction, positiveNumber, program, runCli, type CommonOptions } from './cli-util';
 import { parseTimestamp, POSITIVE_EVENTS, type PositiveEvent } from './formats';
 import { DEFAULT_EVENT_WEIGHTS, DEFAULT_WINDOW_MS, formatPrepareReport, prepare, writePrepared, type CatalogInfo } from './prepare';
 import { DEFAULT_FAN_SPLIT } from './split';
@@ -26,6 +27,28 @@ const timestampOption = (value: string): number => {
   return r.value;
 };
 
+/** The parsed options (commander's opts() is untyped). */
+interface PrepareCliOptions extends CommonOptions {
+  events: string;
+  exposures: string;
+  out: string;
+  index?: string;
+  base?: string;
+  /** Minutes. */
+  window: number;
+  weights: Record<PositiveEvent, number>;
+  validationShare: number;
+  testShare: number;
+  splitSalt: string;
+  /** Epoch ms. */
+  cutoff?: number;
+  cutoffQuantile: number;
+  /** false with --no-organic. */
+  organic: boolean;
+  strict: boolean;
+  json: boolean;
+}
+
 export async function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s)): Promise<number> {
   const cmd = program('data:prepare', 'Join engagement events to the exposure log and write training pairs split by fan and by time, with a report (docs/LEARNING.md).')
     .requiredOption('--events <file>', 'engagement events, JSONL (fan_id, creator_id, event, ts, optional request_id, variant, index_version)')
@@ -43,8 +66,8 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
     .option('--no-organic', 'drop positive events that join no exposure instead of attaching them to the fan\'s latest earlier query')
     .option('--strict', 'exit 1 when any input line is bad (the outputs and the report are still written)', false)
     .option('--json', 'print the report as JSON instead of the table', false);
-  return runCli(cmd, argv, async (o) => {
-    if (o.validationShare + o.testShare >= 1) throw new CliError('--validation-share plus --test-share must be below 1 (the rest is the training split)', 2);
+  return runCli<PrepareCliOptions>(cmd, argv, async (o, cli) => {
+    if (o.validationShare + o.testShare >= 1) throw new UsageError('--validation-share plus --test-share must be below 1 (the rest is the training split)');
     let catalog: CatalogInfo | undefined;
     if (o.index) {
       const { creators } = await readVersionCreators(o.index, o.base);
@@ -63,7 +86,7 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
         organic: o.organic !== false,
         ...(catalog ? { catalog } : {}),
       },
-      progress(),
+      cli.progress(),
     );
     await writePrepared(o.out, result);
     out(o.json ? JSON.stringify(result.report, null, 2) + '\n' : formatPrepareReport(result.report) + `\n\nwrote ${o.out}/{train,validation,test}.jsonl, {validation,test}-{fans,judgments}.jsonl, report.json, report.txt\n`);
@@ -75,7 +98,8 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
 }
 
 if (require.main === module) {
-  main(process.argv.slice(2)).then((code) => {
+  // A rejection (a bug: main answers its errors) is unhandled and ends the process with its stack.
+  void main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });
 }

@@ -191,7 +191,7 @@ export async function prepare(eventsFile: string, exposuresFile: string, opts: P
     }
     const kind = j.event.event as PositiveEvent;
     let m = positivesOf.get(j.exposure);
-    if (!m) positivesOf.set(j.exposure, (m = new Map()));
+    if (!m) positivesOf.set(j.exposure, (m = new Map<string, { event: PositiveEvent; position: number }>()));
     const old = m.get(j.event.creatorId);
     if (!old || opts.weights[kind] > opts.weights[old.event]) m.set(j.event.creatorId, { event: kind, position: j.position });
   }
@@ -278,7 +278,7 @@ export async function prepare(eventsFile: string, exposuresFile: string, opts: P
       untrainable[why] = (untrainable[why] ?? 0) + 1;
       continue;
     }
-    trainable.push({ x, fan, query: x.queryKind === 'text' ? { text: x.interestText! } : { likeIds: [...new Set(x.likeCreatorIds!)].sort() } });
+    trainable.push({ x, fan, query: x.queryKind === 'text' ? { text: x.interestText! } : { likeIds: [...new Set(x.likeCreatorIds)].sort() } });
   }
   const cutoff = opts.cutoff ?? timeQuantile(trainable.map((t) => t.x.time), opts.cutoffQuantile) ?? 0;
 

@@ -25,7 +25,7 @@ import { loadIndexVersion } from '../../src/index/loaded-index';
 import { createEmbedder, type Embedder } from '../../src/embedding';
 import { MatchError } from '../../src/errors/match-error';
 import { Matcher } from '../../src/match/matcher';
-import { QueryAdapter, readVersionAdapter } from '../../src/index/query-adapter';
+import { readVersionAdapter, type QueryAdapter } from '../../src/index/query-adapter';
 import { prepareIfBundled } from '../model/prepare-default-model';
 
 export { readCurrent };
@@ -107,7 +107,7 @@ function parseCreatorRows(text: string, source: string): CreatorRow[] {
     try {
       p = JSON.parse(raw) as Record<string, unknown>;
     } catch (err) {
-      throw new Error(`${source} line ${i + 1}: ${(err as Error).message}`);
+      throw new Error(`${source} line ${i + 1}: ${(err as Error).message}`, { cause: err });
     }
     if (typeof p.id !== 'string') throw new Error(`${source} line ${i + 1}: no id`);
     rows.push({
@@ -163,7 +163,7 @@ export async function writeAdaptedVersion(
       await copyFile(path.join(base.dir, name), path.join(tmpDir, name), fsConstants.COPYFILE_FICLONE);
       files[name] = await describeFile(path.join(tmpDir, name));
       const expected = base.manifest.files[name]!;
-      if (files[name]!.sha256 !== expected.sha256) throw new Error(`${name} changed while it was copied from ${base.dir}`);
+      if (files[name].sha256 !== expected.sha256) throw new Error(`${name} changed while it was copied from ${base.dir}`);
     }
     let copiedUpdateLog = false;
     const log = path.join(base.dir, UPDATE_LOG_FILE);

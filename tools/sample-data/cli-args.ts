@@ -1,5 +1,6 @@
-/** Command-line parsing for scripts/generate-sample-data.ts (node:util parseArgs). */
-import { parseArgs } from 'node:util';
+/** Command-line parsing for `npm run data:generate` (tools/sample-data/cli.ts): commander, with the CLI kit's --version and --log-format. */
+import { Command, InvalidArgumentError, type OutputConfiguration } from 'commander';
+import { withCommonOptions } from '../cli/cli-kit';
 import { DEFAULT_CREATORS_FILE, DEFAULT_FANS_FILE, DEFAULT_OPTIONS, type DatasetOptions } from './dataset';
 
 export interface CliOptions extends DatasetOptions {
@@ -13,82 +14,79 @@ export interface CliOptions extends DatasetOptions {
   /** --rate TASK: simulated raters answer a labels:export task (fans of --out-dir are the truth). */
   rate?: string;
   raters?: number;
-  help: boolean;
+  /** --log-format human|json (cli-kit; default by whether stderr is a terminal). */
+  logFormat?: string;
 }
 
 export const DEFAULT_EVENTS_FILE = 'engagement.jsonl';
 
-export const USAGE = `Usage: npm run data:generate -- [options]
+const nonNegativeInt =
+  (max: number) =>
+  (raw: string): number => {
+    if (!/^\d+$/.test(raw.trim())) throw new InvalidArgumentError(`must be a non-negative integer, got "${raw}"`);
+    const value = Number(raw);
+    if (!Number.isSafeInteger(value) || value > max) throw new InvalidArgumentError(`must be at most ${max}, got "${raw}"`);
+    return value;
+  };
 
-  --creators N          number of creators (default ${DEFAULT_OPTIONS.creators})
-  --fans N              number of fans (default ${DEFAULT_OPTIONS.fans})
-  --seed S              PRNG seed, unsigned 32-bit integer (default ${DEFAULT_OPTIONS.seed})
-  --out-dir DIR         output directory (default data)
-  --creators-file NAME  creators file name (default ${DEFAULT_CREATORS_FILE})
-  --fans-file NAME      fans file name (default ${DEFAULT_FANS_FILE})
-  --foreign-share X     share of non-English fans in [0, 1] (default: the sample's ~8%)
-  --engagement FILE     do not generate: simulate engagement of the fans and creators already in
-                        --out-dir against the exposure log FILE, write --events-file there
-                        (docs/LEARNING.md; --seed seeds the simulation)
-  --events-file NAME    engagement events file name (default engagement.jsonl)
-  --rate TASK           do not generate: simulated raters answer the labels:export task TASK,
-                        judged by the fans in --out-dir; writes answers-r1.csv … there
-  --raters N            simulated raters for --rate (default 3)
-  -h, --help            show this help`;
-
-function nonNegativeInt(flag: string, raw: string | undefined, fallback: number, max: number): number {
-  if (raw === undefined) return fallback;
-  if (!/^\d+$/.test(raw.trim())) throw new Error(`${flag} must be a non-negative integer, got "${raw}"`);
-  const value = Number(raw);
-  if (!Number.isSafeInteger(value) || value > max) throw new Error(`${flag} must be at most ${max}, got "${raw}"`);
-  return value;
-}
-
-function fileName(flag: string, raw: string | undefined, fallback: string): string {
-  if (raw === undefined) return fallback;
-  if (raw.length === 0 || /[\\/]/.test(raw)) throw new Error(`${flag} must be a plain file name, got "${raw}"`);
+const fileName = (raw: string): string => {
+  if (raw.length === 0 || /[\\/]/.test(raw)) throw new InvalidArgumentError(`must be a plain file name, got "${raw}"`);
   return raw;
+};
+
+const share = (raw: string): number => {
+  const value = Number(raw);
+  if (!/^\s*\d*\.?\d+\s*$/.test(raw) || !(value >= 0 && value <= 1)) throw new InvalidArgumentError(`must be a number between 0 and 1, got "${raw}"`);
+  return value;
+};
+
+const exposureLog = (raw: string): string => {
+  if (raw.trim() === '') throw new InvalidArgumentError('needs the exposure log file');
+  return raw;
+};
+
+/** The data:generate program: --help, --version, --log-format and its own flags. */
+export function dataGenerateCommand(): Command {
+  return withCommonOptions(
+    new Command()
+      .name('data:generate')
+      .description('Seeded sample-data generator: creators and fans (same flags and seed, byte-identical output; data/README.md), or, with --engagement / --rate, simulated engagement or raters.'),
+  )
+    .option('--creators <n>', 'number of creators', nonNegativeInt(50_000_000), DEFAULT_OPTIONS.creators)
+    .option('--fans <n>', 'number of fans', nonNegativeInt(10_000_000), DEFAULT_OPTIONS.fans)
+    .option('--seed <s>', 'PRNG seed, unsigned 32-bit integer', nonNegativeInt(0xffffffff), DEFAULT_OPTIONS.seed)
+    .option('--out-dir <dir>', 'output directory', 'data')
+    .option('--creators-file <name>', 'creators file name', fileName, DEFAULT_CREATORS_FILE)
+    .option('--fans-file <name>', 'fans file name', fileName, DEFAULT_FANS_FILE)
+    .option('--foreign-share <x>', "share of non-English fans in [0, 1] (default: the sample's ~8%)", share)
+    .option('--engagement <file>', 'do not generate: simulate engagement of the fans and creators already in --out-dir against the exposure log FILE, write --events-file there (docs/LEARNING.md; --seed seeds the simulation)', exposureLog)
+    .option('--events-file <name>', `engagement events file name (default ${DEFAULT_EVENTS_FILE})`, fileName)
+    .option('--rate <task>', 'do not generate: simulated raters answer the labels:export task TASK, judged by the fans in --out-dir; writes answers-r1.csv … there')
+    .option('--raters <n>', 'simulated raters for --rate (default 3)', nonNegativeInt(100))
+    .exitOverride()
+    .configureOutput({ outputError: (s, write) => write(s.replace(/\n+$/, '') + ' (see npm run data:generate -- --help)\n') });
 }
 
-export function parseCli(argv: string[]): CliOptions {
-  const { values } = parseArgs({
-    args: argv,
-    strict: true,
-    allowPositionals: false,
-    options: {
-      creators: { type: 'string' },
-      fans: { type: 'string' },
-      seed: { type: 'string' },
-      'out-dir': { type: 'string' },
-      'creators-file': { type: 'string' },
-      'fans-file': { type: 'string' },
-      'foreign-share': { type: 'string' },
-      engagement: { type: 'string' },
-      'events-file': { type: 'string' },
-      rate: { type: 'string' },
-      raters: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  const foreign = values['foreign-share'];
-  let foreignShare: number | undefined;
-  if (foreign !== undefined) {
-    foreignShare = Number(foreign);
-    if (!/^\s*\d*\.?\d+\s*$/.test(foreign) || !(foreignShare >= 0 && foreignShare <= 1)) throw new Error(`--foreign-share must be a number between 0 and 1, got "${foreign}"`);
-  }
-  if (values.engagement !== undefined && values.engagement.trim() === '') throw new Error('--engagement needs the exposure log file');
+/**
+ * Parses argv. Bad usage throws commander's CommanderError (exitCode 0 for --help / --version,
+ * after printing them); `output` is where commander writes (default: nowhere, as a pure parser).
+ */
+export function parseCli(argv: string[], output: OutputConfiguration = { writeOut: () => undefined, writeErr: () => undefined }): CliOptions {
+  const cmd = dataGenerateCommand().configureOutput(output);
+  cmd.parse(argv, { from: 'user' });
+  const o = cmd.opts<CliOptions>();
   return {
-    ...(foreignShare !== undefined ? { foreignShare } : {}),
-    ...(values.engagement !== undefined ? { engagement: values.engagement } : {}),
-    ...(values.rate !== undefined ? { rate: values.rate } : {}),
-    ...(values.raters !== undefined ? { raters: nonNegativeInt('--raters', values.raters, 3, 100) } : {}),
-    ...(values['events-file'] !== undefined ? { eventsFile: fileName('--events-file', values['events-file'], DEFAULT_EVENTS_FILE) } : {}),
-    creators: nonNegativeInt('--creators', values.creators, DEFAULT_OPTIONS.creators, 50_000_000),
-    fans: nonNegativeInt('--fans', values.fans, DEFAULT_OPTIONS.fans, 10_000_000),
-    seed: nonNegativeInt('--seed', values.seed, DEFAULT_OPTIONS.seed, 0xffffffff),
-    outDir: values['out-dir'] ?? 'data',
-    creatorsFile: fileName('--creators-file', values['creators-file'], DEFAULT_CREATORS_FILE),
-    fansFile: fileName('--fans-file', values['fans-file'], DEFAULT_FANS_FILE),
-    help: values.help ?? false,
+    ...(o.foreignShare !== undefined ? { foreignShare: o.foreignShare } : {}),
+    ...(o.engagement !== undefined ? { engagement: o.engagement } : {}),
+    ...(o.rate !== undefined ? { rate: o.rate } : {}),
+    ...(o.raters !== undefined ? { raters: o.raters } : {}),
+    ...(o.eventsFile !== undefined ? { eventsFile: o.eventsFile } : {}),
+    ...(o.logFormat !== undefined ? { logFormat: o.logFormat } : {}),
+    creators: o.creators,
+    fans: o.fans,
+    seed: o.seed,
+    outDir: o.outDir,
+    creatorsFile: o.creatorsFile,
+    fansFile: o.fansFile,
   };
 }

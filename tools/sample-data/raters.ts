@@ -25,7 +25,7 @@ export function writeRaterAnswers(opts: { taskPath: string; fansPath: string; ou
       .map((l) => JSON.parse(l) as { fan_id: string; expected_categories: string[] })
       .map((f) => [f.fan_id, f]),
   );
-  const rows = parse(fs.readFileSync(opts.taskPath, 'utf8'), { columns: true, bom: true }) as Array<Record<string, string>>;
+  const rows = parse<Record<string, string>>(fs.readFileSync(opts.taskPath, 'utf8'), { columns: true, bom: true });
   const files: string[] = [];
   for (let j = 0; j < opts.raters; j++) {
     const rater = `r${j + 1}`;
