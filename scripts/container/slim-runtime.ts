@@ -41,14 +41,8 @@ export function rules(root: string, platform: string, arch: string): SlimRule[] 
   const ortOther = children(root, `${nm}/onnxruntime-node/bin`).flatMap((napi) =>
     children(root, napi).flatMap((p) => (path.posix.basename(p) !== platform ? [p] : children(root, p).filter((a) => path.posix.basename(a) !== arch))),
   );
-  // usearch's prebuilds are named <platform>-<arch>[+<arch>...].
-  const usearchOther = children(root, `${nm}/usearch/prebuilds`).filter((p) => {
-    const [os, archs = ''] = path.posix.basename(p).split('-');
-    return os !== platform || !archs.split('+').includes(arch);
-  });
   return [
     { remove: ortOther, why: `onnxruntime-node binaries for other platforms than ${platform}/${arch}` },
-    { remove: usearchOther, why: `usearch prebuilds for other platforms than ${platform}-${arch}` },
     {
       remove: [`${nm}/onnxruntime-web`],
       why: "@huggingface/transformers' Node.js build bundles the onnxruntime-web JavaScript it uses and runs models with onnxruntime-node; the package's wasm files are for browsers",
@@ -60,7 +54,7 @@ export function rules(root: string, platform: string, arch: string): SlimRule[] 
     },
     { remove: [`${nm}/tsx`, `${nm}/esbuild`, `${nm}/@esbuild`, `${nm}/.bin/tsx`, `${nm}/.bin/esbuild`], why: 'TypeScript runner: the image runs the compiled JavaScript in dist/' },
     {
-      remove: [`${nm}/hnswlib-node/build/Release/obj.target`, `${nm}/hnswlib-node/build/Release/.deps`, `${nm}/hnswlib-node/src`, `${nm}/usearch/numkong`, `${nm}/usearch/c`, `${nm}/usearch/cpp`, `${nm}/usearch/include`],
+      remove: [`${nm}/hnswlib-node/build/Release/obj.target`, `${nm}/hnswlib-node/build/Release/.deps`, `${nm}/hnswlib-node/src`],
       why: 'C/C++ sources and object files of native addons (their .node binaries stay)',
     },
     { remove: ['dist/test', 'dist/bench'], why: 'compiled tests and benchmarks' },
