@@ -10,7 +10,7 @@ import {
   renderDataset,
   writeDataset,
 } from '../../tools/sample-data/dataset';
-import { Rng, mulberry32 } from '../../tools/sample-data/prng';
+import { Rng, mulberry32 } from '../../tools/common/prng';
 import { CATEGORY_SPECS } from '../../tools/sample-data/categories';
 import { CATEGORY_IDS, NON_ENGLISH_LANGUAGES, NSFW_CATEGORIES } from '../../tools/sample-data/types';
 import { leaveOneOutAccuracy } from './lexical-classifier';

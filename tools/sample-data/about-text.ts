@@ -2,7 +2,7 @@
 import { categorySpec } from './categories';
 import { LANGUAGE_SPECS, contract } from './i18n';
 import type { CreatorName } from './names';
-import type { Rng } from './prng';
+import type { Rng } from '../common/prng';
 import { CADENCES, VOICES, fill, withArticle } from './templates';
 import type { CategoryId, ForeignLanguage } from './types';
 

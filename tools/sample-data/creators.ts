@@ -7,7 +7,7 @@
 import { englishAbout, foreignAbout } from './about-text';
 import { categorySpec } from './categories';
 import { creatorName } from './names';
-import { Deck, Rng, deriveSeed } from './prng';
+import { Deck, Rng, deriveSeed } from '../common/prng';
 import {
   CATEGORY_IDS,
   NON_ENGLISH_LANGUAGES,

@@ -35,7 +35,7 @@
 import * as fs from 'node:fs';
 import { createInterface } from 'node:readline';
 import { parseLogLine, type Exposure } from '../learning/formats';
-import { deriveSeed, Rng } from './prng';
+import { deriveSeed, Rng } from '../common/prng';
 
 export interface EngagementParams {
   examinationExponent: number;

@@ -3,7 +3,7 @@ import { relatedCategories } from './about-text';
 import { categorySpec } from './categories';
 import type { CreatorIndex } from './creators';
 import { LANGUAGE_SPECS } from './i18n';
-import { Deck, Rng, deriveSeed } from './prng';
+import { Deck, Rng, deriveSeed } from '../common/prng';
 import { fill, withArticle } from './templates';
 import {
   CATEGORY_IDS,

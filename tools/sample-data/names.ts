@@ -1,5 +1,5 @@
 /** Creator display names: real-sounding people, brand titles and online handles. */
-import type { Rng } from './prng';
+import type { Rng } from '../common/prng';
 import type { CategorySpec } from './types';
 
 const FIRST_NAMES = [

@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
-import { deriveSeed, Rng } from './prng';
+import { deriveSeed, Rng } from '../common/prng';
 
 const ACCURACY = [0.9, 0.8, 0.65];
 

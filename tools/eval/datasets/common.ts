@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { CreatorRecord } from '../../../src/catalog/creator';
 import { profileText } from '../../../src/catalog/profile-text';
-import { deriveSeed, Rng } from '../../sample-data/prng';
+import { deriveSeed, Rng } from '../../common/prng';
 
 /**
  * Shared pieces of the evaluation-set builders: the output shape (the repo's creators JSONL and
