@@ -71,7 +71,7 @@ export function compareView(ctx: Ctx, root: HTMLElement): void {
         setStatus(status, msg, ok);
         draw();
       });
-      mount(el, h('h3', {}, i === 0 ? 'A: ' : 'B: ', describe(col, res)), renderResults({ response: res, judge: j.judge, judgeHint: j.hint, gradeOf: (cr) => ctx.gradeOf(req.fan_id ?? '', cr), marks, testid: i === 0 ? 'results-a' : 'results-b' }));
+      mount(el, h('h3', { testid: i === 0 ? 'col-title-a' : 'col-title-b' }, i === 0 ? 'A: ' : 'B: ', describe(col, res)), renderResults({ response: res, judge: j.judge, judgeHint: j.hint, gradeOf: (cr) => ctx.gradeOf(req.fan_id ?? '', cr), marks, testid: i === 0 ? 'results-a' : 'results-b' }));
     };
     column(0, colA, c.marksA, ctx.state.a);
     column(1, colB, c.marksB, ctx.state.b);
