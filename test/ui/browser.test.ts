@@ -16,7 +16,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, promises as fs, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { main as evalCli } from '../../tools/eval/cli';
 import { exportTask } from '../../tools/labels/task';
 import { unary } from '../helpers/server';
@@ -59,6 +59,9 @@ async function openBrowser(opts: { ignoreHTTPSErrors?: boolean } = {}): Promise<
     },
   };
 }
+
+/** The creator ids of result rows, in order. */
+const creatorIds = async (rows: Locator): Promise<Array<string | null>> => Promise.all((await rows.all()).map((r) => r.getAttribute('data-creator')));
 
 const lines = (file: string): Array<Record<string, unknown>> =>
   existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) : [];
@@ -122,7 +125,7 @@ suite('the workbench in Chromium', () => {
     await results.first().waitFor();
     expect(await results.count()).toBe(10);
     const viaGrpc = await unary(s.client, 'Match', { interest_text: TEXT, k: 10, retrieval: 'RETRIEVAL_DENSE', fan_id: FAN });
-    expect(await results.evaluateAll((els) => els.map((e) => e.getAttribute('data-creator')))).toEqual(viaGrpc.matches.map((m) => m.creator_id));
+    expect(await creatorIds(results)).toEqual(viaGrpc.matches.map((m) => m.creator_id));
     expect(await results.first().getByTestId('explanation').textContent()).toMatch(/dense \d\.\d{3} #1/);
     expect(page.url()).toContain('mode=dense');
     const info = await unary(s.client, 'GetIndexInfo', {});
@@ -166,7 +169,7 @@ suite('the workbench in Chromium', () => {
     await page.getByTestId('run').click();
     const results = page.getByTestId('results').getByTestId('result');
     await results.first().waitFor();
-    const ids = await results.evaluateAll((els) => els.map((e) => e.getAttribute('data-creator')));
+    const ids = await creatorIds(results);
     expect(ids).not.toContain('cr_000023');
     expect(page.url()).toContain('like=cr_000023');
   });

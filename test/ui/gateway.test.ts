@@ -190,6 +190,11 @@ describe('without MATCH_UI_ADDR', () => {
     await expect(fs.stat(`${dir}/never.jsonl`)).rejects.toThrow(/ENOENT/);
   });
 
+  it('with MATCH_UI_ADDR but no built page, the service does not start, and says how to build it', async () => {
+    const config = loadConfig({ MATCH_INDEX_DIR: indexDir, MATCH_UI_ADDR: '127.0.0.1:0', MATCH_UI_STATIC_DIR: `${dir}/no-page`, MATCH_METRICS_ADDR: 'off' });
+    expect(() => new MatchApp(config, pino({ level: 'silent' }))).toThrow(/the workbench page is not built: .*no-page.*index\.html does not exist; run npm run web:build/);
+  });
+
   it('a metrics port serves no page either', async () => {
     const o = await startObservedServer(indexDir);
     expect(o.app.ui).toBeUndefined();
