@@ -11,7 +11,7 @@ import tseslint from 'typescript-eslint';
 const REWRITE_IN_PROGRESS = ['src/index/**', 'src/match/**', 'src/lifecycle/**', 'index-builder/**'];
 
 export default tseslint.config(
-  { ignores: ['src/contract/**', 'dist/**', 'coverage/**', 'models/**', 'native/build/**', 'var/**', 'scratch/**', '.bench-cache/**'] },
+  { ignores: ['src/contract/**', 'dist/**', 'coverage/**', 'models/**', 'native/build/**', 'var/**', 'scratch/**', '.bench-cache/**', 'web/dist/**'] },
   js.configs.recommended,
   tseslint.configs.recommendedTypeChecked,
   {

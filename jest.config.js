@@ -9,6 +9,7 @@ const UNIT = [
   '/test/deploy/k8s-manifests\\.test\\.ts$',
   '/test/observability/(docs|otel-imports|refusal-reason)\\.test\\.ts$',
   '/test/relevance/(metrics|rerank)\\.test\\.ts$',
+  '/test/ui/(config|proto-json|static-files|judgments)\\.test\\.ts$',
 ];
 
 const common = {

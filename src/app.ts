@@ -1,4 +1,5 @@
 import type * as grpc from '@grpc/grpc-js';
+import type { Catalog } from './catalog/catalog';
 import type { Config } from './config/config';
 import { createAdminService } from './grpc/admin-service';
 import { createMatcherService } from './grpc/matcher-service';
@@ -16,6 +17,7 @@ import { telemetryInterceptor } from './telemetry/grpc-interceptor';
 import { IndexMetrics, recordOnlineRecall } from './telemetry/instruments';
 import type { Telemetry } from './telemetry/sdk';
 import { servedIndexOf } from './telemetry/served-index';
+import { UiServer } from './ui/ui-server';
 
 /**
  * The service: index manager + gRPC servers. Building is separate from listening (tests build and
@@ -35,6 +37,8 @@ export class MatchApp {
   private readonly transport: 'plaintext' | 'tls' | 'mtls';
   /** Index gauges (version, size, recall) and load/refusal counts. */
   readonly indexMetrics: IndexMetrics;
+  /** The relevance workbench's HTTP server (page + JSON API), only when MATCH_UI_ADDR is set. */
+  readonly ui: UiServer | undefined;
 
   constructor(
     readonly config: Config,
@@ -101,6 +105,20 @@ export class MatchApp {
     const serverOpts = { packageDefinition, maxReceiveBytes: config.maxReceiveBytes, interceptors: [telemetryInterceptor()] };
     this.grpc = buildGrpcServer({ ...serverOpts, matcher, admin: config.adminAddr ? undefined : admin });
     this.adminServer = admin && config.adminAddr ? buildAdminServer({ ...serverOpts, admin }) : undefined;
+    this.ui = config.ui.addr
+      ? new UiServer({
+          ...config.ui,
+          tls: config.tls,
+          handlers: matcher,
+          packageDefinition,
+          maxBodyBytes: config.maxReceiveBytes,
+          experiment: { name: this.experiment.name, variants: this.experiment.variants.map((v) => v.name) },
+          catalog: (variant) => this.catalogOf(variant),
+          limits: { maxK: config.maxK, maxTextChars: config.maxTextChars, maxLikeCreators: config.maxLikeCreators },
+          shutdownGraceMs: config.shutdownGraceMs,
+          logger: logger.child({ component: 'workbench' }),
+        })
+      : undefined;
     this.indexMetrics = new IndexMetrics(() =>
       [...this.managers].flatMap(([variant, m]) => (m.current ? [servedIndexOf(m.current.index, variant)] : [])),
     );
@@ -121,6 +139,13 @@ export class MatchApp {
 
   get currentMatcher(): Matcher | undefined {
     return this.manager.current?.matcher;
+  }
+
+  /** The serving catalog of a variant by name ('' = the first); UNKNOWN_VARIANT for other names. */
+  private catalogOf(variant: string): Catalog | undefined {
+    const v = variant ? this.experiment.variants.find((x) => x.name === variant) : this.experiment.variants[0];
+    if (!v) throw this.unknownVariant(variant);
+    return this.managers.get(v.name)?.current?.matcher.index.catalog;
   }
 
   private unknownVariant(name: string): MatchError {
@@ -145,6 +170,14 @@ export class MatchApp {
     if (!this.adminServer || !addr) return undefined;
     const port = await bindServer(this.adminServer, addr, this.credentials);
     this.logger.info({ addr, port, transport: this.transport }, 'IndexAdmin listening');
+    return port;
+  }
+
+  /** Binds the workbench's HTTP server (only when MATCH_UI_ADDR is set); returns the port. */
+  async listenUi(addr = this.config.ui.addr): Promise<number | undefined> {
+    if (!this.ui || !addr) return undefined;
+    const port = await this.ui.listen(addr);
+    this.logger.info({ addr, port, transport: this.ui.transport }, 'relevance workbench listening (an internal tool)');
     return port;
   }
 
@@ -179,12 +212,14 @@ export class MatchApp {
     }
   }
 
-  /** health NOT_SERVING → drain (grace, then force) → release index and models. */
+  /** health NOT_SERVING → drain (grace, then force) → workbench server closed → release index and models. */
   private async doClose(): Promise<void> {
     this.grpc.setServing('NOT_SERVING');
+    this.ui?.gateway.drain();
     const servers = [this.server, ...(this.adminServer ? [this.adminServer] : [])];
     const graceful = await Promise.all(servers.map((s) => shutdownServer(s, this.config.shutdownGraceMs)));
     this.logger.info({ graceful: graceful.every(Boolean) }, 'gRPC server stopped');
+    await this.ui?.close();
     this.recallMonitor.close();
     await Promise.all([...this.managers.values()].map((m) => m.close()));
     this.indexMetrics.close();

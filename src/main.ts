@@ -72,6 +72,7 @@ async function main(): Promise<void> {
     await app.init();
     await app.listen();
     await app.listenAdmin();
+    await app.listenUi();
   } catch (err) {
     const bind = bindProblem(err);
     if (bind) logger.fatal({ reason: bind.code }, bind.message);
@@ -89,7 +90,7 @@ function bindProblem(err: unknown): { code: string; message: string } | undefine
   if (!m) return undefined;
   const code = m[1]!;
   const what = code === 'EADDRINUSE' ? 'the address is already in use (another process listens there)' : code === 'EACCES' ? 'permission denied (ports below 1024 need privileges)' : 'the address is not available on this host';
-  return { code, message: `cannot listen: ${what}; set MATCH_GRPC_ADDR / MATCH_ADMIN_ADDR to a free host:port (${text.slice(0, 200)})` };
+  return { code, message: `cannot listen: ${what}; set MATCH_GRPC_ADDR / MATCH_ADMIN_ADDR / MATCH_UI_ADDR to a free host:port (${text.slice(0, 200)})` };
 }
 
 void main();

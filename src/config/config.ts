@@ -6,6 +6,8 @@ import { packageRoot } from './package-root';
 export const PACKAGE_ROOT = packageRoot();
 export const DEFAULT_INDEX_DIR = './var/indexes';
 export const SAMPLE_CATALOG = path.join(PACKAGE_ROOT, 'data', 'sample-creators.jsonl');
+/** Where `npm run web:build` writes the relevance workbench's page. */
+export const DEFAULT_UI_STATIC_DIR = path.join(PACKAGE_ROOT, 'web', 'dist');
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -48,6 +50,10 @@ const schema = z.object({
   MATCH_TLS_CLIENT_CA_FILE: z.string().min(1).optional(),
   MATCH_METRICS_ADDR: z.union([z.literal('off'), hostPort]).default('0.0.0.0:9464'),
   MATCH_EXPOSURE_LOG: z.enum(['auto', 'on', 'off']).default('auto'),
+  MATCH_UI_ADDR: hostPort.optional(),
+  MATCH_UI_STATIC_DIR: z.string().min(1).optional(),
+  MATCH_UI_JUDGMENTS_FILE: z.string().min(1).optional(),
+  MATCH_UI_TASK_FILE: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -100,6 +106,16 @@ export interface Config {
   readonly exposureLog: 'auto' | 'on' | 'off';
   /** Prometheus /metrics endpoint (host:port), or undefined when MATCH_METRICS_ADDR=off. */
   readonly metricsAddr: string | undefined;
+  /** The relevance workbench (an internal tool): its HTTP address; off (nothing served) when unset. */
+  readonly ui: {
+    readonly addr: string | undefined;
+    /** The built page (default web/dist of the package). */
+    readonly staticDir: string;
+    /** Append-only judgments file; judging is off when unset. */
+    readonly judgmentsFile: string | undefined;
+    /** A rating task CSV (labels:export) offered in task mode. */
+    readonly taskFile: string | undefined;
+  };
 }
 
 export class ConfigError extends Error {
@@ -157,5 +173,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     metricsAddr: e.MATCH_METRICS_ADDR === 'off' ? undefined : e.MATCH_METRICS_ADDR,
     exposureLog: e.MATCH_EXPOSURE_LOG,
+    ui: Object.freeze({
+      addr: e.MATCH_UI_ADDR,
+      staticDir: e.MATCH_UI_STATIC_DIR ?? DEFAULT_UI_STATIC_DIR,
+      judgmentsFile: e.MATCH_UI_JUDGMENTS_FILE,
+      taskFile: e.MATCH_UI_TASK_FILE,
+    }),
   });
 }

@@ -91,6 +91,8 @@ export interface EvalReport {
   /** Model search strategies used (ann / ann_overfetch / ann_filtered / exact_candidates / exact_scan). */
   strategies: Partial<Record<SearchStrategy, number>>;
   perLanguage: Record<string, { fans: number; systems: Partial<Record<SystemName, SystemReport>>; annRecall: number }>;
+  /** The same per expected category of the fans (a fan with two expected categories counts in both; none: "(none)"). */
+  perCategory: Record<string, { fans: number; systems: Partial<Record<SystemName, SystemReport>>; annRecall: number }>;
   /** Where the BM25 document text came from. */
   bm25Text: 'profile' | 'profile-without-about';
   /** The query adapter applied to text and follows queries, if any. */
@@ -169,6 +171,7 @@ export async function evaluateIndex(index: LoadedIndex, fans: readonly Fan[], op
 
     const stats = new SystemStats();
     const byLanguage = new Map<string, SystemStats>();
+    const byCategory = new Map<string, SystemStats>();
     const strategies: Partial<Record<SearchStrategy, number>> = {};
     const perFan: FanResult[] = [];
     const labelsToIds = (labels: Array<{ label: number }>): string[] => labels.map((h) => catalog.idOf(h.label));
@@ -252,11 +255,20 @@ export async function evaluateIndex(index: LoadedIndex, fans: readonly Fan[], op
       let lang = byLanguage.get(result.language);
       if (!lang) byLanguage.set(result.language, (lang = new SystemStats()));
       lang.add(result);
+      for (const category of fan.expectedCategories?.length ? new Set(fan.expectedCategories) : ['(none)']) {
+        let cat = byCategory.get(category);
+        if (!cat) byCategory.set(category, (cat = new SystemStats()));
+        cat.add(result);
+      }
     }
 
     const perLanguage: EvalReport['perLanguage'] = {};
     for (const [language, s] of [...byLanguage].sort(([a], [b]) => a.localeCompare(b))) {
       perLanguage[language] = { fans: s.ann.count, systems: s.systems(), annRecall: s.ann.mean().annRecall ?? 0 };
+    }
+    const perCategory: EvalReport['perCategory'] = {};
+    for (const [category, s] of [...byCategory].sort(([a], [b]) => a.localeCompare(b))) {
+      perCategory[category] = { fans: s.ann.count, systems: s.systems(), annRecall: s.ann.mean().annRecall ?? 0 };
     }
     return {
       index: { version: index.version, modelId: manifest.model?.id ?? null, count: manifest.count },
@@ -268,6 +280,7 @@ export async function evaluateIndex(index: LoadedIndex, fans: readonly Fan[], op
       annRecall: stats.ann.mean().annRecall ?? 0,
       strategies,
       perLanguage,
+      perCategory,
       bm25Text: source,
       adapter: adapter ? { rank: adapter.rank, appliesTo: [...appliesTo] } : null,
       judgments: opts.judgments ? 'graded' : 'categories',

@@ -116,6 +116,11 @@ export async function readFans(file: string): Promise<Fan[]> {
  * (0 not relevant, 1 somewhat, 2 very; `npm run labels:import` writes 0–2). Other fields are
  * ignored. A (fan, creator) pair may appear once. NDCG uses gains 2^grade − 1; P, R and MRR count
  * grade ≥ 1 as relevant; unjudged creators count as not relevant.
+ *
+ * Lines with a `rater_id` are one rater's ratings (the relevance workbench's judgments file,
+ * MATCH_UI_JUDGMENTS_FILE, is append-only): a rater's latest line for a pair counts, and a pair
+ * rated by several raters gets the median of their grades (the lower one of the two middle grades
+ * for an even count). A pair may not have both a plain line and ratings.
  */
 export type GradedJudgments = Map<string, Map<string, number>>;
 
@@ -123,12 +128,15 @@ const judgmentSchema = z.object({
   fan_id: z.string({ error: 'fan_id must be a string' }).trim().min(1, 'fan_id must not be empty'),
   creator_id: z.string({ error: 'creator_id must be a string' }).trim().min(1, 'creator_id must not be empty'),
   grade: z.number({ error: 'grade must be a number' }).int('grade must be an integer').min(0, 'grade must be 0-4').max(4, 'grade must be 0-4'),
+  rater_id: z.string({ error: 'rater_id must be a string' }).trim().min(1, 'rater_id must not be empty').optional(),
 });
 
 /** Reads a judgments file; any bad line (or a repeated pair) is an error naming its line number. */
 export async function readJudgments(file: string): Promise<GradedJudgments> {
   const out: GradedJudgments = new Map();
   const firstLine = new Map<string, number>();
+  /** pair → rater → latest grade; pair → first rated line. */
+  const rated = new Map<string, { fanId: string; creatorId: string; line: number; byRater: Map<string, number> }>();
   const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
   let n = 0;
   for await (const raw of lines) {
@@ -144,11 +152,25 @@ export async function readJudgments(file: string): Promise<GradedJudgments> {
     if (!r.success) throw new Error(`${file} line ${n}: ${r.error.issues.map((i) => `${i.path.join('.') || 'judgment'}: ${i.message}`).join('; ')}`);
     const key = `${r.data.fan_id}\u0000${r.data.creator_id}`;
     const seen = firstLine.get(key);
+    const ratings = rated.get(key);
+    if (r.data.rater_id !== undefined) {
+      if (seen !== undefined) throw new Error(`${file} line ${n}: fan ${r.data.fan_id} and creator ${r.data.creator_id} have a plain judgment on line ${seen} and ratings by raters`);
+      if (ratings) ratings.byRater.set(r.data.rater_id, r.data.grade);
+      else rated.set(key, { fanId: r.data.fan_id, creatorId: r.data.creator_id, line: n, byRater: new Map([[r.data.rater_id, r.data.grade]]) });
+      continue;
+    }
+    if (ratings) throw new Error(`${file} line ${n}: fan ${r.data.fan_id} and creator ${r.data.creator_id} were rated by raters from line ${ratings.line} on; a plain judgment cannot be added`);
     if (seen !== undefined) throw new Error(`${file} line ${n}: fan ${r.data.fan_id} and creator ${r.data.creator_id} were already judged on line ${seen}`);
     firstLine.set(key, n);
     let m = out.get(r.data.fan_id);
     if (!m) out.set(r.data.fan_id, (m = new Map<string, number>()));
     m.set(r.data.creator_id, r.data.grade);
+  }
+  for (const { fanId, creatorId, byRater } of rated.values()) {
+    const grades = [...byRater.values()].sort((a, b) => a - b);
+    let m = out.get(fanId);
+    if (!m) out.set(fanId, (m = new Map<string, number>()));
+    m.set(creatorId, grades[Math.floor((grades.length - 1) / 2)]!);
   }
   return out;
 }
