@@ -37,6 +37,8 @@ FROM deps AS build
 # The whole context: .dockerignore decides what is in it (tests, docs, deploy and local state are not).
 COPY . .
 RUN npm run build
+# The workbench page (served only when MATCH_UI_ADDR is set); vite is a dev dependency, so before the prune.
+RUN npm run web:build
 RUN node dist/tools/model/cli.js --models-dir models
 RUN node dist/index-builder/cli.js --input data/sample-creators.jsonl --out sample-index --no-progress
 RUN npm prune --omit=dev --no-audit --no-fund \
@@ -64,6 +66,7 @@ COPY --from=build /app/models ./models
 COPY --from=build /app/sample-index ./sample-index
 COPY --from=build /app/scripts/container/entrypoint.sh ./scripts/container/entrypoint.sh
 COPY --from=build /app/dist ./dist
+COPY --from=build /app/web/dist ./web/dist
 # dist/scripts/example-client.js loads ../proto (from dist/): the same files.
 COPY --from=build /app/proto ./dist/proto
 RUN mkdir -p /var/lib/creator-match/indexes && chown 1000:1000 /var/lib/creator-match/indexes

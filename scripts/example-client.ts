@@ -18,7 +18,7 @@ async function main(): Promise<void> {
       filter: { languages: ['en'] },
       include_profile: true,
     });
-    console.log(`index ${res.index_version}, model ${res.model_id}, ${res.retrieval}`);
+    console.log(`index ${res.index_version}, model ${res.model_id}, retrieval ${res.retrieval.replace(/^RETRIEVAL_/, '').toLowerCase()}`);
     for (const m of res.matches) console.log(`${m.score.toFixed(3)}  ${m.creator_id}  ${m.profile?.name} (${m.profile?.category})`);
   } catch (err) {
     const e = err as CallError;

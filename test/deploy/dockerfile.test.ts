@@ -239,7 +239,7 @@ describe('Dockerfile build steps, replayed (scripts/docker-build-steps.ts)', () 
     // The example client as the image has it: it loads the protos from dist/proto.
     const client = spawnSync('node', ['dist/scripts/example-client.js', 'baking bread'], { cwd: app, env: { ...env, MATCH_ADDR: `127.0.0.1:${grpcPort}` }, encoding: 'utf8' });
     expect(client.stderr).toBe('');
-    expect(client.stdout).toMatch(new RegExp(`^index ${seeded.version}, model creator-match/use-lite\\n`));
+    expect(client.stdout).toMatch(new RegExp(`^index ${seeded.version}, model creator-match/use-lite, retrieval hybrid\\n`));
     expect(client.stdout.trim().split('\n')).toHaveLength(6);
 
     const started = lines().find((l) => l.msg === 'telemetry started')!;

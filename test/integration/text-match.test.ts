@@ -137,7 +137,7 @@ it("runs the README's example client against the server", async () => {
     ),
   );
   const lines = stdout.trim().split('\n');
-  expect(lines[0]).toMatch(/^index \S+, model creator-match\/use-lite, RETRIEVAL_(HYBRID|DENSE|LEXICAL)$/);
+  expect(lines[0]).toMatch(/^index \S+, model creator-match\/use-lite, retrieval (hybrid|dense|lexical)$/);
   expect(lines.slice(1)).toHaveLength(5);
   for (const line of lines.slice(1)) expect(line).toMatch(/^\d\.\d{3} {2}cr_\d+ {2}.+ \(cooking\)$/);
 });
