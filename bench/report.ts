@@ -7,21 +7,78 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { DOCS_BENCH, fmt, ROOT, table, type Box } from './lib/common';
+import { z } from 'zod';
+import { DOCS_BENCH, fmt, ROOT, table } from './lib/common';
 
-type Json = Record<string, any>;
+// The parts of docs/bench/NAME.json (each bench's writeJson) this report reads. A count is a
+// number; a figure is a measurement, which a bench that could not take it writes as NaN, and
+// JSON.stringify as null: it is read back as NaN.
+const count = z.number();
+const figure = z.number().nullable().transform((x) => x ?? NaN);
+const box = z.object({ uptimeStart: z.string(), loadStart: z.array(z.number()), loadEnd: z.array(z.number()).optional() });
+type RunBox = z.infer<typeof box>;
 
-function load(name: string): Json | undefined {
+const reports = {
+  service: z.object({
+    box: box.optional(),
+    memory: z.array(z.object({ afterRss: figure })),
+    summary: z
+      .array(
+        z.object({
+          ef: count,
+          peakQps: figure,
+          peakRatio: figure,
+          halfPeakP99: figure,
+          batchItemsPerSec: figure,
+          batchRatio: figure,
+          batchCores: figure,
+          batchPerCore: figure,
+          filtered1Ratio: figure,
+          rssRatio: figure,
+        }),
+      )
+      .optional(),
+  }),
+  build: z.object({
+    box: box.optional(),
+    n: count.optional(),
+    runs: z
+      .array(z.object({ threads: count, python: z.object({ seconds: figure }), cli: z.object({ wall: figure, seconds: z.object({ insert: figure }) }) }))
+      .optional(),
+  }),
+  memory: z.object({ box: box.optional(), indexBytes: figure, rows: z.array(z.object({ what: z.string(), after: figure })).optional() }),
+  text: z.object({ box: box.optional(), summary: z.object({ text8Ratio: figure, text8P99: figure, hotVsVector: figure }).optional() }),
+  'build-text': z.object({
+    box: box.optional(),
+    n: count.optional(),
+    summary: z.array(z.object({ threads: count, inFlight: count.optional(), cliVsRef: figure, coresUsed: figure, embedStageVsRef: figure })),
+  }),
+  ann: z.object({
+    box: box.optional(),
+    rows: z.array(z.object({ lib: z.string(), mode: z.string(), filter: z.string(), ef: count, recall: figure, qps: figure, p50_ms: figure.optional() })),
+  }),
+  scale: z.object({
+    box: box.optional(),
+    sizes: z.array(count),
+    rows: z.array(z.object({ creators: count, buildSeconds: figure, loadSeconds: figure, rssAfterMiB: figure, qps16: figure, p99at1: figure, recall: figure })),
+  }),
+};
+type Reports = { [K in keyof typeof reports]: z.infer<(typeof reports)[K]> };
+
+function load<K extends keyof Reports>(name: K): Reports[K] | undefined {
   const file = path.join(DOCS_BENCH, `${name}.json`);
-  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Json) : undefined;
+  if (!existsSync(file)) return undefined;
+  const parsed = reports[name].safeParse(JSON.parse(readFileSync(file, 'utf8')));
+  if (!parsed.success) throw new Error(`${path.relative(ROOT, file)} is not a ${name} bench report:\n${z.prettifyError(parsed.error)}`);
+  return parsed.data as Reports[K];
 }
 
-const load1 = (b: Box | undefined): string => (b ? `${fmt(b.loadStart[0]!, 1)}→${fmt(b.loadEnd?.[0] ?? NaN, 1)}` : '?');
-const when = (b: Box | undefined): string => (b ? /\d\d:\d\d:\d\d/.exec(b.uptimeStart)?.[0] ?? '' : '');
+const load1 = (b: RunBox | undefined): string => (b ? `${fmt(b.loadStart[0]!, 1)}→${fmt(b.loadEnd?.[0] ?? NaN, 1)}` : '?');
+const when = (b: RunBox | undefined): string => (b ? /\d\d:\d\d:\d\d/.exec(b.uptimeStart)?.[0] ?? '' : '');
 
 async function main(): Promise<void> {
   const rows: string[][] = [];
-  const row = (target: string, figure: string, met: boolean | undefined, box: Box | undefined, why: string): void => {
+  const row = (target: string, figure: string, met: boolean | undefined, box: RunBox | undefined, why: string): void => {
     rows.push([target, figure, met === undefined ? 'not run' : met ? '**met**' : '**missed**', `${when(box)} UTC, load ${load1(box)}`, met ? '' : why]);
   };
   const svc = load('service');
@@ -34,13 +91,13 @@ async function main(): Promise<void> {
     'The server got fewer cores than the box has while the load generator ran beside it; per core used the figure is what the idle box must confirm.');
   row('Filtered Match at ~1%: exact k, QPS ≥ 0.3x unfiltered', s ? `${fmt(s.filtered1Ratio, 2)}x unfiltered, recall 1.000` : '-', s && s.filtered1Ratio >= 0.3, svc?.box, '');
   const build = load('build');
-  const b1 = build?.runs?.find((r: Json) => r.threads === 1);
-  const bN = build?.runs?.find((r: Json) => r.threads > 1);
+  const b1 = build?.runs?.find((r) => r.threads === 1);
+  const bN = build?.runs?.find((r) => r.threads > 1);
   row(`index:build with provided vectors ≤ 1.2x python3-hnswlib single-thread add_items (${build?.n ?? '?'} vectors)`, b1 ? `--threads 1: ${fmt(b1.cli.wall / b1.python.seconds, 2)}x (insert ${fmt(b1.cli.seconds.insert / b1.python.seconds, 2)}x)${bN ? `; --threads ${bN.threads}: ${fmt(bN.cli.wall / b1.python.seconds, 2)}x (python3-hnswlib ${bN.threads} threads ${fmt(bN.python.seconds / b1.python.seconds, 2)}x)` : ''}` : '-', b1 && b1.cli.wall / b1.python.seconds <= 1.2, build?.box,
     'The CLI pays Node + tsx start-up, JSONL parsing of 512 numbers per line and the recall check on top of the insert; at small N these fixed costs dominate. Plan: a binary `--vectors FILE.f32` input.');
   const mem = load('memory');
-  const lv = mem?.rows?.find((r: Json) => r.what === 'loaded-version');
-  row('Serving RSS ≤ 1.5x (vectors + graph)', s ? `service after the load rows ${fmt(svc!.memory[0].afterRss / 2 ** 20)} MiB = ${fmt(s.rssRatio, 2)}x${lv ? `; a loaded version in a bare process ${fmt(lv.after / mem!.indexBytes, 2)}x` : ''}` : '-', s && s.rssRatio <= 1.5, svc?.box,
+  const lv = mem?.rows?.find((r) => r.what === 'loaded-version');
+  row('Serving RSS ≤ 1.5x (vectors + graph)', s ? `service after the load rows ${fmt(svc.memory[0]!.afterRss / 2 ** 20)} MiB = ${fmt(s.rssRatio, 2)}x${lv ? `; a loaded version in a bare process ${fmt(lv.after / mem!.indexBytes, 2)}x` : ''}` : '-', s && s.rssRatio <= 1.5, svc?.box,
     'The index itself is ~1.07x; the rest is a fixed floor (Node + tsx, gRPC, OpenTelemetry, pino/zod, the catalog, V8 heap growth under load) of ~190 MiB that is a small share at 1M creators (bench:scale). Plan: serve compiled dist/ instead of tsx; f16 vectors in the native index.');
   const text = load('text');
   const t = text?.summary;
@@ -50,20 +107,20 @@ async function main(): Promise<void> {
     'A hit skips the model; what remains is the text request path (validation, cache key, span).');
   rows.push(['Micro-batching kept only if it raises throughput at 8 in flight without hurting p99 at 1', '1.03x at 8 in flight, p99 at 1 in flight 0.98x (10:05 UTC); 1.26x but p99 1.41x worse with a one-turn window (09:34)', '**removed**', '', 'No gain beyond noise (ONNX Runtime already runs concurrent calls on both cores), and q8 vectors would depend on batch-mates; see "Text path".']);
   const bt = load('build-text');
-  const bestBt = bt?.summary?.reduce((a: Json, x: Json) => (x.cliVsRef > (a?.cliVsRef ?? -1) ? x : a), undefined);
-  row(`index:build on ${bt?.n ?? '~3,000'} text profiles (~100 words) ≥ 0.8x the raw pipeline's throughput (batches of 32), using both cores`, bt ? bt.summary.map((x: Json) => `${x.threads} ONNX thread(s) x ${x.inFlight ?? 1} in flight: ${fmt(x.cliVsRef, 2)}x on ${fmt(x.coresUsed, 2)} cores (embedding stage ${fmt(x.embedStageVsRef, 2)}x)`).join('; ') : '-', bestBt && bestBt.cliVsRef >= 0.8 && bestBt.coresUsed >= 1.5, bt?.box,
+  const bestBt = bt?.summary.reduce<Reports['build-text']['summary'][number] | undefined>((a, x) => (x.cliVsRef > (a?.cliVsRef ?? -1) ? x : a), undefined);
+  row(`index:build on ${bt?.n ?? '~3,000'} text profiles (~100 words) ≥ 0.8x the raw pipeline's throughput (batches of 32), using both cores`, bt ? bt.summary.map((x) => `${x.threads} ONNX thread(s) x ${x.inFlight ?? 1} in flight: ${fmt(x.cliVsRef, 2)}x on ${fmt(x.coresUsed, 2)} cores (embedding stage ${fmt(x.embedStageVsRef, 2)}x)`).join('; ') : '-', bestBt && bestBt.cliVsRef >= 0.8 && bestBt.coresUsed >= 1.5, bt?.box,
     'Whole-process wall time includes ~2–3 s of fixed cost (Node + tsx start, model load, recall check, write) on top of embedding; on a shared box the build never got two cores (cores used < 1), so thread counts could not be told apart. Plan: set the defaults of --embed-threads / --embed-in-flight to the idle-box run\'s best config (now: every core, 1 in flight).');
   const ann = load('ann');
   if (ann) {
-    const at = (lib: string, mode: string): Json | undefined => ann.rows.filter((r: Json) => r.lib === lib && r.mode === mode && r.filter === 'none' && r.ef > 0).sort((a: Json, b: Json) => a.ef - b.ef).find((r: Json) => r.recall >= 0.95);
+    const at = (lib: string, mode: string): Reports['ann']['rows'][number] | undefined => ann.rows.filter((r) => r.lib === lib && r.mode === mode && r.filter === 'none' && r.ef > 0).sort((a, b) => a.ef - b.ef).find((r) => r.recall >= 0.95);
     const ours = at('our engine', 'HnswIndex.search, 1 in flight');
     const ref = at('hnswlib-node', 'searchKnn (reference)');
     const py = at('python3-hnswlib', 'knn_query, 1 query/call');
     const fa = at('python3-faiss IndexHNSWFlat', 'search, 1 query/call');
-    rows.push(['(reference) recall@10 ≥ 0.95 first reached, 1 thread: our engine / hnswlib-node / python3-hnswlib / FAISS HNSW', [ours, ref, py, fa].map((r) => (r ? `ef ${r.ef}: ${fmt(r.qps)} QPS, p50 ${fmt(r.p50_ms, 3)} ms` : '-')).join(' / '), 'measured', `${when(ann.box)} UTC, load ${load1(ann.box)}`, 'Pareto chart: docs/bench/ann-pareto.svg']);
+    rows.push(['(reference) recall@10 ≥ 0.95 first reached, 1 thread: our engine / hnswlib-node / python3-hnswlib / FAISS HNSW', [ours, ref, py, fa].map((r) => (r ? `ef ${r.ef}: ${fmt(r.qps)} QPS, p50 ${fmt(r.p50_ms ?? NaN, 3)} ms` : '-')).join(' / '), 'measured', `${when(ann.box)} UTC, load ${load1(ann.box)}`, 'Pareto chart: docs/bench/ann-pareto.svg']);
   }
   const scale = load('scale');
-  if (scale) rows.push([`(reference) scale: ${scale.sizes.join(' / ')} creators`, scale.rows.map((r: Json) => `${r.creators}: build ${fmt(r.buildSeconds, 0)} s, load ${fmt(r.loadSeconds, 1)} s, RSS ${fmt(r.rssAfterMiB)} MiB, ${fmt(r.qps16)} QPS, p99 ${fmt(r.p99at1, 1)} ms, recall ${fmt(r.recall, 3)}`).join('; '), 'measured', `${when(scale.box)} UTC, load ${load1(scale.box)}`, 'Chart: docs/bench/scale.svg']);
+  if (scale) rows.push([`(reference) scale: ${scale.sizes.join(' / ')} creators`, scale.rows.map((r) => `${r.creators}: build ${fmt(r.buildSeconds, 0)} s, load ${fmt(r.loadSeconds, 1)} s, RSS ${fmt(r.rssAfterMiB)} MiB, ${fmt(r.qps16)} QPS, p99 ${fmt(r.p99at1, 1)} ms, recall ${fmt(r.recall, 3)}`).join('; '), 'measured', `${when(scale.box)} UTC, load ${load1(scale.box)}`, 'Chart: docs/bench/scale.svg']);
 
   const lines = [
     '## Targets',

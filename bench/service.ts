@@ -122,7 +122,7 @@ async function main(): Promise<void> {
     rows.push({ what: 'in-process hnswlib-node searchKnn, 1 thread (reference)', ef, inFlight: 1, filter: 'none', recall: refRecall, qps: ref.qps, vsRef: '1.00x', p50: ref.p50, p99: ref.p99 });
     // Our engine in-process: 8 searches in flight on the libuv pool (both cores, one index).
     {
-      const results: ArrayLike<number>[] = new Array(nq);
+      const results: ArrayLike<number>[] = new Array<ArrayLike<number>>(nq);
       const lat: number[] = [];
       let next = 0;
       const t0 = performance.now();

@@ -234,7 +234,8 @@ async function embedRecords(records: CreatorRecord[], opts: BuildOptions, params
     ann = HnswIndex.create(dims, params, records.length);
     const index = ann;
     let insertBusy = 0;
-    let insertFailed: unknown;
+    /** The first insert's rejection, as it came (boxed: the reason itself may be any value). */
+    let insertFailed: { reason: unknown } | undefined;
     // Up to `inFlight` chunks are being embedded at once (ONNX Runtime runs concurrent calls of one
     // session on its own threads); each is taken, and inserted, in row order.
     const take = (start: number, vectors: Float32Array[]): void => {
@@ -243,10 +244,10 @@ async function embedRecords(records: CreatorRecord[], opts: BuildOptions, params
       const rows = data.subarray(start * dims, (start + vectors.length) * dims);
       const labels = Uint32Array.from({ length: vectors.length }, (_, i) => start + i);
       inserting = inserting.then(async () => {
-        if (insertFailed !== undefined) return;
+        if (insertFailed) return;
         const t = performance.now();
         await index.insert(rows, labels, opts.threads).catch((err: unknown) => {
-          insertFailed = err;
+          insertFailed = { reason: err };
         });
         insertBusy += (performance.now() - t) / 1000;
       });
@@ -254,7 +255,7 @@ async function embedRecords(records: CreatorRecord[], opts: BuildOptions, params
     const window: { start: number; vectors: Promise<Float32Array[]> }[] = [];
     try {
       for (let start = 0; start < records.length; start += EMBED_CHUNK) {
-        if (insertFailed !== undefined) throw insertFailed;
+        if (insertFailed) throw insertFailed.reason;
         const vectors = embedder.embed(records.slice(start, start + EMBED_CHUNK).map(profileText));
         vectors.catch(() => undefined); // awaited below, in order
         window.push({ start, vectors });
@@ -273,7 +274,7 @@ async function embedRecords(records: CreatorRecord[], opts: BuildOptions, params
     const embedSeconds = (performance.now() - tEmbed) / 1000;
     const tTail = performance.now();
     await inserting;
-    if (insertFailed !== undefined) throw insertFailed;
+    if (insertFailed) throw insertFailed.reason;
     return {
       matrix: new VectorMatrix(dims, data),
       model: { id: embedder.modelId, revision: embedder.revision, dtype: embedderOptions.dtype ?? 'q8' },

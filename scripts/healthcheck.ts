@@ -44,7 +44,7 @@ export function healthTransport(env: NodeJS.ProcessEnv, target = healthTarget([]
   if (mtls && !set(keyFile)) throw new Error('mutual TLS: set MATCH_HEALTHCHECK_KEY_FILE (or MATCH_TLS_KEY_FILE)');
   const ca = set(env.MATCH_HEALTHCHECK_CA_FILE) ? read(env.MATCH_HEALTHCHECK_CA_FILE) : null;
   const verifyOptions: grpc.VerifyOptions = ca ? {} : { rejectUnauthorized: false, checkServerIdentity: () => undefined };
-  const credentials = grpc.credentials.createSsl(ca, mtls ? read(keyFile!) : null, mtls ? read(certFile!) : null, verifyOptions);
+  const credentials = grpc.credentials.createSsl(ca, mtls ? read(keyFile!) : null, mtls ? read(certFile) : null, verifyOptions);
   const host = /^\[?([^\]]*)\]?:\d+$/.exec(target)?.[1] ?? target;
   // The TLS name (SNI, and what a verified certificate must be for): the configured one; unverified,
   // "localhost" in place of an IP address (SNI must not be one, RFC 6066).

@@ -54,7 +54,7 @@ async function main(): Promise<void> {
   const client = matchClient(o.addr);
   await client.ready(30_000);
   const labelOf = (id: string): number => Number(id.slice(3)) - 1; // cr_000001 is label 0 (generator order)
-  const results: number[][] = new Array(nq);
+  const results: number[][] = new Array<number[]>(nq);
   const lat: number[] = [];
   let done = 0;
   let errors = 0;

@@ -26,9 +26,12 @@ export interface Finding {
   message: string;
 }
 
+/** A parsed YAML document (a Kubernetes object if it is valid). */
+export type Doc = Record<string, unknown>;
+
 export interface Source {
   name: string;
-  docs: Array<Record<string, any>>;
+  docs: Doc[];
 }
 
 /** npm module and exported interface holding the schema of an apiVersion + kind. */
@@ -42,7 +45,18 @@ export function modelFor(apiVersion: string, kind: string): { module: string; ty
   return pkg ? { module: `${pkg}/${group}/${version}/${kind}`, type: `I${kind}` } : undefined;
 }
 
-const label = (doc: Record<string, any>, i: number): string => `${doc?.kind ?? '?'}/${doc?.metadata?.name ?? `#${i}`}`;
+/** The model of a document that has a string apiVersion and kind. */
+function docModel(doc: Doc): { module: string; type: string; kind: string } | undefined {
+  const { apiVersion, kind } = doc;
+  if (typeof apiVersion !== 'string' || typeof kind !== 'string') return undefined;
+  const model = modelFor(apiVersion, kind);
+  return model && { ...model, kind };
+}
+
+const field = (v: unknown, key: string): unknown => (typeof v === 'object' && v !== null ? (v as Record<string, unknown>)[key] : undefined);
+/** A YAML value in a label: a string as it is, another value (a malformed document's) as JSON, `fallback` when null or absent. */
+const labelPart = (v: unknown, fallback: string): string => (v === undefined || v === null ? fallback : typeof v === 'string' ? v : JSON.stringify(v));
+const label = (doc: Doc, i: number): string => `${labelPart(doc.kind, '?')}/${labelPart(field(doc.metadata, 'name'), `#${i}`)}`;
 
 export function renderKustomize(dir: string): string {
   const kubectl = execFileSync(path.join(REPO, 'scripts', 'container', 'kubectl.sh'), { encoding: 'utf8' }).trim();
@@ -56,7 +70,7 @@ export function parseYaml(name: string, text: string): { source: Source; finding
       findings.push({ source: name, object: `#${i}`, check: 'parse', message: d.errors.map((e) => e.message).join('; ') });
       return [];
     }
-    const js = d.toJS() as Record<string, any> | null;
+    const js = d.toJS() as Doc | null;
     return js ? [js] : [];
   });
   return { source: { name, docs }, findings };
@@ -66,11 +80,11 @@ async function schemaFindings(sources: Source[]): Promise<Finding[]> {
   const findings: Finding[] = [];
   for (const { name, docs } of sources) {
     for (const [i, doc] of docs.entries()) {
-      const model = typeof doc.apiVersion === 'string' && typeof doc.kind === 'string' ? modelFor(doc.apiVersion, doc.kind) : undefined;
+      const model = docModel(doc);
       let Model: (new (data: unknown) => { validate(): void }) | undefined;
       if (model) {
         try {
-          Model = ((await import(model.module)) as Record<string, any>)[doc.kind];
+          Model = ((await import(model.module)) as Record<string, typeof Model>)[model.kind];
         } catch {
           Model = undefined;
         }
@@ -97,7 +111,7 @@ function fieldFindings(sources: Source[]): Finding[] {
   let n = 0;
   for (const { name, docs } of sources) {
     for (const [i, doc] of docs.entries()) {
-      const model = typeof doc.apiVersion === 'string' && typeof doc.kind === 'string' ? modelFor(doc.apiVersion, doc.kind) : undefined;
+      const model = docModel(doc);
       if (!model) continue; // reported by the schema check
       imports.push(`import type { ${model.type} as T${n} } from ${JSON.stringify(model.module)};`);
       const literal = `export const r${n}: T${n} = ${JSON.stringify(doc, null, 2)};`;

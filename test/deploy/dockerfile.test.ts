@@ -219,7 +219,9 @@ describe('Dockerfile build steps, replayed (scripts/docker-build-steps.ts)', () 
     child = spawn(path.join(summary.final.root, entrypoint!), summary.final.cmd!, { cwd: app, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
-    const lines = (): Array<Record<string, any>> => stdout.slice(0, stdout.lastIndexOf('\n')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, any>);
+    // The service's pino lines and the entrypoint's: the fields read here.
+    type LogLine = { msg?: string; component?: string; version?: string; port?: number; metrics_port?: number };
+    const lines = (): LogLine[] => stdout.slice(0, stdout.lastIndexOf('\n')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as LogLine);
     const logged = (msg: string): boolean => lines().some((l) => l.msg === msg);
     for (let i = 0; i < 600 && !(logged('telemetry started') && logged('gRPC server listening')) && child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 100));
     const seeded = lines().find((l) => l.component === 'entrypoint')!;
@@ -243,7 +245,7 @@ describe('Dockerfile build steps, replayed (scripts/docker-build-steps.ts)', () 
     expect(client.stdout.trim().split('\n')).toHaveLength(6);
 
     const started = lines().find((l) => l.msg === 'telemetry started')!;
-    const scrape = await httpGet(started.metrics_port, '/metrics');
+    const scrape = await httpGet(started.metrics_port as number, '/metrics');
     expect(scrape.body).toContain(`creator_match_index_info{index_version="${seeded.version}"`);
 
     const exited = new Promise<number | null>((r) => child!.once('exit', (code) => r(code)));

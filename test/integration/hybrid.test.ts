@@ -14,7 +14,8 @@ import { adminClient, adminUnary, adminUpsert, ADMIN_TOKEN, startServer, tempDir
 let dir: string;
 let running: Running;
 let version: string;
-let creators: Array<{ id: string; category: string; language: string; is_nsfw: boolean; about: string }>;
+type Creator = { id: string; category: string; language: string; is_nsfw: boolean; about: string };
+let creators: Creator[];
 const byId = (id: string) => creators.find((c) => c.id === id)!;
 const MODES = ['RETRIEVAL_DENSE', 'RETRIEVAL_LEXICAL', 'RETRIEVAL_HYBRID', 'RETRIEVAL_UNSPECIFIED'] as const;
 const TEXT = 'knitting sweaters and sewing my own clothes';
@@ -23,7 +24,7 @@ beforeAll(async () => {
   dir = await tempDir('hybrid-');
   version = (await buildIndex({ input: SAMPLE_CATALOG, out: dir })).version;
   running = await startServer(dir, { MATCH_ADMIN_TOKEN: ADMIN_TOKEN });
-  creators = (await fs.readFile(SAMPLE_CATALOG, 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+  creators = (await fs.readFile(SAMPLE_CATALOG, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Creator);
 });
 afterAll(async () => {
   await running?.stop();

@@ -144,10 +144,9 @@ it("runs the README's example client against the server", async () => {
 
 it('the example client answers --help instead of sending it as a query', async () => {
   const { execFile } = await import('node:child_process');
+  const { promisify } = await import('node:util');
   const root = path.resolve(__dirname, '..', '..');
-  const stdout = await new Promise<string>((resolve, reject) =>
-    execFile(path.join(root, 'node_modules/.bin/tsx'), ['scripts/example-client.ts', '--help'], { cwd: root, env: { ...process.env, MATCH_ADDR: '127.0.0.1:1' } }, (err, out) => (err ? reject(err) : resolve(out))),
-  );
+  const { stdout } = await promisify(execFile)(path.join(root, 'node_modules/.bin/tsx'), ['scripts/example-client.ts', '--help'], { cwd: root, env: { ...process.env, MATCH_ADDR: '127.0.0.1:1' } });
   expect(stdout).toMatch(/^usage: npm run example:client/);
 });
 

@@ -26,7 +26,7 @@ const MERGE: Record<string, string> = { geom: 'math', mach: 'mech' };
 const MIN_SENSES = 120;
 
 /** ["o] -> o, [=a] -> a, [ae] -> ae: GCIDE's ASCII markup of accents and ligatures. */
-const unmark = (s: string): string => s.replace(/\[[\-"=.'`^~,;]*([A-Za-z]{1,2})\]/g, '$1');
+const unmark = (s: string): string => s.replace(/\[[-"=.'`^~,;]*([A-Za-z]{1,2})\]/g, '$1');
 
 const LABEL = /\(([A-Z][a-z]+\.?)\)/;
 
