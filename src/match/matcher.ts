@@ -54,7 +54,7 @@ export interface MatcherOptions {
   /** Largest k x pool of a diversity (MMR) re-rank: its cost (similarities computed). */
   maxRerankWork: number;
   /** Sees every plain ANN search (not exact ones), e.g. for the online recall monitor. Must be O(1). */
-  onAnnSearch?(sample: SearchSample): void;
+  onAnnSearch?: (sample: SearchSample) => void;
 }
 
 /**
@@ -139,7 +139,7 @@ export class Matcher {
     const rerank = needsRerank(input.rerank) ? input.rerank : undefined;
     const categoryOf = (label: number): string => catalog.categoryOf(label);
     const monitor = !rerank && input.filter.minScore === undefined ? this.opts.onAnnSearch : undefined;
-    const { hits, strategy } = await withSpanAsync('creator_match.search', { 'creator_match.k': input.k, 'creator_match.retrieval': mode }, async (span) => {
+    const { hits, strategy } = await withSpanAsync('creator_match.search', { 'creator_match.k': input.k, 'creator_match.retrieval': mode }, async (span): Promise<{ hits: Array<SearchHit | RetrievedHit>; strategy: SearchStrategy }> => {
       const request = { k: input.k, ef: this.ef, filter, minScore: input.filter.minScore };
       const ctx: RetrievalContext = {
         search,
@@ -157,7 +157,7 @@ export class Matcher {
           : (k) => (mode === 'lexical' ? lexicalRetrieve : hybridRetrieve)({ vector, text, k, ef: this.ef, filter, minScore: input.filter.minScore }, ctx);
       const r = rerank ? await diversify(input.k, retrieve, search, rerank, categoryOf, this.opts.maxRerankWork, signal) : await retrieve(input.k);
       span.setAttribute('creator_match.strategy', r.strategy);
-      return r as { hits: Array<SearchHit | RetrievedHit>; strategy: SearchStrategy };
+      return r;
     });
     recordSearch({ strategy, results: hits.length, selectivity: search.labelCount ? filter.estimatedAllowed / search.labelCount : 0, indexVersion: this.index.version });
     // Re-ranked and fused hits are not the ANN top k, so only plain dense ANN searches feed the recall monitor.
