@@ -3,7 +3,7 @@ import { Catalog } from '../catalog/catalog';
 import { HnswIndex } from './hnsw-index';
 import { HnswSearch } from './hnsw-search';
 import { IndexLoadError, refusalReasonOf } from './load-error';
-import { ARTIFACT_FILES, readCurrent, readManifest, verifyFiles, type Manifest } from './manifest';
+import { ARTIFACT_FILES, assertVersionName, readCurrent, readManifest, verifyAndPinFiles, type Manifest, type VerifiedFiles } from './manifest';
 
 /** Everything the service needs from one published version, loaded and verified. */
 export interface LoadedIndex {
@@ -19,25 +19,28 @@ export interface LoadedIndex {
 
 export { IndexLoadError };
 
-/** Loads DIR/<version> (default: the one CURRENT names), verifying checksums and shapes. */
-export async function loadIndexVersion(indexDir: string, version?: string): Promise<LoadedIndex> {
+/** Loads DIR/<version> (default: the one CURRENT names), verifying checksums and shapes; `signal` abandons it. */
+export async function loadIndexVersion(indexDir: string, version?: string, signal?: AbortSignal): Promise<LoadedIndex> {
   const chosen = version ?? (await readCurrent(indexDir));
   if (!chosen) throw new IndexLoadError(`no published index in ${indexDir} (no CURRENT file); run npm run index:build`, 'missing_files');
   const dir = path.join(indexDir, chosen);
+  let files: VerifiedFiles | undefined;
   try {
+    assertVersionName(chosen);
     const manifest = await readManifest(dir);
     if (manifest.version !== chosen) throw new IndexLoadError(`manifest says version ${manifest.version}, directory is ${chosen}`, 'manifest');
-    await verifyFiles(dir, manifest);
+    // The checked files stay open: the catalog and the addon read those very files (files.path).
+    files = await verifyAndPinFiles(dir, manifest, signal);
     const vectorBytes = manifest.files[ARTIFACT_FILES.vectors]?.bytes;
     if (vectorBytes !== manifest.count * manifest.dims * 4) {
       throw new IndexLoadError(`${ARTIFACT_FILES.vectors} has ${vectorBytes} bytes, but ${manifest.count} creators x ${manifest.dims} dims need ${manifest.count * manifest.dims * 4}`, 'shape');
     }
     // Read in chunks straight into the catalog's columns: no object per creator is kept.
-    const catalog = await Catalog.readJsonLinesFile(path.join(dir, ARTIFACT_FILES.creators)).catch((err: unknown) => {
+    const catalog = await Catalog.readJsonLinesFile(files.path(ARTIFACT_FILES.creators)).catch((err: unknown) => {
       throw new IndexLoadError(`${ARTIFACT_FILES.creators}: ${(err as Error).message}`, 'integrity', { cause: err });
     });
     if (catalog.labelCount !== manifest.count) throw new IndexLoadError(`creators file has ${catalog.labelCount} rows, manifest says ${manifest.count}`, 'manifest');
-    const hnsw = await HnswIndex.load(path.join(dir, ARTIFACT_FILES.index), manifest.dims).catch((err: unknown) => {
+    const hnsw = await HnswIndex.load(files.path(ARTIFACT_FILES.index), manifest.dims).catch((err: unknown) => {
       throw new IndexLoadError(`${ARTIFACT_FILES.index}: ${(err as Error).message}`, 'integrity', { cause: err });
     });
     if (hnsw.size !== manifest.count || hnsw.slots !== manifest.count) {
@@ -47,5 +50,7 @@ export async function loadIndexVersion(indexDir: string, version?: string): Prom
     return { version: chosen, dir, manifest, catalog, hnsw, search: new HnswSearch(hnsw, manifest.count) };
   } catch (err) {
     throw new IndexLoadError(`index version ${chosen} in ${indexDir} is unusable: ${(err as Error).message}`, refusalReasonOf(err), { cause: err });
+  } finally {
+    await files?.close();
   }
 }
