@@ -5,6 +5,7 @@ import type { CreatorProfile } from '../src/catalog/creator';
 import { PROFILE_TEXT_TEMPLATE_VERSION } from '../src/catalog/profile-text';
 import { HnswIndex, type HnswParams } from '../src/index/hnsw-index';
 import { ANN_KIND, ARTIFACT_FILES, FORMAT_VERSION, MANIFEST_FILE, describeFile, writeCurrent, type Manifest } from '../src/index/manifest';
+import { withIndexDirLock } from '../src/index/index-lock';
 import { measureRecall, type RecallTruth } from './recall';
 import type { VectorMatrix } from './vector-matrix';
 import { pruneVersions } from './retention';
@@ -107,14 +108,23 @@ export async function publishVersion(p: PublishInput, hooks: BuildHooks = {}): P
       };
       await fs.writeFile(path.join(tmpDir, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n');
       await fsyncDir(tmpDir);
-      await fs.rename(tmpDir, dir);
-      await fsyncDir(p.out);
     } catch (err) {
       await fs.rm(tmpDir, { recursive: true, force: true });
       throw new BuildError(`could not write version ${version} in ${p.out}; nothing was published and CURRENT is unchanged: ${(err as Error).message}`, { cause: err });
     }
-    if (p.publish) await writeCurrent(p.out, version);
-    const pruned = p.keep !== undefined ? await pruneVersions(p.out, p.keep) : [];
+    // Rename, publish and prune under the index-dir lock: a concurrent builder's prune cannot
+    // remove this version before CURRENT names it (src/index/index-lock.ts).
+    const pruned = await withIndexDirLock(p.out, async () => {
+      try {
+        await fs.rename(tmpDir, dir);
+        await fsyncDir(p.out);
+      } catch (err) {
+        await fs.rm(tmpDir, { recursive: true, force: true });
+        throw new BuildError(`could not write version ${version} in ${p.out}; nothing was published and CURRENT is unchanged: ${(err as Error).message}`, { cause: err });
+      }
+      if (p.publish) await writeCurrent(p.out, version);
+      return p.keep !== undefined ? pruneVersions(p.out, p.keep) : [];
+    });
     const writeSeconds = (performance.now() - tWrite) / 1000;
     return {
       version,
