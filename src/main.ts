@@ -63,9 +63,12 @@ async function main(): Promise<void> {
 
   try {
     await app.init();
+    // A signal during startup (a slow load, say) stops it: nothing listens, the process exits 0.
+    if (stopping) return;
     await app.listen();
     await app.listenAdmin();
   } catch (err) {
+    if (stopping) return;
     logger.fatal({ err }, 'startup failed');
     logger.flush();
     await app.close().catch(() => undefined);
