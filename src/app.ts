@@ -5,6 +5,7 @@ import { createMatcherService } from './grpc/matcher-service';
 import { adminClientConstructor, loadMatchPackageDefinition } from './grpc/proto';
 import { bindServer, buildGrpcServer, shutdownServer, type GrpcServerParts } from './grpc/server';
 import { serverCredentials } from './grpc/tls';
+import { transportServerOptions } from './grpc/transport-limits';
 import { IndexManager, type Refusal } from './lifecycle/index-manager';
 import type { Logger } from './logging/logger';
 import { MatchError } from './errors/match-error';
@@ -62,6 +63,7 @@ export class MatchApp {
           matcher: { efSearch: config.efSearch, exactMaxCandidates: config.exactMaxCandidates, maxRerankWork: config.maxRerankWork },
           models: { modelsDir: config.modelsDir, allowRemoteModels: config.allowRemoteModels },
           pollMs: config.reloadPollMs,
+          loadTimeoutMs: config.loadTimeoutMs,
           onAnnSearch: (version, sample) => this.recallMonitor.offer(v.name, version, sample),
         }),
       ]),
@@ -84,7 +86,7 @@ export class MatchApp {
       },
       logger,
     });
-    this.grpc = buildGrpcServer({ packageDefinition, matcher, maxReceiveBytes: config.maxReceiveBytes, interceptors: [telemetryInterceptor()] });
+    this.grpc = buildGrpcServer({ packageDefinition, matcher, maxReceiveBytes: config.maxReceiveBytes, interceptors: [telemetryInterceptor()], transport: config.transport });
     this.indexMetrics = new IndexMetrics(() =>
       [...this.managers].flatMap(([variant, m]) => (m.current ? [servedIndexOf(m.current.index, variant)] : [])),
     );
@@ -105,7 +107,11 @@ export class MatchApp {
       });
       const definition = adminClientConstructor(packageDefinition).service;
       if (config.adminAddr) {
-        this.adminServer = new grpc.Server({ 'grpc.max_receive_message_length': config.maxReceiveBytes, interceptors: [telemetryInterceptor()] });
+        this.adminServer = new grpc.Server({
+          'grpc.max_receive_message_length': config.maxReceiveBytes,
+          ...transportServerOptions(config.transport),
+          interceptors: [telemetryInterceptor()],
+        });
         this.adminServer.addService(definition, admin);
       } else {
         this.grpc.server.addService(definition, admin);
@@ -140,18 +146,32 @@ export class MatchApp {
 
   /** Binds the CreatorMatcher server (and IndexAdmin, when it shares the port); returns the port. */
   async listen(addr = this.config.grpcAddr): Promise<number> {
-    const port = await bindServer(this.server, addr, this.credentials);
+    if (this.closePromise) throw new Error('the service is shutting down; not listening');
+    const port = await bindServer(this.server, addr, this.credentials, this.config.transport, (remote) => this.connectionDropped(remote));
     this.logger.info({ addr, port, transport: this.transport }, 'gRPC server listening');
     return port;
   }
 
   /** Binds the separate IndexAdmin server (only when MATCH_ADMIN_ADDR is set). */
   async listenAdmin(addr = this.config.adminAddr): Promise<number | undefined> {
-    if (!this.adminServer || !addr) return undefined;
-    const port = await bindServer(this.adminServer, addr, this.credentials);
+    if (!this.adminServer || !addr || this.closePromise) return undefined;
+    const port = await bindServer(this.adminServer, addr, this.credentials, this.config.transport, (remote) => this.connectionDropped(remote));
     this.logger.info({ addr, port, transport: this.transport }, 'IndexAdmin listening');
     return port;
   }
+
+  private droppedConnections = 0;
+
+  /** A connection refused at MATCH_MAX_CONNECTIONS: logged at most once a second (with the count). */
+  private connectionDropped(remote: string): void {
+    this.droppedConnections++;
+    const now = Date.now();
+    if (now - this.lastDropLog < 1000) return;
+    this.lastDropLog = now;
+    this.logger.warn({ remote, dropped: this.droppedConnections, maxConnections: this.config.transport.maxConnections }, 'connection refused: MATCH_MAX_CONNECTIONS reached');
+  }
+
+  private lastDropLog = 0;
 
   close(): Promise<void> {
     this.closePromise ??= this.doClose();
@@ -165,9 +185,16 @@ export class MatchApp {
       try {
         await m.reload(undefined, 'startup');
       } catch (err) {
-        // Nothing published yet: serve NOT_SERVING and pick the first version up when CURRENT appears.
-        if (!(err instanceof MatchError && err.code === 'VERSION_NOT_FOUND')) throw err;
-        logger.warn({ indexDir: m.indexDir }, `no published index in ${m.indexDir} yet; waiting for one (build it with npm run index:build -- --out ${m.indexDir})`);
+        if (!(err instanceof MatchError)) throw err;
+        if (this.closePromise) return; // stopped during startup
+        if (err.code === 'VERSION_NOT_FOUND') {
+          // Nothing published yet: serve NOT_SERVING and pick the first version up when CURRENT appears.
+          logger.warn({ indexDir: m.indexDir }, `no published index in ${m.indexDir} yet; waiting for one (build it with npm run index:build -- --out ${m.indexDir})`);
+        } else {
+          // The published version (or CURRENT) is unusable: no file in the index directory may keep
+          // the service from starting. It listens NOT_SERVING and serves the first version that loads.
+          logger.error({ indexDir: m.indexDir, reason: err.message }, `the published index in ${m.indexDir} was refused; serving NOT_SERVING until a valid version is published (npm run index:rollback or index:build)`);
+        }
         waiting.push(m);
       }
     }

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_TRANSPORT_LIMITS, type TransportLimits } from './transport';
 import { packageRoot } from './package-root';
 
 /** Repository/package root (where package.json is), so defaults depend neither on cwd nor on dist/. */
@@ -46,6 +47,14 @@ const schema = z.object({
   MATCH_TLS_KEY_FILE: z.string().min(1).optional(),
   MATCH_TLS_CLIENT_CA_FILE: z.string().min(1).optional(),
   MATCH_METRICS_ADDR: z.union([z.literal('off'), hostPort]).default('0.0.0.0:9464'),
+  MATCH_LOAD_TIMEOUT_MS: int(0, 86_400_000).default(300_000),
+  MATCH_MAX_CONNECTIONS: int(0, 1_000_000).default(DEFAULT_TRANSPORT_LIMITS.maxConnections),
+  MATCH_MAX_CONCURRENT_STREAMS: int(1, 1_000_000).default(DEFAULT_TRANSPORT_LIMITS.maxConcurrentStreams),
+  MATCH_KEEPALIVE_TIME_MS: int(0, 86_400_000).default(DEFAULT_TRANSPORT_LIMITS.keepaliveTimeMs),
+  MATCH_KEEPALIVE_TIMEOUT_MS: int(1, 86_400_000).default(DEFAULT_TRANSPORT_LIMITS.keepaliveTimeoutMs),
+  MATCH_MAX_CONNECTION_IDLE_MS: int(0, 86_400_000).default(DEFAULT_TRANSPORT_LIMITS.maxConnectionIdleMs),
+  MATCH_MAX_CONNECTION_AGE_MS: int(0, 86_400_000 * 30).default(DEFAULT_TRANSPORT_LIMITS.maxConnectionAgeMs),
+  MATCH_MAX_CONNECTION_AGE_GRACE_MS: int(0, 86_400_000).default(DEFAULT_TRANSPORT_LIMITS.maxConnectionAgeGraceMs),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -94,6 +103,10 @@ export interface Config {
   readonly logLevel: string;
   /** Prometheus /metrics endpoint (host:port), or undefined when MATCH_METRICS_ADDR=off. */
   readonly metricsAddr: string | undefined;
+  /** A version load gives up after this many ms (0: never). */
+  readonly loadTimeoutMs: number;
+  /** Connection and stream limits of both gRPC ports (src/grpc/transport-limits.ts). */
+  readonly transport: Readonly<TransportLimits>;
 }
 
 export class ConfigError extends Error {
@@ -149,5 +162,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     tls: Object.freeze({ certFile: e.MATCH_TLS_CERT_FILE, keyFile: e.MATCH_TLS_KEY_FILE, clientCaFile: e.MATCH_TLS_CLIENT_CA_FILE }),
     logLevel: e.LOG_LEVEL,
     metricsAddr: e.MATCH_METRICS_ADDR === 'off' ? undefined : e.MATCH_METRICS_ADDR,
+    loadTimeoutMs: e.MATCH_LOAD_TIMEOUT_MS,
+    transport: Object.freeze({
+      maxConnections: e.MATCH_MAX_CONNECTIONS,
+      maxConcurrentStreams: e.MATCH_MAX_CONCURRENT_STREAMS,
+      keepaliveTimeMs: e.MATCH_KEEPALIVE_TIME_MS,
+      keepaliveTimeoutMs: e.MATCH_KEEPALIVE_TIMEOUT_MS,
+      maxConnectionIdleMs: e.MATCH_MAX_CONNECTION_IDLE_MS,
+      maxConnectionAgeMs: e.MATCH_MAX_CONNECTION_AGE_MS,
+      maxConnectionAgeGraceMs: e.MATCH_MAX_CONNECTION_AGE_GRACE_MS,
+    }),
   });
 }
