@@ -7,6 +7,7 @@ import type { Logger } from '../logging/logger';
 import type { MatchLimits } from '../match/match-input';
 import { recordBatchItem } from '../telemetry/instruments';
 import { validateRequest } from '../match/validate-request';
+import { resetAfterDeadline } from './batch-deadline';
 import { callSignal } from './call-signal';
 import type { CreatorMatcherHandlers } from './generated/creatormatch/v1/CreatorMatcher';
 import type { GetIndexInfoRequest__Output } from './generated/creatormatch/v1/GetIndexInfoRequest';
@@ -84,6 +85,7 @@ export function createMatcherService(deps: MatcherServiceDeps): CreatorMatcherHa
   const BatchMatch = async (call: ServerDuplexStream<MatchRequest__Output, MatchResponse>): Promise<void> => {
     const log = logger.child({ method: 'BatchMatch' });
     const { signal, dispose } = callSignal(call);
+    const stopReset = resetAfterDeadline(call, signal); // an expired stream is ended even if its client stopped reading
     let items = 0;
     let failed = 0;
     try {
@@ -162,6 +164,7 @@ export function createMatcherService(deps: MatcherServiceDeps): CreatorMatcherHa
       if (!signal.aborted) call.destroy(Object.assign(new Error(status.message), toServiceError(status)));
     } finally {
       dispose();
+      stopReset();
     }
   };
 
