@@ -8,6 +8,7 @@ import { serverCredentials } from './grpc/tls';
 import { transportServerOptions } from './grpc/transport-limits';
 import { IndexManager, type Refusal } from './lifecycle/index-manager';
 import type { Logger } from './logging/logger';
+import { shortId } from './errors/echo';
 import { MatchError } from './errors/match-error';
 import { RecallMonitor } from './experiments/recall-monitor';
 import { assignVariant, defaultExperiment, loadExperiment, type Experiment } from './experiments/variants';
@@ -136,7 +137,7 @@ export class MatchApp {
 
   private unknownVariant(name: string): MatchError {
     const names = this.experiment.variants.map((v) => v.name).join(', ');
-    return new MatchError('UNKNOWN_VARIANT', `unknown variant ${JSON.stringify(name)}; served variants: ${names}`);
+    return new MatchError('UNKNOWN_VARIANT', `unknown variant ${shortId(name)}; served variants: ${names}`);
   }
 
   init(): Promise<void> {

@@ -1,6 +1,7 @@
 import { open } from 'node:fs/promises';
 import { ByteColumn, ensureCapacity, IdTable, KeyedColumn } from './columns';
 import { normaliseKey, type CreatorProfile } from './creator';
+import { showValue } from '../errors/echo';
 
 /** A compiled filter: which labels may be returned. */
 export interface CompiledFilter {
@@ -80,7 +81,7 @@ export class Catalog {
     this.cats = new KeyedColumn(profiles.length);
     this.langs = new KeyedColumn(profiles.length);
     for (const p of profiles) {
-      if (this.labelOf(p.id) !== undefined) throw new Error(`duplicate creator id ${JSON.stringify(p.id)} in catalog`);
+      if (this.labelOf(p.id) !== undefined) throw new Error(`duplicate creator id ${showValue(p.id)} in catalog`);
       this.append(p, undefined);
     }
   }
@@ -139,7 +140,7 @@ export class Catalog {
       }
       if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error(`creators line ${lineNo}: expected a JSON object`);
       const p = value as CreatorProfile;
-      if (this.labelOf(p.id) !== undefined) throw new Error(`duplicate creator id ${JSON.stringify(p.id)} in catalog`);
+      if (this.labelOf(p.id) !== undefined) throw new Error(`duplicate creator id ${showValue(p.id)} in catalog`);
       this.append(p, { bytes, start, end });
     };
     const keep = (bytes: Buffer, start: number, end: number): void => {
@@ -225,7 +226,7 @@ export class Catalog {
    * runs before any label is assigned; at worst a new dictionary value stays behind, unused.
    */
   private append(p: CreatorProfile, source: { bytes: Buffer; start: number; end: number } | undefined): number {
-    if (typeof p.id !== 'string') throw new TypeError(`creator id must be a string, got ${JSON.stringify(p.id)}`);
+    if (typeof p.id !== 'string') throw new TypeError(`creator id must be a string, got ${showValue(p.id)}`);
     const cat = this.cats.codeFor(p.category);
     const lang = this.langs.codeFor(p.language);
     const compact = compactRow(p);

@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { parseCreator, parseCreatorLine, type CreatorRecord } from './creator';
 import { csvRow, parseCsvLine } from './csv';
+import { shortId } from '../errors/echo';
 
 export interface InvalidLine {
   line: number;
@@ -59,7 +60,7 @@ export async function readCreators(file: string, format?: 'jsonl' | 'csv'): Prom
     }
     const firstLine = seen.get(result.record.id);
     if (firstLine !== undefined) {
-      throw new InputError(`duplicate creator id ${JSON.stringify(result.record.id)} on lines ${firstLine} and ${lineNo}`);
+      throw new InputError(`duplicate creator id ${shortId(result.record.id)} on lines ${firstLine} and ${lineNo}`);
     }
     seen.set(result.record.id, lineNo);
     records.push(result.record);

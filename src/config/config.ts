@@ -128,7 +128,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(
       parsed.error.issues.map((i) => {
         const key = String(i.path[0]);
-        const shown = key.includes('TOKEN') ? '[redacted]' : JSON.stringify(known[key] ?? '');
+        const shown = key.includes('TOKEN') ? '[redacted]' : JSON.stringify(String(known[key] ?? '').slice(0, 200));
         return `${i.path.join('.')}=${shown}: ${i.message}`;
       }),
     );

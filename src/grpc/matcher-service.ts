@@ -1,5 +1,6 @@
 import { status as grpcStatus } from '@grpc/grpc-js';
 import type { sendUnaryData, ServerDuplexStream, ServerUnaryCall } from '@grpc/grpc-js';
+import { truncateForEcho } from '../errors/echo';
 import { MatchError, toGrpcStatus, type WireStatus } from '../errors/match-error';
 import type { RecallStats } from '../experiments/recall-monitor';
 import type { IndexManager, Serving } from '../lifecycle/index-manager';
@@ -57,7 +58,7 @@ export function createMatcherService(deps: MatcherServiceDeps): CreatorMatcherHa
 
   const Match = async (call: ServerUnaryCall<MatchRequest__Output, MatchResponse>, callback: sendUnaryData<MatchResponse>): Promise<void> => {
     const req = call.request;
-    let log = logger.child({ method: 'Match', request_id: req.request_id, fan_id: req.fan_id });
+    let log = logger.child({ method: 'Match', request_id: truncateForEcho(req.request_id ?? ''), fan_id: truncateForEcho(req.fan_id ?? '') });
     const started = performance.now();
     const { signal, dispose } = callSignal(call);
     try {
@@ -107,7 +108,7 @@ export function createMatcherService(deps: MatcherServiceDeps): CreatorMatcherHa
           failed++;
           const status = toGrpcStatus(err);
           recordBatchItem(grpcStatus[status.code] ?? String(status.code));
-          logFailure(log.child({ request_id: req.request_id, fan_id: req.fan_id, variant: route?.name }), status, err, 'batch item failed');
+          logFailure(log.child({ request_id: truncateForEcho(req.request_id ?? ''), fan_id: truncateForEcho(req.fan_id ?? ''), variant: route?.name }), status, err, 'batch item failed');
           const m = route?.manager.current?.matcher;
           return toWireError(req.request_id ?? '', status, m?.index.version, m?.modelId, route?.name);
         }

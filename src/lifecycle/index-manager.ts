@@ -136,7 +136,7 @@ export class IndexManager extends EventEmitter {
         const reason = err instanceof Error ? err.message : String(err);
         this.currentProblem = reason; // the watch does not refuse the same CURRENT again on every poll
         this.refuse(CURRENT_FILE, reason, err, previousVersion, source);
-        throw new VersionRefusedError('VERSION_REFUSED', `${CURRENT_FILE} in ${this.opts.indexDir} is unusable: ${reason}`);
+        throw new VersionRefusedError('VERSION_REFUSED', `${CURRENT_FILE} in ${this.opts.indexDir} is unusable: ${truncateForEcho(reason, 500)}`);
       }
       if (!target) throw new VersionRefusedError('VERSION_NOT_FOUND', `no published index in ${this.opts.indexDir} (no CURRENT file)`);
       if (target === previousVersion) {
@@ -156,7 +156,7 @@ export class IndexManager extends EventEmitter {
         if (this.closed) throw new VersionRefusedError('INDEX_NOT_READY', 'the service is shutting down; no version is loaded now');
         const reason = err instanceof Error ? err.message : String(err);
         this.refuse(target, reason, err, previousVersion, source);
-        throw new VersionRefusedError('VERSION_REFUSED', `index version ${target} was refused: ${reason}`);
+        throw new VersionRefusedError('VERSION_REFUSED', `index version ${target} was refused: ${truncateForEcho(reason, 500)}`);
       }
       if (this.closed) {
         // Loaded while the service was stopping: never served, released at once.
@@ -173,7 +173,7 @@ export class IndexManager extends EventEmitter {
   }
 
   private refuse(version: string, reason: string, err: unknown, serving: string | undefined, source: string): void {
-    this.refused = { version, reason, code: refusalReasonOf(err), at: new Date() };
+    this.refused = { version, reason: truncateForEcho(reason, 1000), code: refusalReasonOf(err), at: new Date() };
     this.opts.logger.error({ err, version, serving: serving ?? null, source }, 'index version refused; the previous version keeps serving');
     this.emit('refused', this.refused);
   }
