@@ -13,7 +13,7 @@ import { createReadStream, promises as fs } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { parentPort, workerData } from 'node:worker_threads';
 import { parseCreator, parseCreatorLine, type CreatorRecord } from '../src/catalog/creator';
-import { normalise } from '../src/index/vectors';
+import { FLOAT32_MAX, normalise } from '../src/index/vectors';
 import { VectorMatrix } from './vector-matrix';
 import { csvRow, parseCsvLine } from '../src/catalog/csv';
 import { exactTruth, type RecallPlan } from './recall';
@@ -23,6 +23,8 @@ export interface ParseWorkerData {
   format: 'jsonl' | 'csv';
   /** Rows (valid or not) per message. */
   chunkRows: number;
+  /** A line whose vector cannot be used (length, float32 range, zero norm) becomes an invalid line. */
+  skipInvalid?: boolean;
 }
 
 /** A line that failed validation, or a valid record (without its vector: that is in the buffer). */
@@ -124,13 +126,22 @@ async function parse(data: ParseWorkerData, port: NonNullable<typeof parentPort>
       if (vector && dims > 0) {
         if (vector.length !== dims) vectorError = `vector has ${vector.length} values, the first line has ${dims}`;
         else {
-          const v = slot(valid, line.length);
-          v.set(vector);
-          if (!normalise(v)) vectorError = 'vector has zero norm (cosine is undefined)';
+          const big = vector.findIndex((x) => Math.abs(x) > FLOAT32_MAX);
+          if (big >= 0) vectorError = `vector[${big}] is ${vector[big]}, outside the float32 range`;
+          else {
+            const v = slot(valid, line.length);
+            v.set(vector);
+            if (!normalise(v)) vectorError = 'vector has zero norm (cosine is undefined)';
+          }
         }
       }
-      rows.push({ line: lineNo, record, hasVector: vector !== undefined, ...(vectorError ? { vectorError } : {}) });
-      valid++;
+      if (vectorError && data.skipInvalid) {
+        // Skippable like any other invalid line (its row of the buffer is reused by the next one).
+        rows.push({ line: lineNo, reason: vectorError });
+      } else {
+        rows.push({ line: lineNo, record, hasVector: vector !== undefined, ...(vectorError ? { vectorError } : {}) });
+        valid++;
+      }
     }
     if (rows.length >= data.chunkRows) flush();
   }

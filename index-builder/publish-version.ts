@@ -6,6 +6,7 @@ import { PROFILE_TEXT_TEMPLATE_VERSION } from '../src/catalog/profile-text';
 import { HnswIndex, type HnswParams } from '../src/index/hnsw-index';
 import { ANN_KIND, ARTIFACT_FILES, FORMAT_VERSION, MANIFEST_FILE, describeFile, writeCurrent, type Manifest } from '../src/index/manifest';
 import { withIndexDirLock } from '../src/index/index-lock';
+import { mkdirp } from '../src/util/mkdirp';
 import { measureRecall, type RecallTruth } from './recall';
 import type { VectorMatrix } from './vector-matrix';
 import { pruneVersions } from './retention';
@@ -80,7 +81,7 @@ export async function publishVersion(p: PublishInput, hooks: BuildHooks = {}): P
     hooks.onStage?.('write', 0);
     const tWrite = performance.now();
     const version = newVersion();
-    await fs.mkdir(p.out, { recursive: true });
+    await mkdirp(p.out); // not fs.mkdir recursive: it never returns under /proc
     const dir = path.join(p.out, version);
     const tmpDir = path.join(p.out, `.tmp-${version}`);
     await fs.mkdir(tmpDir);

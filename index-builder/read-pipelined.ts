@@ -68,7 +68,7 @@ export async function readCreatorsPipelined(file: string, opts: PipelinedReadOpt
   const t0 = performance.now();
   const format = opts.format ?? (/\.csv$/i.test(file) ? 'csv' : 'jsonl');
   const chunkRows = opts.chunkRows ?? 256;
-  const worker = spawnParser({ file, format, chunkRows });
+  const worker = spawnParser({ file, format, chunkRows, ...(opts.skipInvalid ? { skipInvalid: true } : {}) });
   opts.onWorker?.(worker);
   let closed = false;
   const close = async (): Promise<void> => {

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdirp } from '../../src/util/mkdirp';
 import path from 'node:path';
 import { ModelError } from '../../src/embedding/errors';
 import { resolveModelsDir } from '../../src/embedding/paths';
@@ -99,7 +100,7 @@ const LOCK_STALE_MS = 120_000;
 
 /** Cross-process lock (an atomic mkdir), so parallel first uses (e.g. jest workers) convert once. */
 async function acquireLock(lockDir: string): Promise<() => Promise<void>> {
-  await mkdir(path.dirname(lockDir), { recursive: true });
+  await mkdirp(path.dirname(lockDir));
   for (;;) {
     try {
       await mkdir(lockDir);
