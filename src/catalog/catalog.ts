@@ -390,6 +390,26 @@ export class Catalog {
   }
 }
 
+/** Longest creator id a catalog file may hold (what the builder and the admin API accept). */
+const MAX_ID_CHARS = 256;
+
+/**
+ * Why a profile cannot be served (the builder writes exactly these fields and types; a
+ * creators.jsonl that passed its checksum may still come from elsewhere): a mistyped field would
+ * break every response that includes the profile. The catalog itself keeps any JSON object as it
+ * is (see `compactRow`); the service checks what it loads (src/index/cross-check.ts).
+ */
+export function profileProblem(p: Record<string, unknown>): string | undefined {
+  if (typeof p.id !== 'string' || !p.id.trim()) return `id must be a non-empty string, got ${showValue(p.id)}`;
+  if (p.id.length > MAX_ID_CHARS) return `id ${showValue(p.id)} is longer than ${MAX_ID_CHARS} characters`;
+  for (const field of ['name', 'category', 'language'] as const) {
+    if (typeof p[field] !== 'string') return `${field} of ${showValue(p.id)} must be a string, got ${showValue(p[field])}`;
+  }
+  if (!Array.isArray(p.tags) || !p.tags.every((t) => typeof t === 'string')) return `tags of ${showValue(p.id)} must be an array of strings`;
+  if (typeof p.is_nsfw !== 'boolean') return `is_nsfw of ${showValue(p.id)} must be true or false, got ${showValue(p.is_nsfw)}`;
+  return undefined;
+}
+
 function indexOrEnd(bytes: Buffer, byte: number, from: number): number {
   const i = bytes.indexOf(byte, from);
   return i < 0 ? bytes.length : i;

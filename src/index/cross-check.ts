@@ -1,4 +1,6 @@
 import path from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { profileProblem } from '../catalog/catalog';
 import { IndexLoadError } from './load-error';
 import type { LoadedIndex } from './loaded-index';
 import { ARTIFACT_FILES } from './manifest';
@@ -47,5 +49,25 @@ export async function crossCheckVectors(index: LoadedIndex, signal?: AbortSignal
     }
   } finally {
     await file.handle.close();
+  }
+}
+
+/**
+ * Every profile of the catalog has the fields and types of a CreatorProfile (string id of at most
+ * 256 characters, string name/category/language, string tags, boolean is_nsfw). Ids are checked for
+ * every row; rows the catalog stored compactly have the right types by construction, so only the
+ * others are decoded and checked (none, for a version the builder wrote). In slices that yield.
+ */
+export async function checkCatalogProfiles(index: LoadedIndex, signal?: AbortSignal): Promise<void> {
+  const { catalog } = index;
+  const allCompact = catalog.storageStats().compactRows === catalog.labelCount;
+  for (let label = 0; label < catalog.labelCount; label++) {
+    const id = catalog.idOf(label);
+    const problem = id.length > 256 ? `id ${JSON.stringify(id.slice(0, 80))}… is longer than 256 characters` : allCompact ? undefined : profileProblem(catalog.profile(label) as unknown as Record<string, unknown>);
+    if (problem) throw new IndexLoadError(`${ARTIFACT_FILES.creators} line ${label + 1}: ${problem}`, 'integrity');
+    if (label % 1024 === 1023) {
+      signal?.throwIfAborted();
+      await nextTurn();
+    }
   }
 }

@@ -6,7 +6,7 @@ import type { Embedder } from '../embedding/embedder';
 import { MatchError } from '../errors/match-error';
 import { loadIndexVersion, type LoadedIndex } from '../index/loaded-index';
 import { IndexLoadError, refusalReasonOf, type RefusalReason } from '../index/load-error';
-import { crossCheckVectors } from '../index/cross-check';
+import { checkCatalogProfiles, crossCheckVectors } from '../index/cross-check';
 import { CURRENT_FILE, readCurrent, writeCurrent } from '../index/manifest';
 import { withIndexDirLock } from '../index/index-lock';
 import { withTimeout } from '../index/safe-files';
@@ -240,8 +240,9 @@ export class IndexManager extends EventEmitter {
     const index = await loadIndexVersion(this.opts.indexDir, version, signal);
     let embedder: Embedder | undefined;
     try {
-      // vectors.f32 against the vectors inside index.hnsw, before anything is applied on top.
+      // vectors.f32 against the vectors inside index.hnsw, and the profiles' types, before anything is applied on top.
       await crossCheckVectors(index, signal);
+      await checkCatalogProfiles(index, signal);
       const log = await readUpdates(index.dir, index.manifest.dims, signal);
       if (log.tornTail) this.opts.logger.warn({ version }, 'ignoring a torn last line in the update log (never acknowledged)');
       for (const r of log.rejected.slice(0, REJECTED_LINES_LOGGED)) this.opts.logger.error({ version, line: r.line, reason: r.reason }, 'update log line rejected; the other updates are applied');

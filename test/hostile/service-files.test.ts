@@ -8,6 +8,7 @@
  * these starts never listened, and SIGTERM never ended the process.
  */
 import { execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -17,7 +18,7 @@ import { startServerProcess, type ServerProcess } from '../../bench/load/server-
 import { matcherClientConstructor } from '../../src/grpc/proto';
 import { IndexManager } from '../../src/lifecycle/index-manager';
 import { ARTIFACT_FILES, CURRENT_FILE, MANIFEST_FILE, writeCurrent } from '../../src/index/manifest';
-import { ADMIN_TOKEN, adminClient, adminUnary, healthCheck, tempDir, unary, waitFor, writeJsonl } from '../helpers/server';
+import { ADMIN_TOKEN, adminClient, adminUnary, healthCheck, startServer, tempDir, unary, waitFor, writeJsonl } from '../helpers/server';
 import { syntheticCreators } from '../helpers/synthetic';
 import { ROOT } from '../helpers/child';
 
@@ -94,6 +95,29 @@ describe('a refused published version does not stop the start', () => {
     expect(refusals.length).toBe(1);
     expect(JSON.stringify(refusals[0])).toMatch(/CURRENT is a symlink/);
     expect(await server.stop(10_000)).toEqual({ code: 0, signal: null });
+  });
+});
+
+describe('profiles of the wrong shape', () => {
+  it.each([
+    ['a name that is an object', { name: { a: 1 } }],
+    ['tags that are numbers', { tags: [1, 2] }],
+    ['is_nsfw "yes"', { is_nsfw: 'yes' }],
+    ['an id of 100k characters', { id: 'x'.repeat(100_000) }],
+  ])('a creators.jsonl row with %s (checksums fixed up) is refused, not served', async (_what, edit) => {
+    const vdir = path.join(idx, bad);
+    const lines = (await fs.readFile(path.join(vdir, ARTIFACT_FILES.creators), 'utf8')).split('\n');
+    lines[3] = JSON.stringify({ ...JSON.parse(lines[3]!), ...edit });
+    const text = lines.join('\n');
+    await fs.writeFile(path.join(vdir, ARTIFACT_FILES.creators), text);
+    const m = JSON.parse(await fs.readFile(path.join(vdir, MANIFEST_FILE), 'utf8'));
+    m.files[ARTIFACT_FILES.creators] = { sha256: createHash('sha256').update(text).digest('hex'), bytes: Buffer.byteLength(text) };
+    await fs.writeFile(path.join(vdir, MANIFEST_FILE), JSON.stringify(m));
+    const running = await startServer(idx);
+    cleanups.push(() => running.stop());
+    expect(await healthCheck(running.port)).toBe('NOT_SERVING');
+    const refusal = running.logs.find((l) => l.msg === 'index version refused; the previous version keeps serving');
+    expect(JSON.stringify(refusal)).toMatch(/creators\.jsonl line 4: /);
   });
 });
 
