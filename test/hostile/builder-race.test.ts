@@ -53,7 +53,7 @@ describe('concurrent builders with --keep', () => {
     void exited.then((c) => (code = c));
     // The builder writes its version under a temp name, then waits for the lock to rename it into place.
     const tmp = async () => (await fs.readdir(out)).filter((e) => e.startsWith('.tmp-'));
-    await waitFor(async () => (await tmp()).length > 0 && (await fs.readdir(path.join(out, (await tmp())[0]!)).catch(() => [])).includes('manifest.json'), 60_000, 'the builder to write its version');
+    await waitFor(async () => (await tmp()).length > 0 && (await fs.readdir(path.join(out, (await tmp())[0]!)).catch((): string[] => [])).includes('manifest.json'), 60_000, 'the builder to write its version');
     await new Promise((r) => setTimeout(r, 1500));
     expect(code).toBeUndefined();
     expect(await readCurrent(out)).toBeUndefined();

@@ -8,6 +8,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { buildIndex } from '../../index-builder/build-index';
+import type { CreatorMatcherClient } from '../../src/grpc/generated/creatormatch/v1/CreatorMatcher';
 import { matcherClientConstructor } from '../../src/grpc/proto';
 import { startServer, tempDir, unary, waitFor, type Running } from '../helpers/server';
 import { syntheticCreators } from '../helpers/synthetic';
@@ -17,7 +18,7 @@ const DIMS = 96;
 const N = 20_000;
 let dir: string;
 let running: Running;
-let other: grpc.Client & Record<string, any>;
+let other: CreatorMatcherClient;
 
 beforeAll(async () => {
   dir = await tempDir('creator-match-rerank-');
@@ -26,7 +27,7 @@ beforeAll(async () => {
   // An operator raised the budget far above the default: the work must still be bounded and sliced.
   running = await startServer(path.join(dir, 'idx'), { MATCH_MAX_RERANK_WORK: '100000000', MATCH_RECALL_SAMPLE_RATE: '0' });
   const Client = matcherClientConstructor();
-  other = new Client(`127.0.0.1:${running.port}`, grpc.credentials.createInsecure()) as grpc.Client & Record<string, any>;
+  other = new Client(`127.0.0.1:${running.port}`, grpc.credentials.createInsecure());
 }, 300_000);
 afterAll(async () => {
   other?.close();
@@ -54,7 +55,7 @@ it('above the default budget, k=1000 with diversity is refused before any work',
   const dflt = await startServer(path.join(dir, 'idx'), { MATCH_RECALL_SAMPLE_RATE: '0' });
   try {
     const t = Date.now();
-    const err = await unary(dflt.client, 'Match', { vector: v(1), k: 1000, diversity: 0.5 }).catch((e: grpc.ServiceError) => e);
+    const err = await unary(dflt.client, 'Match', { vector: v(1), k: 1000, diversity: 0.5 }).then((): grpc.ServiceError => { throw new Error('the call unexpectedly succeeded'); }, (e: grpc.ServiceError) => e);
     expect(err.code).toBe(grpc.status.INVALID_ARGUMENT);
     expect(err.details).toMatch(/diversity with k=1000 needs 3000000 similarities .* use k <= 258 with diversity/);
     expect(Date.now() - t).toBeLessThan(5000);
@@ -64,7 +65,7 @@ it('above the default budget, k=1000 with diversity is refused before any work',
 });
 
 it('MMR with k=1000 at a raised budget: a 300 ms deadline ends it with DEADLINE_EXCEEDED, small Matches answer within 1 s', async () => {
-  const call = unary(running.client, 'Match', { vector: v(2), k: 1000, diversity: 0.5 }, 300).catch((e: grpc.ServiceError) => e);
+  const call = unary(running.client, 'Match', { vector: v(2), k: 1000, diversity: 0.5 }, 300).then((): grpc.ServiceError => { throw new Error('the call unexpectedly succeeded'); }, (e: grpc.ServiceError) => e);
   const { result, worst } = await worstSmallMatchDuring(call);
   expect((result as grpc.ServiceError).code).toBe(grpc.status.DEADLINE_EXCEEDED);
   expect({ worst, within: worst < 1000 }).toMatchObject({ within: true });

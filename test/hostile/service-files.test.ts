@@ -15,6 +15,7 @@ import * as grpc from '@grpc/grpc-js';
 import pino from 'pino';
 import { buildIndex } from '../../index-builder/build-index';
 import { startServerProcess, type ServerProcess } from '../../bench/load/server-process';
+import type { CreatorMatcherClient } from '../../src/grpc/generated/creatormatch/v1/CreatorMatcher';
 import { matcherClientConstructor } from '../../src/grpc/proto';
 import { IndexManager } from '../../src/lifecycle/index-manager';
 import { ARTIFACT_FILES, CURRENT_FILE, MANIFEST_FILE, writeCurrent } from '../../src/index/manifest';
@@ -51,9 +52,9 @@ async function spawnServer(env: Record<string, string> = {}): Promise<ServerProc
   return s;
 }
 
-function client(port: number): grpc.Client & Record<string, any> {
+function client(port: number): CreatorMatcherClient {
   const Client = matcherClientConstructor();
-  const c = new Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as grpc.Client & Record<string, any>;
+  const c = new Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
   cleanups.push(async () => c.close());
   return c;
 }
@@ -128,7 +129,7 @@ describe('slow loads are bounded', () => {
     const server = await spawnServer({ MATCH_LOAD_TIMEOUT_MS: '1500' });
     const admin = adminClient(server.port);
     cleanups.push(async () => admin.close());
-    const err = await adminUnary(admin, 'ReloadIndex', { version: bad }).catch((e: grpc.ServiceError) => e);
+    const err = await adminUnary(admin, 'ReloadIndex', { version: bad }).then(unexpected, (e: grpc.ServiceError) => e);
     expect(err.code).toBe(grpc.status.FAILED_PRECONDITION);
     expect(err.details).toMatch(/took longer than 1500 ms/);
     const c = client(server.port);
@@ -180,3 +181,8 @@ describe('shutdown', () => {
     expect(manager.current).toBeUndefined();
   });
 });
+
+/** For calls that must fail: a success is a test failure. */
+function unexpected(): never {
+  throw new Error('the call unexpectedly succeeded');
+}

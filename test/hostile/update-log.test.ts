@@ -10,6 +10,7 @@ import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { buildIndex } from '../../index-builder/build-index';
 import { startServerProcess, type ServerProcess } from '../../bench/load/server-process';
+import type { CreatorMatcherClient } from '../../src/grpc/generated/creatormatch/v1/CreatorMatcher';
 import { matcherClientConstructor } from '../../src/grpc/proto';
 import { UPDATE_LOG_FILE } from '../../src/lifecycle/update-log';
 import { ADMIN_TOKEN, adminClient, adminUpsert, startServer, tempDir, unary, writeJsonl } from '../helpers/server';
@@ -46,9 +47,9 @@ async function spawnServer(): Promise<ServerProcess> {
   return s;
 }
 
-function client(port: number): grpc.Client & Record<string, any> {
+function client(port: number): CreatorMatcherClient {
   const Client = matcherClientConstructor();
-  const c = new Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as grpc.Client & Record<string, any>;
+  const c = new Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
   cleanups.push(async () => c.close());
   return c;
 }
@@ -64,7 +65,7 @@ describe('UpsertCreators refuses invalid vectors before logging', () => {
     cleanups.push(() => running.stop());
     const admin = adminClient(running.port);
     cleanups.push(async () => admin.close());
-    const err = await adminUpsert(admin, [creator('good-1', unit(5)), creator('good-2', unit(6)), creator('bad', bad), creator('good-3', unit(7))]).catch((e: grpc.ServiceError) => e);
+    const err = await adminUpsert(admin, [creator('good-1', unit(5)), creator('good-2', unit(6)), creator('bad', bad), creator('good-3', unit(7))]).then(unexpected, (e: grpc.ServiceError) => e);
     expect(err.code).toBe(grpc.status.INVALID_ARGUMENT);
     expect(err.details).toMatch(message);
     await expect(fs.stat(logFile())).rejects.toMatchObject({ code: 'ENOENT' });
@@ -123,8 +124,13 @@ describe('a hostile update log never keeps the service from starting', () => {
     const admin = adminClient(server.port);
     cleanups.push(async () => admin.close());
     // Bounded: before the fix the open for appending blocked forever (FIFO) and the call hung.
-    const err = await adminUpsert(admin, [creator('new', unit(9))]).catch((e: grpc.ServiceError) => e);
+    const err = await adminUpsert(admin, [creator('new', unit(9))]).then(unexpected, (e: grpc.ServiceError) => e);
     expect(err.code).toBe(grpc.status.INTERNAL);
     expect(await server.stop(10_000)).toEqual({ code: 0, signal: null });
   });
 });
+
+/** For calls that must fail: a success is a test failure. */
+function unexpected(): never {
+  throw new Error('the call unexpectedly succeeded');
+}
