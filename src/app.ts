@@ -6,6 +6,7 @@ import { adminClientConstructor, loadMatchPackageDefinition } from './grpc/proto
 import { bindServer, buildGrpcServer, shutdownServer, type GrpcServerParts } from './grpc/server';
 import { serverCredentials } from './grpc/tls';
 import { transportServerOptions } from './grpc/transport-limits';
+import { FairShare } from './grpc/fair-share';
 import { IndexManager, type Refusal } from './lifecycle/index-manager';
 import type { Logger } from './logging/logger';
 import { shortId } from './errors/echo';
@@ -86,6 +87,7 @@ export class MatchApp {
         maxFilterIds: config.maxFilterIds,
       },
       logger,
+      ...(config.maxActiveCallsPerConnection > 0 ? { fairShare: new FairShare(config.maxActiveCallsPerConnection) } : {}),
     });
     this.grpc = buildGrpcServer({ packageDefinition, matcher, maxReceiveBytes: config.maxReceiveBytes, interceptors: [telemetryInterceptor()], transport: config.transport });
     this.indexMetrics = new IndexMetrics(() =>

@@ -48,6 +48,7 @@ const schema = z.object({
   MATCH_TLS_CLIENT_CA_FILE: z.string().min(1).optional(),
   MATCH_METRICS_ADDR: z.union([z.literal('off'), hostPort]).default('0.0.0.0:9464'),
   MATCH_LOAD_TIMEOUT_MS: int(0, 86_400_000).default(300_000),
+  MATCH_MAX_ACTIVE_CALLS_PER_CONNECTION: int(0, 100_000).default(4),
   MATCH_MAX_CONNECTIONS: int(0, 1_000_000).default(DEFAULT_TRANSPORT_LIMITS.maxConnections),
   MATCH_MAX_CONCURRENT_STREAMS: int(1, 1_000_000).default(DEFAULT_TRANSPORT_LIMITS.maxConcurrentStreams),
   MATCH_KEEPALIVE_TIME_MS: int(0, 86_400_000).default(DEFAULT_TRANSPORT_LIMITS.keepaliveTimeMs),
@@ -105,6 +106,8 @@ export interface Config {
   readonly metricsAddr: string | undefined;
   /** A version load gives up after this many ms (0: never). */
   readonly loadTimeoutMs: number;
+  /** Calls (Match, BatchMatch items) of one connection doing work at a time; 0: no limit. */
+  readonly maxActiveCallsPerConnection: number;
   /** Connection and stream limits of both gRPC ports (src/grpc/transport-limits.ts). */
   readonly transport: Readonly<TransportLimits>;
 }
@@ -163,6 +166,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     metricsAddr: e.MATCH_METRICS_ADDR === 'off' ? undefined : e.MATCH_METRICS_ADDR,
     loadTimeoutMs: e.MATCH_LOAD_TIMEOUT_MS,
+    maxActiveCallsPerConnection: e.MATCH_MAX_ACTIVE_CALLS_PER_CONNECTION,
     transport: Object.freeze({
       maxConnections: e.MATCH_MAX_CONNECTIONS,
       maxConcurrentStreams: e.MATCH_MAX_CONCURRENT_STREAMS,

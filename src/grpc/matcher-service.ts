@@ -10,6 +10,7 @@ import { recordBatchItem } from '../telemetry/instruments';
 import { validateRequest } from '../match/validate-request';
 import { resetAfterDeadline } from './batch-deadline';
 import { callSignal } from './call-signal';
+import type { FairShare } from './fair-share';
 import type { CreatorMatcherHandlers } from './generated/creatormatch/v1/CreatorMatcher';
 import type { GetIndexInfoRequest__Output } from './generated/creatormatch/v1/GetIndexInfoRequest';
 import type { IndexInfo } from './generated/creatormatch/v1/IndexInfo';
@@ -34,6 +35,8 @@ export interface MatcherServiceDeps {
   onlineRecall?(variant: string, version: string): RecallStats;
   limits: MatchLimits;
   logger: Logger;
+  /** Calls of one connection that do work at a time (src/grpc/fair-share.ts); absent: no limit. */
+  fairShare?: FairShare;
 }
 
 /** Runs `fn` on a lease of the route's serving version: a call finishes on the version it started with. */
@@ -55,6 +58,8 @@ function logFailure(log: Logger, status: WireStatus, err: unknown, msg: string):
 /** Handlers of creatormatch.v1.CreatorMatcher. */
 export function createMatcherService(deps: MatcherServiceDeps): CreatorMatcherHandlers {
   const { limits, logger } = deps;
+  /** Runs a call's work within its connection's fair share. */
+  const share = <T>(call: { getPeer(): string }, signal: AbortSignal, fn: () => Promise<T>): Promise<T> => (deps.fairShare ? deps.fairShare.run(call.getPeer(), signal, fn) : fn());
 
   const Match = async (call: ServerUnaryCall<MatchRequest__Output, MatchResponse>, callback: sendUnaryData<MatchResponse>): Promise<void> => {
     const req = call.request;
@@ -64,10 +69,12 @@ export function createMatcherService(deps: MatcherServiceDeps): CreatorMatcherHa
     try {
       const route = deps.route(req.fan_id, req.variant);
       log = log.child({ variant: route.name });
-      const { input, result } = await withServing(route, async ({ matcher }) => {
-        const input = validateRequest(req, limits, matcher.shape);
-        return { input, result: await matcher.match(input, signal) };
-      });
+      const { input, result } = await share(call, signal, () =>
+        withServing(route, async ({ matcher }) => {
+          const input = validateRequest(req, limits, matcher.shape);
+          return { input, result: await matcher.match(input, signal) };
+        }),
+      );
       callback(null, toWireResponse(input.requestId, result, route.name));
       if (deps.experiment.name !== 'none') {
         // Exposure log for A/B analysis: who saw which creators from which variant and version.
@@ -95,12 +102,14 @@ export function createMatcherService(deps: MatcherServiceDeps): CreatorMatcherHa
       const answer = async (req: MatchRequest__Output): Promise<MatchResponse | undefined> => {
         let route: VariantRoute | undefined;
         try {
-          route = deps.route(req.fan_id, req.variant);
-          const name = route.name;
-          const response = await withServing(route, async ({ matcher }) => {
-            const input = validateRequest(req, limits, matcher.shape);
-            return toWireResponse(input.requestId, await matcher.match(input, signal), name);
-          });
+          const routed = (route = deps.route(req.fan_id, req.variant));
+          const name = routed.name;
+          const response = await share(call, signal, () =>
+            withServing(routed, async ({ matcher }) => {
+              const input = validateRequest(req, limits, matcher.shape);
+              return toWireResponse(input.requestId, await matcher.match(input, signal), name);
+            }),
+          );
           recordBatchItem('OK');
           return response;
         } catch (err) {
