@@ -71,3 +71,30 @@ export async function checkCatalogProfiles(index: LoadedIndex, signal?: AbortSig
     }
   }
 }
+
+/** Rows read from the index per native call by checkIndexVectors. */
+const NORM_CHECK_ROWS = 2048;
+
+/**
+ * Every vector stored in index.hnsw is finite and unit-norm (the builder stores normalised
+ * vectors; the addon's loader checks finiteness only). A vector of huge values would turn every
+ * score it takes part in into NaN. One pass over the vectors, read in chunks on the thread pool,
+ * checked in slices that yield.
+ */
+export async function checkIndexVectors(index: LoadedIndex, signal?: AbortSignal): Promise<void> {
+  const { dims } = index.manifest;
+  const labels = index.catalog.labelCount;
+  for (let start = 0; start < labels; start += NORM_CHECK_ROWS) {
+    signal?.throwIfAborted();
+    const chunk = Array.from({ length: Math.min(NORM_CHECK_ROWS, labels - start) }, (_, i) => start + i);
+    const rows = await index.hnsw.vectors(chunk);
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i];
+      if (!row) continue; // not live (deleted in the file: refused elsewhere)
+      let sq = 0;
+      for (let d = 0; d < dims; d++) sq += row[d]! * row[d]!;
+      if (!(Math.abs(sq - 1) <= 1e-3)) throw new IndexLoadError(`${ARTIFACT_FILES.index} holds a vector of norm² ${sq} for label ${chunk[i]} (vectors must be normalised)`, 'shape');
+    }
+    await nextTurn();
+  }
+}

@@ -6,7 +6,7 @@ import type { Embedder } from '../embedding/embedder';
 import { MatchError } from '../errors/match-error';
 import { loadIndexVersion, type LoadedIndex } from '../index/loaded-index';
 import { IndexLoadError, refusalReasonOf, type RefusalReason } from '../index/load-error';
-import { checkCatalogProfiles, crossCheckVectors } from '../index/cross-check';
+import { checkCatalogProfiles, checkIndexVectors, crossCheckVectors } from '../index/cross-check';
 import { CURRENT_FILE, readCurrent, writeCurrent } from '../index/manifest';
 import { withIndexDirLock } from '../index/index-lock';
 import { withTimeout } from '../index/safe-files';
@@ -242,6 +242,7 @@ export class IndexManager extends EventEmitter {
     try {
       // vectors.f32 against the vectors inside index.hnsw, and the profiles' types, before anything is applied on top.
       await crossCheckVectors(index, signal);
+      await checkIndexVectors(index, signal);
       await checkCatalogProfiles(index, signal);
       const log = await readUpdates(index.dir, index.manifest.dims, signal);
       if (log.tornTail) this.opts.logger.warn({ version }, 'ignoring a torn last line in the update log (never acknowledged)');

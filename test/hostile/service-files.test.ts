@@ -122,6 +122,32 @@ describe('profiles of the wrong shape', () => {
   });
 });
 
+describe('vectors the addon accepts but cannot score', () => {
+  it('an index.hnsw vector of huge finite values (checksums fixed up) is refused, not served with NaN scores', async () => {
+    const vdir = path.join(idx, bad);
+    const file = path.join(vdir, ARTIFACT_FILES.index);
+    const bytes = await fs.readFile(file);
+    const perElement = Number(bytes.readBigUInt64LE(24));
+    const offsetData = Number(bytes.readBigUInt64LE(40));
+    const labelOffset = Number(bytes.readBigUInt64LE(32));
+    const count = Number(bytes.readBigUInt64LE(16));
+    // An element whose label is not among the rows cross-checked against vectors.f32 (src/index/cross-check.ts).
+    const sampled = new Set(Array.from({ length: Math.min(32, count) }, (_, i) => Math.floor(((i + 0.5) * count) / Math.min(32, count))));
+    const element = Array.from({ length: count }, (_, e) => e).find((e) => !sampled.has(Number(bytes.readBigUInt64LE(96 + e * perElement + labelOffset))))!;
+    const label = Number(bytes.readBigUInt64LE(96 + element * perElement + labelOffset));
+    for (let d = 0; d < DIMS; d++) bytes.writeFloatLE(d % 2 ? 3.4e38 : -3.4e38, 96 + element * perElement + offsetData + 4 * d);
+    await fs.writeFile(file, bytes);
+    const m = JSON.parse(await fs.readFile(path.join(vdir, MANIFEST_FILE), 'utf8'));
+    m.files[ARTIFACT_FILES.index] = { sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length };
+    await fs.writeFile(path.join(vdir, MANIFEST_FILE), JSON.stringify(m));
+    const running = await startServer(idx);
+    cleanups.push(() => running.stop());
+    expect(await healthCheck(running.port)).toBe('NOT_SERVING');
+    const refusal = running.logs.find((l) => l.msg === 'index version refused; the previous version keeps serving');
+    expect(JSON.stringify(refusal)).toMatch(new RegExp(`index\\.hnsw holds a vector of norm² .* for label ${label} `));
+  });
+});
+
 describe('slow loads are bounded', () => {
   it('MATCH_LOAD_TIMEOUT_MS: a reload that takes too long is refused, the old version keeps serving, admin calls go on', async () => {
     await writeCurrent(idx, good);
