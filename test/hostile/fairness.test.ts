@@ -39,7 +39,7 @@ it('a small Match answers within 1 s while one caller hammers the worst requests
   await buildIndex({ input: SAMPLE_CATALOG, out: idx });
   const ids = (await fs.readFile(SAMPLE_CATALOG, 'utf8')).trim().split('\n').map((l) => (JSON.parse(l) as { id: string }).id);
   await fs.writeFile(path.join(dir, 'ids.json'), JSON.stringify(ids));
-  server = await startServerProcess({ indexDir: idx, workDir: dir, env: { MATCH_RECALL_SAMPLE_RATE: '0' }, probe: true, readyTimeoutMs: 60_000 });
+  server = await startServerProcess({ indexDir: idx, workDir: dir, env: { MATCH_RECALL_SAMPLE_RATE: '0', MATCH_METRICS_ADDR: 'off' }, probe: true, readyTimeoutMs: 60_000 });
   const Client = matcherClientConstructor();
   const client = new Client(`127.0.0.1:${server.port}`, grpc.credentials.createInsecure());
   const info = await unary(client, 'GetIndexInfo', {});

@@ -29,7 +29,7 @@ afterAll(async () => {
 });
 
 async function spawnServer(): Promise<ServerProcess> {
-  const s = await startServerProcess({ indexDir: idx, workDir: dir, env: { MATCH_ADMIN_TOKEN: ADMIN_TOKEN, MATCH_MAX_RECEIVE_BYTES: String(16 << 20) }, probe: true, readyTimeoutMs: 120_000 });
+  const s = await startServerProcess({ indexDir: idx, workDir: dir, env: { MATCH_ADMIN_TOKEN: ADMIN_TOKEN, MATCH_MAX_RECEIVE_BYTES: String(16 << 20), MATCH_METRICS_ADDR: 'off' }, probe: true, readyTimeoutMs: 120_000 });
   cleanups.push(async () => {
     s.child.kill('SIGKILL');
     await s.exited;

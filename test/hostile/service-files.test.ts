@@ -44,7 +44,7 @@ afterEach(async () => {
 });
 
 async function spawnServer(env: Record<string, string> = {}): Promise<ServerProcess> {
-  const s = await startServerProcess({ indexDir: idx, workDir: dir, env: { MATCH_ADMIN_TOKEN: ADMIN_TOKEN, MATCH_RELOAD_POLL_MS: '200', ...env }, probe: true, readyTimeoutMs: 60_000 });
+  const s = await startServerProcess({ indexDir: idx, workDir: dir, env: { MATCH_ADMIN_TOKEN: ADMIN_TOKEN, MATCH_RELOAD_POLL_MS: '200', MATCH_METRICS_ADDR: 'off', ...env }, probe: true, readyTimeoutMs: 60_000 });
   cleanups.push(async () => {
     s.child.kill('SIGKILL');
     await s.exited;

@@ -39,7 +39,7 @@ const creator = (id: string, vector: number[]) => ({ id, name: id, category: 'mu
 const unit = (seed: number) => syntheticCreators(1, DIMS, seed)[0]!.vector;
 
 async function spawnServer(): Promise<ServerProcess> {
-  const s = await startServerProcess({ indexDir: idx, workDir: dir, env: ENV, readyTimeoutMs: 60_000 });
+  const s = await startServerProcess({ indexDir: idx, workDir: dir, env: { ...ENV, MATCH_METRICS_ADDR: 'off' }, readyTimeoutMs: 60_000 });
   cleanups.push(async () => {
     s.child.kill('SIGKILL');
     await s.exited;
