@@ -109,10 +109,14 @@ describe('CURRENT', () => {
 
 describe('update-log records', () => {
   const at = '2026-01-01T00:00:00.000Z';
-  const vectorish = fc.array(fc.oneof(fc.double(), fc.constantFrom(0, 1e39, -1e39, 1e-50, 3.4e38, Number.MAX_VALUE)), { maxLength: DIMS + 2 });
+  const value = fc.oneof(fc.double(), fc.constantFrom(0, 1e39, -1e39, 1e-50, 3.4e38, Number.MAX_VALUE));
+  // Mostly of the right length (so that the values are what decides), sometimes not.
+  const vectorish = fc.oneof({ weight: 3, arbitrary: fc.array(value, { minLength: DIMS, maxLength: DIMS }) }, { weight: 1, arbitrary: fc.array(value, { maxLength: DIMS + 2 }) });
+  const creatorish = fc.record({ id: fc.string({ maxLength: 300 }), name: fc.string(), category: fc.string(), language: fc.string(), is_nsfw: fc.boolean(), tags: fc.array(fc.string()) });
   const entryish = fc.oneof(
     fc.jsonValue(),
-    fc.record({ op: fc.constantFrom('upsert', 'delete', 'x'), at: fc.string(), ids: fc.oneof(fc.array(fc.string()), fc.jsonValue()), creator: fc.oneof(fc.jsonValue(), fc.record({ id: fc.string({ maxLength: 300 }), name: fc.string(), category: fc.string(), language: fc.string(), is_nsfw: fc.boolean(), tags: fc.array(fc.string()) })), vector: vectorish }),
+    fc.record({ op: fc.constantFrom('upsert', 'delete', 'x'), at: fc.string(), ids: fc.oneof(fc.array(fc.string()), fc.jsonValue()), creator: fc.oneof(fc.jsonValue(), creatorish), vector: vectorish }),
+    fc.record({ op: fc.constant('upsert'), at: fc.string(), creator: creatorish, vector: vectorish }),
   );
 
   it('checkEntry accepts only entries that apply: every accepted upsert vector passes validUpdateVector', () => {
