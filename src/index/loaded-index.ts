@@ -41,7 +41,7 @@ export async function loadIndexVersion(indexDir: string, version?: string, signa
     });
     if (catalog.labelCount !== manifest.count) throw new IndexLoadError(`creators file has ${catalog.labelCount} rows, manifest says ${manifest.count}`, 'manifest');
     const hnsw = await HnswIndex.load(files.path(ARTIFACT_FILES.index), manifest.dims).catch((err: unknown) => {
-      throw new IndexLoadError(`${ARTIFACT_FILES.index}: ${(err as Error).message}`, 'integrity', { cause: err });
+      throw new IndexLoadError(`${ARTIFACT_FILES.index}: ${files!.unpin((err as Error).message)}`, 'integrity', { cause: err });
     });
     if (hnsw.size !== manifest.count || hnsw.slots !== manifest.count) {
       await hnsw.close();

@@ -103,6 +103,8 @@ export async function readManifest(versionDir: string): Promise<Manifest> {
 export interface VerifiedFiles {
   /** A path to the verified file (Linux: /proc/self/fd/N of the checked descriptor, so it cannot be swapped). */
   path(name: string): string;
+  /** `message` with the pinned paths replaced by the files' real paths (errors of code that read them). */
+  unpin(message: string): string;
   close(): Promise<void>;
 }
 
@@ -143,6 +145,11 @@ export async function verifyAndPinFiles(versionDir: string, manifest: Manifest, 
       const f = open.get(name);
       if (!f) throw new Error(`${name} was not verified`);
       return pinnedPath(f.handle, path.join(versionDir, name));
+    },
+    unpin: (message) => {
+      let out = message;
+      for (const [name, f] of open) out = out.split(pinnedPath(f.handle, path.join(versionDir, name))).join(path.join(versionDir, name));
+      return out;
     },
     close,
   };
