@@ -6,6 +6,7 @@ import { createEmbedder, DEFAULT_MODEL_ID, type EmbedderOptions } from '../src/e
 import { prepareIfBundled } from '../tools/model/prepare-default-model';
 import { runReleaseGate, type ReleaseGateReport } from '../tools/eval/gate';
 import { writeCurrent, type Manifest } from '../src/index/manifest';
+import { withIndexDirLock } from '../src/index/index-lock';
 import { HnswIndex, type HnswParams } from '../src/index/hnsw-index';
 import { normalise } from '../src/index/vectors';
 import { VectorMatrix } from './vector-matrix';
@@ -186,7 +187,7 @@ async function releaseGate(opts: BuildOptions, written: PublishReport): Promise<
       gate,
     );
   }
-  await writeCurrent(opts.out, written.version);
+  await withIndexDirLock(opts.out, () => writeCurrent(opts.out, written.version));
   return gate;
 }
 

@@ -24,6 +24,8 @@ export interface ParseWorkerData {
   delimiter?: string | undefined;
   /** Rows (valid or not) per message. */
   chunkRows: number;
+  /** A line whose vector cannot be used (length, float32 range, zero norm) becomes an invalid line. */
+  skipInvalid?: boolean;
 }
 
 /** A line that failed validation, or a valid record (without its vector: that is in the buffer). */

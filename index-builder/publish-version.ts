@@ -7,6 +7,8 @@ import { HnswIndex, type HnswParams } from '../src/index/hnsw-index';
 import { ANN_KIND, ARTIFACT_FILES, FORMAT_VERSION, LEXICAL_FILES, MANIFEST_FILE, describeFile, writeCurrent, type Manifest } from '../src/index/manifest';
 import { FORMAT_VERSION as LEXICAL_FORMAT_VERSION } from '../src/lexical/index-codec';
 import { LexicalIndex } from '../src/lexical/lexical-index';
+import { withIndexDirLock } from '../src/index/index-lock';
+import { mkdirp } from '../src/util/mkdirp';
 import { measureRecall, type RecallTruth } from './recall';
 import type { VectorMatrix } from './vector-matrix';
 import { pruneVersions } from './retention';
@@ -96,7 +98,7 @@ export async function publishVersion(p: PublishInput, hooks: BuildHooks = {}): P
     hooks.onStage?.('write', 0);
     const tWrite = performance.now();
     const version = newVersion();
-    await fs.mkdir(p.out, { recursive: true });
+    await mkdirp(p.out); // not fs.mkdir recursive: it never returns under /proc
     const dir = path.join(p.out, version);
     const tmpDir = path.join(p.out, `.tmp-${version}`);
     await fs.mkdir(tmpDir);
@@ -130,14 +132,23 @@ export async function publishVersion(p: PublishInput, hooks: BuildHooks = {}): P
       };
       await fs.writeFile(path.join(tmpDir, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n');
       await fsyncDir(tmpDir);
-      await fs.rename(tmpDir, dir);
-      await fsyncDir(p.out);
     } catch (err) {
       await fs.rm(tmpDir, { recursive: true, force: true });
       throw new BuildError(`could not write version ${version} in ${p.out}; nothing was published and CURRENT is unchanged: ${(err as Error).message}`, { cause: err });
     }
-    if (p.publish) await writeCurrent(p.out, version);
-    const pruned = p.keep !== undefined ? await pruneVersions(p.out, p.keep) : [];
+    // Rename, publish and prune under the index-dir lock: a concurrent builder's prune cannot
+    // remove this version before CURRENT names it (src/index/index-lock.ts).
+    const pruned = await withIndexDirLock(p.out, async () => {
+      try {
+        await fs.rename(tmpDir, dir);
+        await fsyncDir(p.out);
+      } catch (err) {
+        await fs.rm(tmpDir, { recursive: true, force: true });
+        throw new BuildError(`could not write version ${version} in ${p.out}; nothing was published and CURRENT is unchanged: ${(err as Error).message}`, { cause: err });
+      }
+      if (p.publish) await writeCurrent(p.out, version);
+      return p.keep !== undefined ? pruneVersions(p.out, p.keep) : [];
+    });
     const writeSeconds = (performance.now() - tWrite) / 1000;
     return {
       version,

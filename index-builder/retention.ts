@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { readCurrent } from '../src/index/manifest';
+import { withIndexDirLock } from '../src/index/index-lock';
 
 const VERSION_DIR = /^\d{8}T\d{9}Z-[0-9a-f]{6}$/;
 const STALE_TMP_MS = 60 * 60 * 1000;
@@ -20,6 +21,11 @@ export async function listVersions(indexDir: string): Promise<string[]> {
  */
 export async function pruneVersions(indexDir: string, keep: number): Promise<string[]> {
   if (!Number.isInteger(keep) || keep < 1) throw new RangeError('--keep must be at least 1');
+  // Under the index-dir lock (reentrant: a publish already holds it): CURRENT cannot change meanwhile.
+  return withIndexDirLock(indexDir, () => prune(indexDir, keep));
+}
+
+async function prune(indexDir: string, keep: number): Promise<string[]> {
   const current = await readCurrent(indexDir);
   const versions = await listVersions(indexDir);
   const kept = new Set(versions.slice(-keep));
@@ -29,7 +35,8 @@ export async function pruneVersions(indexDir: string, keep: number): Promise<str
   const entries = await fs.readdir(indexDir, { withFileTypes: true });
   for (const e of entries) {
     if (!e.isDirectory() || !e.name.startsWith('.tmp-')) continue;
-    const stat = await fs.stat(path.join(indexDir, e.name));
+    const stat = await fs.lstat(path.join(indexDir, e.name)).catch(() => undefined);
+    if (!stat) continue;
     if (Date.now() - stat.mtimeMs > STALE_TMP_MS) await fs.rm(path.join(indexDir, e.name), { recursive: true, force: true });
   }
   return removed;

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { loadIndexVersion } from '../src/index/loaded-index';
 import { readCurrent, writeCurrent } from '../src/index/manifest';
+import { withIndexDirLock } from '../src/index/index-lock';
 import { listVersions } from './retention';
 
 export interface RollbackResult {
@@ -25,6 +26,6 @@ export async function rollback(indexDir: string, to?: string): Promise<RollbackR
   }
   const loaded = await loadIndexVersion(indexDir, target);
   await loaded.hnsw.close();
-  await writeCurrent(indexDir, target);
+  await withIndexDirLock(indexDir, () => writeCurrent(indexDir, target));
   return { from: current, to: path.basename(target) };
 }

@@ -6,8 +6,10 @@ import { createMatcherService } from './grpc/matcher-service';
 import { loadMatchPackageDefinition } from './grpc/proto';
 import { bindServer, buildAdminServer, buildGrpcServer, shutdownServer, type GrpcServerParts } from './grpc/server';
 import { serverCredentials } from './grpc/tls';
+import { FairShare } from './grpc/fair-share';
 import { IndexManager, type Refusal } from './lifecycle/index-manager';
 import type { Logger } from './logging/logger';
+import { shortId } from './errors/echo';
 import { MatchError } from './errors/match-error';
 import { RecallMonitor } from './experiments/recall-monitor';
 import { assignVariant, defaultExperiment, loadExperiment, type Experiment } from './experiments/variants';
@@ -66,6 +68,7 @@ export class MatchApp {
           matcher: { efSearch: config.efSearch, exactMaxCandidates: config.exactMaxCandidates, maxRerankWork: config.maxRerankWork },
           models: { modelsDir: config.modelsDir, allowRemoteModels: config.allowRemoteModels, cacheSize: config.embedCacheSize },
           pollMs: config.reloadPollMs,
+          loadTimeoutMs: config.loadTimeoutMs,
           onAnnSearch: (version, sample) => this.recallMonitor.offer(v.name, version, sample),
         }),
       ]),
@@ -88,6 +91,7 @@ export class MatchApp {
       },
       logger,
       exposureLog: config.exposureLog === 'on' || (config.exposureLog === 'auto' && this.experiment.name !== 'none'),
+      ...(config.maxActiveCallsPerConnection > 0 ? { fairShare: new FairShare(config.maxActiveCallsPerConnection) } : {}),
     });
     const admin = config.adminToken
       ? createAdminService({
@@ -102,7 +106,7 @@ export class MatchApp {
         })
       : undefined;
     if (!admin) logger.info('MATCH_ADMIN_TOKEN is not set: the IndexAdmin service is off');
-    const serverOpts = { packageDefinition, maxReceiveBytes: config.maxReceiveBytes, interceptors: [telemetryInterceptor()] };
+    const serverOpts = { packageDefinition, maxReceiveBytes: config.maxReceiveBytes, interceptors: [telemetryInterceptor()], transport: config.transport };
     this.grpc = buildGrpcServer({ ...serverOpts, matcher, admin: config.adminAddr ? undefined : admin });
     this.adminServer = admin && config.adminAddr ? buildAdminServer({ ...serverOpts, admin }) : undefined;
     this.ui = config.ui.addr
@@ -150,7 +154,7 @@ export class MatchApp {
 
   private unknownVariant(name: string): MatchError {
     const names = this.experiment.variants.map((v) => v.name).join(', ');
-    return new MatchError('UNKNOWN_VARIANT', `unknown variant ${JSON.stringify(name)}; served variants: ${names}`);
+    return new MatchError('UNKNOWN_VARIANT', `unknown variant ${shortId(name)}; served variants: ${names}`);
   }
 
   init(): Promise<void> {
@@ -160,15 +164,16 @@ export class MatchApp {
 
   /** Binds the CreatorMatcher server (and IndexAdmin, when it shares the port); returns the port. */
   async listen(addr = this.config.grpcAddr): Promise<number> {
-    const port = await bindServer(this.server, addr, this.credentials);
+    if (this.closePromise) throw new Error('the service is shutting down; not listening');
+    const port = await bindServer(this.server, addr, this.credentials, this.config.transport, (remote) => this.connectionDropped(remote));
     this.logger.info({ addr, port, transport: this.transport }, 'gRPC server listening');
     return port;
   }
 
   /** Binds the separate IndexAdmin server (only when MATCH_ADMIN_ADDR is set). */
   async listenAdmin(addr = this.config.adminAddr): Promise<number | undefined> {
-    if (!this.adminServer || !addr) return undefined;
-    const port = await bindServer(this.adminServer, addr, this.credentials);
+    if (!this.adminServer || !addr || this.closePromise) return undefined;
+    const port = await bindServer(this.adminServer, addr, this.credentials, this.config.transport, (remote) => this.connectionDropped(remote));
     this.logger.info({ addr, port, transport: this.transport }, 'IndexAdmin listening');
     return port;
   }
@@ -180,6 +185,19 @@ export class MatchApp {
     this.logger.info({ addr, port, transport: this.ui.transport }, 'relevance workbench listening (an internal tool)');
     return port;
   }
+
+  private droppedConnections = 0;
+
+  /** A connection refused at MATCH_MAX_CONNECTIONS: logged at most once a second (with the count). */
+  private connectionDropped(remote: string): void {
+    this.droppedConnections++;
+    const now = Date.now();
+    if (now - this.lastDropLog < 1000) return;
+    this.lastDropLog = now;
+    this.logger.warn({ remote, dropped: this.droppedConnections, maxConnections: this.config.transport.maxConnections }, 'connection refused: MATCH_MAX_CONNECTIONS reached');
+  }
+
+  private lastDropLog = 0;
 
   close(): Promise<void> {
     this.closePromise ??= this.doClose();
@@ -193,9 +211,16 @@ export class MatchApp {
       try {
         await m.reload(undefined, 'startup');
       } catch (err) {
-        // Nothing published yet: serve NOT_SERVING and pick the first version up when CURRENT appears.
-        if (!(err instanceof MatchError && err.code === 'VERSION_NOT_FOUND')) throw err;
-        logger.warn({ indexDir: m.indexDir }, `no published index in ${m.indexDir} yet; waiting for one (build it with npm run index:build -- --out ${m.indexDir})`);
+        if (!(err instanceof MatchError)) throw err;
+        if (this.closePromise) return; // stopped during startup
+        if (err.code === 'VERSION_NOT_FOUND') {
+          // Nothing published yet: serve NOT_SERVING and pick the first version up when CURRENT appears.
+          logger.warn({ indexDir: m.indexDir }, `no published index in ${m.indexDir} yet; waiting for one (build it with npm run index:build -- --out ${m.indexDir})`);
+        } else {
+          // The published version (or CURRENT) is unusable: no file in the index directory may keep
+          // the service from starting. It listens NOT_SERVING and serves the first version that loads.
+          logger.error({ indexDir: m.indexDir, reason: err.message }, `the published index in ${m.indexDir} was refused; serving NOT_SERVING until a valid version is published (npm run index:rollback or index:build)`);
+        }
         waiting.push(m);
       }
     }

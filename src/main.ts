@@ -70,10 +70,13 @@ async function main(): Promise<void> {
 
   try {
     await app.init();
+    // A signal during startup (a slow load, say) stops it: nothing listens, the process exits 0.
+    if (stopping) return;
     await app.listen();
     await app.listenAdmin();
     await app.listenUi();
   } catch (err) {
+    if (stopping) return;
     const bind = bindProblem(err);
     if (bind) logger.fatal({ reason: bind.code }, bind.message);
     else logger.fatal({ err }, 'startup failed');

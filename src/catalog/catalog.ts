@@ -1,6 +1,7 @@
 import { open } from 'node:fs/promises';
 import { ByteColumn, ensureCapacity, IdTable, KeyedColumn } from './columns';
 import { normaliseKey, type CreatorProfile } from './creator';
+import { showValue } from '../errors/echo';
 
 /** A compiled filter: which labels may be returned. */
 export interface CompiledFilter {
@@ -83,7 +84,7 @@ export class Catalog {
     this.cats = new KeyedColumn(profiles.length);
     this.langs = new KeyedColumn(profiles.length);
     for (const p of profiles) {
-      if (this.labelOf(p.id) !== undefined) throw new Error(`duplicate creator id ${JSON.stringify(p.id)} in catalog`);
+      if (this.labelOf(p.id) !== undefined) throw new Error(`duplicate creator id ${showValue(p.id)} in catalog`);
       this.append(p, undefined);
     }
   }
@@ -142,7 +143,7 @@ export class Catalog {
       }
       if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error(`creators line ${lineNo}: expected a JSON object`);
       const p = value as CreatorProfile;
-      if (this.labelOf(p.id) !== undefined) throw new Error(`duplicate creator id ${JSON.stringify(p.id)} in catalog`);
+      if (this.labelOf(p.id) !== undefined) throw new Error(`duplicate creator id ${showValue(p.id)} in catalog`);
       this.append(p, { bytes, start, end });
     };
     const keep = (bytes: Buffer, start: number, end: number): void => {
@@ -228,7 +229,7 @@ export class Catalog {
    * runs before any label is assigned; at worst a new dictionary value stays behind, unused.
    */
   private append(p: CreatorProfile, source: { bytes: Buffer; start: number; end: number } | undefined): number {
-    if (typeof p.id !== 'string') throw new TypeError(`creator id must be a string, got ${JSON.stringify(p.id)}`);
+    if (typeof p.id !== 'string') throw new TypeError(`creator id must be a string, got ${showValue(p.id)}`);
     const cat = this.cats.codeFor(p.category);
     const lang = this.langs.codeFor(p.language);
     const compact = compactRow(p);
@@ -391,6 +392,26 @@ export class Catalog {
   private check(label: number): void {
     if (!(Number.isInteger(label) && label >= 0 && label < this.count)) throw new RangeError(`no creator with label ${label}`);
   }
+}
+
+/** Longest creator id a catalog file may hold (what the builder and the admin API accept). */
+const MAX_ID_CHARS = 256;
+
+/**
+ * Why a profile cannot be served (the builder writes exactly these fields and types; a
+ * creators.jsonl that passed its checksum may still come from elsewhere): a mistyped field would
+ * break every response that includes the profile. The catalog itself keeps any JSON object as it
+ * is (see `compactRow`); the service checks what it loads (src/index/cross-check.ts).
+ */
+export function profileProblem(p: Record<string, unknown>): string | undefined {
+  if (typeof p.id !== 'string' || !p.id.trim()) return `id must be a non-empty string, got ${showValue(p.id)}`;
+  if (p.id.length > MAX_ID_CHARS) return `id ${showValue(p.id)} is longer than ${MAX_ID_CHARS} characters`;
+  for (const field of ['name', 'category', 'language'] as const) {
+    if (typeof p[field] !== 'string') return `${field} of ${showValue(p.id)} must be a string, got ${showValue(p[field])}`;
+  }
+  if (!Array.isArray(p.tags) || !p.tags.every((t) => typeof t === 'string')) return `tags of ${showValue(p.id)} must be an array of strings`;
+  if (typeof p.is_nsfw !== 'boolean') return `is_nsfw of ${showValue(p.id)} must be true or false, got ${showValue(p.is_nsfw)}`;
+  return undefined;
 }
 
 function indexOrEnd(bytes: Buffer, byte: number, from: number): number {

@@ -3,6 +3,7 @@
  * Everything here is indexed by label (0, 1, 2, ... in append order) and only ever appended to.
  */
 import { normaliseKey } from './creator';
+import { showValue } from '../errors/echo';
 
 type Column = Uint8Array | Uint16Array | Uint32Array | Int32Array;
 
@@ -262,7 +263,7 @@ export class IdTable {
 
   /** Appends `id` as the next label's and makes that label the latest for it. */
   append(id: string): number {
-    if (typeof id !== 'string') throw new TypeError(`creator id must be a string, got ${JSON.stringify(id)}`);
+    if (typeof id !== 'string') throw new TypeError(`creator id must be a string, got ${showValue(id)}`);
     const label = this.count;
     const n = id.length;
     if (this.used + n > 0xffffffff) throw new RangeError('catalog id storage is limited to 4 Gi code units');

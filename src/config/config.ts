@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_TRANSPORT_LIMITS, type TransportLimits } from './transport';
 import { packageRoot } from './package-root';
 
 /** Repository/package root (where package.json is), so defaults depend neither on cwd nor on dist/. */
@@ -54,6 +55,15 @@ const schema = z.object({
   MATCH_UI_STATIC_DIR: z.string().min(1).optional(),
   MATCH_UI_JUDGMENTS_FILE: z.string().min(1).optional(),
   MATCH_UI_TASK_FILE: z.string().min(1).optional(),
+  MATCH_LOAD_TIMEOUT_MS: int(0, 86_400_000).default(300_000),
+  MATCH_MAX_ACTIVE_CALLS_PER_CONNECTION: int(0, 100_000).default(4),
+  MATCH_MAX_CONNECTIONS: int(0, 1_000_000).default(DEFAULT_TRANSPORT_LIMITS.maxConnections),
+  MATCH_MAX_CONCURRENT_STREAMS: int(1, 1_000_000).default(DEFAULT_TRANSPORT_LIMITS.maxConcurrentStreams),
+  MATCH_KEEPALIVE_TIME_MS: int(0, 86_400_000).default(DEFAULT_TRANSPORT_LIMITS.keepaliveTimeMs),
+  MATCH_KEEPALIVE_TIMEOUT_MS: int(1, 86_400_000).default(DEFAULT_TRANSPORT_LIMITS.keepaliveTimeoutMs),
+  MATCH_MAX_CONNECTION_IDLE_MS: int(0, 86_400_000).default(DEFAULT_TRANSPORT_LIMITS.maxConnectionIdleMs),
+  MATCH_MAX_CONNECTION_AGE_MS: int(0, 86_400_000 * 30).default(DEFAULT_TRANSPORT_LIMITS.maxConnectionAgeMs),
+  MATCH_MAX_CONNECTION_AGE_GRACE_MS: int(0, 86_400_000).default(DEFAULT_TRANSPORT_LIMITS.maxConnectionAgeGraceMs),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -116,6 +126,12 @@ export interface Config {
     /** A rating task CSV (labels:export) offered in task mode. */
     readonly taskFile: string | undefined;
   };
+  /** A version load gives up after this many ms (0: never). */
+  readonly loadTimeoutMs: number;
+  /** Calls (Match, BatchMatch items) of one connection doing work at a time; 0: no limit. */
+  readonly maxActiveCallsPerConnection: number;
+  /** Connection and stream limits of both gRPC ports (src/grpc/transport-limits.ts). */
+  readonly transport: Readonly<TransportLimits>;
 }
 
 export class ConfigError extends Error {
@@ -137,7 +153,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(
       parsed.error.issues.map((i) => {
         const key = String(i.path[0]);
-        const shown = key.includes('TOKEN') ? '[redacted]' : JSON.stringify(known[key] ?? '');
+        const shown = key.includes('TOKEN') ? '[redacted]' : JSON.stringify(String(known[key] ?? '').slice(0, 200));
         return `${i.path.join('.')}=${shown}: ${i.message}`;
       }),
     );
@@ -178,6 +194,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       staticDir: e.MATCH_UI_STATIC_DIR ?? DEFAULT_UI_STATIC_DIR,
       judgmentsFile: e.MATCH_UI_JUDGMENTS_FILE,
       taskFile: e.MATCH_UI_TASK_FILE,
+    }),
+    loadTimeoutMs: e.MATCH_LOAD_TIMEOUT_MS,
+    maxActiveCallsPerConnection: e.MATCH_MAX_ACTIVE_CALLS_PER_CONNECTION,
+    transport: Object.freeze({
+      maxConnections: e.MATCH_MAX_CONNECTIONS,
+      maxConcurrentStreams: e.MATCH_MAX_CONCURRENT_STREAMS,
+      keepaliveTimeMs: e.MATCH_KEEPALIVE_TIME_MS,
+      keepaliveTimeoutMs: e.MATCH_KEEPALIVE_TIMEOUT_MS,
+      maxConnectionIdleMs: e.MATCH_MAX_CONNECTION_IDLE_MS,
+      maxConnectionAgeMs: e.MATCH_MAX_CONNECTION_AGE_MS,
+      maxConnectionAgeGraceMs: e.MATCH_MAX_CONNECTION_AGE_GRACE_MS,
     }),
   });
 }

@@ -43,6 +43,69 @@ function serialised<T>(fn: () => Promise<T>): Promise<T> {
   return run;
 }
 
+/**
+ * ONNX runs in flight at once, per embedder. Calls beyond it wait in a FIFO queue, and a call
+ * cancelled (or past its deadline) while it waits leaves the queue without running: thousands of
+ * text queries dropped by their client cost nothing. Earlier, every call started its run at once,
+ * and runs cannot be cancelled once started.
+ */
+export function defaultRunConcurrency(): number {
+  return Math.max(1, Math.min(4, os.availableParallelism()));
+}
+
+/** A counting semaphore whose waiters leave the queue when their signal aborts. */
+class RunSlots {
+  private free: number;
+  private readonly waiting: Array<{ grant: () => void }> = [];
+
+  constructor(size: number) {
+    this.free = size;
+  }
+
+  acquire(signal: AbortSignal | undefined): Promise<() => void> {
+    const release = (): void => {
+      const next = this.waiting.shift();
+      if (next) next.grant();
+      else this.free++;
+    };
+    if (this.free > 0 && this.waiting.length === 0) {
+      this.free--;
+      return Promise.resolve(once(release));
+    }
+    return new Promise((resolve, reject) => {
+      const waiter = {
+        grant: (): void => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve(once(release));
+        },
+      };
+      const onAbort = (): void => {
+        const i = this.waiting.indexOf(waiter);
+        if (i >= 0) this.waiting.splice(i, 1);
+        reject(abortError(signal!));
+      };
+      if (signal?.aborted) return reject(abortError(signal));
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.waiting.push(waiter);
+    });
+  }
+
+  /** Calls waiting for a slot. */
+  get queued(): number {
+    return this.waiting.length;
+  }
+}
+
+function once(fn: () => void): () => void {
+  let done = false;
+  return () => {
+    if (!done) {
+      done = true;
+      fn();
+    }
+  };
+}
+
 function abortError(signal: AbortSignal): unknown {
   if (signal.reason !== undefined) return signal.reason;
   const err = new Error('The embedding was aborted');
@@ -62,6 +125,9 @@ export class TransformersEmbedder implements Embedder {
   private disposed = false;
   private _dims = 0;
   private _revision = '';
+  private readonly slots = new RunSlots(defaultRunConcurrency());
+  /** ONNX runs started (tests: cancelled calls must not add to it). */
+  runsStarted = 0;
 
   constructor(cfg: TransformersEmbedderConfig) {
     if (!Number.isInteger(cfg.batchSize) || cfg.batchSize < 1) throw new RangeError(`batchSize must be a positive integer, got ${cfg.batchSize}`);
@@ -145,9 +211,17 @@ export class TransformersEmbedder implements Embedder {
     for (let start = 0; start < order.length; start += this.cfg.batchSize) {
       if (signal?.aborted) throw abortError(signal);
       const idx = order.slice(start, start + this.cfg.batchSize);
-      const batchStarted = performance.now();
-      const vectors = await this.run(idx.map((i) => texts[i]!));
-      recordEmbeddingBatch(this.modelId, idx.length, (performance.now() - batchStarted) / 1000);
+      // Waits for a run slot; leaves the queue (no run) when the call is cancelled meanwhile.
+      const release = await this.slots.acquire(signal);
+      let vectors: Float32Array[];
+      try {
+        if (signal?.aborted) throw abortError(signal);
+        const batchStarted = performance.now();
+        vectors = await this.run(idx.map((i) => texts[i]!));
+        recordEmbeddingBatch(this.modelId, idx.length, (performance.now() - batchStarted) / 1000);
+      } finally {
+        release();
+      }
       idx.forEach((i, j) => (out[i] = vectors[j]!));
     }
     return out;
@@ -156,6 +230,7 @@ export class TransformersEmbedder implements Embedder {
   private async run(batch: string[]): Promise<Float32Array[]> {
     const pipe = this.pipe;
     if (!pipe) throw new ModelError('EMBEDDER_NOT_READY', 'the embedder was disposed');
+    this.runsStarted++;
     const tensor = await pipe(batch, { pooling: this.pooling, normalize: true });
     const [rows, dims] = tensor.dims as [number, number];
     if (rows !== batch.length) throw new Error(`pipeline returned ${rows} rows for ${batch.length} texts`);

@@ -1,6 +1,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { sendUnaryData, ServerReadableStream, ServerUnaryCall } from '@grpc/grpc-js';
 import { parseCreator, type CreatorRecord } from '../catalog/creator';
+import { shortId, truncateForEcho } from '../errors/echo';
 import { MatchError, toGrpcStatus } from '../errors/match-error';
 import { deleteCreators, upsertCreators } from '../lifecycle/creator-updates';
 import type { IndexManager } from '../lifecycle/index-manager';
@@ -66,7 +67,7 @@ export function createAdminService(deps: AdminServiceDeps): IndexAdminHandlers {
         const { vector, ...rest } = wire;
         // An empty vector is the proto3 default (none given): the creator is embedded.
         const parsed = parseCreator(vector.length > 0 ? { ...rest, vector } : rest);
-        if (!parsed.ok) throw new MatchError('INVALID_CREATOR', `creator #${records.length + 1} (${wire.id || 'no id'}): ${parsed.reason}`);
+        if (!parsed.ok) throw new MatchError('INVALID_CREATOR', `creator #${records.length + 1} (${wire.id ? shortId(wire.id) : 'no id'}): ${truncateForEcho(parsed.reason, 300)}`);
         records.push(parsed.record);
       }
       const r = await upsertCreators(managerFor(call), records, signal);

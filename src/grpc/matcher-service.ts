@@ -1,5 +1,6 @@
 import { status as grpcStatus } from '@grpc/grpc-js';
 import type { sendUnaryData, ServerDuplexStream, ServerUnaryCall } from '@grpc/grpc-js';
+import { truncateForEcho } from '../errors/echo';
 import { MatchError, toGrpcStatus, type WireStatus } from '../errors/match-error';
 import type { RecallStats } from '../experiments/recall-monitor';
 import type { IndexManager, Serving } from '../lifecycle/index-manager';
@@ -7,7 +8,9 @@ import type { Logger } from '../logging/logger';
 import type { MatchLimits } from '../match/match-input';
 import { recordBatchItem } from '../telemetry/instruments';
 import { validateRequest } from '../match/validate-request';
+import { resetAfterDeadline } from './batch-deadline';
 import { callSignal } from './call-signal';
+import type { FairShare } from './fair-share';
 import { logExposure } from './exposure-log';
 import type { CreatorMatcherHandlers } from '../contract/creatormatch/v1/CreatorMatcher';
 import type { GetIndexInfoRequest__Output } from '../contract/creatormatch/v1/GetIndexInfoRequest';
@@ -35,6 +38,8 @@ export interface MatcherServiceDeps {
   logger: Logger;
   /** Write an `exposure` line per answered Match. */
   exposureLog: boolean;
+  /** Calls of one connection that do work at a time (src/grpc/fair-share.ts); absent: no limit. */
+  fairShare?: FairShare;
 }
 
 /** Runs `fn` on a lease of the route's serving version: a call finishes on the version it started with. */
@@ -56,19 +61,23 @@ function logFailure(log: Logger, status: WireStatus, err: unknown, msg: string):
 /** Handlers of creatormatch.v1.CreatorMatcher. */
 export function createMatcherService(deps: MatcherServiceDeps): CreatorMatcherHandlers {
   const { limits, logger } = deps;
+  /** Runs a call's work within its connection's fair share. */
+  const share = <T>(call: { getPeer(): string }, signal: AbortSignal, fn: () => Promise<T>): Promise<T> => (deps.fairShare ? deps.fairShare.run(call.getPeer(), signal, fn) : fn());
 
   const Match = async (call: ServerUnaryCall<MatchRequest__Output, MatchResponse>, callback: sendUnaryData<MatchResponse>): Promise<void> => {
     const req = call.request;
-    let log = logger.child({ method: 'Match', request_id: req.request_id, fan_id: req.fan_id });
+    let log = logger.child({ method: 'Match', request_id: truncateForEcho(req.request_id ?? ''), fan_id: truncateForEcho(req.fan_id ?? '') });
     const started = performance.now();
     const { signal, dispose } = callSignal(call);
     try {
       const route = deps.route(req.fan_id, req.variant);
       log = log.child({ variant: route.name });
-      const { input, result } = await withServing(route, async ({ matcher }) => {
-        const input = validateRequest(req, limits, matcher.shape);
-        return { input, result: await matcher.match(input, signal) };
-      });
+      const { input, result } = await share(call, signal, () =>
+        withServing(route, async ({ matcher }) => {
+          const input = validateRequest(req, limits, matcher.shape);
+          return { input, result: await matcher.match(input, signal) };
+        }),
+      );
       callback(null, toWireResponse(input.requestId, result, route.name));
       // Exposure log for A/B analysis and training data (MATCH_EXPOSURE_LOG).
       if (deps.exposureLog) logExposure(log, deps.experiment.name, input, result);
@@ -85,6 +94,7 @@ export function createMatcherService(deps: MatcherServiceDeps): CreatorMatcherHa
   const BatchMatch = async (call: ServerDuplexStream<MatchRequest__Output, MatchResponse>): Promise<void> => {
     const log = logger.child({ method: 'BatchMatch' });
     const { signal, dispose } = callSignal(call);
+    const stopReset = resetAfterDeadline(call, signal); // an expired stream is ended even if its client stopped reading
     let items = 0;
     let failed = 0;
     try {
@@ -93,12 +103,14 @@ export function createMatcherService(deps: MatcherServiceDeps): CreatorMatcherHa
       const answer = async (req: MatchRequest__Output): Promise<MatchResponse | undefined> => {
         let route: VariantRoute | undefined;
         try {
-          route = deps.route(req.fan_id, req.variant);
-          const name = route.name;
-          const response = await withServing(route, async ({ matcher }) => {
-            const input = validateRequest(req, limits, matcher.shape);
-            return toWireResponse(input.requestId, await matcher.match(input, signal), name);
-          });
+          const routed = (route = deps.route(req.fan_id, req.variant));
+          const name = routed.name;
+          const response = await share(call, signal, () =>
+            withServing(routed, async ({ matcher }) => {
+              const input = validateRequest(req, limits, matcher.shape);
+              return toWireResponse(input.requestId, await matcher.match(input, signal), name);
+            }),
+          );
           recordBatchItem('OK');
           return response;
         } catch (err) {
@@ -106,7 +118,7 @@ export function createMatcherService(deps: MatcherServiceDeps): CreatorMatcherHa
           failed++;
           const status = toGrpcStatus(err);
           recordBatchItem(grpcStatus[status.code] ?? String(status.code));
-          logFailure(log.child({ request_id: req.request_id, fan_id: req.fan_id, variant: route?.name }), status, err, 'batch item failed');
+          logFailure(log.child({ request_id: truncateForEcho(req.request_id ?? ''), fan_id: truncateForEcho(req.fan_id ?? ''), variant: route?.name }), status, err, 'batch item failed');
           const m = route?.manager.current?.matcher;
           return toWireError(req.request_id ?? '', status, m?.index.version, m?.modelId, route?.name);
         }
@@ -163,6 +175,7 @@ export function createMatcherService(deps: MatcherServiceDeps): CreatorMatcherHa
       if (!signal.aborted) call.destroy(Object.assign(new Error(status.message), toServiceError(status)));
     } finally {
       dispose();
+      stopReset();
     }
   };
 

@@ -7,6 +7,7 @@ import type { IndexAdminHandlers } from '../contract/creatormatch/v1/IndexAdmin'
 import { ADMIN_PROTO, ADMIN_SERVICE, adminClientConstructor, LOADER_OPTIONS, MATCH_PROTO, MATCHER_SERVICE, matcherClientConstructor } from './proto';
 
 export const HEALTH_SERVICE = 'grpc.health.v1.Health';
+import { ListenerGate, transportServerOptions, type TransportLimits } from './transport-limits';
 
 export interface GrpcServerParts {
   server: grpc.Server;
@@ -22,6 +23,8 @@ export interface BuildServerOptions {
   maxReceiveBytes: number;
   /** Server interceptors (telemetry), outermost first. */
   interceptors?: grpc.ServerInterceptor[];
+  /** Connection and stream limits (see transport-limits.ts); the connection cap is applied by bindServer. */
+  transport?: TransportLimits;
 }
 
 /**
@@ -32,10 +35,11 @@ function reflection(files: string[], services: string[]): ReflectionService {
   return new ReflectionService(loadSync(files, LOADER_OPTIONS), { services });
 }
 
-function newServer(maxReceiveBytes: number, interceptors: grpc.ServerInterceptor[] | undefined): grpc.Server {
+function newServer(maxReceiveBytes: number, interceptors: grpc.ServerInterceptor[] | undefined, transport: TransportLimits | undefined): grpc.Server {
   return new grpc.Server({
     'grpc.max_receive_message_length': maxReceiveBytes,
     'grpc.keepalive_permit_without_calls': 1,
+    ...(transport ? transportServerOptions(transport) : {}),
     ...(interceptors ? { interceptors } : {}),
   });
 }
@@ -45,7 +49,7 @@ function newServer(maxReceiveBytes: number, interceptors: grpc.ServerInterceptor
  * IndexAdmin when it shares the port. Reflection describes exactly the services served here.
  */
 export function buildGrpcServer(opts: BuildServerOptions): GrpcServerParts {
-  const server = newServer(opts.maxReceiveBytes, opts.interceptors);
+  const server = newServer(opts.maxReceiveBytes, opts.interceptors, opts.transport);
   server.addService(matcherClientConstructor(opts.packageDefinition).service, opts.matcher);
   if (opts.admin) server.addService(adminClientConstructor(opts.packageDefinition).service, opts.admin);
   const health = new HealthImplementation({ '': 'NOT_SERVING', [MATCHER_SERVICE]: 'NOT_SERVING' });
@@ -63,27 +67,54 @@ export function buildGrpcServer(opts: BuildServerOptions): GrpcServerParts {
 
 /** The separate IndexAdmin server (MATCH_ADMIN_ADDR): IndexAdmin and reflection of it only. */
 export function buildAdminServer(opts: Omit<BuildServerOptions, 'matcher' | 'admin'> & { admin: IndexAdminHandlers }): grpc.Server {
-  const server = newServer(opts.maxReceiveBytes, opts.interceptors);
+  const server = newServer(opts.maxReceiveBytes, opts.interceptors, opts.transport);
   server.addService(adminClientConstructor(opts.packageDefinition).service, opts.admin);
   reflection([ADMIN_PROTO], [ADMIN_SERVICE]).addToServer(server);
   return server;
 }
 
-export function bindServer(server: grpc.Server, addr: string, credentials = grpc.ServerCredentials.createInsecure()): Promise<number> {
+const gates = new WeakMap<grpc.Server, ListenerGate[]>();
+
+/**
+ * Listens on `addr`. With `limits`, through a ListenerGate (our own socket, capped at
+ * limits.maxConnections, handed to grpc-js); without, through grpc-js's bindAsync.
+ */
+export async function bindServer(
+  server: grpc.Server,
+  addr: string,
+  credentials = grpc.ServerCredentials.createInsecure(),
+  limits?: Pick<TransportLimits, 'maxConnections'>,
+  onDrop?: (remote: string) => void,
+): Promise<number> {
+  if (limits) {
+    const gate = new ListenerGate(server, credentials, limits, onDrop);
+    const port = await gate.listen(addr);
+    gates.set(server, [...(gates.get(server) ?? []), gate]);
+    return port;
+  }
   return new Promise((resolve, reject) => {
     server.bindAsync(addr, credentials, (err, port) => (err ? reject(err) : resolve(port)));
   });
 }
 
+/** The gates bindServer put in front of `server` (tests read their counts). */
+export function listenerGates(server: grpc.Server): readonly ListenerGate[] {
+  return gates.get(server) ?? [];
+}
+
 /** Graceful shutdown bounded by `graceMs`, then force. Resolves true when it was graceful. */
 export function shutdownServer(server: grpc.Server, graceMs: number): Promise<boolean> {
+  const own = gates.get(server) ?? [];
+  for (const g of own) void g.stopAccepting();
   return new Promise((resolve) => {
     const timer = setTimeout(() => {
       server.forceShutdown();
+      for (const g of own) g.destroyAll();
       resolve(false);
     }, graceMs);
     server.tryShutdown(() => {
       clearTimeout(timer);
+      for (const g of own) g.destroyAll();
       resolve(true);
     });
   });

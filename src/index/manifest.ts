@@ -3,6 +3,7 @@ import { createReadStream, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { IndexLoadError } from './load-error';
+import { assertRealDirectory, hashOpenFile, isSafeName, openRegularFile, pinnedPath, readSmallFile, SAFE_NAME, showName, type RegularFile } from './safe-files';
 
 export const MANIFEST_FILE = 'manifest.json';
 export const CURRENT_FILE = 'CURRENT';
@@ -57,7 +58,16 @@ export const fusionSchema = z.object({
 });
 export type FusionParams = z.infer<typeof fusionSchema>;
 
-const fileEntry = z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/), bytes: z.number().int().nonnegative() });
+const fileEntry = z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/), bytes: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER) });
+
+/** Largest manifest.json read (a real one is about 1 KB). */
+export const MAX_MANIFEST_BYTES = 1 << 20;
+/** Largest CURRENT read (a version name and a newline). */
+export const MAX_CURRENT_BYTES = 256;
+/** Most files a manifest may list. */
+export const MAX_MANIFEST_FILES = 64;
+/** Largest vector dimension a manifest may declare (the addon and the request limits assume far less). */
+export const MAX_DIMS = 65_536;
 
 /** A figure or hyper-parameter recorded with an adapter (numbers, strings, flags, or nested records of them). */
 const recordedValue: z.ZodType<unknown> = z.lazy(() => z.union([z.number(), z.string(), z.boolean(), z.null(), z.array(recordedValue), z.record(z.string(), recordedValue)]));
@@ -96,7 +106,7 @@ export type AdapterManifest = z.infer<typeof adapterSchema>;
 
 export const manifestSchema = z.object({
   formatVersion: z.literal(FORMAT_VERSION),
-  version: z.string().regex(/^[A-Za-z0-9._-]+$/),
+  version: z.string().regex(SAFE_NAME, 'must be a plain version name'),
   builtAt: z.string(),
   model: z
     .object({
@@ -107,10 +117,10 @@ export const manifestSchema = z.object({
     .nullable(),
   /** 'model': embedded by the builder; 'provided': vectors came with the input. */
   vectorSource: z.enum(['model', 'provided']),
-  dims: z.number().int().positive(),
+  dims: z.number().int().positive().max(MAX_DIMS),
   metric: z.literal('cosine'),
   normalized: z.literal(true),
-  count: z.number().int().nonnegative(),
+  count: z.number().int().nonnegative().max(2 ** 31 - 1),
   ann: z.object({
     kind: z.enum([ANN_KIND, 'hnswlib-node'], { error: `ann.kind must be ${ANN_KIND} (the only index format this service reads; rebuild other versions)` }),
     m: z.number().int().positive(),
@@ -125,7 +135,10 @@ export const manifestSchema = z.object({
   lexical: z.object({ documents: z.number().int().nonnegative(), formatVersion: z.number().int().positive() }).optional(),
   /** The mode a request with no retrieval gets, and the fusion hybrid uses. */
   retrieval: z.object({ default: z.enum(RETRIEVAL_MODES), fusion: fusionSchema, chosenBy: z.string() }).optional(),
-  files: z.record(z.string(), fileEntry),
+  // Plain names inside the version directory only: no '/', no '..', no absolute paths.
+  files: z
+    .record(z.string().regex(SAFE_NAME, 'file names must be plain names inside the version directory'), fileEntry)
+    .refine((files) => Object.keys(files).length <= MAX_MANIFEST_FILES, `at most ${MAX_MANIFEST_FILES} files`),
   adapter: adapterSchema.optional(),
 }).superRefine((m, ctx) => {
   if (m.adapter && !m.files[m.adapter.file]) ctx.addIssue({ code: 'custom', path: ['adapter', 'file'], message: `${m.adapter.file} is not listed in files` });
@@ -148,52 +161,122 @@ export async function describeFile(file: string): Promise<{ sha256: string; byte
 
 export async function readManifest(versionDir: string): Promise<Manifest> {
   const file = path.join(versionDir, MANIFEST_FILE);
+  await assertRealDirectory(versionDir, `version directory ${versionDir}`);
   let text: string;
   try {
-    text = await fs.readFile(file, 'utf8');
+    text = (await readSmallFile(file, MAX_MANIFEST_BYTES, MANIFEST_FILE)).toString('utf8');
   } catch (err) {
+    if (err instanceof IndexLoadError) throw err;
     throw new IndexLoadError(`${MANIFEST_FILE} is missing or unreadable: ${(err as Error).message}`, 'missing_files', { cause: err });
   }
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    throw new IndexLoadError(`${file} is not valid JSON: ${(err as Error).message}`, 'manifest', { cause: err });
+    throw new IndexLoadError(`${file} is not valid JSON: ${(err as Error).message.slice(0, 200)}`, 'manifest', { cause: err });
   }
   const parsed = manifestSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new IndexLoadError(`${file} is not a valid manifest: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, 'manifest');
+    const issues = parsed.error.issues.slice(0, 5).map((i) => `${i.path.map((p) => (typeof p === 'string' ? p.slice(0, 64) : String(p))).join('.')}: ${i.message.slice(0, 200)}`);
+    throw new IndexLoadError(`${file} is not a valid manifest: ${issues.join('; ')}`, 'manifest');
   }
   return parsed.data;
 }
 
-/** Checks every listed file's size and sha256; throws naming the first mismatch. */
-export async function verifyFiles(versionDir: string, manifest: Manifest): Promise<void> {
+/** The verified files of a version, still open: read them through `path(name)` (the very files that were checked). */
+export interface VerifiedFiles {
+  /** A path to the verified file (Linux: /proc/self/fd/N of the checked descriptor, so it cannot be swapped). */
+  path(name: string): string;
+  /** `message` with the pinned paths replaced by the files' real paths (errors of code that read them). */
+  unpin(message: string): string;
+  close(): Promise<void>;
+}
+
+/**
+ * Checks every listed file: a regular file (no symlink, FIFO or device) inside the version
+ * directory, its size against the manifest before a byte is hashed, then the sha256 of exactly
+ * that many bytes. Throws naming the first mismatch. The files stay open (see VerifiedFiles).
+ */
+export async function verifyAndPinFiles(versionDir: string, manifest: Manifest, signal?: AbortSignal): Promise<VerifiedFiles> {
   for (const name of [...Object.values(ARTIFACT_FILES), ...(manifest.lexical ? Object.values(LEXICAL_FILES) : [])]) {
     if (!manifest.files[name]) throw new IndexLoadError(`manifest of ${manifest.version} does not list ${name}`, 'manifest');
   }
-  for (const [name, expected] of Object.entries(manifest.files)) {
-    const actual = await describeFile(path.join(versionDir, name)).catch((err: unknown) => {
-      throw new IndexLoadError(`${name} is missing or unreadable in ${versionDir}: ${(err as Error).message}`, 'missing_files', { cause: err });
-    });
-    if (actual.bytes !== expected.bytes) throw new IndexLoadError(`${name} has ${actual.bytes} bytes, manifest says ${expected.bytes}`, 'integrity');
-    if (actual.sha256 !== expected.sha256) throw new IndexLoadError(`${name} checksum mismatch (corrupt or modified)`, 'integrity');
+  const open = new Map<string, RegularFile>();
+  const close = async (): Promise<void> => {
+    const all = [...open.values()];
+    open.clear();
+    await Promise.all(all.map((f) => f.handle.close().catch(() => undefined)));
+  };
+  try {
+    for (const [name, expected] of Object.entries(manifest.files)) {
+      if (!isSafeName(name)) throw new IndexLoadError(`manifest lists ${showName(name)}, not a plain file name`, 'manifest');
+      signal?.throwIfAborted();
+      const file = await openRegularFile(path.join(versionDir, name), name).catch((err: unknown) => {
+        if (err instanceof IndexLoadError) throw err;
+        throw new IndexLoadError(`${name} is missing or unreadable in ${versionDir}: ${(err as Error).message}`, 'missing_files', { cause: err });
+      });
+      open.set(name, file);
+      if (file.size !== expected.bytes) throw new IndexLoadError(`${name} has ${file.size} bytes, manifest says ${expected.bytes}`, 'integrity');
+      const sha256 = await hashOpenFile(file.handle, expected.bytes, name, signal);
+      if (sha256 !== expected.sha256) throw new IndexLoadError(`${name} checksum mismatch (corrupt or modified)`, 'integrity');
+    }
+  } catch (err) {
+    await close();
+    throw err;
   }
+  return {
+    path: (name) => {
+      const f = open.get(name);
+      if (!f) throw new Error(`${name} was not verified`);
+      return pinnedPath(f.handle, path.join(versionDir, name));
+    },
+    unpin: (message) => {
+      let out = message;
+      for (const [name, f] of open) out = out.split(pinnedPath(f.handle, path.join(versionDir, name))).join(path.join(versionDir, name));
+      return out;
+    },
+    close,
+  };
 }
 
-/** The published version named by DIR/CURRENT, or undefined when nothing is published. */
+/** Checks every listed file's size and sha256 (see verifyAndPinFiles); throws naming the first mismatch. */
+export async function verifyFiles(versionDir: string, manifest: Manifest, signal?: AbortSignal): Promise<void> {
+  await (await verifyAndPinFiles(versionDir, manifest, signal)).close();
+}
+
+/** Throws unless `version` is a plain version name (one path component, no leading dot). */
+export function assertVersionName(version: string, source = 'version'): void {
+  if (!isSafeName(version)) throw new IndexLoadError(`${source} names ${showName(version)}, not a version name (letters, digits, '.', '_', '-'; no leading dot, no '/')`, 'manifest');
+}
+
+/**
+ * The published version named by DIR/CURRENT, or undefined when nothing is published. CURRENT
+ * must be a small regular file (not a symlink, FIFO or device) holding one plain version name.
+ */
 export async function readCurrent(indexDir: string): Promise<string | undefined> {
+  let text: string;
   try {
-    const version = (await fs.readFile(path.join(indexDir, CURRENT_FILE), 'utf8')).trim();
-    return version || undefined;
+    text = (await readSmallFile(path.join(indexDir, CURRENT_FILE), MAX_CURRENT_BYTES, CURRENT_FILE)).toString('utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
   }
+  const version = text.trim();
+  if (!version) return undefined;
+  assertVersionName(version, CURRENT_FILE);
+  return version;
 }
 
-/** Points DIR/CURRENT at a version atomically (temp file + fsync + rename). */
+/**
+ * Points DIR/CURRENT at a version atomically (temp file + fsync + rename). The version must be a
+ * plain name and a real directory at that moment (callers that prune hold the index-dir lock,
+ * src/index/index-lock.ts, so that it cannot be removed before CURRENT names it).
+ */
 export async function writeCurrent(indexDir: string, version: string): Promise<void> {
+  assertVersionName(version);
+  await assertRealDirectory(path.join(indexDir, version), `version ${version}`).catch((err: unknown) => {
+    throw new Error(`cannot publish ${version}: ${(err as Error).message} (removed by a concurrent prune?)`, { cause: err });
+  });
   const tmp = path.join(indexDir, `.${CURRENT_FILE}.${process.pid}.${Date.now()}.tmp`);
   const handle = await fs.open(tmp, 'w');
   try {

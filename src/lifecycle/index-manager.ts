@@ -1,11 +1,16 @@
 import { EventEmitter } from 'node:events';
+import os from 'node:os';
 import { promises as fs, watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
 import type { Embedder } from '../embedding/embedder';
 import { MatchError } from '../errors/match-error';
 import { loadIndexVersion, type LoadedIndex } from '../index/loaded-index';
 import { IndexLoadError, refusalReasonOf, type RefusalReason } from '../index/load-error';
+import { checkCatalogProfiles, checkIndexVectors, crossCheckVectors } from '../index/cross-check';
 import { CURRENT_FILE, readCurrent, writeCurrent } from '../index/manifest';
+import { withIndexDirLock } from '../index/index-lock';
+import { withTimeout } from '../index/safe-files';
+import { truncateForEcho } from '../errors/echo';
 import type { Logger } from '../logging/logger';
 import type { SearchSample } from '../experiments/recall-monitor';
 import { Matcher, type MatcherOptions, type TextEmbedding } from '../match/matcher';
@@ -48,7 +53,16 @@ export interface IndexManagerOptions {
   models: { modelsDir?: string | undefined; allowRemoteModels: boolean; cacheSize?: number };
   /** Fallback poll of CURRENT (network filesystems miss watch events); 0 disables. */
   pollMs: number;
+  /** A version load (verification, catalog, HNSW, update-log replay, model) gives up after this (0: never). */
+  loadTimeoutMs?: number;
 }
+
+/** Default of loadTimeoutMs (MATCH_LOAD_TIMEOUT_MS). */
+export const DEFAULT_LOAD_TIMEOUT_MS = 300_000;
+/** How long close() waits for a reload or update in flight before it releases everything anyway. */
+const CLOSE_WAIT_MS = 5_000;
+/** Rejected update-log lines logged one by one; the rest are counted. */
+const REJECTED_LINES_LOGGED = 20;
 
 export class VersionRefusedError extends MatchError {}
 
@@ -65,6 +79,10 @@ export class IndexManager extends EventEmitter {
   private watcher: FSWatcher | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** Aborted by close(): loads and replays in flight stop at their next check. */
+  private readonly stopping = new AbortController();
+  /** The last problem with CURRENT itself (logged once, not on every poll). */
+  private currentProblem: string | undefined;
   private readonly pool: EmbedderPool;
 
   constructor(private readonly opts: IndexManagerOptions) {
@@ -113,32 +131,61 @@ export class IndexManager extends EventEmitter {
    */
   reload(version?: string, source = 'admin'): Promise<ReloadResult> {
     return this.exclusive(async () => {
+      if (this.closed) throw new VersionRefusedError('INDEX_NOT_READY', 'the service is shutting down; no version is loaded now');
       const previousVersion = this.serving?.index.version;
-      const target = version ?? (await readCurrent(this.opts.indexDir));
+      let target: string | undefined;
+      try {
+        target = version ?? (await readCurrent(this.opts.indexDir));
+      } catch (err) {
+        // CURRENT itself is unusable (not a version name, a symlink, a FIFO, too large, ...).
+        const reason = err instanceof Error ? err.message : String(err);
+        this.currentProblem = reason; // the watch does not refuse the same CURRENT again on every poll
+        this.refuse(CURRENT_FILE, reason, err, previousVersion, source);
+        throw new VersionRefusedError('VERSION_REFUSED', `${CURRENT_FILE} in ${this.opts.indexDir} is unusable: ${truncateForEcho(reason, 500)}`);
+      }
       if (!target) throw new VersionRefusedError('VERSION_NOT_FOUND', `no published index in ${this.opts.indexDir} (no CURRENT file)`);
       if (target === previousVersion) {
-        if (version !== undefined && (await readCurrent(this.opts.indexDir)) !== target) await writeCurrent(this.opts.indexDir, target);
+        if (version !== undefined && (await readCurrent(this.opts.indexDir).catch(() => undefined)) !== target) await this.publish(target);
         return { version: target, previousVersion, changed: false };
       }
       if (version !== undefined) await this.assertVersionExists(version);
       const started = performance.now();
+      this.opts.logger.info({ version: target, serving: previousVersion ?? null, source }, 'loading index version');
       let next: Serving;
       try {
-        next = await this.loadVersion(target);
+        next = await withTimeout((signal) => this.loadVersion(target, signal), this.opts.loadTimeoutMs ?? DEFAULT_LOAD_TIMEOUT_MS, `loading version ${target}`, {
+          outer: this.stopping.signal,
+          onLate: (late) => this.dispose(late),
+        });
       } catch (err) {
+        if (this.closed) throw new VersionRefusedError('INDEX_NOT_READY', 'the service is shutting down; no version is loaded now');
         const reason = err instanceof Error ? err.message : String(err);
-        this.refused = { version: target, reason, code: refusalReasonOf(err), at: new Date() };
-        this.opts.logger.error({ err, version: target, serving: previousVersion ?? null, source }, 'index version refused; the previous version keeps serving');
-        this.emit('refused', this.refused);
-        throw new VersionRefusedError('VERSION_REFUSED', `index version ${target} was refused: ${reason}`);
+        this.refuse(target, reason, err, previousVersion, source);
+        throw new VersionRefusedError('VERSION_REFUSED', `index version ${target} was refused: ${truncateForEcho(reason, 500)}`);
       }
-      if (version !== undefined) await writeCurrent(this.opts.indexDir, target);
+      if (this.closed) {
+        // Loaded while the service was stopping: never served, released at once.
+        await this.dispose(next);
+        throw new VersionRefusedError('INDEX_NOT_READY', 'the service is shutting down; no version is loaded now');
+      }
+      if (version !== undefined) await this.publish(target);
       this.swap(next);
       const ms = performance.now() - started;
       this.opts.logger.info({ version: target, previous: previousVersion ?? null, count: next.index.catalog.size, ms: Math.round(ms), source }, 'index version now serving');
       this.emit('loaded', { version: target, ms, source, count: next.index.catalog.size });
       return { version: target, previousVersion, changed: true };
     });
+  }
+
+  private refuse(version: string, reason: string, err: unknown, serving: string | undefined, source: string): void {
+    this.refused = { version, reason: truncateForEcho(reason, 1000), code: refusalReasonOf(err), at: new Date() };
+    this.opts.logger.error({ err, version, serving: serving ?? null, source }, 'index version refused; the previous version keeps serving');
+    this.emit('refused', this.refused);
+  }
+
+  /** CURRENT := version, under the index-dir lock (a builder's prune cannot remove it meanwhile). */
+  private publish(version: string): Promise<void> {
+    return withIndexDirLock(this.opts.indexDir, () => writeCurrent(this.opts.indexDir, version), { timeoutMs: 30_000 });
   }
 
   /** Watches DIR/CURRENT (fs.watch plus a jittered poll) and reloads when it names a new version. */
@@ -166,31 +213,52 @@ export class IndexManager extends EventEmitter {
   }
 
   private async checkCurrent(): Promise<void> {
+    if (this.closed) return;
     try {
-      const target = await readCurrent(this.opts.indexDir);
+      let target: string | undefined;
+      try {
+        target = await readCurrent(this.opts.indexDir);
+      } catch (err) {
+        // Refused once per distinct problem, not on every poll.
+        const problem = err instanceof Error ? err.message : String(err);
+        if (problem === this.currentProblem) return;
+        await this.reload(undefined, 'watch');
+        return;
+      }
+      this.currentProblem = undefined;
       if (!target || target === this.serving?.index.version || target === this.refused?.version) return;
       await this.reload(undefined, 'watch');
     } catch (err) {
-      if (!(err instanceof VersionRefusedError)) this.opts.logger.warn({ err }, 'checking CURRENT failed');
+      if (!(err instanceof VersionRefusedError) && !this.closed) this.opts.logger.warn({ err }, 'checking CURRENT failed');
     }
   }
 
   private async assertVersionExists(version: string): Promise<void> {
-    if (!/^[A-Za-z0-9._-]+$/.test(version) || version.startsWith('.')) {
-      throw new VersionRefusedError('VERSION_NOT_FOUND', `invalid version name ${JSON.stringify(version)}`);
+    if (!/^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$/.test(version)) {
+      throw new VersionRefusedError('VERSION_NOT_FOUND', `invalid version name ${JSON.stringify(truncateForEcho(version))}`);
     }
-    const stat = await fs.stat(path.join(this.opts.indexDir, version)).catch(() => undefined);
+    const stat = await fs.lstat(path.join(this.opts.indexDir, version)).catch(() => undefined);
     if (!stat?.isDirectory()) throw new VersionRefusedError('VERSION_NOT_FOUND', `no index version ${version} in ${this.opts.indexDir}`);
   }
 
-  private async loadVersion(version: string): Promise<Serving> {
-    const index = await loadIndexVersion(this.opts.indexDir, version);
+  private async loadVersion(version: string, signal: AbortSignal): Promise<Serving> {
+    const index = await loadIndexVersion(this.opts.indexDir, version, signal);
     let embedder: Embedder | undefined;
     try {
-      const log = await readUpdates(index.dir, index.manifest.dims);
+      // vectors.f32 against the vectors inside index.hnsw, and the profiles' types, before anything is applied on top.
+      await crossCheckVectors(index, signal);
+      await checkIndexVectors(index, signal);
+      await checkCatalogProfiles(index, signal);
+      const log = await readUpdates(index.dir, index.manifest.dims, signal);
       if (log.tornTail) this.opts.logger.warn({ version }, 'ignoring a torn last line in the update log (never acknowledged)');
-      for (const r of log.rejected) this.opts.logger.error({ version, line: r.line, reason: r.reason }, 'update log line rejected; the other updates are applied');
-      await applyEntries(index, log.entries);
+      for (const r of log.rejected.slice(0, REJECTED_LINES_LOGGED)) this.opts.logger.error({ version, line: r.line, reason: r.reason }, 'update log line rejected; the other updates are applied');
+      if (log.rejected.length > REJECTED_LINES_LOGGED) {
+        this.opts.logger.error({ version, rejected: log.rejected.length }, `${log.rejected.length - REJECTED_LINES_LOGGED} more update log lines rejected`);
+      }
+      signal.throwIfAborted();
+      // Nothing searches this version yet: large inserts; all cores when nothing else is serving.
+      await applyEntries(index, log.entries, undefined, { insertRows: 4096, insertThreads: this.serving ? Math.max(1, os.availableParallelism() - 1) : os.availableParallelism() });
+      signal.throwIfAborted();
       const text = await this.textEmbedding(index);
       embedder = 'embedder' in text ? text.embedder : undefined;
       await smokeTest(index);
@@ -247,13 +315,19 @@ export class IndexManager extends EventEmitter {
     if (s.embedder) await this.pool.release(s.embedder, modelSpec(s.index)!);
   }
 
-  /** Idempotent: stops watching and releases every version and model. */
+  /**
+   * Idempotent: stops watching, stops a load in flight, and releases every version and model. A
+   * reload or update still running after CLOSE_WAIT_MS (stuck in the file system) is not waited for.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.stopping.abort(new Error('the service is shutting down'));
     this.watcher?.close();
     if (this.pollTimer) clearTimeout(this.pollTimer);
-    await this.queue.catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.queue.catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, CLOSE_WAIT_MS).unref()))]);
+    clearTimeout(timer);
     const s = this.serving;
     this.serving = undefined;
     if (s) {

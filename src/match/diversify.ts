@@ -14,8 +14,8 @@ import { dot } from '../index/vectors';
  * - `maxPerCategory` (0 = off) keeps at most that many results per category.
  *
  * Both re-rank a candidate pool of the best filtered matches (3k, at least k + 20, widened while
- * the cap leaves fewer than k; with diversity at most MAX_MMR_POOL and MATCH_MAX_RERANK_WORK / k
- * candidates), so every result still passes the filter and min_score. Returned scores stay cosine
+ * the cap leaves fewer than k, up to MAX_CAP_POOL; with diversity at most MAX_MMR_POOL and
+ * MATCH_MAX_RERANK_WORK / k candidates), so every result still passes the filter and min_score. Returned scores stay cosine
  * similarities; with diversity on they need not be in descending order. The work runs in slices
  * that yield to the event loop and stop at the call's deadline.
  */
@@ -35,6 +35,13 @@ export function rerankPool(k: number): number {
 
 /** With diversity, the pool (whose vectors MMR reads) never grows beyond this many candidates. */
 export const MAX_MMR_POOL = 4096;
+
+/**
+ * With a category cap alone, the pool widens (while the cap leaves fewer than k) up to this many
+ * candidates, not to the whole catalog: each widening is a search for that many hits. A cap that
+ * cannot be met within them returns fewer than k results.
+ */
+export const MAX_CAP_POOL = 16_384;
 
 /**
  * The cost of MMR is k x pool similarities (each a dims-long dot product). Requests above the
@@ -72,6 +79,7 @@ export async function rerank(
 ): Promise<SearchHit[]> {
   const lambda = Math.min(1, Math.max(0, opts.diversity));
   const cap = opts.maxPerCategory > 0 ? opts.maxPerCategory : Infinity;
+  if (lambda === 0) return capOnly(pool, k, categoryOf, cap, signal);
   const taken = new Uint8Array(pool.length);
   // Highest similarity of each candidate to anything picked so far (0 before the first pick).
   const maxSim = new Float64Array(pool.length);
@@ -116,6 +124,29 @@ export async function rerank(
 /** A candidate list of `k` (the best first), from any retrieval mode. */
 export type PoolRetrieval = (k: number) => Promise<{ hits: SearchHit[]; strategy: SearchStrategy }>;
 
+/**
+ * Without diversity the greedy pick is the best remaining candidate whose category is not full:
+ * one pass over the pool (best first), O(pool), yielding every SLICE candidates.
+ */
+async function capOnly(pool: readonly SearchHit[], k: number, categoryOf: (label: number) => string, cap: number, signal?: AbortSignal): Promise<SearchHit[]> {
+  const perCategory = new Map<string, number>();
+  const out: SearchHit[] = [];
+  for (let i = 0; i < pool.length && out.length < k; i++) {
+    const hit = pool[i]!;
+    const category = categoryOf(hit.label);
+    const taken = perCategory.get(category) ?? 0;
+    if (taken < cap) {
+      perCategory.set(category, taken + 1);
+      out.push(hit);
+    }
+    if (i % SLICE === SLICE - 1) {
+      await nextTurn();
+      throwIfAborted(signal);
+    }
+  }
+  return out;
+}
+
 /** Retrieve a larger pool, then re-rank; widens the pool until k survive or nothing more passes. */
 export async function diversify(
   k: number,
@@ -129,7 +160,7 @@ export async function diversify(
   checkRerankCost(k, opts, maxWork);
   const n = search.labelCount;
   // MMR costs k x pool similarities and reads the pool's vectors: both stay bounded.
-  const maxPool = opts.diversity > 0 ? Math.max(rerankPool(k), Math.min(MAX_MMR_POOL, Math.floor(maxWork / k))) : n;
+  const maxPool = opts.diversity > 0 ? Math.max(rerankPool(k), Math.min(MAX_MMR_POOL, Math.floor(maxWork / k))) : Math.max(rerankPool(k), MAX_CAP_POOL);
   let poolSize = Math.min(n, rerankPool(k));
   for (;;) {
     const { hits, strategy } = await retrieve(poolSize);

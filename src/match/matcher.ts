@@ -1,6 +1,7 @@
 import type { Catalog } from '../catalog/catalog';
 import type { CreatorProfile } from '../catalog/creator';
 import type { Embedder } from '../embedding/embedder';
+import { shortId } from '../errors/echo';
 import { MatchError, throwIfAborted } from '../errors/match-error';
 import type { SearchSample } from '../experiments/recall-monitor';
 import type { Manifest } from '../index/manifest';
@@ -230,7 +231,7 @@ export class Matcher {
           else labels.push(label);
         }
         if (unknown.length > 0) {
-          const shown = unknown.slice(0, 20).map((id) => JSON.stringify(id)).join(', ');
+          const shown = unknown.slice(0, 20).map(shortId).join(', '); // each id truncated: the message is bounded
           const more = unknown.length > 20 ? ` and ${unknown.length - 20} more` : '';
           throw new MatchError('UNKNOWN_CREATORS', `unknown creator ids in like_creators: ${shown}${more}`, { details: { unknown } });
         }

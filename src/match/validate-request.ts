@@ -1,3 +1,4 @@
+import { listForEcho } from '../errors/echo';
 import { MatchError } from '../errors/match-error';
 import { normalise } from '../index/vectors';
 import type { Filter__Output } from '../contract/creatormatch/v1/Filter';
@@ -139,7 +140,7 @@ function checkKnown(field: string, values: readonly string[], known: readonly st
   const knownSet = new Set(known);
   const unknown = wanted.filter((v) => !knownSet.has(v));
   if (unknown.length > 0) {
-    throw new MatchError('INVALID_FILTER', `unknown filter.${field}: ${unknown.slice(0, 10).join(', ')}; this index has: ${known.join(', ')}`, {
+    throw new MatchError('INVALID_FILTER', `unknown filter.${field}: ${listForEcho(unknown, 10)}; this index has: ${listForEcho(known, 100)}`, {
       details: { unknown, known },
     });
   }

@@ -68,6 +68,14 @@ const CASES: Array<[string, () => MatchRequest, Expect]> = [
   ['min_score below -1', () => ({ vector: vec(0.1), filter: { min_score: -2 } }), { code: INVALID_ARGUMENT, reason: 'INVALID_FILTER', message: /got -2/ }],
   ['min_score NaN', () => ({ vector: vec(0.1), filter: { min_score: NaN } }), { code: INVALID_ARGUMENT, reason: 'INVALID_FILTER', message: /got NaN/ }],
   ['min_score 1 keeps only perfect matches', () => ({ vector: vec(0.1), filter: { min_score: 1 } }), ok(0)],
+  // Item 8: input echoed in messages is truncated (a ~200 KB grpc-message used to stall the client).
+  ['20 unknown like_creators ids of 10 KB each', () => ({ like_creators: { ids: Array.from({ length: 20 }, (_, i) => `${i}${'x'.repeat(10_000)}`) } }), { code: NOT_FOUND, reason: 'UNKNOWN_CREATORS', message: /^unknown creator ids in like_creators: "0x{79}…\(10001 chars\)", "1x{79}…/ }],
+  ['an unknown category of 10 KB', () => ({ vector: vec(0.1), filter: { categories: ['c'.repeat(10_000)] } }), { code: INVALID_ARGUMENT, reason: 'INVALID_FILTER', message: /^unknown filter.categories: c{40}…\(10000 chars\); this index has: / }],
+  ['an unknown language of 10 KB', () => ({ vector: vec(0.1), filter: { languages: ['l'.repeat(10_000)] } }), { code: INVALID_ARGUMENT, reason: 'INVALID_FILTER', message: /^unknown filter.languages: l{40}…\(10000 chars\)/ }],
+  ['an unknown variant of 10 KB', () => ({ vector: vec(0.1), variant: 'v'.repeat(10_000) }), { code: INVALID_ARGUMENT, reason: 'UNKNOWN_VARIANT', message: /^unknown variant "v{80}…\(10000 chars\)"; served variants: default/ }],
+  // Item 10: tiny weights are valid on their own; the mean is scaled, so it does not underflow.
+  ['like_creators weights of 1e-45', () => ({ like_creators: { ids: [creators[3]!.id, creators[4]!.id], weights: [1e-45, 1e-45] }, k: 3 }), ok(3)],
+  ['like_creators weights from 1e-45 to 3e38', () => ({ like_creators: { ids: [creators[3]!.id, creators[4]!.id], weights: [1e-45, 3e38] }, k: 3 }), ok(3)],
   ['no query set', () => ({ k: 3 }), { code: INVALID_ARGUMENT, reason: 'INVALID_QUERY', message: 'no query: set one of vector, interest_text or like_creators' }],
   ['nothing at all', () => ({}), { code: INVALID_ARGUMENT, reason: 'INVALID_QUERY', message: /no query/ }],
 ];
@@ -84,8 +92,17 @@ describe('bad input', () => {
       expect({ code: grpc.status[err.code], reason: err.reason }).toEqual({ code: grpc.status[want.code], reason: want.reason });
       if (typeof want.message === 'string') expect(err.details).toContain(want.message);
       else expect(err.details).toMatch(want.message!);
+      expect(err.details.length).toBeLessThan(4096); // whatever the input, the message is bounded
     }
     expect(await healthCheck(running.port)).toBe('SERVING');
+  });
+
+  it('10 KB request_id and fan_id: every log line of the failed call stays short (item 8)', async () => {
+    const before = running.logs.length;
+    await unaryError(running.client, 'Match', { request_id: 'r'.repeat(10_000), fan_id: 'f'.repeat(10_000), like_creators: { ids: ['q'.repeat(10_000)] } });
+    const lines = running.logs.slice(before).map((l) => JSON.stringify(l));
+    expect(lines.length).toBeGreaterThan(0);
+    expect(Math.max(...lines.map((l) => l.length))).toBeLessThan(2048);
   });
 
   it('a message over the receive limit gets RESOURCE_EXHAUSTED', async () => {

@@ -30,7 +30,7 @@ import {
 import { syntheticCreators, type SyntheticCreator } from '../helpers/synthetic';
 
 const DIMS = 16;
-const ENV = { MATCH_ADMIN_TOKEN: ADMIN_TOKEN, MATCH_RELOAD_POLL_MS: '200' };
+const ENV = { MATCH_ADMIN_TOKEN: ADMIN_TOKEN, MATCH_RELOAD_POLL_MS: '200', MATCH_METRICS_ADDR: 'off' }; // no fixed ports (metrics default 9464)
 
 let dir: string;
 let idx: string;

@@ -41,7 +41,8 @@ it('serves a mixed load from several client processes with zero errors and flat 
     expectVersion: report.version,
   };
 
-  server = await startServerProcess({ indexDir: path.join(work, 'idx'), workDir: work, probe: true, name: 'load-ci' });
+  // No fixed ports: the metrics endpoint (default 0.0.0.0:9464) is off; other jobs on the box may hold it.
+  server = await startServerProcess({ indexDir: path.join(work, 'idx'), workDir: work, probe: true, name: 'load-ci', env: { MATCH_METRICS_ADDR: 'off' } });
   const r = await runLoad({ server, workload, clients: 2, concurrency: 3, seconds: 5, workDir: work, seed: 7 });
   expect(r.errorSamples).toEqual([]);
   expect(r.errors).toBe(0);

@@ -1,6 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { mkdirp } from '../../src/util/mkdirp';
 import path from 'node:path';
 import { ModelError } from '../../src/embedding/errors';
 import { resolveModelsDir } from '../../src/embedding/paths';
@@ -111,19 +113,35 @@ export async function prepareDefaultModel(modelsDir?: string, sourcePackage = SO
 
 const LOCK_STALE_MS = 120_000;
 
-/** Cross-process lock (an atomic mkdir), so parallel first uses (e.g. jest workers) convert once. */
+/**
+ * Cross-process lock (an atomic mkdir), so parallel first uses (e.g. jest workers) convert once. The
+ * lock records its owner (owner.json: pid, host): a lock left by a process that died (a SIGINT or
+ * SIGKILL during the conversion) is taken over at once, not after LOCK_STALE_MS.
+ */
 async function acquireLock(lockDir: string): Promise<() => Promise<void>> {
-  await mkdir(path.dirname(lockDir), { recursive: true });
+  await mkdirp(path.dirname(lockDir));
   for (;;) {
     try {
       await mkdir(lockDir);
+      await writeFile(path.join(lockDir, 'owner.json'), JSON.stringify({ pid: process.pid, host: hostname() })).catch(() => undefined);
       return () => rm(lockDir, { recursive: true, force: true });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const age = await stat(lockDir).then((st) => Date.now() - st.mtimeMs, () => 0);
-      if (age > LOCK_STALE_MS) await rm(lockDir, { recursive: true, force: true });
+      if (age > LOCK_STALE_MS || (await ownerIsDead(lockDir))) await rm(lockDir, { recursive: true, force: true });
       else await new Promise((resolve) => setTimeout(resolve, 100));
     }
+  }
+}
+
+async function ownerIsDead(lockDir: string): Promise<boolean> {
+  const owner = await readFile(path.join(lockDir, 'owner.json'), 'utf8').then((t) => JSON.parse(t) as { pid?: unknown; host?: unknown }, () => undefined);
+  if (!owner || typeof owner.pid !== 'number' || owner.host !== hostname()) return false;
+  try {
+    process.kill(owner.pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
   }
 }
 
