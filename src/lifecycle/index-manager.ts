@@ -1,22 +1,20 @@
 import { EventEmitter } from 'node:events';
-import { promises as fs, watch, type FSWatcher } from 'node:fs';
-import path from 'node:path';
 import type { Embedder } from '../embedding/embedder';
 import { MatchError } from '../errors/match-error';
-import { loadIndexVersion, type LoadedIndex } from '../index/loaded-index';
 import { IndexLoadError, refusalReasonOf, type RefusalReason } from '../index/load-error';
-import { CURRENT_FILE, readCurrent, writeCurrent } from '../index/manifest';
 import type { Logger } from '../logging/logger';
 import type { SearchSample } from '../experiments/recall-monitor';
 import { Matcher, type MatcherOptions, type TextEmbedding } from '../match/matcher';
-import { applyEntries } from './apply-updates';
+import { DirectoryVersionSource } from './directory-version-source';
 import { EmbedderPool, type ModelSpec } from './embedder-pool';
-import { readUpdates } from './update-log';
+import { VersionRefusedError, type ServedIndex, type VersionSource } from './version-source';
+
+export { VersionRefusedError };
 
 /** One loaded version and the calls using it. */
 export interface Serving {
   readonly matcher: Matcher;
-  readonly index: LoadedIndex;
+  readonly index: ServedIndex;
   readonly embedder: Embedder | undefined;
   readonly loadedAt: Date;
   refs: number;
@@ -47,32 +45,41 @@ export interface IndexManagerOptions {
   models: { modelsDir?: string | undefined; allowRemoteModels: boolean };
   /** Fallback poll of CURRENT (network filesystems miss watch events); 0 disables. */
   pollMs: number;
+  /** Where versions come from; default: the directory indexDir (CURRENT, fs.watch + poll). */
+  source?: VersionSource;
 }
-
-export class VersionRefusedError extends MatchError {}
 
 /**
  * Owns the serving index: loads a version off the request path, validates it (manifest, checksums,
  * shapes, model, a smoke query), then swaps one reference. Calls hold a lease on the version they
  * started with; a retired version is released once its last call finishes. Reloads and updates are
- * serialised. Emits 'loaded' ({version, ms, source}), 'refused' (Refusal) and 'updated'.
+ * serialised. Emits 'loaded' ({version, ms, source}), 'refused' (Refusal), 'updated' and 'health'
+ * ({up, reason}: the backend, e.g. a database, went away or came back).
  */
 export class IndexManager extends EventEmitter {
   private serving: Serving | undefined;
   private refused: Refusal | undefined;
   private queue: Promise<unknown> = Promise.resolve();
-  private watcher: FSWatcher | undefined;
-  private pollTimer: NodeJS.Timeout | undefined;
+  private watching = false;
   private closed = false;
+  private backendUp = true;
   private readonly pool: EmbedderPool;
+  /** Where versions come from (a directory, or PostgreSQL). */
+  readonly source: VersionSource;
 
   constructor(private readonly opts: IndexManagerOptions) {
     super();
     this.pool = new EmbedderPool({ allowRemoteModels: opts.models.allowRemoteModels, ...(opts.models.modelsDir ? { modelsDir: opts.models.modelsDir } : {}) });
+    this.source = opts.source ?? new DirectoryVersionSource({ indexDir: opts.indexDir, logger: opts.logger, pollMs: opts.pollMs });
   }
 
   get indexDir(): string {
     return this.opts.indexDir;
+  }
+
+  /** False while the backend (a database) is unreachable; calls then fail UNAVAILABLE. */
+  get healthy(): boolean {
+    return this.backendUp;
   }
 
   get current(): Serving | undefined {
@@ -106,28 +113,38 @@ export class IndexManager extends EventEmitter {
    * Loads `version` (default: the one CURRENT names) and serves it. An explicit version is also
    * published (CURRENT points at it: a rollback). A bad version is refused and the old one keeps serving.
    */
-  reload(version?: string, source = 'admin'): Promise<ReloadResult> {
+  reload(version?: string, source = 'admin', force = false): Promise<ReloadResult> {
     return this.exclusive(async () => {
       const previousVersion = this.serving?.index.version;
-      const target = version ?? (await readCurrent(this.opts.indexDir));
-      if (!target) throw new VersionRefusedError('VERSION_NOT_FOUND', `no published index in ${this.opts.indexDir} (no CURRENT file)`);
-      if (target === previousVersion) {
-        if (version !== undefined && (await readCurrent(this.opts.indexDir)) !== target) await writeCurrent(this.opts.indexDir, target);
+      const versions = this.source;
+      const target = version ?? (await versions.current());
+      if (!target) throw new VersionRefusedError('VERSION_NOT_FOUND', `no published index in ${versions.where} (no ${versions.pointer})`);
+      if (target === previousVersion && !force) {
+        if (version !== undefined) await versions.publish(target);
         return { version: target, previousVersion, changed: false };
       }
-      if (version !== undefined) await this.assertVersionExists(version);
+      if (version !== undefined) await versions.assertExists(version);
       const started = performance.now();
       let next: Serving;
       try {
         next = await this.loadVersion(target);
       } catch (err) {
+        // An unreachable database says nothing about the version: not a refusal, retried when it is back.
+        if (err instanceof MatchError && err.code === 'DATABASE_UNAVAILABLE') throw err;
         const reason = err instanceof Error ? err.message : String(err);
         this.refused = { version: target, reason, code: refusalReasonOf(err), at: new Date() };
         this.opts.logger.error({ err, version: target, serving: previousVersion ?? null, source }, 'index version refused; the previous version keeps serving');
         this.emit('refused', this.refused);
         throw new VersionRefusedError('VERSION_REFUSED', `index version ${target} was refused: ${reason}`);
       }
-      if (version !== undefined) await writeCurrent(this.opts.indexDir, target);
+      if (version !== undefined) {
+        try {
+          await versions.publish(target);
+        } catch (err) {
+          await this.dispose(next);
+          throw err;
+        }
+      }
       this.swap(next);
       const ms = performance.now() - started;
       this.opts.logger.info({ version: target, previous: previousVersion ?? null, count: next.index.catalog.size, ms: Math.round(ms), source }, 'index version now serving');
@@ -136,59 +153,62 @@ export class IndexManager extends EventEmitter {
     });
   }
 
-  /** Watches DIR/CURRENT (fs.watch plus a jittered poll) and reloads when it names a new version. */
+  /** Follows the published version (DIR/CURRENT: fs.watch plus a jittered poll; PostgreSQL: LISTEN plus a poll). */
   watch(): void {
-    if (this.closed || this.watcher || this.pollTimer) return;
-    const check = (): void => void this.checkCurrent();
-    try {
-      this.watcher = watch(this.opts.indexDir, (_event, file) => {
-        if (file === null || file === CURRENT_FILE) check();
-      });
-      this.watcher.on('error', (err) => this.opts.logger.warn({ err }, 'index dir watch failed; relying on polling'));
-      this.watcher.unref();
-    } catch (err) {
-      this.opts.logger.warn({ err }, 'cannot watch the index dir; relying on polling');
-    }
-    const schedule = (): void => {
-      if (this.closed || this.opts.pollMs <= 0) return;
-      const jittered = this.opts.pollMs * (0.8 + Math.random() * 0.4);
-      this.pollTimer = setTimeout(() => {
-        check();
-        schedule();
-      }, jittered).unref();
-    };
-    schedule();
+    if (this.closed || this.watching) return;
+    this.watching = true;
+    this.source.watch({
+      changed: () => void this.checkCurrent(),
+      health: (up, reason) => {
+        if (up === this.backendUp) return;
+        this.backendUp = up;
+        if (up) this.opts.logger.info({ where: this.source.where }, 'index backend reachable again');
+        else this.opts.logger.error({ where: this.source.where, reason }, 'index backend unreachable; calls fail UNAVAILABLE until it is back');
+        this.emit('health', { up, reason });
+      },
+    });
   }
 
   private async checkCurrent(): Promise<void> {
+    if (this.closed) return;
     try {
-      const target = await readCurrent(this.opts.indexDir);
-      if (!target || target === this.serving?.index.version || target === this.refused?.version) return;
-      await this.reload(undefined, 'watch');
+      const target = await this.source.current();
+      if (target && target !== this.serving?.index.version && target !== this.refused?.version) {
+        await this.reload(undefined, 'watch');
+        return;
+      }
+      if (this.serving?.index.refresh) await this.refreshServing();
     } catch (err) {
-      if (!(err instanceof VersionRefusedError)) this.opts.logger.warn({ err }, 'checking CURRENT failed');
+      if (!(err instanceof VersionRefusedError) && !this.closed) this.opts.logger.warn({ err }, 'checking CURRENT failed');
     }
   }
 
-  private async assertVersionExists(version: string): Promise<void> {
-    if (!/^[A-Za-z0-9._-]+$/.test(version) || version.startsWith('.')) {
-      throw new VersionRefusedError('VERSION_NOT_FOUND', `invalid version name ${JSON.stringify(version)}`);
+  /**
+   * Applies changes others made to the served version (a shared database), between updates. When
+   * they cannot be applied (the catalog no longer mirrors the table), the version is loaded anew.
+   */
+  private async refreshServing(): Promise<void> {
+    try {
+      await this.exclusive(async () => {
+        const s = this.serving;
+        if (!s?.index.refresh || !(await s.index.refresh())) return;
+        s.matcher.invalidateShape();
+        this.emit('updated', { version: s.index.version, refreshed: true });
+      });
+    } catch (err) {
+      if (this.closed) return;
+      if (err instanceof MatchError && err.code === 'DATABASE_UNAVAILABLE') throw err;
+      this.opts.logger.error({ err, version: this.serving?.index.version }, 'cannot apply the served version\'s changes; loading it anew');
+      await this.reload(undefined, 'refresh', true);
     }
-    const stat = await fs.stat(path.join(this.opts.indexDir, version)).catch(() => undefined);
-    if (!stat?.isDirectory()) throw new VersionRefusedError('VERSION_NOT_FOUND', `no index version ${version} in ${this.opts.indexDir}`);
   }
 
   private async loadVersion(version: string): Promise<Serving> {
-    const index = await loadIndexVersion(this.opts.indexDir, version);
+    const index = await this.source.load(version);
     let embedder: Embedder | undefined;
     try {
-      const log = await readUpdates(index.dir, index.manifest.dims);
-      if (log.tornTail) this.opts.logger.warn({ version }, 'ignoring a torn last line in the update log (never acknowledged)');
-      for (const r of log.rejected) this.opts.logger.error({ version, line: r.line, reason: r.reason }, 'update log line rejected; the other updates are applied');
-      await applyEntries(index, log.entries);
       const text = await this.textEmbedding(index);
       embedder = 'embedder' in text ? text.embedder : undefined;
-      await smokeTest(index);
       const { efSearch, exactMaxCandidates, maxRerankWork } = this.opts.matcher;
       const onAnnSearch = this.opts.onAnnSearch;
       const matcher = new Matcher(index, text, {
@@ -200,13 +220,13 @@ export class IndexManager extends EventEmitter {
       return { matcher, index, embedder, loadedAt: new Date(), refs: 0, retired: false };
     } catch (err) {
       if (embedder) await this.pool.release(embedder, modelSpec(index)!);
-      await index.hnsw.close();
+      await index.close();
       throw err;
     }
   }
 
   /** The version's own model, loaded (or shared) and checked against the manifest. */
-  private async textEmbedding(index: LoadedIndex): Promise<TextEmbedding> {
+  private async textEmbedding(index: ServedIndex): Promise<TextEmbedding> {
     const spec = modelSpec(index);
     if (!spec) {
       return { unavailable: new MatchError('TEXT_QUERY_UNSUPPORTED', 'this index was built from provided vectors without a model; query by vector or like_creators') };
@@ -238,7 +258,7 @@ export class IndexManager extends EventEmitter {
   }
 
   private async dispose(s: Serving): Promise<void> {
-    await s.index.hnsw.close();
+    await s.index.close();
     if (s.embedder) await this.pool.release(s.embedder, modelSpec(s.index)!);
   }
 
@@ -246,32 +266,19 @@ export class IndexManager extends EventEmitter {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.watcher?.close();
-    if (this.pollTimer) clearTimeout(this.pollTimer);
+    await this.source.close();
     await this.queue.catch(() => undefined);
     const s = this.serving;
     this.serving = undefined;
     if (s) {
       s.retired = true;
-      await s.index.hnsw.close();
+      await s.index.close();
     }
     await this.pool.close();
   }
 }
 
-function modelSpec(index: LoadedIndex): ModelSpec | undefined {
+function modelSpec(index: ServedIndex): ModelSpec | undefined {
   const m = index.manifest.model;
   return m ? { id: m.id, dtype: m.dtype } : undefined;
-}
-
-/** A live creator's own vector must find itself: catches a graph/vector file mismatch. */
-async function smokeTest(index: LoadedIndex): Promise<void> {
-  const live = index.catalog.liveLabels();
-  if (live.length === 0) return;
-  const probe = live[Math.floor(live.length / 2)]!;
-  const [row] = await index.hnsw.vectors([probe]);
-  const [hit] = row ? await index.hnsw.search(row, 1, Math.max(index.manifest.ann.efSearch, 10)) : [];
-  if (!hit || hit.score < 0.99) {
-    throw new IndexLoadError(`smoke query failed: creator ${index.catalog.idOf(probe)}'s own vector scored ${hit?.score.toFixed(4) ?? 'nothing'} in HNSW`, 'shape');
-  }
 }
