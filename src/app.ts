@@ -6,6 +6,7 @@ import { loadMatchPackageDefinition } from './grpc/proto';
 import { bindServer, buildAdminServer, buildGrpcServer, shutdownServer, type GrpcServerParts } from './grpc/server';
 import { serverCredentials } from './grpc/tls';
 import { IndexManager, type Refusal } from './lifecycle/index-manager';
+import { pgSourceFromConfig } from './lifecycle/pg-version-source';
 import type { Logger } from './logging/logger';
 import { MatchError } from './errors/match-error';
 import { RecallMonitor } from './experiments/recall-monitor';
@@ -58,6 +59,8 @@ export class MatchApp {
         v.name,
         new IndexManager({
           indexDir: v.indexDir,
+          // With MATCH_PG_URL, versions come from PostgreSQL: the index named MATCH_PG_INDEX, or each variant's name.
+          ...(config.pg ? { source: pgSourceFromConfig(config.pg, config.variantsFile ? v.name : config.pg.index, config.reloadPollMs, logger.child({ variant: v.name })) } : {}),
           logger: logger.child({ variant: v.name }),
           matcher: { efSearch: config.efSearch, exactMaxCandidates: config.exactMaxCandidates, maxRerankWork: config.maxRerankWork },
           models: { modelsDir: config.modelsDir, allowRemoteModels: config.allowRemoteModels },
@@ -106,6 +109,10 @@ export class MatchApp {
     for (const m of this.managers.values()) {
       m.on('loaded', (e: { ms: number }) => this.indexMetrics.loaded(e.ms / 1000));
       m.on('refused', (r: Refusal) => this.indexMetrics.refused(r.code));
+      // A backend (database) that goes away makes the service NOT_SERVING until it is back.
+      m.on('health', () => {
+        if (this.initPromise && !this.closePromise) this.grpc.setServing(this.ready() ? 'SERVING' : 'NOT_SERVING');
+      });
     }
   }
 
@@ -120,6 +127,11 @@ export class MatchApp {
 
   get currentMatcher(): Matcher | undefined {
     return this.manager.current?.matcher;
+  }
+
+  /** Every variant serves a version and its backend is reachable. */
+  private ready(): boolean {
+    return [...this.managers.values()].every((m) => m.current !== undefined && m.healthy);
   }
 
   private unknownVariant(name: string): MatchError {
@@ -159,17 +171,19 @@ export class MatchApp {
       try {
         await m.reload(undefined, 'startup');
       } catch (err) {
-        // Nothing published yet: serve NOT_SERVING and pick the first version up when CURRENT appears.
-        if (!(err instanceof MatchError && err.code === 'VERSION_NOT_FOUND')) throw err;
-        logger.warn({ indexDir: m.indexDir }, `no published index in ${m.indexDir} yet; waiting for one (build it with npm run index:build -- --out ${m.indexDir})`);
+        // Nothing published yet (or the database is not reachable yet): serve NOT_SERVING and pick
+        // the first version up when it appears.
+        if (!(err instanceof MatchError && (err.code === 'VERSION_NOT_FOUND' || err.code === 'DATABASE_UNAVAILABLE'))) throw err;
+        if (err.code === 'DATABASE_UNAVAILABLE') logger.warn({ where: m.source.where, reason: err.message }, `${err.message}; waiting for it`);
+        else if (config.pg) logger.warn({ where: m.source.where }, `no published index in ${m.source.where} yet; waiting for one (build it with npm run index:build -- --input FILE --out DIR --pg URL)`);
+        else logger.warn({ indexDir: m.indexDir }, `no published index in ${m.indexDir} yet; waiting for one (build it with npm run index:build -- --out ${m.indexDir})`);
         waiting.push(m);
       }
     }
-    const ready = (): boolean => [...this.managers.values()].every((m) => m.current !== undefined);
-    if (ready()) this.grpc.setServing('SERVING');
+    if (this.ready()) this.grpc.setServing('SERVING');
     for (const m of waiting) {
       m.once('loaded', () => {
-        if (ready() && !this.closePromise) this.grpc.setServing('SERVING');
+        if (this.ready() && !this.closePromise) this.grpc.setServing('SERVING');
       });
     }
     for (const m of this.managers.values()) m.watch();
