@@ -60,6 +60,8 @@ function shortReason(err: unknown): string {
 
 export type PoolRole = 'primary' | 'read';
 
+const GUARDED = Symbol('creator-match.pg.error-listener');
+
 /**
  * The service's PostgreSQL connections: a pool on the primary and, with a read URL, one on a
  * streaming replica. Turns driver errors into the service's errors (DATABASE_UNAVAILABLE,
@@ -128,7 +130,18 @@ export class PgDatabase extends EventEmitter {
   /** A pooled connection; gives up (and hands the connection back later) when `signal` fires first. */
   async connect(role: PoolRole, signal?: AbortSignal): Promise<PoolClient> {
     throwIfAborted(signal);
-    const pending = this.pool(role).connect();
+    const pending = this.pool(role)
+      .connect()
+      .then((c) => {
+        // A checked-out connection that breaks between statements emits 'error' on the client:
+        // unhandled, that would end the process. The statement in flight (if any) fails by itself.
+        const marked = c as PoolClient & { [GUARDED]?: true };
+        if (!marked[GUARDED]) {
+          marked[GUARDED] = true;
+          c.on('error', (err) => this.noteFailure(err, role));
+        }
+        return c;
+      });
     if (!signal) return pending;
     return new Promise<PoolClient>((resolve, reject) => {
       const onAbort = (): void => {

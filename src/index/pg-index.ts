@@ -4,6 +4,7 @@ import type { ServedIndex, WriteOutcome } from '../lifecycle/version-source';
 import type { Manifest } from './manifest';
 import { applyChanges, changesSince } from './pg-catalog';
 import type { PgDatabase } from './pg-database';
+import { VERSIONS_TABLE } from './pg-schema';
 import { PgSearch, type PgSearchOptions } from './pg-search';
 import { writeEntries } from './pg-writes';
 
@@ -55,7 +56,12 @@ export class PgIndex implements ServedIndex {
 
   /** Applies changes committed since the last refresh; true when the catalog changed. */
   async refresh(): Promise<boolean> {
-    const changes = await this.db.readTransaction(undefined, {}, (c) => changesSince(c, this.version, this.table, this.appliedSeq));
+    const changes = await this.db.readTransaction(undefined, {}, async (c) => {
+      // The version row first: a poll with nothing new never touches the version table.
+      const row = (await c.query<{ seq: string }>(`SELECT change_seq::text AS seq FROM ${VERSIONS_TABLE} WHERE version = $1`, [this.version])).rows[0];
+      if (!row || Number(row.seq) <= this.appliedSeq) return [];
+      return changesSince(c, this.version, this.table, this.appliedSeq);
+    });
     for (const c of changes) {
       applyChanges(this.catalog, [c], this.table); // one at a time: a failure leaves appliedSeq on the last good one
       this.appliedSeq = c.seq;
