@@ -171,6 +171,31 @@ export class PgDatabase extends EventEmitter {
    * another caller's statement.
    */
   async readTransaction<T>(signal: AbortSignal | undefined, settings: Record<string, string | number>, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+    return this.withReadClient(signal, async (client) => {
+      await client.query(`BEGIN READ ONLY; ${setLocal(this.timeoutFor(signal), settings)}`);
+      try {
+        const result = await fn(client);
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        if (!isUnavailable(err)) await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+    });
+  }
+
+  /** statement_timeout for a call: MATCH_PG_STATEMENT_TIMEOUT_MS, lowered to what is left of its deadline. */
+  private timeoutFor(signal: AbortSignal | undefined): number {
+    const left = remainingMs(signal);
+    return Math.max(1, Math.ceil(Math.min(this.settings.statementTimeoutMs, left ?? Infinity)));
+  }
+
+  /**
+   * A read-pool connection for `fn`, errors translated; when `signal` fires, the running statement
+   * is cancelled (a cancel request to its backend) and the connection is discarded afterwards, so a
+   * late cancel can never hit another caller's statement.
+   */
+  private async withReadClient<T>(signal: AbortSignal | undefined, fn: (client: PoolClient) => Promise<T>): Promise<T> {
     let client: PoolClient;
     try {
       client = await this.connect('read', signal);
@@ -185,24 +210,28 @@ export class PgDatabase extends EventEmitter {
     };
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      const left = remainingMs(signal);
-      const timeout = Math.max(1, Math.ceil(Math.min(this.settings.statementTimeoutMs, left ?? Infinity)));
-      const sets = Object.entries({ statement_timeout: timeout, ...settings })
-        .map(([k, v]) => `SET LOCAL ${k} = ${typeof v === 'number' ? String(v) : quoteSetting(v)}`)
-        .join('; ');
-      await client.query(`BEGIN READ ONLY; ${sets}`);
-      const result = await fn(client);
-      await client.query('COMMIT');
-      return result;
+      return await fn(client);
     } catch (err) {
       if (isUnavailable(err)) discard ??= err as Error;
-      else if (!discard) await client.query('ROLLBACK').catch((e: Error) => (discard = e));
       this.noteFailure(err);
       throw this.translate(err, signal);
     } finally {
       signal?.removeEventListener('abort', onAbort);
       client.release(discard);
     }
+  }
+
+  /**
+   * One statement on the read pool in one round trip: `SET LOCAL statement_timeout` (the smaller of
+   * MATCH_PG_STATEMENT_TIMEOUT_MS and what is left of the call's deadline), `settings` as SET LOCAL,
+   * then `sql`, as one simple-protocol query (its implicit transaction scopes the settings). `sql`
+   * must have its values inlined as safe literals. Cancelled with `signal`, like readTransaction.
+   */
+  read1<R extends Record<string, unknown>>(signal: AbortSignal | undefined, settings: Record<string, string | number>, sql: string): Promise<R[]> {
+    return this.withReadClient(signal, async (client) => {
+      const results = (await client.query(`${setLocal(this.timeoutFor(signal), settings)}; ${sql}`)) as unknown as Array<{ rows: R[] }>;
+      return results[results.length - 1]!.rows;
+    });
   }
 
   /** Runs `fn` in a read-write transaction on the primary (IndexAdmin writes); rolls back on error. */
@@ -249,6 +278,15 @@ export class PgDatabase extends EventEmitter {
 
 function quoteSetting(v: string): string {
   return `'${v.replace(/'/g, "''")}'`;
+}
+
+function setLocal(timeoutMs: number, settings: Record<string, string | number>): string {
+  return Object.entries({ statement_timeout: timeoutMs, ...settings })
+    .map(([k, v]) => {
+      if (!/^[a-z_][a-z0-9_.]*$/.test(k)) throw new Error(`bad setting name ${k}`);
+      return `SET LOCAL ${k} = ${typeof v === 'number' ? String(Math.trunc(v)) : quoteSetting(v)}`;
+    })
+    .join('; ');
 }
 
 /**

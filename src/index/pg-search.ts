@@ -1,4 +1,4 @@
-import type { PoolClient } from 'pg';
+import { escapeLiteral } from 'pg';
 import pgvector from 'pgvector';
 import type { Catalog, CompiledFilter } from '../catalog/catalog';
 import { normaliseKey } from '../catalog/creator';
@@ -19,38 +19,54 @@ export interface PgSearchOptions {
 /** pgvector's hnsw.ef_search range. */
 const MAX_EF_SEARCH = 1000;
 
-/** A WHERE clause and its parameters ($1 is always the query vector). */
+/** A WHERE clause with its values inlined as literals (one simple-protocol round trip per search). */
 interface SqlFilter {
   where: string;
-  params: unknown[];
   /** Whether anything narrows beyond live/NSFW. */
   narrows: boolean;
+}
+
+const textArray = (values: readonly string[]): string => `ARRAY[${values.map((v) => escapeLiteral(v)).join(',')}]::text[]`;
+const intArray = (values: Iterable<number>): string => {
+  const out: string[] = [];
+  for (const v of values) {
+    if (!Number.isInteger(v)) throw new TypeError(`label ${v} is not an integer`);
+    out.push(String(v));
+  }
+  return `'{${out.join(',')}}'::int[]`;
+};
+
+/** A vector literal ('[0.1,0.2,...]'); every value is a finite number (validated upstream, checked here). */
+export function vectorLiteral(v: ArrayLike<number>): string {
+  const parts = new Array<string>(v.length);
+  for (let i = 0; i < v.length; i++) {
+    const x = v[i]!;
+    if (!Number.isFinite(x)) throw new TypeError(`vector[${i}] is not finite`);
+    parts[i] = String(x);
+  }
+  return `'[${parts.join(',')}]'`;
 }
 
 /**
  * The request filter as SQL, the same rules as CompiledFilter.allows: live rows the catalog
  * knows (label < labelCount: a replica's catalog may trail the table), NSFW unless included,
  * normalised category/language in the lists, and neither an excluded id nor an excluded label
- * (the liked creators of a like_creators query).
+ * (the liked creators of a like_creators query). Strings are escaped (pg.escapeLiteral), labels
+ * are integers.
  */
-export function sqlFilter(filter: CompiledFilter, catalog: Catalog, labelCount: number, firstParam = 2): SqlFilter {
+export function sqlFilter(filter: CompiledFilter, catalog: Catalog, labelCount: number): SqlFilter {
   const { spec } = filter;
-  const params: unknown[] = [];
-  const p = (v: unknown): string => {
-    params.push(v);
-    return `$${firstParam + params.length - 1}`;
-  };
-  const clauses = ['live', `label < ${p(labelCount)}`];
+  const clauses = ['live', `label < ${labelCount | 0}`];
   if (!spec.includeNsfw) clauses.push('NOT nsfw');
-  if (spec.categories.length > 0) clauses.push(`category_key = ANY(${p([...new Set(spec.categories.map(normaliseKey))])}::text[])`);
-  if (spec.languages.length > 0) clauses.push(`language_key = ANY(${p([...new Set(spec.languages.map(normaliseKey))])}::text[])`);
+  if (spec.categories.length > 0) clauses.push(`category_key = ANY(${textArray([...new Set(spec.categories.map(normaliseKey))])})`);
+  if (spec.languages.length > 0) clauses.push(`language_key = ANY(${textArray([...new Set(spec.languages.map(normaliseKey))])})`);
   const excluded = new Set(filter.excludedLabels);
   for (const id of spec.excludeIds) {
     const label = catalog.labelOf(id);
     if (label !== undefined) excluded.add(label);
   }
-  if (excluded.size > 0) clauses.push(`NOT (label = ANY(${p([...excluded])}::int[]))`);
-  return { where: clauses.join(' AND '), params, narrows: spec.categories.length > 0 || spec.languages.length > 0 || excluded.size > 0 };
+  if (excluded.size > 0) clauses.push(`NOT (label = ANY(${intArray(excluded)}))`);
+  return { where: clauses.join(' AND '), narrows: spec.categories.length > 0 || spec.languages.length > 0 || excluded.size > 0 };
 }
 
 /**
@@ -68,7 +84,9 @@ export function sqlFilter(filter: CompiledFilter, catalog: Catalog, labelCount: 
  *   whenever k creators pass, and no disallowed creator ever does (CompiledFilter.allows checks
  *   the rows on the way out as well).
  *
- * Each search is one read-only transaction bounded by the call's deadline and cancelled with it.
+ * Each query is one round trip (simple protocol: SET LOCAL settings and the statement in one
+ * implicit transaction, values inlined as checked literals), bounded by the call's deadline
+ * (statement_timeout) and cancelled with it.
  */
 export class PgSearch implements SearchIndex {
   constructor(
@@ -85,59 +103,56 @@ export class PgSearch implements SearchIndex {
 
   async vectors(labels: readonly number[], signal?: AbortSignal): Promise<Array<Float32Array | undefined>> {
     if (labels.length === 0) return [];
-    const rows = await this.db.readTransaction(signal, {}, async (c) =>
-      (await c.query<{ label: number; embedding: string }>(`SELECT label, embedding::text AS embedding FROM ${ident(this.table)} WHERE label = ANY($1::int[])`, [[...labels]])).rows,
-    );
+    const rows = await this.db.read1<{ label: number; embedding: string }>(signal, {}, `SELECT label, embedding::text AS embedding FROM ${ident(this.table)} WHERE label = ANY(${intArray(labels)})`);
     const byLabel = new Map(rows.map((r) => [r.label, Float32Array.from(pgvector.fromSql(r.embedding) as number[])]));
     return labels.map((l) => (this.catalog.isLive(l) ? byLabel.get(l) : undefined));
   }
 
   async search(query: Float32Array, req: SearchRequest, signal?: AbortSignal): Promise<SearchResult> {
     const { k, filter, minScore } = req;
-    const labelCount = this.catalog.labelCount;
-    const sql = sqlFilter(filter, this.catalog, labelCount);
-    const vector = pgvector.toSql(Array.from(query));
+    if (!Number.isInteger(k) || k < 0) throw new RangeError(`k must be a non-negative integer, got ${k}`);
+    if (minScore !== undefined && !Number.isFinite(minScore)) throw new RangeError('min_score must be finite');
+    const sql = sqlFilter(filter, this.catalog, this.catalog.labelCount);
+    const vector = `${vectorLiteral(query)}::vector`;
     const exactFirst = req.exact === true || (filter.candidates !== undefined && filter.candidates.length <= this.opts.exactBelow);
-    const settings: Record<string, string | number> = exactFirst
-      ? { enable_indexscan: 'off' }
-      : { 'hnsw.ef_search': Math.min(MAX_EF_SEARCH, Math.max(req.ef, k)), 'hnsw.iterative_scan': this.opts.iterativeScan, 'hnsw.max_scan_tuples': this.opts.maxScanTuples };
-    const result = await this.db.readTransaction(signal, settings, async (c) => {
-      if (!exactFirst) {
-        const ann = await this.ann(c, vector, sql, k, minScore);
-        if (ann.fetched >= k || k === 0) return { hits: ann.hits, strategy: (sql.narrows ? 'ann_filtered' : 'ann') as SearchStrategy };
-        // Fewer than k from the graph: fewer pass, or the iterative scan gave up. Exact answers both.
-        await c.query('SET LOCAL enable_indexscan = off');
+    let hits: SearchHit[];
+    let strategy: SearchStrategy;
+    if (!exactFirst) {
+      const ann = await this.db.read1<{ fetched: number; label: number | null; d: number | null }>(
+        signal,
+        { 'hnsw.ef_search': Math.min(MAX_EF_SEARCH, Math.max(req.ef, k)), 'hnsw.iterative_scan': this.opts.iterativeScan, 'hnsw.max_scan_tuples': this.opts.maxScanTuples },
+        this.annSql(vector, sql, k, minScore),
+      );
+      const fetched = ann[0]?.fetched ?? 0;
+      hits = ann.filter((r) => r.label !== null).map((r) => toHit(r.label!, r.d!));
+      strategy = sql.narrows ? 'ann_filtered' : 'ann';
+      // Fewer than k from the graph: fewer pass, or the iterative scan gave up. Exact answers both.
+      if (fetched < k) {
+        hits = await this.exact(vector, sql, k, minScore, signal);
+        strategy = 'exact_scan';
       }
-      return { hits: await this.exact(c, vector, sql, k, minScore), strategy: (exactFirst && !req.exact ? 'exact_candidates' : 'exact_scan') as SearchStrategy };
-    });
+    } else {
+      hits = await this.exact(vector, sql, k, minScore, signal);
+      strategy = req.exact ? 'exact_scan' : 'exact_candidates';
+    }
     // The SQL filter is CompiledFilter.allows; this check keeps the guarantee if they ever disagree.
-    const kept = result.hits.filter((h) => filter.allows(h.label));
-    return { hits: kept.slice(0, k), strategy: result.strategy };
+    return { hits: hits.filter((h) => filter.allows(h.label)).slice(0, k), strategy };
   }
 
   /** The ANN query: rows in approximate order, re-sorted; `fetched` counts rows before min_score. */
-  private async ann(c: PoolClient, vector: string, sql: SqlFilter, k: number, minScore: number | undefined): Promise<{ hits: SearchHit[]; fetched: number }> {
-    const kParam = `$${sql.params.length + 2}`;
-    const minParam = `$${sql.params.length + 3}`;
-    const text =
-      `WITH ann AS MATERIALIZED (SELECT label, embedding <#> $1 AS d FROM ${ident(this.table)} WHERE ${sql.where} ORDER BY embedding <#> $1 LIMIT ${kParam}) ` +
-      `SELECT f.fetched, a.label, a.d FROM (SELECT count(*)::int AS fetched FROM ann) f ` +
-      `LEFT JOIN ann a ON (${minParam}::float8 IS NULL OR -a.d >= ${minParam}::float8) ORDER BY a.d, a.label`;
-    const rows = (await c.query<{ fetched: number; label: number | null; d: number | null }>(text, [vector, ...sql.params, k, minScore ?? null])).rows;
-    const hits = rows.filter((r) => r.label !== null).map((r) => toHit(r.label!, r.d!));
-    return { hits, fetched: rows[0]?.fetched ?? 0 };
+  private annSql(vector: string, sql: SqlFilter, k: number, minScore: number | undefined): string {
+    const passes = minScore === undefined ? 'true' : `-a.d >= ${String(minScore)}::float8`;
+    return (
+      `WITH ann AS MATERIALIZED (SELECT label, embedding <#> ${vector} AS d FROM ${ident(this.table)} WHERE ${sql.where} ORDER BY embedding <#> ${vector} LIMIT ${k}) ` +
+      `SELECT f.fetched, a.label, a.d FROM (SELECT count(*)::int AS fetched FROM ann) f LEFT JOIN ann a ON ${passes} ORDER BY a.d, a.label`
+    );
   }
 
-  /** The exact query: every allowed row's distance, top k (min_score inside the WHERE). */
-  private async exact(c: PoolClient, vector: string, sql: SqlFilter, k: number, minScore: number | undefined): Promise<SearchHit[]> {
-    const params: unknown[] = [vector, ...sql.params, k];
-    let where = sql.where;
-    if (minScore !== undefined) {
-      params.push(minScore);
-      where += ` AND -(embedding <#> $1) >= $${params.length}::float8`;
-    }
-    const text = `SELECT label, embedding <#> $1 AS d FROM ${ident(this.table)} WHERE ${where} ORDER BY d, label LIMIT $${sql.params.length + 2}`;
-    return (await c.query<{ label: number; d: number }>(text, params)).rows.map((r) => toHit(r.label, r.d));
+  /** The exact query: every allowed row's distance, top k (min_score inside the WHERE), index scans off. */
+  private async exact(vector: string, sql: SqlFilter, k: number, minScore: number | undefined, signal: AbortSignal | undefined): Promise<SearchHit[]> {
+    const where = minScore === undefined ? sql.where : `${sql.where} AND -(embedding <#> ${vector}) >= ${String(minScore)}::float8`;
+    const rows = await this.db.read1<{ label: number; d: number }>(signal, { enable_indexscan: 'off' }, `SELECT label, embedding <#> ${vector} AS d FROM ${ident(this.table)} WHERE ${where} ORDER BY d, label LIMIT ${k}`);
+    return rows.map((r) => toHit(r.label, r.d));
   }
 }
 
