@@ -9,6 +9,9 @@
  *   for: the in-memory service; the service on PostgreSQL; and the service on PostgreSQL plus a
  *   second service reading from a streaming replica (load split between the two).
  *
+ * - IndexAdmin write rate: UpsertCreators batches (with vectors) against each backend, after the
+ *   reads (`--only writes` runs just this part and merges it into docs/bench/pg.json).
+ *
  * The catalog is generated (seeded): unit vectors near a 32-d subspace (like real embeddings),
  * clustered by category; category c0..c9 (10% each, correlated with the vectors: the hard case for
  * filtered ANN) and language 'rare' on 1% of the creators (independent). Fixtures are cached in
@@ -16,6 +19,7 @@
  * machine the figures are provisional).
  */
 import { execFile } from 'node:child_process';
+import * as grpc from '@grpc/grpc-js';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -26,9 +30,10 @@ import { loadVersionIntoPg, type PgLoadReport } from '../index-builder/pg-publis
 import { startPrimary, startReplica, waitForReplication, type PgServer } from '../scripts/pg/local-pg';
 import { HnswIndex } from '../src/index/hnsw-index';
 import { ARTIFACT_FILES, readManifest } from '../src/index/manifest';
+import { adminClientConstructor } from '../src/grpc/proto';
 import { mulberry32 } from '../src/util/mulberry32';
 import { startServerProcess, type ServerProcess } from './load/server-process';
-import { arg, CACHE, flag, ROOT } from './lib/common';
+import { arg, argStr, CACHE, flag, latencyStats, ROOT } from './lib/common';
 
 const run = promisify(execFile);
 const N = arg('creators', 100_000);
@@ -203,6 +208,39 @@ async function measure(setup: string, addrs: string[]): Promise<Array<Record<str
   return out;
 }
 
+const ADMIN_TOKEN = 'bench-admin-token-0123456789';
+
+/** UpsertCreators batches with vectors through IndexAdmin: creators per second and per-batch latency. */
+async function writes(setup: string, addr: string): Promise<Record<string, unknown>> {
+  const batches = arg('write-batches', 20);
+  const size = arg('write-batch', 50);
+  const Admin = adminClientConstructor();
+  const client = new Admin(addr, grpc.credentials.createInsecure()) as grpc.Client & Record<string, any>;
+  const md = new grpc.Metadata();
+  md.set('authorization', `Bearer ${ADMIN_TOKEN}`);
+  const next = generator(7);
+  const lat: number[] = [];
+  const t0 = performance.now();
+  try {
+    for (let b = 0; b < batches; b++) {
+      const s = performance.now();
+      await new Promise<void>((resolve, reject) => {
+        const call = client.UpsertCreators(md, { deadline: Date.now() + 120_000 }, (err: grpc.ServiceError | null) => (err ? reject(err) : resolve()));
+        for (let i = 0; i < size; i++) call.write({ id: `w_${b}_${i}`, name: `Written ${b}.${i}`, category: `c${i % CATEGORIES}`, language: 'en', vector: Array.from(next(i % CATEGORIES)) });
+        call.end();
+      });
+      lat.push(performance.now() - s);
+    }
+  } finally {
+    client.close();
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const { p50, p99 } = latencyStats(lat);
+  const row = { setup, batches, batchSize: size, creators: batches * size, creatorsPerSecond: Math.round((batches * size) / seconds), batchP50Ms: p50, batchP99Ms: p99 };
+  console.error(JSON.stringify(row));
+  return row;
+}
+
 const uptime = (): { loadavg: number[]; uptime: string } => ({ loadavg: os.loadavg().map((x) => Math.round(x * 100) / 100), uptime: readFileSync('/proc/loadavg', 'utf8').trim() });
 
 async function main(): Promise<void> {
@@ -220,26 +258,33 @@ async function main(): Promise<void> {
     console.error(`loaded into PostgreSQL in ${((performance.now() - tPg) / 1000).toFixed(1)} s`);
 
     const match: Array<Record<string, unknown>> = [];
+    const written: Array<Record<string, unknown>> = [];
     const serve = async (name: string, env: Record<string, string>): Promise<ServerProcess> => {
-      const s = await startServerProcess({ indexDir: fx.idx, workDir, name, env: { MATCH_RECALL_SAMPLE_RATE: '0', MATCH_METRICS_ADDR: 'off', ...env }, readyTimeoutMs: 180_000 });
+      const s = await startServerProcess({ indexDir: fx.idx, workDir, name, env: { MATCH_RECALL_SAMPLE_RATE: '0', MATCH_METRICS_ADDR: 'off', MATCH_ADMIN_TOKEN: ADMIN_TOKEN, ...env }, readyTimeoutMs: 180_000 });
       servers.push(s);
       return s;
     };
     const stopAll = async (): Promise<void> => {
       for (const s of servers.splice(0)) await s.stop();
     };
+    const only = argStr('only', 'all');
 
     const memory = await serve('memory', {});
-    match.push(...(await measure('in-memory', [memory.addr])));
+    if (only === 'all') match.push(...(await measure('in-memory', [memory.addr])));
+    written.push(await writes('in-memory (update log, fsync)', memory.addr));
     await stopAll();
+    // The fixture's version must stay as built: its update log goes.
+    await rm(path.join(fx.idx, fx.version, 'updates.jsonl'), { force: true });
 
     const onPrimary = await serve('pg', { MATCH_PG_URL: primary.url });
-    match.push(...(await measure('postgresql', [onPrimary.addr])));
-
-    replica = await startReplica(primary.url, { settings: { shared_buffers: '1GB', effective_cache_size: '4GB', max_connections: 200 } });
-    await waitForReplication(primary.url, replica.url, 600_000);
-    const onReplica = await serve('pg-replica', { MATCH_PG_URL: primary.url, MATCH_PG_READ_URL: replica.url });
-    match.push(...(await measure('postgresql + replica (2 servers, load split)', [onPrimary.addr, onReplica.addr])));
+    if (only === 'all') {
+      match.push(...(await measure('postgresql', [onPrimary.addr])));
+      replica = await startReplica(primary.url, { settings: { shared_buffers: '1GB', effective_cache_size: '4GB', max_connections: 200 } });
+      await waitForReplication(primary.url, replica.url, 600_000);
+      const onReplica = await serve('pg-replica', { MATCH_PG_URL: primary.url, MATCH_PG_READ_URL: replica.url });
+      match.push(...(await measure('postgresql + replica (2 servers, load split)', [onPrimary.addr, onReplica.addr])));
+    }
+    written.push(await writes('postgresql (one transaction per call)', onPrimary.addr));
     await stopAll();
 
     const after = uptime();
@@ -260,12 +305,17 @@ async function main(): Promise<void> {
         },
       },
       match,
+      writes: written,
       k: K,
       concurrency: CONCURRENCY,
       seconds: SECONDS,
     };
     const file = path.join(ROOT, 'docs', 'bench', 'pg.json');
     await mkdir(path.dirname(file), { recursive: true });
+    if (only === 'writes') {
+      const previous = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+      Object.assign(result, { ...previous, writes: written, writesMeasuredAt: result.measuredAt, writesLoad: { before, after } });
+    }
     await writeFile(file, JSON.stringify(result, null, 2) + '\n');
     console.log(JSON.stringify(result, null, 2));
     console.error(`wrote ${file}`);

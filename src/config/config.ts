@@ -56,7 +56,7 @@ const schema = z.object({
   MATCH_PG_STATEMENT_TIMEOUT_MS: int(1, 3_600_000).default(5000),
   MATCH_PG_ITERATIVE_SCAN: z.enum(['relaxed_order', 'strict_order']).default('relaxed_order'),
   MATCH_PG_MAX_SCAN_TUPLES: int(1, 2_000_000_000).default(20_000),
-  MATCH_PG_EXACT_BELOW: int(0, 100_000_000).default(2000),
+  MATCH_PG_EXACT_BELOW: z.union([z.literal('auto'), int(0, 100_000_000)]).default('auto'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -122,8 +122,8 @@ export interface PgConfig {
   readonly statementTimeoutMs: number;
   readonly iterativeScan: 'relaxed_order' | 'strict_order';
   readonly maxScanTuples: number;
-  /** Filters that narrow to at most this many creators are searched exactly in SQL. */
-  readonly exactBelow: number;
+  /** Filters that narrow to at most this many creators are searched exactly in SQL ('auto': sqrt(1000 x catalog size)). */
+  readonly exactBelow: number | 'auto';
 }
 
 export class ConfigError extends Error {

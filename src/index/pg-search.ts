@@ -8,12 +8,26 @@ import type { SearchIndex, SearchRequest, SearchResult, SearchStrategy } from '.
 import type { SearchHit } from './top-k';
 
 export interface PgSearchOptions {
-  /** A filter that narrows (category/language) to at most this many creators is searched exactly. */
-  exactBelow: number;
+  /**
+   * A filter that narrows (category/language) to at most this many creators is searched exactly;
+   * 'auto': pgExactLimit(catalog size).
+   */
+  exactBelow: number | 'auto';
   /** pgvector's hnsw.iterative_scan: keep scanning the graph until LIMIT rows pass the WHERE. */
   iterativeScan: 'relaxed_order' | 'strict_order';
   /** pgvector's hnsw.max_scan_tuples: where an iterative scan gives up (then the exact query runs). */
   maxScanTuples: number;
+}
+
+/**
+ * Candidates an exact SQL query may cover for about the cost of an HNSW query: an exact query reads
+ * ~5 µs per allowed row (scattered heap pages, 512 dims, vectors inline), an unfiltered HNSW query
+ * ~5 ms at 100k, a filtered one t / selectivity when the filter is independent of the query and far
+ * more when it is correlated with it. They break even near sqrt(1000 n): 10k at 100k creators, 32k
+ * at 1M (`npm run bench:pg`, docs/SCALING.md).
+ */
+export function pgExactLimit(catalogSize: number): number {
+  return Math.max(1000, Math.round(Math.sqrt(1000 * catalogSize)));
 }
 
 /** pgvector's hnsw.ef_search range. */
@@ -114,7 +128,8 @@ export class PgSearch implements SearchIndex {
     if (minScore !== undefined && !Number.isFinite(minScore)) throw new RangeError('min_score must be finite');
     const sql = sqlFilter(filter, this.catalog, this.catalog.labelCount);
     const vector = `${vectorLiteral(query)}::vector`;
-    const exactFirst = req.exact === true || (filter.candidates !== undefined && filter.candidates.length <= this.opts.exactBelow);
+    const exactBelow = this.opts.exactBelow === 'auto' ? pgExactLimit(this.catalog.size) : this.opts.exactBelow;
+    const exactFirst = req.exact === true || (filter.candidates !== undefined && filter.candidates.length <= exactBelow);
     let hits: SearchHit[];
     let strategy: SearchStrategy;
     if (!exactFirst) {
