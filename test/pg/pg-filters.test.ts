@@ -122,7 +122,7 @@ describePg('PostgreSQL filters return exactly k when k pass (property, against e
   const spec = fc.record({
     categories: fc.subarray([...CATEGORIES, 'RARE'], { maxLength: 3 }),
     languages: fc.subarray(LANGUAGES, { maxLength: 2 }),
-    excludeIds: fc.oneof(fc.constant([]), fc.array(fc.integer({ min: 0, max: N + 50 }).map((i) => `cr_${i}`), { maxLength: 40 })),
+    excludeIds: fc.oneof(fc.constant<string[]>([]), fc.array(fc.integer({ min: 0, max: N + 50 }).map((i) => `cr_${i}`), { maxLength: 40 })),
     includeNsfw: fc.boolean(),
   });
 
@@ -131,7 +131,7 @@ describePg('PostgreSQL filters return exactly k when k pass (property, against e
     await fc.assert(
       fc.asyncProperty(
         spec,
-        fc.oneof(fc.constant([]), fc.array(fc.integer({ min: 0, max: N - 1 }), { maxLength: 5 })), // like_creators' labels, excluded
+        fc.oneof(fc.constant<number[]>([]), fc.array(fc.integer({ min: 0, max: N - 1 }), { maxLength: 5 })), // like_creators' labels, excluded
         fc.integer({ min: 1, max: 120 }),
         fc.integer({ min: 0, max: N - 1 }),
         fc.option(fc.double({ min: -0.5, max: 0.7, noNaN: true }), { nil: undefined }),
