@@ -2,7 +2,8 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { cliOutput, logFormatOf, withCommonOptions } from '../tools/cli/cli-kit';
 import { progressHooks } from './build-progress';
-import { buildIndex, ReleaseGateError, type BuildOptions } from './build-index';
+import { buildIndex, ReleaseGateError, type BuildOptions, type BuildReport } from './build-index';
+import { buildToPg, type BuildToPgReport } from './build-to-pg';
 
 const positiveInt = (name: string) => (value: string): number => {
   const n = Number(value);
@@ -44,6 +45,10 @@ export async function main(argv: string[]): Promise<number> {
     })
     .option('--eval-fans <file>', 'release gate: evaluate on these fans (see npm run eval) against the published version; publish only without regression')
     .option('--max-regression <d>', 'release gate: largest allowed drop of P/R/NDCG@10, MRR or ANN recall (absolute)', fraction, 0.01)
+    .option('--pg <url>', 'also load the version into PostgreSQL + pgvector (postgres://…, the primary) and publish it there (see README "PostgreSQL backend")')
+    .option('--pg-index <name>', 'with --pg: the published index name to switch', 'default')
+    .option('--pg-ef-construction <n>', 'with --pg: ef_construction of the pgvector HNSW index (default min(--ef-construction, 64))', positiveInt('--pg-ef-construction'))
+    .option('--pg-min-recall <r>', 'with --pg: refuse the PostgreSQL copy below this recall@10', fraction, 0.9)
     .option('--json', 'print the build report as JSON', false)
     .option('--no-progress', 'no progress bar')
     .exitOverride();
@@ -83,7 +88,9 @@ export async function main(argv: string[]): Promise<number> {
   const log = out.log;
   const hooks = progressHooks(out, Boolean(o.progress));
   try {
-    const report = await buildIndex(options, hooks);
+    const report: BuildReport & Partial<Pick<BuildToPgReport, 'pg'>> = o.pg
+      ? await buildToPg(options, { url: o.pg, indexName: o.pgIndex, minRecall: o.pgMinRecall, ...(o.pgEfConstruction ? { efConstruction: o.pgEfConstruction } : {}), log: (msg, fields) => log.info(fields ?? {}, msg) }, hooks)
+      : await buildIndex(options, hooks);
     hooks.stop();
     log.info({ version: report.version, published: report.published, count: report.count, dims: report.dims, model: report.modelId, recall: report.recall.value, seconds: report.seconds.total, skipped: report.skipped.length }, 'index built');
     if (o.json) {
@@ -100,6 +107,12 @@ export async function main(argv: string[]): Promise<number> {
           ? [
               `gate        ${report.gate.ok ? 'passed' : 'REGRESSED'}${report.gate.baseline ? ` against ${report.gate.baseline}` : ''} (max regression ${o.maxRegression})`,
               ...report.gate.summary.split('\n').map((l) => `            ${l}`),
+            ]
+          : []),
+        ...(report.pg
+          ? [
+              `postgresql  table ${report.pg.table}${report.pg.published ? `, published as ${JSON.stringify(o.pgIndex)}${report.pg.previous ? ` (was ${report.pg.previous})` : ''}` : ' (not published)'}, recall@10 ${report.pg.recall.value.toFixed(4)}, ${(report.pg.bytes.total / 2 ** 20).toFixed(1)} MiB`,
+              `            copy ${report.pg.seconds.copy.toFixed(1)} s, HNSW ${report.pg.seconds.index.toFixed(1)} s, validate ${report.pg.seconds.validate.toFixed(1)} s`,
             ]
           : []),
         ...(report.pruned.length ? [`pruned      ${report.pruned.join(', ')}`] : []),

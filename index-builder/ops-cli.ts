@@ -7,6 +7,7 @@ import { readCurrent, readManifest } from '../src/index/manifest';
 import { listVersions, pruneVersions } from './retention';
 import { rollback } from './rollback';
 import { updateIndex } from './update-index';
+import { listPg, prunePg, rollbackPg } from './pg-publish';
 import path from 'node:path';
 
 const positiveInt = (value: string): number => {
@@ -26,10 +27,11 @@ async function existingIndexDir(dir: string): Promise<string> {
 export async function main(argv: string[]): Promise<number> {
   let code = 0;
   const guard =
-    <T extends { out: string; logFormat?: string }>(command: string, fn: (o: T) => Promise<void>) =>
+    <T extends { out: string; logFormat?: string; pg?: string }>(command: string, fn: (o: T) => Promise<void>) =>
     async (o: T): Promise<void> => {
       try {
-        await existingIndexDir(o.out);
+        if (!o.out && !o.pg) throw new Error(`${command} needs --out DIR and/or --pg URL`);
+        if (o.out) await existingIndexDir(o.out);
         await fn(o);
       } catch (err) {
         code = cliOutput('index-ops', logFormatOf(o.logFormat ?? program.opts<{ logFormat?: string }>().logFormat)).fail(command, err);
@@ -40,9 +42,18 @@ export async function main(argv: string[]): Promise<number> {
   program
     .command('list')
     .description('list versions, marking the published one')
-    .requiredOption('--out <dir>', 'index directory')
+    .option('--out <dir>', 'index directory')
+    .option('--pg <url>', 'list the versions in PostgreSQL (postgres://…)')
     .action(
-      guard('index:list', async (o: { out: string }) => {
+      guard('index:list', async (o: { out: string; pg?: string }) => {
+        if (o.pg) {
+          for (const v of await listPg(o.pg)) {
+            const size = v.bytes === null ? '' : `, ${(v.bytes / 2 ** 20).toFixed(1)} MiB`;
+            const published = v.published.length ? `, published as ${v.published.join(', ')}` : '';
+            process.stdout.write(`${v.published.length ? '*' : ' '} ${v.version}  ${v.state}, ${v.count} creators (${v.labels} labels, ${v.changes} changes), recall@10 ${v.recall?.toFixed(3) ?? '-'}${size}${published}\n`);
+          }
+          if (!o.out) return;
+        }
         const current = await readCurrent(o.out);
         for (const v of await listVersions(o.out)) {
           const m = await readManifest(path.join(o.out, v)).catch(() => undefined);
@@ -56,12 +67,20 @@ export async function main(argv: string[]): Promise<number> {
   program
     .command('rollback')
     .description('point CURRENT at an older version (default: the one before the current), after verifying it')
-    .requiredOption('--out <dir>', 'index directory')
+    .option('--out <dir>', 'index directory')
+    .option('--pg <url>', 'roll back the version PostgreSQL serves (one transaction + NOTIFY)')
+    .option('--pg-index <name>', 'with --pg: the published index name', 'default')
     .option('--to <version>', 'the version to serve')
     .action(
-      guard('index:rollback', async (o: { out: string; to?: string }) => {
-        const r = await rollback(o.out, o.to);
-        process.stdout.write(`CURRENT: ${r.from ?? '(none)'} -> ${r.to}\n`);
+      guard('index:rollback', async (o: { out: string; to?: string; pg?: string; pgIndex: string }) => {
+        if (o.pg) {
+          const r = await rollbackPg(o.pg, o.to, o.pgIndex);
+          process.stdout.write(`PostgreSQL ${o.pgIndex}: ${r.from ?? '(none)'} -> ${r.to}\n`);
+        }
+        if (o.out) {
+          const r = await rollback(o.out, o.to);
+          process.stdout.write(`CURRENT: ${r.from ?? '(none)'} -> ${r.to}\n`);
+        }
       }),
     );
 
@@ -100,12 +119,19 @@ export async function main(argv: string[]): Promise<number> {
   program
     .command('prune')
     .description('delete all but the n newest versions (never the published one)')
-    .requiredOption('--out <dir>', 'index directory')
+    .option('--out <dir>', 'index directory')
+    .option('--pg <url>', 'prune the versions in PostgreSQL (their tables are dropped; published ones are kept)')
     .requiredOption('--keep <n>', 'versions to keep', positiveInt)
     .action(
-      guard('index:prune', async (o: { out: string; keep: number }) => {
-        const removed = await pruneVersions(o.out, o.keep);
-        process.stdout.write(removed.length ? `removed ${removed.join(', ')}\n` : 'nothing to remove\n');
+      guard('index:prune', async (o: { out: string; keep: number; pg?: string }) => {
+        if (o.pg) {
+          const removed = await prunePg(o.pg, o.keep);
+          process.stdout.write(removed.length ? `PostgreSQL: removed ${removed.join(', ')}\n` : 'PostgreSQL: nothing to remove\n');
+        }
+        if (o.out) {
+          const removed = await pruneVersions(o.out, o.keep);
+          process.stdout.write(removed.length ? `removed ${removed.join(', ')}\n` : 'nothing to remove\n');
+        }
       }),
     );
 

@@ -8,6 +8,7 @@ import { bindServer, buildAdminServer, buildGrpcServer, shutdownServer, type Grp
 import { serverCredentials } from './grpc/tls';
 import { FairShare } from './grpc/fair-share';
 import { IndexManager, type Refusal } from './lifecycle/index-manager';
+import { pgSourceFromConfig } from './lifecycle/pg-version-source';
 import type { Logger } from './logging/logger';
 import { shortId } from './errors/echo';
 import { MatchError } from './errors/match-error';
@@ -64,6 +65,8 @@ export class MatchApp {
         v.name,
         new IndexManager({
           indexDir: v.indexDir,
+          // With MATCH_PG_URL, versions come from PostgreSQL: the index named MATCH_PG_INDEX, or each variant's name.
+          ...(config.pg ? { source: pgSourceFromConfig(config.pg, config.variantsFile ? v.name : config.pg.index, config.reloadPollMs, logger.child({ variant: v.name })) } : {}),
           logger: logger.child({ variant: v.name }),
           matcher: { efSearch: config.efSearch, exactMaxCandidates: config.exactMaxCandidates, maxRerankWork: config.maxRerankWork },
           models: { modelsDir: config.modelsDir, allowRemoteModels: config.allowRemoteModels, cacheSize: config.embedCacheSize },
@@ -129,6 +132,10 @@ export class MatchApp {
     for (const m of this.managers.values()) {
       m.on('loaded', (e: { ms: number }) => this.indexMetrics.loaded(e.ms / 1000));
       m.on('refused', (r: Refusal) => this.indexMetrics.refused(r.code));
+      // A backend (database) that goes away makes the service NOT_SERVING until it is back.
+      m.on('health', () => {
+        if (this.initPromise && !this.closePromise) this.grpc.setServing(this.ready() ? 'SERVING' : 'NOT_SERVING');
+      });
     }
   }
 
@@ -150,6 +157,11 @@ export class MatchApp {
     const v = variant ? this.experiment.variants.find((x) => x.name === variant) : this.experiment.variants[0];
     if (!v) throw this.unknownVariant(variant);
     return this.managers.get(v.name)?.current?.matcher.index.catalog;
+  }
+
+  /** Every variant serves a version and its backend is reachable. */
+  private ready(): boolean {
+    return [...this.managers.values()].every((m) => m.current !== undefined && m.healthy);
   }
 
   private unknownVariant(name: string): MatchError {
@@ -213,22 +225,25 @@ export class MatchApp {
       } catch (err) {
         if (!(err instanceof MatchError)) throw err;
         if (this.closePromise) return; // stopped during startup
-        if (err.code === 'VERSION_NOT_FOUND') {
-          // Nothing published yet: serve NOT_SERVING and pick the first version up when CURRENT appears.
-          logger.warn({ indexDir: m.indexDir }, `no published index in ${m.indexDir} yet; waiting for one (build it with npm run index:build -- --out ${m.indexDir})`);
+        if (err.code === 'DATABASE_UNAVAILABLE') {
+          // The database is not reachable yet: serve NOT_SERVING and pick the version up when it is.
+          logger.warn({ where: m.source.where, reason: err.message }, `${err.message}; waiting for it`);
+        } else if (err.code === 'VERSION_NOT_FOUND') {
+          // Nothing published yet: serve NOT_SERVING and pick the first version up when it appears.
+          if (config.pg) logger.warn({ where: m.source.where }, `no published index in ${m.source.where} yet; waiting for one (build it with npm run index:build -- --input FILE --out DIR --pg URL)`);
+          else logger.warn({ indexDir: m.indexDir }, `no published index in ${m.indexDir} yet; waiting for one (build it with npm run index:build -- --out ${m.indexDir})`);
         } else {
-          // The published version (or CURRENT) is unusable: no file in the index directory may keep
-          // the service from starting. It listens NOT_SERVING and serves the first version that loads.
-          logger.error({ indexDir: m.indexDir, reason: err.message }, `the published index in ${m.indexDir} was refused; serving NOT_SERVING until a valid version is published (npm run index:rollback or index:build)`);
+          // The published version (or its pointer) is unusable: nothing published may keep the
+          // service from starting. It listens NOT_SERVING and serves the first version that loads.
+          logger.error({ where: m.source.where, reason: err.message }, `the published index in ${m.source.where} was refused; serving NOT_SERVING until a valid version is published (npm run index:rollback or index:build)`);
         }
         waiting.push(m);
       }
     }
-    const ready = (): boolean => [...this.managers.values()].every((m) => m.current !== undefined);
-    if (ready()) this.grpc.setServing('SERVING');
+    if (this.ready()) this.grpc.setServing('SERVING');
     for (const m of waiting) {
       m.once('loaded', () => {
-        if (ready() && !this.closePromise) this.grpc.setServing('SERVING');
+        if (this.ready() && !this.closePromise) this.grpc.setServing('SERVING');
       });
     }
     for (const m of this.managers.values()) m.watch();

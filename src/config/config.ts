@@ -20,6 +20,8 @@ const hostPort = z
   .string()
   .regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'must be host:port, e.g. 0.0.0.0:50051 or [::1]:50051');
 
+const pgUrl = z.string().regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// URL, e.g. postgres://user:password@host:5432/database');
+
 const schema = z.object({
   MATCH_GRPC_ADDR: hostPort.default('0.0.0.0:50051'),
   MATCH_INDEX_DIR: z.string().min(1).default(DEFAULT_INDEX_DIR),
@@ -64,6 +66,15 @@ const schema = z.object({
   MATCH_MAX_CONNECTION_IDLE_MS: int(0, 86_400_000).default(DEFAULT_TRANSPORT_LIMITS.maxConnectionIdleMs),
   MATCH_MAX_CONNECTION_AGE_MS: int(0, 86_400_000 * 30).default(DEFAULT_TRANSPORT_LIMITS.maxConnectionAgeMs),
   MATCH_MAX_CONNECTION_AGE_GRACE_MS: int(0, 86_400_000).default(DEFAULT_TRANSPORT_LIMITS.maxConnectionAgeGraceMs),
+  MATCH_PG_URL: pgUrl.optional(),
+  MATCH_PG_READ_URL: pgUrl.optional(),
+  MATCH_PG_INDEX: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'lowercase letters, digits, "_" or "-" (max 64)').default('default'),
+  MATCH_PG_POOL_MAX: int(1, 1000).default(10),
+  MATCH_PG_CONNECT_TIMEOUT_MS: int(100, 600_000).default(3000),
+  MATCH_PG_STATEMENT_TIMEOUT_MS: int(1, 3_600_000).default(5000),
+  MATCH_PG_ITERATIVE_SCAN: z.enum(['relaxed_order', 'strict_order']).default('relaxed_order'),
+  MATCH_PG_MAX_SCAN_TUPLES: int(1, 2_000_000_000).default(20_000),
+  MATCH_PG_EXACT_BELOW: z.union([z.literal('auto'), int(0, 100_000_000)]).default('auto'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -132,6 +143,25 @@ export interface Config {
   readonly maxActiveCallsPerConnection: number;
   /** Connection and stream limits of both gRPC ports (src/grpc/transport-limits.ts). */
   readonly transport: Readonly<TransportLimits>;
+  /** Serve from PostgreSQL + pgvector instead of index directories (MATCH_PG_URL set). */
+  readonly pg: PgConfig | undefined;
+}
+
+export interface PgConfig {
+  /** The primary: LISTEN/NOTIFY, IndexAdmin writes, and reads unless readUrl is set. */
+  readonly url: string;
+  /** A streaming replica for searches and version loads. */
+  readonly readUrl: string | undefined;
+  /** The creator_match_current row served without a variants file (with one: each variant's name). */
+  readonly index: string;
+  readonly poolMax: number;
+  readonly connectTimeoutMs: number;
+  /** Upper bound of one search's SQL; the call's deadline lowers it. */
+  readonly statementTimeoutMs: number;
+  readonly iterativeScan: 'relaxed_order' | 'strict_order';
+  readonly maxScanTuples: number;
+  /** Filters that narrow to at most this many creators are searched exactly in SQL ('auto': sqrt(1000 x catalog size)). */
+  readonly exactBelow: number | 'auto';
 }
 
 export class ConfigError extends Error {
@@ -153,12 +183,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(
       parsed.error.issues.map((i) => {
         const key = String(i.path[0]);
-        const shown = key.includes('TOKEN') ? '[redacted]' : JSON.stringify(String(known[key] ?? '').slice(0, 200));
+        const shown = key.includes('TOKEN') || key.endsWith('_URL') ? '[redacted]' : JSON.stringify(String(known[key] ?? '').slice(0, 200));
         return `${i.path.join('.')}=${shown}: ${i.message}`;
       }),
     );
   }
   const e = parsed.data;
+  if (e.MATCH_PG_READ_URL && !e.MATCH_PG_URL) throw new ConfigError(['MATCH_PG_READ_URL is set without MATCH_PG_URL: set MATCH_PG_URL to the primary (LISTEN/NOTIFY and IndexAdmin writes go there)']);
   return Object.freeze({
     grpcAddr: e.MATCH_GRPC_ADDR,
     indexDir: e.MATCH_INDEX_DIR,
@@ -206,5 +237,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxConnectionAgeMs: e.MATCH_MAX_CONNECTION_AGE_MS,
       maxConnectionAgeGraceMs: e.MATCH_MAX_CONNECTION_AGE_GRACE_MS,
     }),
+    pg: e.MATCH_PG_URL
+      ? Object.freeze({
+          url: e.MATCH_PG_URL,
+          readUrl: e.MATCH_PG_READ_URL,
+          index: e.MATCH_PG_INDEX,
+          poolMax: e.MATCH_PG_POOL_MAX,
+          connectTimeoutMs: e.MATCH_PG_CONNECT_TIMEOUT_MS,
+          statementTimeoutMs: e.MATCH_PG_STATEMENT_TIMEOUT_MS,
+          iterativeScan: e.MATCH_PG_ITERATIVE_SCAN,
+          maxScanTuples: e.MATCH_PG_MAX_SCAN_TUPLES,
+          exactBelow: e.MATCH_PG_EXACT_BELOW,
+        })
+      : undefined,
   });
 }

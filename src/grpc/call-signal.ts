@@ -1,4 +1,5 @@
 import type { Deadline } from '@grpc/grpc-js';
+import { setSignalDeadline } from '../util/signal-deadline';
 
 /** What every grpc-js server call offers (unary and streaming alike). */
 interface ServerSurfaceCall {
@@ -21,6 +22,7 @@ export function callSignal(call: ServerSurfaceCall): { signal: AbortSignal; disp
   const deadline = call.getDeadline();
   const ms = deadline instanceof Date ? deadline.getTime() - Date.now() : Number.isFinite(deadline) ? Number(deadline) - Date.now() : Infinity;
   if (Number.isFinite(ms)) {
+    setSignalDeadline(controller.signal, Date.now() + ms);
     const fire = (): void => {
       if (!controller.signal.aborted) controller.abort(new DOMException('deadline exceeded', 'TimeoutError'));
     };

@@ -3,9 +3,9 @@ import { toProfile, type CreatorRecord } from '../catalog/creator';
 import { profileText } from '../catalog/profile-text';
 import { MatchError } from '../errors/match-error';
 import { shortId } from '../errors/echo';
-import { applyEntries, validUpdateVector } from './apply-updates';
+import { validUpdateVector } from './apply-updates';
 import type { IndexManager, Serving } from './index-manager';
-import { appendUpdates, type UpdateEntry } from './update-log';
+import type { UpdateEntry } from './update-log';
 
 export interface UpsertResult {
   created: number;
@@ -27,8 +27,9 @@ function serving(manager: IndexManager): Serving {
 
 /**
  * Upserts creators into the serving version: embeds those without a vector with the version's own
- * model, appends them to the version's update log (fsync) and only then applies them in memory.
- * All or nothing: one bad creator fails the call before anything is written.
+ * model, makes them durable (the version's update log with fsync, or one SQL transaction on the
+ * served table) and only then applies them in memory. All or nothing: one bad creator fails the
+ * call before anything is written.
  */
 export function upsertCreators(manager: IndexManager, records: readonly CreatorRecord[], signal?: AbortSignal): Promise<UpsertResult> {
   return manager.exclusive(async () => {
@@ -57,32 +58,25 @@ export function upsertCreators(manager: IndexManager, records: readonly CreatorR
       if (i % 256 === 255) await nextTurn();
     }
     if (signal?.aborted) throw new MatchError('CANCELLED', 'call cancelled before the update was written');
-    await appendUpdates(s.index.dir, entries);
-    // Durable from here on: applied in slices (other calls run in between), then acknowledged.
-    let created = 0;
-    await applyEntries(s.index, entries, (_e, isNew) => {
-      if (isNew) created++;
-    });
+    // Durable once written; applied (in slices: other calls run in between), then acknowledged.
+    const { created } = await s.index.write(entries);
     s.matcher.invalidateShape();
     manager.emit('updated', { version: s.index.version, upserted: entries.length });
     return { created, updated: entries.length - created, version: s.index.version };
   });
 }
 
-/** Deletes creators from the serving version (logged and fsynced first). Unknown ids are reported. */
+/** Deletes creators from the serving version (durable first). Unknown ids are reported. */
 export function deleteCreators(manager: IndexManager, ids: readonly string[]): Promise<DeleteResult> {
   return manager.exclusive(async () => {
     const s = serving(manager);
     const unique = [...new Set(ids)];
-    const known = unique.filter((id) => s.index.catalog.labelOf(id) !== undefined);
-    const notFound = unique.filter((id) => s.index.catalog.labelOf(id) === undefined);
-    if (known.length > 0) {
-      const entry: UpdateEntry = { op: 'delete', at: new Date().toISOString(), ids: known };
-      await appendUpdates(s.index.dir, [entry]);
-      await applyEntries(s.index, [entry]);
+    const { notFound } = await s.index.write([{ op: 'delete', at: new Date().toISOString(), ids: unique }]);
+    const deleted = unique.length - notFound.length;
+    if (deleted > 0) {
       s.matcher.invalidateShape();
-      manager.emit('updated', { version: s.index.version, deleted: known.length });
+      manager.emit('updated', { version: s.index.version, deleted });
     }
-    return { deleted: known.length, notFound, version: s.index.version };
+    return { deleted, notFound, version: s.index.version };
   });
 }

@@ -1,27 +1,25 @@
 import { EventEmitter } from 'node:events';
-import os from 'node:os';
-import { promises as fs, watch, type FSWatcher } from 'node:fs';
-import path from 'node:path';
 import type { Embedder } from '../embedding/embedder';
 import { MatchError } from '../errors/match-error';
-import { loadIndexVersion, type LoadedIndex } from '../index/loaded-index';
 import { IndexLoadError, refusalReasonOf, type RefusalReason } from '../index/load-error';
-import { checkCatalogProfiles, checkIndexVectors, crossCheckVectors } from '../index/cross-check';
-import { CURRENT_FILE, readCurrent, writeCurrent } from '../index/manifest';
-import { withIndexDirLock } from '../index/index-lock';
 import { withTimeout } from '../index/safe-files';
 import { truncateForEcho } from '../errors/echo';
 import type { Logger } from '../logging/logger';
 import type { SearchSample } from '../experiments/recall-monitor';
 import { Matcher, type MatcherOptions, type TextEmbedding } from '../match/matcher';
-import { applyEntries } from './apply-updates';
+import { DirectoryVersionSource } from './directory-version-source';
 import { EmbedderPool, type ModelSpec } from './embedder-pool';
-import { readUpdates } from './update-log';
+import { VersionRefusedError, type ServedIndex, type VersionSource } from './version-source';
+
+export { VersionRefusedError };
+
+/** The name a refusal of the published-version pointer itself (not of a version) is recorded under. */
+const CURRENT_POINTER = 'CURRENT';
 
 /** One loaded version and the calls using it. */
 export interface Serving {
   readonly matcher: Matcher;
-  readonly index: LoadedIndex;
+  readonly index: ServedIndex;
   readonly embedder: Embedder | undefined;
   readonly loadedAt: Date;
   refs: number;
@@ -55,35 +53,36 @@ export interface IndexManagerOptions {
   pollMs: number;
   /** A version load (verification, catalog, HNSW, update-log replay, model) gives up after this (0: never). */
   loadTimeoutMs?: number;
+  /** Where versions come from; default: the directory indexDir (CURRENT, fs.watch + poll). */
+  source?: VersionSource;
 }
 
 /** Default of loadTimeoutMs (MATCH_LOAD_TIMEOUT_MS). */
 export const DEFAULT_LOAD_TIMEOUT_MS = 300_000;
 /** How long close() waits for a reload or update in flight before it releases everything anyway. */
 const CLOSE_WAIT_MS = 5_000;
-/** Rejected update-log lines logged one by one; the rest are counted. */
-const REJECTED_LINES_LOGGED = 20;
-
-export class VersionRefusedError extends MatchError {}
 
 /**
  * Owns the serving index: loads a version off the request path, validates it (manifest, checksums,
  * shapes, model, a smoke query), then swaps one reference. Calls hold a lease on the version they
  * started with; a retired version is released once its last call finishes. Reloads and updates are
- * serialised. Emits 'loaded' ({version, ms, source}), 'refused' (Refusal) and 'updated'.
+ * serialised. Emits 'loaded' ({version, ms, source}), 'refused' (Refusal), 'updated' and 'health'
+ * ({up, reason}: the backend, e.g. a database, went away or came back).
  */
 export class IndexManager extends EventEmitter {
   private serving: Serving | undefined;
   private refused: Refusal | undefined;
   private queue: Promise<unknown> = Promise.resolve();
-  private watcher: FSWatcher | undefined;
-  private pollTimer: NodeJS.Timeout | undefined;
+  private watching = false;
   private closed = false;
   /** Aborted by close(): loads and replays in flight stop at their next check. */
   private readonly stopping = new AbortController();
-  /** The last problem with CURRENT itself (logged once, not on every poll). */
+  /** The last problem with the published-version pointer itself (logged once, not on every poll). */
   private currentProblem: string | undefined;
+  private backendUp = true;
   private readonly pool: EmbedderPool;
+  /** Where versions come from (a directory, or PostgreSQL). */
+  readonly source: VersionSource;
 
   constructor(private readonly opts: IndexManagerOptions) {
     super();
@@ -92,10 +91,16 @@ export class IndexManager extends EventEmitter {
       ...(opts.models.modelsDir ? { modelsDir: opts.models.modelsDir } : {}),
       ...(opts.models.cacheSize ? { cacheSize: opts.models.cacheSize } : {}),
     });
+    this.source = opts.source ?? new DirectoryVersionSource({ indexDir: opts.indexDir, logger: opts.logger, pollMs: opts.pollMs });
   }
 
   get indexDir(): string {
     return this.opts.indexDir;
+  }
+
+  /** False while the backend (a database) is unreachable; calls then fail UNAVAILABLE. */
+  get healthy(): boolean {
+    return this.backendUp;
   }
 
   get current(): Serving | undefined {
@@ -129,26 +134,28 @@ export class IndexManager extends EventEmitter {
    * Loads `version` (default: the one CURRENT names) and serves it. An explicit version is also
    * published (CURRENT points at it: a rollback). A bad version is refused and the old one keeps serving.
    */
-  reload(version?: string, source = 'admin'): Promise<ReloadResult> {
+  reload(version?: string, source = 'admin', force = false): Promise<ReloadResult> {
     return this.exclusive(async () => {
       if (this.closed) throw new VersionRefusedError('INDEX_NOT_READY', 'the service is shutting down; no version is loaded now');
       const previousVersion = this.serving?.index.version;
+      const versions = this.source;
       let target: string | undefined;
       try {
-        target = version ?? (await readCurrent(this.opts.indexDir));
+        target = version ?? (await versions.current());
       } catch (err) {
-        // CURRENT itself is unusable (not a version name, a symlink, a FIFO, too large, ...).
+        if (err instanceof MatchError && err.code === 'DATABASE_UNAVAILABLE') throw err;
+        // The pointer itself is unusable (CURRENT: not a version name, a symlink, a FIFO, too large, ...).
         const reason = err instanceof Error ? err.message : String(err);
-        this.currentProblem = reason; // the watch does not refuse the same CURRENT again on every poll
-        this.refuse(CURRENT_FILE, reason, err, previousVersion, source);
-        throw new VersionRefusedError('VERSION_REFUSED', `${CURRENT_FILE} in ${this.opts.indexDir} is unusable: ${truncateForEcho(reason, 500)}`);
+        this.currentProblem = reason; // the watch does not refuse the same pointer again on every poll
+        this.refuse(CURRENT_POINTER, reason, err, previousVersion, source);
+        throw new VersionRefusedError('VERSION_REFUSED', `the ${versions.pointer} in ${versions.where} is unusable: ${truncateForEcho(reason, 500)}`);
       }
-      if (!target) throw new VersionRefusedError('VERSION_NOT_FOUND', `no published index in ${this.opts.indexDir} (no CURRENT file)`);
-      if (target === previousVersion) {
-        if (version !== undefined && (await readCurrent(this.opts.indexDir).catch(() => undefined)) !== target) await this.publish(target);
+      if (!target) throw new VersionRefusedError('VERSION_NOT_FOUND', `no published index in ${versions.where} (no ${versions.pointer})`);
+      if (target === previousVersion && !force) {
+        if (version !== undefined) await versions.publish(target);
         return { version: target, previousVersion, changed: false };
       }
-      if (version !== undefined) await this.assertVersionExists(version);
+      if (version !== undefined) await versions.assertExists(version);
       const started = performance.now();
       this.opts.logger.info({ version: target, serving: previousVersion ?? null, source }, 'loading index version');
       let next: Serving;
@@ -159,6 +166,8 @@ export class IndexManager extends EventEmitter {
         });
       } catch (err) {
         if (this.closed) throw new VersionRefusedError('INDEX_NOT_READY', 'the service is shutting down; no version is loaded now');
+        // An unreachable database says nothing about the version: not a refusal, retried when it is back.
+        if (err instanceof MatchError && err.code === 'DATABASE_UNAVAILABLE') throw err;
         const reason = err instanceof Error ? err.message : String(err);
         this.refuse(target, reason, err, previousVersion, source);
         throw new VersionRefusedError('VERSION_REFUSED', `index version ${target} was refused: ${truncateForEcho(reason, 500)}`);
@@ -168,7 +177,14 @@ export class IndexManager extends EventEmitter {
         await this.dispose(next);
         throw new VersionRefusedError('INDEX_NOT_READY', 'the service is shutting down; no version is loaded now');
       }
-      if (version !== undefined) await this.publish(target);
+      if (version !== undefined) {
+        try {
+          await versions.publish(target);
+        } catch (err) {
+          await this.dispose(next);
+          throw err;
+        }
+      }
       this.swap(next);
       const ms = performance.now() - started;
       this.opts.logger.info({ version: target, previous: previousVersion ?? null, count: next.index.catalog.size, ms: Math.round(ms), source }, 'index version now serving');
@@ -183,33 +199,20 @@ export class IndexManager extends EventEmitter {
     this.emit('refused', this.refused);
   }
 
-  /** CURRENT := version, under the index-dir lock (a builder's prune cannot remove it meanwhile). */
-  private publish(version: string): Promise<void> {
-    return withIndexDirLock(this.opts.indexDir, () => writeCurrent(this.opts.indexDir, version), { timeoutMs: 30_000 });
-  }
-
-  /** Watches DIR/CURRENT (fs.watch plus a jittered poll) and reloads when it names a new version. */
+  /** Follows the published version (DIR/CURRENT: fs.watch plus a jittered poll; PostgreSQL: LISTEN plus a poll). */
   watch(): void {
-    if (this.closed || this.watcher || this.pollTimer) return;
-    const check = (): void => void this.checkCurrent();
-    try {
-      this.watcher = watch(this.opts.indexDir, (_event, file) => {
-        if (file === null || file === CURRENT_FILE) check();
-      });
-      this.watcher.on('error', (err) => this.opts.logger.warn({ err }, 'index dir watch failed; relying on polling'));
-      this.watcher.unref();
-    } catch (err) {
-      this.opts.logger.warn({ err }, 'cannot watch the index dir; relying on polling');
-    }
-    const schedule = (): void => {
-      if (this.closed || this.opts.pollMs <= 0) return;
-      const jittered = this.opts.pollMs * (0.8 + Math.random() * 0.4);
-      this.pollTimer = setTimeout(() => {
-        check();
-        schedule();
-      }, jittered).unref();
-    };
-    schedule();
+    if (this.closed || this.watching) return;
+    this.watching = true;
+    this.source.watch({
+      changed: () => void this.checkCurrent(),
+      health: (up, reason) => {
+        if (up === this.backendUp) return;
+        this.backendUp = up;
+        if (up) this.opts.logger.info({ where: this.source.where }, 'index backend reachable again');
+        else this.opts.logger.error({ where: this.source.where, reason }, 'index backend unreachable; calls fail UNAVAILABLE until it is back');
+        this.emit('health', { up, reason });
+      },
+    });
   }
 
   private async checkCurrent(): Promise<void> {
@@ -217,8 +220,9 @@ export class IndexManager extends EventEmitter {
     try {
       let target: string | undefined;
       try {
-        target = await readCurrent(this.opts.indexDir);
+        target = await this.source.current();
       } catch (err) {
+        if (err instanceof MatchError && err.code === 'DATABASE_UNAVAILABLE') throw err;
         // Refused once per distinct problem, not on every poll.
         const problem = err instanceof Error ? err.message : String(err);
         if (problem === this.currentProblem) return;
@@ -226,42 +230,43 @@ export class IndexManager extends EventEmitter {
         return;
       }
       this.currentProblem = undefined;
-      if (!target || target === this.serving?.index.version || target === this.refused?.version) return;
-      await this.reload(undefined, 'watch');
+      if (target && target !== this.serving?.index.version && target !== this.refused?.version) {
+        await this.reload(undefined, 'watch');
+        return;
+      }
+      if (this.serving?.index.refresh) await this.refreshServing();
     } catch (err) {
       if (!(err instanceof VersionRefusedError) && !this.closed) this.opts.logger.warn({ err }, 'checking CURRENT failed');
     }
   }
 
-  private async assertVersionExists(version: string): Promise<void> {
-    if (!/^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$/.test(version)) {
-      throw new VersionRefusedError('VERSION_NOT_FOUND', `invalid version name ${JSON.stringify(truncateForEcho(version))}`);
+  /**
+   * Applies changes others made to the served version (a shared database), between updates. When
+   * they cannot be applied (the catalog no longer mirrors the table), the version is loaded anew.
+   */
+  private async refreshServing(): Promise<void> {
+    try {
+      await this.exclusive(async () => {
+        const s = this.serving;
+        if (!s?.index.refresh || !(await s.index.refresh())) return;
+        s.matcher.invalidateShape();
+        this.emit('updated', { version: s.index.version, refreshed: true });
+      });
+    } catch (err) {
+      if (this.closed) return;
+      if (err instanceof MatchError && err.code === 'DATABASE_UNAVAILABLE') throw err;
+      this.opts.logger.error({ err, version: this.serving?.index.version }, 'cannot apply the served version\'s changes; loading it anew');
+      await this.reload(undefined, 'refresh', true);
     }
-    const stat = await fs.lstat(path.join(this.opts.indexDir, version)).catch(() => undefined);
-    if (!stat?.isDirectory()) throw new VersionRefusedError('VERSION_NOT_FOUND', `no index version ${version} in ${this.opts.indexDir}`);
   }
 
   private async loadVersion(version: string, signal: AbortSignal): Promise<Serving> {
-    const index = await loadIndexVersion(this.opts.indexDir, version, signal);
+    // Nothing searches a first version yet: its update-log replay may use every core.
+    const index = await this.source.load(version, { signal, serving: this.serving !== undefined });
     let embedder: Embedder | undefined;
     try {
-      // vectors.f32 against the vectors inside index.hnsw, and the profiles' types, before anything is applied on top.
-      await crossCheckVectors(index, signal);
-      await checkIndexVectors(index, signal);
-      await checkCatalogProfiles(index, signal);
-      const log = await readUpdates(index.dir, index.manifest.dims, signal);
-      if (log.tornTail) this.opts.logger.warn({ version }, 'ignoring a torn last line in the update log (never acknowledged)');
-      for (const r of log.rejected.slice(0, REJECTED_LINES_LOGGED)) this.opts.logger.error({ version, line: r.line, reason: r.reason }, 'update log line rejected; the other updates are applied');
-      if (log.rejected.length > REJECTED_LINES_LOGGED) {
-        this.opts.logger.error({ version, rejected: log.rejected.length }, `${log.rejected.length - REJECTED_LINES_LOGGED} more update log lines rejected`);
-      }
-      signal.throwIfAborted();
-      // Nothing searches this version yet: large inserts; all cores when nothing else is serving.
-      await applyEntries(index, log.entries, undefined, { insertRows: 4096, insertThreads: this.serving ? Math.max(1, os.availableParallelism() - 1) : os.availableParallelism() });
-      signal.throwIfAborted();
       const text = await this.textEmbedding(index);
       embedder = 'embedder' in text ? text.embedder : undefined;
-      await smokeTest(index);
       const { efSearch, exactMaxCandidates, maxRerankWork } = this.opts.matcher;
       const onAnnSearch = this.opts.onAnnSearch;
       const matcher = new Matcher(index, text, {
@@ -273,13 +278,13 @@ export class IndexManager extends EventEmitter {
       return { matcher, index, embedder, loadedAt: new Date(), refs: 0, retired: false };
     } catch (err) {
       if (embedder) await this.pool.release(embedder, modelSpec(index)!);
-      await index.hnsw.close();
+      await index.close();
       throw err;
     }
   }
 
   /** The version's own model, loaded (or shared) and checked against the manifest. */
-  private async textEmbedding(index: LoadedIndex): Promise<TextEmbedding> {
+  private async textEmbedding(index: ServedIndex): Promise<TextEmbedding> {
     const spec = modelSpec(index);
     if (!spec) {
       return { unavailable: new MatchError('TEXT_QUERY_UNSUPPORTED', 'this index was built from provided vectors without a model; query by vector or like_creators') };
@@ -311,7 +316,7 @@ export class IndexManager extends EventEmitter {
   }
 
   private async dispose(s: Serving): Promise<void> {
-    await s.index.hnsw.close();
+    await s.index.close();
     if (s.embedder) await this.pool.release(s.embedder, modelSpec(s.index)!);
   }
 
@@ -323,8 +328,7 @@ export class IndexManager extends EventEmitter {
     if (this.closed) return;
     this.closed = true;
     this.stopping.abort(new Error('the service is shutting down'));
-    this.watcher?.close();
-    if (this.pollTimer) clearTimeout(this.pollTimer);
+    await this.source.close();
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([this.queue.catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, CLOSE_WAIT_MS).unref()))]);
     clearTimeout(timer);
@@ -332,25 +336,13 @@ export class IndexManager extends EventEmitter {
     this.serving = undefined;
     if (s) {
       s.retired = true;
-      await s.index.hnsw.close();
+      await s.index.close();
     }
     await this.pool.close();
   }
 }
 
-function modelSpec(index: LoadedIndex): ModelSpec | undefined {
+function modelSpec(index: ServedIndex): ModelSpec | undefined {
   const m = index.manifest.model;
   return m ? { id: m.id, dtype: m.dtype } : undefined;
-}
-
-/** A live creator's own vector must find itself: catches a graph/vector file mismatch. */
-async function smokeTest(index: LoadedIndex): Promise<void> {
-  const live = index.catalog.liveLabels();
-  if (live.length === 0) return;
-  const probe = live[Math.floor(live.length / 2)]!;
-  const [row] = await index.hnsw.vectors([probe]);
-  const [hit] = row ? await index.hnsw.search(row, 1, Math.max(index.manifest.ann.efSearch, 10)) : [];
-  if (!hit || hit.score < 0.99) {
-    throw new IndexLoadError(`smoke query failed: creator ${index.catalog.idOf(probe)}'s own vector scored ${hit?.score.toFixed(4) ?? 'nothing'} in HNSW`, 'shape');
-  }
 }

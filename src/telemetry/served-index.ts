@@ -1,8 +1,8 @@
-import type { LoadedIndex } from '../index/loaded-index';
+import type { MatchSource } from '../match/matcher';
 import type { ServedIndex } from './instruments';
 
 /** What the index gauges report about a loaded version. */
-export function servedIndexOf(index: LoadedIndex, variant: string): ServedIndex {
+export function servedIndexOf(index: MatchSource, variant: string): ServedIndex {
   const { manifest } = index;
   return {
     variant,

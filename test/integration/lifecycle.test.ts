@@ -3,11 +3,11 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { buildIndex } from '../../index-builder/build-index';
-import { rollback } from '../../index-builder/rollback';
 import { listVersions } from '../../index-builder/retention';
 import { updateIndex } from '../../index-builder/update-index';
 import { loadIndexVersion } from '../../src/index/loaded-index';
 import { ARTIFACT_FILES, readCurrent, verifyFiles, writeCurrent } from '../../src/index/manifest';
+import { describeBackends } from '../helpers/backends';
 import { syntheticCreators, type SyntheticCreator } from '../helpers/synthetic';
 import {
   adminClient,
@@ -47,10 +47,14 @@ async function build(creators: SyntheticCreator[], name = 'c.jsonl', extra: Part
 
 const info = (r: Running) => unary(r.client, 'GetIndexInfo', {});
 
-describe('hot swap', () => {
+// The same lifecycle on both backends: in memory (version directories) and PostgreSQL (version tables).
+describeBackends('lifecycle', (backend) => {
+  beforeEach(() => backend().fresh());
+  const build = (creators: SyntheticCreator[], opts: Parameters<ReturnType<typeof backend>['build']>[1] = {}) => backend().build(creators, opts);
+
   it('serves a rebuilt version under continuous load with zero failed calls and health SERVING', async () => {
     const v1 = await build(syntheticCreators(600, DIMS, 1));
-    const running = await startServer(idx, ENV);
+    const running = await backend().start(ENV);
     const queries = syntheticCreators(50, DIMS, 9).map((c) => c.vector);
     const versionsSeen = new Set<string>();
     const failures: unknown[] = [];
@@ -78,7 +82,7 @@ describe('hot swap', () => {
     const loops = [loop(), loop(), loop(), healthLoop()];
     try {
       await waitFor(() => calls > 50, 20_000, 'load to start');
-      const v2 = await build(syntheticCreators(800, DIMS, 2), 'c2.jsonl');
+      const v2 = await build(syntheticCreators(800, DIMS, 2), { file: 'c2.jsonl' });
       await waitFor(async () => (await info(running)).version === v2.version, 20_000, 'the new version to serve');
       const after = calls;
       await waitFor(() => calls > after + 50, 20_000, 'calls on the new version');
@@ -95,6 +99,109 @@ describe('hot swap', () => {
     }
   });
 
+  it('rolls back with the command and with ReloadIndex, and keeps the last N versions', async () => {
+    const v1 = await build(syntheticCreators(200, DIMS, 1));
+    const v2 = await build(syntheticCreators(250, DIMS, 2));
+    const running = await backend().start(ENV);
+    const admin = adminClient(running.port);
+    try {
+      expect((await info(running)).version).toBe(v2.version);
+      expect(await backend().rollback()).toEqual({ from: v2.version, to: v1.version });
+      await waitFor(async () => (await info(running)).version === v1.version, 20_000, 'rollback to serve');
+      const r = await adminUnary(admin, 'ReloadIndex', { version: v2.version });
+      expect(r).toEqual({ version: v2.version, previous_version: v1.version, changed: true });
+      expect(await backend().current()).toBe(v2.version);
+      expect((await adminUnary(admin, 'ReloadIndex', {})).changed).toBe(false);
+      expect((await callError(adminUnary(admin, 'ReloadIndex', { version: 'nope' }))).code).toBe(status.NOT_FOUND);
+      const v3 = await build(syntheticCreators(260, DIMS, 3), { file: 'c3.jsonl', keep: 2 });
+      expect(await backend().versions()).toEqual([v2.version, v3.version]);
+      expect(v3.pruned).toEqual([v1.version]);
+    } finally {
+      admin.close();
+      await running.stop();
+    }
+  });
+
+  it('upserts and deletes through IndexAdmin, visible at once and durable across a restart', async () => {
+    const creators = syntheticCreators(300, DIMS, 4);
+    const v1 = await build(creators);
+    let running = await backend().start(ENV);
+    const fresh = syntheticCreators(302, DIMS, 77).slice(300);
+    const admin = adminClient(running.port);
+    try {
+      const created = { id: 'new-creator', name: 'New', category: 'cooking', language: 'de', tags: ['x'], vector: fresh[0]!.vector };
+      const replaced = { ...creators[5]!, vector: fresh[1]!.vector, category: 'music' };
+      const r = await adminUpsert(admin, [created, replaced]);
+      expect(r).toEqual({ upserted: 2, created: 1, updated: 1, index_version: v1.version });
+      const byNew = await unary(running.client, 'Match', { vector: { values: fresh[0]!.vector }, k: 1, include_profile: true });
+      expect(byNew.matches[0]).toMatchObject({ creator_id: 'new-creator', profile: { category: 'cooking', language: 'de' } });
+      const byReplaced = await unary(running.client, 'Match', { vector: { values: fresh[1]!.vector }, k: 1, include_profile: true });
+      expect(byReplaced.matches[0]).toMatchObject({ creator_id: creators[5]!.id, profile: { category: 'music' } });
+      const oldVector = await unary(running.client, 'Match', { vector: { values: creators[5]!.vector }, k: 300, filter: { include_nsfw: true } });
+      expect(oldVector.matches.filter((m: { creator_id: string }) => m.creator_id === creators[5]!.id)).toHaveLength(1);
+
+      const d = await adminUnary(admin, 'DeleteCreators', { ids: [creators[7]!.id, 'ghost'] });
+      expect(d).toEqual({ deleted: 1, not_found: ['ghost'], index_version: v1.version });
+      const after = await unary(running.client, 'Match', { vector: { values: creators[7]!.vector }, k: 5 });
+      expect(after.matches.map((m: { creator_id: string }) => m.creator_id)).not.toContain(creators[7]!.id);
+      expect((await unaryError(running.client, 'Match', { like_creators: { ids: [creators[7]!.id] } })).code).toBe(status.NOT_FOUND);
+      expect((await info(running)).creator_count).toBe('300');
+      expect((await info(running)).languages).toContain('de');
+    } finally {
+      admin.close();
+      await running.stop();
+    }
+    running = await backend().start(ENV);
+    try {
+      const again = await unary(running.client, 'Match', { vector: { values: fresh[0]!.vector }, k: 1 });
+      expect(again.matches[0]!.creator_id).toBe('new-creator');
+      const gone = await unary(running.client, 'Match', { vector: { values: creators[7]!.vector }, k: 5 });
+      expect(gone.matches.map((m: { creator_id: string }) => m.creator_id)).not.toContain(creators[7]!.id);
+      expect((await info(running)).creator_count).toBe('300');
+    } finally {
+      await running.stop();
+    }
+  });
+
+  it('refuses admin calls without the right token, and rejects bad creators without applying any', async () => {
+    await build(syntheticCreators(100, DIMS, 4));
+    const running = await backend().start(ENV);
+    const admin = adminClient(running.port);
+    try {
+      const none = await callError(adminUnary(admin, 'DeleteCreators', { ids: ['cr_000001'] }, null));
+      expect(none.code).toBe(status.UNAUTHENTICATED);
+      expect(none.details).toContain('authorization: Bearer');
+      const wrong = await callError(adminUnary(admin, 'ReloadIndex', {}, 'wrong-token-wrong-token'));
+      expect(wrong.code).toBe(status.UNAUTHENTICATED);
+      const bad = await callError(adminUpsert(admin, [{ id: 'ok-1', vector: new Array(DIMS).fill(0.1) }, { id: 'bad', vector: [1, 2] }]));
+      expect(bad.code).toBe(status.INVALID_ARGUMENT);
+      expect(bad.details).toContain('bad');
+      const noVector = await callError(adminUpsert(admin, [{ id: 'text-only', about: 'no vector' }]));
+      expect(noVector.details).toContain('no model');
+      const probe = await unary(running.client, 'Match', { vector: { values: new Array(DIMS).fill(0.1) }, k: 100 });
+      expect(probe.matches.map((m: { creator_id: string }) => m.creator_id)).not.toContain('ok-1');
+      expect(running.logs.some((l) => JSON.stringify(l).includes(ADMIN_TOKEN))).toBe(false);
+    } finally {
+      admin.close();
+      await running.stop();
+    }
+  });
+
+  it('is not served at all without MATCH_ADMIN_TOKEN', async () => {
+    await build(syntheticCreators(50, DIMS, 4), { file: 'c.jsonl', minRecall: 0 });
+    const running = await backend().start({});
+    const admin = adminClient(running.port);
+    try {
+      expect((await callError(adminUnary(admin, 'ReloadIndex', {}))).code).toBe(status.UNIMPLEMENTED);
+    } finally {
+      admin.close();
+      await running.stop();
+    }
+  });
+
+});
+
+describe('hot swap (version directories)', () => {
   it.each([
     ['a corrupt vectors file', async (v: string) => {
       const f = path.join(idx, v, ARTIFACT_FILES.vectors);
@@ -135,109 +242,7 @@ describe('hot swap', () => {
   });
 });
 
-describe('rollback and retention', () => {
-  it('rolls back with the command and with ReloadIndex, and keeps the last N versions', async () => {
-    const v1 = await build(syntheticCreators(200, DIMS, 1));
-    const v2 = await build(syntheticCreators(250, DIMS, 2));
-    const running = await startServer(idx, ENV);
-    const admin = adminClient(running.port);
-    try {
-      expect((await info(running)).version).toBe(v2.version);
-      expect(await rollback(idx)).toEqual({ from: v2.version, to: v1.version });
-      await waitFor(async () => (await info(running)).version === v1.version, 20_000, 'rollback to serve');
-      const r = await adminUnary(admin, 'ReloadIndex', { version: v2.version });
-      expect(r).toEqual({ version: v2.version, previous_version: v1.version, changed: true });
-      expect(await readCurrent(idx)).toBe(v2.version);
-      expect((await adminUnary(admin, 'ReloadIndex', {})).changed).toBe(false);
-      expect((await callError(adminUnary(admin, 'ReloadIndex', { version: 'nope' }))).code).toBe(status.NOT_FOUND);
-      const v3 = await build(syntheticCreators(260, DIMS, 3), 'c3.jsonl', { keep: 2 });
-      expect(await listVersions(idx)).toEqual([v2.version, v3.version]);
-      expect(v3.pruned).toEqual([v1.version]);
-    } finally {
-      admin.close();
-      await running.stop();
-    }
-  });
-});
-
-describe('incremental updates', () => {
-  it('upserts and deletes through IndexAdmin, visible at once and durable across a restart', async () => {
-    const creators = syntheticCreators(300, DIMS, 4);
-    const v1 = await build(creators);
-    let running = await startServer(idx, ENV);
-    const fresh = syntheticCreators(302, DIMS, 77).slice(300);
-    const admin = adminClient(running.port);
-    try {
-      const created = { id: 'new-creator', name: 'New', category: 'cooking', language: 'de', tags: ['x'], vector: fresh[0]!.vector };
-      const replaced = { ...creators[5]!, vector: fresh[1]!.vector, category: 'music' };
-      const r = await adminUpsert(admin, [created, replaced]);
-      expect(r).toEqual({ upserted: 2, created: 1, updated: 1, index_version: v1.version });
-      const byNew = await unary(running.client, 'Match', { vector: { values: fresh[0]!.vector }, k: 1, include_profile: true });
-      expect(byNew.matches[0]).toMatchObject({ creator_id: 'new-creator', profile: { category: 'cooking', language: 'de' } });
-      const byReplaced = await unary(running.client, 'Match', { vector: { values: fresh[1]!.vector }, k: 1, include_profile: true });
-      expect(byReplaced.matches[0]).toMatchObject({ creator_id: creators[5]!.id, profile: { category: 'music' } });
-      const oldVector = await unary(running.client, 'Match', { vector: { values: creators[5]!.vector }, k: 300, filter: { include_nsfw: true } });
-      expect(oldVector.matches.filter((m: { creator_id: string }) => m.creator_id === creators[5]!.id)).toHaveLength(1);
-
-      const d = await adminUnary(admin, 'DeleteCreators', { ids: [creators[7]!.id, 'ghost'] });
-      expect(d).toEqual({ deleted: 1, not_found: ['ghost'], index_version: v1.version });
-      const after = await unary(running.client, 'Match', { vector: { values: creators[7]!.vector }, k: 5 });
-      expect(after.matches.map((m: { creator_id: string }) => m.creator_id)).not.toContain(creators[7]!.id);
-      expect((await unaryError(running.client, 'Match', { like_creators: { ids: [creators[7]!.id] } })).code).toBe(status.NOT_FOUND);
-      expect((await info(running)).creator_count).toBe('300');
-      expect((await info(running)).languages).toContain('de');
-    } finally {
-      admin.close();
-      await running.stop();
-    }
-    running = await startServer(idx, ENV);
-    try {
-      const again = await unary(running.client, 'Match', { vector: { values: fresh[0]!.vector }, k: 1 });
-      expect(again.matches[0]!.creator_id).toBe('new-creator');
-      const gone = await unary(running.client, 'Match', { vector: { values: creators[7]!.vector }, k: 5 });
-      expect(gone.matches.map((m: { creator_id: string }) => m.creator_id)).not.toContain(creators[7]!.id);
-      expect((await info(running)).creator_count).toBe('300');
-    } finally {
-      await running.stop();
-    }
-  });
-
-  it('refuses admin calls without the right token, and rejects bad creators without applying any', async () => {
-    await build(syntheticCreators(100, DIMS, 4));
-    const running = await startServer(idx, ENV);
-    const admin = adminClient(running.port);
-    try {
-      const none = await callError(adminUnary(admin, 'DeleteCreators', { ids: ['cr_000001'] }, null));
-      expect(none.code).toBe(status.UNAUTHENTICATED);
-      expect(none.details).toContain('authorization: Bearer');
-      const wrong = await callError(adminUnary(admin, 'ReloadIndex', {}, 'wrong-token-wrong-token'));
-      expect(wrong.code).toBe(status.UNAUTHENTICATED);
-      const bad = await callError(adminUpsert(admin, [{ id: 'ok-1', vector: new Array(DIMS).fill(0.1) }, { id: 'bad', vector: [1, 2] }]));
-      expect(bad.code).toBe(status.INVALID_ARGUMENT);
-      expect(bad.details).toContain('bad');
-      const noVector = await callError(adminUpsert(admin, [{ id: 'text-only', about: 'no vector' }]));
-      expect(noVector.details).toContain('no model');
-      const probe = await unary(running.client, 'Match', { vector: { values: new Array(DIMS).fill(0.1) }, k: 100 });
-      expect(probe.matches.map((m: { creator_id: string }) => m.creator_id)).not.toContain('ok-1');
-      expect(running.logs.some((l) => JSON.stringify(l).includes(ADMIN_TOKEN))).toBe(false);
-    } finally {
-      admin.close();
-      await running.stop();
-    }
-  });
-
-  it('is not served at all without MATCH_ADMIN_TOKEN', async () => {
-    await build(syntheticCreators(50, DIMS, 4), 'c.jsonl', { minRecall: 0 });
-    const running = await startServer(idx, {});
-    const admin = adminClient(running.port);
-    try {
-      expect((await callError(adminUnary(admin, 'ReloadIndex', {}))).code).toBe(status.UNIMPLEMENTED);
-    } finally {
-      admin.close();
-      await running.stop();
-    }
-  });
-
+describe('incremental updates (version directories)', () => {
   it('index:update publishes a compacted version with the service updates and new changes, and the service swaps to it', async () => {
     const creators = syntheticCreators(200, DIMS, 6);
     await build(creators);

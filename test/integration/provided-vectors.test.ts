@@ -1,35 +1,28 @@
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
 import { status } from '@grpc/grpc-js';
-import { buildIndex } from '../../index-builder/build-index';
+import { describeBackends } from '../helpers/backends';
 import { syntheticCreators } from '../helpers/synthetic';
-import { batch, healthCheck, startServer, tempDir, unary, unaryError, writeJsonl, type Running } from '../helpers/server';
+import { batch, healthCheck, unary, unaryError, type Running } from '../helpers/server';
 
-// The service over an index built from bring-your-own vectors (no model involved).
+// The service over an index built from bring-your-own vectors (no model involved), served from
+// memory and from PostgreSQL: the same contract.
 const N = 1500;
 const DIMS = 32;
 const creators = syntheticCreators(N, DIMS, 3, 100);
 
-let dir: string;
-let running: Running;
-
-beforeAll(async () => {
-  dir = await tempDir();
-  const input = path.join(dir, 'creators.jsonl');
-  await writeJsonl(input, creators);
-  const report = await buildIndex({ input, out: path.join(dir, 'idx'), recallSample: 200 });
-  expect(report.modelId).toBeNull();
-  running = await startServer(path.join(dir, 'idx'));
-});
-
-afterAll(async () => {
-  await running?.stop();
-  await fs.rm(dir, { recursive: true, force: true });
-});
-
 const allowedIds = (pred: (c: (typeof creators)[number]) => boolean): Set<string> => new Set(creators.filter(pred).map((c) => c.id));
 
-describe('Match over provided vectors', () => {
+describeBackends('Match over provided vectors', (backend) => {
+  let running: Running;
+
+  beforeAll(async () => {
+    await backend().build(creators, { recallSample: 200, minRecall: 0.95 });
+    running = await backend().start();
+  });
+
+  afterAll(async () => {
+    await running?.stop();
+  });
+
   it('reports SERVING and the index info', async () => {
     expect(await healthCheck(running.port)).toBe('SERVING');
     expect(await healthCheck(running.port, 'creatormatch.v1.CreatorMatcher')).toBe('SERVING');
