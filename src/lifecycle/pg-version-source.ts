@@ -7,7 +7,7 @@ import { QueryAdapter } from '../index/query-adapter';
 import { LexicalIndex } from '../lexical/lexical-index';
 import { loadCatalog } from '../index/pg-catalog';
 import { isUnavailable, PgDatabase, type PgSettings } from '../index/pg-database';
-import { PgIndex } from '../index/pg-index';
+import { PgIndex } from './pg-index';
 import { ARTIFACTS_TABLE, CHANGES_CHANNEL, CURRENT_CHANNEL, ident } from '../index/pg-schema';
 import type { PgSearchOptions } from '../index/pg-search';
 import { currentVersion, switchCurrent, versionRow, VersionSwitchError } from '../index/pg-versions';

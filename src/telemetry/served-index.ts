@@ -1,8 +1,14 @@
-import type { MatchSource } from '../match/matcher';
 import type { ServedIndex } from './instruments';
 
 /** What the index gauges report about a loaded version. */
-export function servedIndexOf(index: MatchSource, variant: string): ServedIndex {
+/** The parts of a served version the gauges read (structural: telemetry depends on no other layer). */
+export interface GaugedVersion {
+  version: string;
+  manifest: { model?: { id: string } | null | undefined; dims: number; files: Record<string, { bytes: number }>; builtAt: string; recall: { value: number } };
+  catalog: { size: number };
+}
+
+export function servedIndexOf(index: GaugedVersion, variant: string): ServedIndex {
   const { manifest } = index;
   return {
     variant,

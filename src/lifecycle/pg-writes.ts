@@ -2,8 +2,8 @@ import type { ClientBase } from 'pg';
 import pgvector from 'pgvector';
 import { normaliseKey } from '../catalog/creator';
 import { MatchError } from '../errors/match-error';
-import type { UpdateEntry } from '../lifecycle/update-log';
-import { CHANGES_CHANNEL, CHANGES_TABLE, VERSIONS_TABLE, ident } from './pg-schema';
+import type { UpdateEntry } from './update-log';
+import { CHANGES_CHANNEL, CHANGES_TABLE, VERSIONS_TABLE, ident } from '../index/pg-schema';
 
 export interface PgWriteOutcome {
   created: number;

@@ -1,13 +1,13 @@
 import type { Catalog } from '../catalog/catalog';
-import type { UpdateEntry } from '../lifecycle/update-log';
-import type { ServedIndex, WriteOutcome } from '../lifecycle/version-source';
+import type { UpdateEntry } from './update-log';
+import type { ServedIndex, WriteOutcome } from './version-source';
 import type { LexicalIndex } from '../lexical/lexical-index';
-import type { Manifest } from './manifest';
-import type { QueryAdapter } from './query-adapter';
-import { applyChanges, changesSince } from './pg-catalog';
-import type { PgDatabase } from './pg-database';
-import { VERSIONS_TABLE } from './pg-schema';
-import { PgSearch, type PgSearchOptions } from './pg-search';
+import type { Manifest } from '../index/manifest';
+import type { QueryAdapter } from '../index/query-adapter';
+import { applyChanges, changesSince } from '../index/pg-catalog';
+import type { PgDatabase } from '../index/pg-database';
+import { VERSIONS_TABLE } from '../index/pg-schema';
+import { PgSearch, type PgSearchOptions } from '../index/pg-search';
 import { writeEntries } from './pg-writes';
 
 /** How long a write waits for the read database (a replica) to show it before acknowledging anyway. */
