@@ -106,8 +106,13 @@ function once(fn: () => void): () => void {
   };
 }
 
-function abortError(signal: AbortSignal): unknown {
-  if (signal.reason !== undefined) return signal.reason;
+/**
+ * Why `signal` aborted: its reason, passed on as is, or an AbortError when it has none. Typed
+ * Error (AbortSignal types its reason `any`): what aborts an embedding gives one, a DOMException
+ * from src/grpc/call-signal.ts or AbortController's default.
+ */
+function abortError(signal: AbortSignal): Error {
+  if (signal.reason !== undefined) return signal.reason as Error;
   const err = new Error('The embedding was aborted');
   err.name = 'AbortError';
   return err;

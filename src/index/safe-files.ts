@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { constants, existsSync, promises as fs } from 'node:fs';
+import { constants, existsSync, promises as fs, type Stats } from 'node:fs';
 import path from 'node:path';
 import { truncateForEcho } from '../errors/echo';
 import { IndexLoadError } from './load-error';
@@ -36,7 +36,7 @@ export function showName(name: string): string {
 
 const READ_FLAGS = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0);
 
-function fileKind(st: import('node:fs').Stats): string {
+function fileKind(st: Stats): string {
   if (st.isDirectory()) return 'a directory';
   if (st.isSymbolicLink()) return 'a symlink';
   if (st.isFIFO()) return 'a FIFO';
@@ -201,9 +201,12 @@ export async function withTimeout<T>(
     timer = setTimeout(() => controller.abort(new IndexLoadError(`${what} took longer than ${ms} ms; given up`, 'integrity')), ms);
     timer.unref();
   }
+  // The abort reason is passed on as is. Typed Error (AbortSignal types it `any`): ours is an
+  // IndexLoadError, and the outer one (index-manager's shutdown) aborts with an Error.
+  const reason = (): Error => controller.signal.reason as Error;
   const aborted = new Promise<never>((_, reject) => {
-    if (controller.signal.aborted) reject(controller.signal.reason);
-    else controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
+    if (controller.signal.aborted) reject(reason());
+    else controller.signal.addEventListener('abort', () => reject(reason()), { once: true });
   });
   const running = work(controller.signal);
   let settled = false;

@@ -8,7 +8,8 @@ import { promises as fs } from 'node:fs';
 import http2 from 'node:http2';
 import path from 'node:path';
 import { buildIndex } from '../../index-builder/build-index';
-import { MatchRequest } from '../../src/contract/creatormatch/v1/MatchRequest';
+import type { MatchRequest } from '../../src/contract/creatormatch/v1/MatchRequest';
+import { loadMatchPackageDefinition } from '../../src/grpc/proto';
 import { startServer, tempDir, writeJsonl, type Running } from '../helpers/server';
 import { syntheticCreators } from '../helpers/synthetic';
 
@@ -29,7 +30,6 @@ afterAll(async () => {
 
 /** One gRPC message frame of a MatchRequest (protobuf via the generated-types' proto loader). */
 function frame(req: MatchRequest): Buffer {
-  const { loadMatchPackageDefinition } = require('../../src/grpc/proto') as typeof import('../../src/grpc/proto');
   const def = loadMatchPackageDefinition() as unknown as Record<string, { requestSerialize?: (r: unknown) => Buffer } | Record<string, { requestSerialize: (r: unknown) => Buffer }>>;
   const service = def['creatormatch.v1.CreatorMatcher'] as Record<string, { requestSerialize: (r: unknown) => Buffer }>;
   const body = service.BatchMatch!.requestSerialize(req);
@@ -61,7 +61,7 @@ async function expiredStream(items: number, read: boolean): Promise<Outcome> {
     else stream.pause();
     const t0 = Date.now();
     const ended = new Promise<Outcome>((resolve) => {
-      stream.once('trailers', (t) => resolve({ how: 'trailers', status: String(t['grpc-status']), ms: Date.now() - t0 }));
+      stream.once('trailers', (t: http2.IncomingHttpHeaders) => resolve({ how: 'trailers', status: String(t['grpc-status']), ms: Date.now() - t0 }));
       stream.once('close', () => resolve({ how: stream.rstCode && stream.rstCode !== http2.constants.NGHTTP2_NO_ERROR ? 'reset' : 'trailers', ms: Date.now() - t0 }));
     });
     // ~4 KB answers: a dozen fill the 64 KiB window of a client that does not read.

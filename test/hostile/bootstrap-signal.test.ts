@@ -26,8 +26,8 @@ it('SIGINT to the process group while the first start builds the sample: all of 
   const env = { ...process.env, MATCH_INDEX_DIR: path.join(dir, 'idx'), MATCH_AUTO_BUILD_SAMPLE: 'true', MATCH_MODELS_DIR: path.join(dir, 'models'), MATCH_GRPC_ADDR: '127.0.0.1:0', MATCH_METRICS_ADDR: 'off', LOG_LEVEL: 'info' };
   const child = spawn('npm', ['start'], { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   try {
     await waitFor(() => out.includes('building the bundled sample catalog'), 90_000, 'the sample build to start');

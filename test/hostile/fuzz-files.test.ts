@@ -15,7 +15,7 @@ import { InputError, readCreators } from '../../src/catalog/creator-file';
 import { Readable } from 'node:stream';
 import { csvRecords, csvRow, CsvSyntaxError } from '../../src/catalog/csv';
 import { IndexLoadError } from '../../src/index/load-error';
-import { ARTIFACT_FILES, CURRENT_FILE, MANIFEST_FILE, MAX_DIMS, readCurrent, readManifest } from '../../src/index/manifest';
+import { ARTIFACT_FILES, CURRENT_FILE, MANIFEST_FILE, MAX_DIMS, readCurrent, readManifest, type Manifest } from '../../src/index/manifest';
 import { isSafeName } from '../../src/index/safe-files';
 import { validUpdateVector } from '../../src/lifecycle/apply-updates';
 import { checkEntry, readUpdates, UPDATE_LOG_FILE } from '../../src/lifecycle/update-log';
@@ -28,14 +28,17 @@ const DIMS = 8;
 let dir: string;
 let idx: string;
 let version: string;
-let manifest: Record<string, any>;
+/** The built version's manifest.json, as JSON (the fuzz below puts anything in its fields). */
+let manifest: Record<string, unknown>;
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 beforeAll(async () => {
   dir = await tempDir('creator-match-fuzzf-');
   idx = path.join(dir, 'idx');
   await writeJsonl(path.join(dir, 'c.jsonl'), syntheticCreators(120, DIMS, 1));
   version = (await buildIndex({ input: path.join(dir, 'c.jsonl'), out: idx, recallSample: 20, minRecall: 0 })).version;
-  manifest = JSON.parse(await fs.readFile(path.join(idx, version, MANIFEST_FILE), 'utf8'));
+  manifest = JSON.parse(await fs.readFile(path.join(idx, version, MANIFEST_FILE), 'utf8')) as Record<string, unknown>;
 });
 afterAll(async () => {
   await fs.rm(dir, { recursive: true, force: true });
@@ -62,8 +65,9 @@ const mutatedManifest = () =>
       const m = structuredClone(manifest);
       for (const [key, value] of edits) {
         if (key.startsWith('files.')) {
-          if (typeof m.files !== 'object' || m.files === null || Array.isArray(m.files)) m.files = {};
-          m.files[key.slice(6)] = value;
+          const files = isRecord(m.files) ? m.files : {};
+          files[key.slice(6)] = value;
+          m.files = files;
         }
         else m[key] = value;
       }
@@ -238,7 +242,18 @@ describe('the native load path with corrupted files (child process)', () => {
     { minLength: 1, maxLength: 12 },
   );
 
-  function applyGraphEdits(bytes: Buffer, edits: ReadonlyArray<Record<string, any>>): void {
+  type GraphEdit = typeof graphEdit extends fc.Arbitrary<Array<infer E>> ? E : never;
+
+  /** A corruption, or graph edits of index.hnsw (with no flips). */
+  interface Plan {
+    file: string;
+    flips: ReadonlyArray<{ at: number; value: number }>;
+    cut?: number | undefined;
+    append?: Uint8Array | undefined;
+    graph?: readonly GraphEdit[];
+  }
+
+  function applyGraphEdits(bytes: Buffer, edits: readonly GraphEdit[]): void {
     const count = Number(bytes.readBigUInt64LE(16));
     const perElement = Number(bytes.readBigUInt64LE(24));
     const offsetData = Number(bytes.readBigUInt64LE(40));
@@ -253,7 +268,7 @@ describe('the native load path with corrupted files (child process)', () => {
   }
 
   it('every corrupted variant is refused or loads and answers searches; none crashes or hangs the process', async () => {
-    const plans: Array<Record<string, any>> = [
+    const plans: Plan[] = [
       ...fc.sample(corruption, { numRuns: Math.max(40, Math.round(RUNS / 2)), seed: 8086 }),
       ...fc.sample(graphEdit, { numRuns: Math.max(40, Math.round(RUNS / 2)), seed: 6502 }).map((edits) => ({ file: ARTIFACT_FILES.index, graph: edits, flips: [] })),
     ];
@@ -269,7 +284,7 @@ describe('the native load path with corrupted files (child process)', () => {
       if (plan.cut !== undefined) bytes = bytes.subarray(0, plan.cut % (bytes.length + 1));
       if (plan.append) bytes = Buffer.concat([bytes, plan.append]);
       await fs.writeFile(file, bytes);
-      const m = JSON.parse(await fs.readFile(path.join(vdir, MANIFEST_FILE), 'utf8'));
+      const m = JSON.parse(await fs.readFile(path.join(vdir, MANIFEST_FILE), 'utf8')) as Manifest;
       m.files[plan.file] = { sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length };
       await fs.writeFile(path.join(vdir, MANIFEST_FILE), JSON.stringify(m));
       cases.push({ indexDir: caseDir, version });

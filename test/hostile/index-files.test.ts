@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { buildIndex } from '../../index-builder/build-index';
-import { ARTIFACT_FILES, CURRENT_FILE, MANIFEST_FILE } from '../../src/index/manifest';
+import { ARTIFACT_FILES, CURRENT_FILE, MANIFEST_FILE, type Manifest } from '../../src/index/manifest';
 import { lastJson, runTs } from '../helpers/child';
 import { tempDir, writeJsonl } from '../helpers/server';
 import { syntheticCreators } from '../helpers/synthetic';
@@ -41,9 +41,9 @@ async function copyIndex(): Promise<{ idx: string; vdir: string }> {
   return { idx, vdir: path.join(idx, version) };
 }
 
-async function editManifest(vdir: string, edit: (m: Record<string, any>) => void): Promise<void> {
+async function editManifest(vdir: string, edit: (m: Manifest) => void): Promise<void> {
   const file = path.join(vdir, MANIFEST_FILE);
-  const m = JSON.parse(await fs.readFile(file, 'utf8'));
+  const m = JSON.parse(await fs.readFile(file, 'utf8')) as Manifest;
   edit(m);
   await fs.writeFile(file, JSON.stringify(m));
 }

@@ -67,7 +67,7 @@ it('above the default budget, k=1000 with diversity is refused before any work',
 it('MMR with k=1000 at a raised budget: a 300 ms deadline ends it with DEADLINE_EXCEEDED, small Matches answer within 1 s', async () => {
   const call = unary(running.client, 'Match', { vector: v(2), k: 1000, diversity: 0.5 }, 300).then((): grpc.ServiceError => { throw new Error('the call unexpectedly succeeded'); }, (e: grpc.ServiceError) => e);
   const { result, worst } = await worstSmallMatchDuring(call);
-  expect((result as grpc.ServiceError).code).toBe(grpc.status.DEADLINE_EXCEEDED);
+  expect(result.code).toBe(grpc.status.DEADLINE_EXCEEDED);
   expect({ worst, within: worst < 1000 }).toMatchObject({ within: true });
   // The server stopped at the deadline: its failure is logged soon after (the full re-rank takes ~1 s or more).
   const t = Date.now();

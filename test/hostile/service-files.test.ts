@@ -18,7 +18,7 @@ import { startServerProcess, type ServerProcess } from '../../bench/load/server-
 import type { CreatorMatcherClient } from '../../src/contract/creatormatch/v1/CreatorMatcher';
 import { matcherClientConstructor } from '../../src/grpc/proto';
 import { IndexManager } from '../../src/lifecycle/index-manager';
-import { ARTIFACT_FILES, CURRENT_FILE, MANIFEST_FILE, writeCurrent } from '../../src/index/manifest';
+import { ARTIFACT_FILES, CURRENT_FILE, MANIFEST_FILE, writeCurrent, type Manifest } from '../../src/index/manifest';
 import { ADMIN_TOKEN, adminClient, adminUnary, healthCheck, startServer, tempDir, unary, waitFor, writeJsonl } from '../helpers/server';
 import { syntheticCreators } from '../helpers/synthetic';
 import { ROOT } from '../helpers/child';
@@ -63,8 +63,8 @@ function client(port: number): CreatorMatcherClient {
 async function makeSlow(version: string): Promise<void> {
   const vdir = path.join(idx, version);
   await fs.truncate(path.join(vdir, ARTIFACT_FILES.vectors), 64 * 2 ** 30);
-  const m = JSON.parse(await fs.readFile(path.join(vdir, MANIFEST_FILE), 'utf8'));
-  m.files[ARTIFACT_FILES.vectors].bytes = 64 * 2 ** 30;
+  const m = JSON.parse(await fs.readFile(path.join(vdir, MANIFEST_FILE), 'utf8')) as Manifest;
+  m.files[ARTIFACT_FILES.vectors]!.bytes = 64 * 2 ** 30;
   await fs.writeFile(path.join(vdir, MANIFEST_FILE), JSON.stringify(m));
 }
 
@@ -111,7 +111,7 @@ describe('profiles of the wrong shape', () => {
     lines[3] = JSON.stringify({ ...JSON.parse(lines[3]!), ...edit });
     const text = lines.join('\n');
     await fs.writeFile(path.join(vdir, ARTIFACT_FILES.creators), text);
-    const m = JSON.parse(await fs.readFile(path.join(vdir, MANIFEST_FILE), 'utf8'));
+    const m = JSON.parse(await fs.readFile(path.join(vdir, MANIFEST_FILE), 'utf8')) as Manifest;
     m.files[ARTIFACT_FILES.creators] = { sha256: createHash('sha256').update(text).digest('hex'), bytes: Buffer.byteLength(text) };
     await fs.writeFile(path.join(vdir, MANIFEST_FILE), JSON.stringify(m));
     const running = await startServer(idx);
@@ -137,7 +137,7 @@ describe('vectors the addon accepts but cannot score', () => {
     const label = Number(bytes.readBigUInt64LE(96 + element * perElement + labelOffset));
     for (let d = 0; d < DIMS; d++) bytes.writeFloatLE(d % 2 ? 3.4e38 : -3.4e38, 96 + element * perElement + offsetData + 4 * d);
     await fs.writeFile(file, bytes);
-    const m = JSON.parse(await fs.readFile(path.join(vdir, MANIFEST_FILE), 'utf8'));
+    const m = JSON.parse(await fs.readFile(path.join(vdir, MANIFEST_FILE), 'utf8')) as Manifest;
     m.files[ARTIFACT_FILES.index] = { sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length };
     await fs.writeFile(path.join(vdir, MANIFEST_FILE), JSON.stringify(m));
     const running = await startServer(idx);

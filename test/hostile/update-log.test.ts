@@ -56,10 +56,10 @@ function client(port: number): CreatorMatcherClient {
 
 describe('UpsertCreators refuses invalid vectors before logging', () => {
   it.each([
-    ['a zero vector', new Array(DIMS).fill(0), /creator #3 \("bad"\): vector has zero norm/],
+    ['a zero vector', new Array<number>(DIMS).fill(0), /creator #3 \("bad"\): vector has zero norm/],
     // (The wire type is float: 1e39 arrives as Infinity. Beyond-float32 values can only come from a file: see below.)
-    ['a NaN', [NaN, ...new Array(DIMS - 1).fill(0.1)], /creator #3 \("bad"\): vector values must be/],
-    ['tiny values that are zero in float32 (1e-50)', new Array(DIMS).fill(1e-50), /creator #3 \("bad"\): vector has zero norm/],
+    ['a NaN', [NaN, ...new Array<number>(DIMS - 1).fill(0.1)], /creator #3 \("bad"\): vector values must be/],
+    ['tiny values that are zero in float32 (1e-50)', new Array<number>(DIMS).fill(1e-50), /creator #3 \("bad"\): vector has zero norm/],
   ])('%s in the middle of a stream: INVALID_ARGUMENT, nothing written or applied, the restart serves', async (_what, bad, message) => {
     const running = await startServer(idx, ENV);
     cleanups.push(() => running.stop());
