@@ -215,7 +215,7 @@ async function writes(setup: string, addr: string): Promise<Record<string, unkno
   const batches = arg('write-batches', 20);
   const size = arg('write-batch', 50);
   const Admin = adminClientConstructor();
-  const client = new Admin(addr, grpc.credentials.createInsecure()) as grpc.Client & Record<string, any>;
+  const client = new Admin(addr, grpc.credentials.createInsecure());
   const md = new grpc.Metadata();
   md.set('authorization', `Bearer ${ADMIN_TOKEN}`);
   const next = generator(7);

@@ -157,7 +157,7 @@ export class PgDatabase extends EventEmitter {
         },
         (err: unknown) => {
           signal.removeEventListener('abort', onAbort);
-          reject(err);
+          reject(err instanceof Error ? err : new Error(String(err)));
         },
       );
     });

@@ -75,7 +75,7 @@ export async function writeEntries(client: ClientBase, version: string, table: s
         upserts.map((u) => normaliseKey(u.creator.language)),
         upserts.map((u) => !!u.creator.is_nsfw),
         upserts.map((u) => JSON.stringify(u.creator)),
-        upserts.map((u) => pgvector.toSql(u.vector)),
+        upserts.map((u): string => pgvector.toSql(u.vector) as string),
       ],
     );
     await client.query(`INSERT INTO ${CHANGES_TABLE} (version, seq, op, label) SELECT $1, s, 'upsert', l FROM unnest($2::bigint[], $3::int[]) AS x(s, l)`, [version, seqs, labels]);

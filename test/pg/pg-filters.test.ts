@@ -19,7 +19,7 @@ import { startPrimary, type PgServer } from '../../scripts/pg/local-pg';
 import type { FilterSpec } from '../../src/catalog/catalog';
 import { PgSearch, type PgSearchOptions } from '../../src/index/pg-search';
 import { PgDatabase } from '../../src/index/pg-database';
-import { PgIndex } from '../../src/lifecycle/pg-index';
+import type { PgIndex } from '../../src/lifecycle/pg-index';
 import { PgVersionSource } from '../../src/lifecycle/pg-version-source';
 import { silentLogger } from '../helpers/pg';
 import { tempDir, writeJsonl } from '../helpers/server';

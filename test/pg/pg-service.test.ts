@@ -174,7 +174,7 @@ describePg('PostgreSQL backend: replicas, restarts, timeouts', () => {
       expect(failures.some((f) => reasonOf(f) === 'DATABASE_UNAVAILABLE')).toBe(true);
       expect(running.logs.some((l) => l.msg === 'index backend unreachable; calls fail UNAVAILABLE until it is back')).toBe(true);
       expect(running.logs.some((l) => l.msg === 'index backend reachable again')).toBe(true);
-      const r = await unary(late!.client, 'Match', { vector: { values: query }, k: 5 });
+      const r = await unary(late.client, 'Match', { vector: { values: query }, k: 5 });
       expect(r.matches).toHaveLength(5);
     }, 180_000);
   });
