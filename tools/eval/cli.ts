@@ -45,7 +45,7 @@ interface EvalOptions {
 export async function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s)): Promise<number> {
   const program = withCommonOptions(new Command(), '-V')
     .name('eval')
-    .description('Offline relevance evaluation: served model vs exact search vs BM25, plus ANN recall (see docs/RELEVANCE.md).')
+    .description('Offline relevance evaluation of every retrieval mode (dense = model, lexical, hybrid, the served default) vs exact search vs BM25, plus ANN recall (see docs/RELEVANCE.md).')
     .requiredOption('--index <dir>', 'index directory (evaluates the version CURRENT names unless --version)')
     .requiredOption('--fans <file>', 'fans JSONL with interest_text and/or follows, and expected_categories or relevant_creator_ids')
     .option('--version <version>', 'index version to evaluate (default: CURRENT)')
@@ -73,7 +73,7 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
       const judgments = o.judgments ? await readJudgments(o.judgments) : undefined;
       const report = await evaluateIndex(index, fans, {
         k: o.k,
-        queryMode: o.query as QueryMode,
+        queryMode: o.query,
         ...(rerank ? { rerank } : {}),
         ...(o.creators ? { creatorsFile: o.creators } : {}),
         ...(judgments ? { judgments } : {}),
