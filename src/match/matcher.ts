@@ -12,6 +12,7 @@ import { withSpan, withSpanAsync } from '../telemetry/tracing';
 import { checkRerankCost, diversify, needsRerank, rerank as rerankPool_, rerankPool } from './diversify';
 import { DEFAULT_FUSION } from './fusion-defaults';
 import { hybridRetrieve, lexicalRetrieve, type Explanation, type LexicalSearcher, type RetrievedHit } from './hybrid-retrieval';
+import { CategoryCentroids } from './category-centroids';
 import type { MatchInput, MatchQuery, RetrievalMode } from './match-input';
 import type { QueryAdapter } from './query-adapter';
 import { profileText } from '../catalog/profile-text';
@@ -85,6 +86,7 @@ export type TextEmbedding = { embedder: Embedder } | { unavailable: MatchError }
 export class Matcher {
   readonly ef: number;
   private cachedShape: IndexShape | undefined;
+  private centroidsBuild: Promise<CategoryCentroids> | undefined;
 
   constructor(
     readonly index: MatchSource,
@@ -107,6 +109,30 @@ export class Matcher {
   /** Call after the catalog changed (incremental updates). */
   invalidateShape(): void {
     this.cachedShape = undefined;
+  }
+
+  /** The hybrid fusion this version serves (its manifest's, or the default). */
+  get fusion(): NonNullable<Manifest['retrieval']>['fusion'] {
+    return this.index.manifest.retrieval?.fusion ?? DEFAULT_FUSION;
+  }
+
+  /**
+   * The catalog's category centroids, when the fusion smooths by them (computed from the stored
+   * vectors on first use, kept up to date with incremental updates); undefined otherwise.
+   */
+  async centroids(): Promise<CategoryCentroids | undefined> {
+    if (!((this.fusion.centroidGamma ?? 0) > 0) || !this.index.lexical) return undefined;
+    const { search, catalog } = this.index;
+    // Not tied to one request's signal: the sums serve every request after it.
+    const build = (this.centroidsBuild ??= CategoryCentroids.build(search, catalog));
+    try {
+      const c = await build;
+      await c.refresh();
+      return c;
+    } catch (err) {
+      if (this.centroidsBuild === build) this.centroidsBuild = undefined;
+      throw err;
+    }
   }
 
   get modelId(): string {
@@ -147,7 +173,8 @@ export class Matcher {
         if (rerank) checkRerankCost(input.k, rerank, this.opts.maxRerankWork);
         const k = rerank ? Math.min(catalog.size, rerankPool(input.k)) : input.k;
         const retrievalReq = { vector, text: this.lexicalText(input.query, exclude), k, ef: this.ef, filter, minScore: input.filter.minScore, broad: rerank !== undefined };
-        const ctx = { search, lexical: this.index.lexical!, fusion: this.index.manifest.retrieval?.fusion ?? DEFAULT_FUSION, categoryOf, signal };
+        const centroids = mode === 'hybrid' && !rerank ? await this.centroids() : undefined;
+        const ctx = { search, lexical: this.index.lexical!, fusion: this.fusion, categoryOf, centroids, signal };
         r = mode === 'lexical' ? await lexicalRetrieve(retrievalReq, ctx) : await hybridRetrieve(retrievalReq, ctx);
         if (rerank) {
           const rows = rerank.diversity > 0 ? await search.vectors(r.hits.map((h) => h.label), signal) : [];
