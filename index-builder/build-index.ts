@@ -155,8 +155,9 @@ async function releaseGate(opts: BuildOptions, written: PublishReport): Promise<
   if (!(opts.publish ?? true)) return gate;
   if (!gate.ok) {
     const drops = gate.result!.regressions.map((r) => `${r.metric} ${r.baseline.toFixed(4)} -> ${r.candidate.toFixed(4)} (-${r.drop.toFixed(4)})`).join(', ');
+    const modes = `served mode ${gate.baselineReport!.retrieval.default} -> ${gate.candidateReport.retrieval.default}`;
     throw new ReleaseGateError(
-      `release gate: ${drops} on ${opts.evalFans} exceeds --max-regression ${gate.result!.maxRegression}; ` +
+      `release gate (${modes}): ${drops} on ${opts.evalFans} exceeds --max-regression ${gate.result!.maxRegression}; ` +
         `version ${written.version} was written to ${written.dir} but not published (CURRENT still names ${gate.baseline}); ` +
         `to publish it anyway: npm run index:rollback -- --out ${opts.out} --to ${written.version}`,
       gate,

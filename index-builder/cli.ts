@@ -2,6 +2,9 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { cliOutput, logFormatOf, withCommonOptions, type CliOutput } from '../tools/cli/cli-kit';
 import { buildIndex, ReleaseGateError, type BuildHooks, type BuildOptions, type BuildStage } from './build-index';
+import { readFusionFile } from '../tools/eval/fusion-file';
+import { DEFAULT_FUSION } from '../src/match/fusion-defaults';
+import { RETRIEVAL_MODES, type ServedRetrieval } from '../src/index/manifest';
 
 const positiveInt = (name: string) => (value: string): number => {
   const n = Number(value);
@@ -63,7 +66,9 @@ export async function main(argv: string[]): Promise<number> {
       if (v.length !== 1 || v === '"' || v === '\n' || v === '\r') throw new InvalidArgumentError('must be one character other than a quote or a line break');
       return v;
     })
-    .option('--eval-fans <file>', 'release gate: evaluate on these fans (see npm run eval) against the published version; publish only without regression')
+    .addOption(new Option('--retrieval <mode>', 'the retrieval mode a request without one gets (default: hybrid)').choices([...RETRIEVAL_MODES]))
+    .option('--fusion <file>', 'the hybrid fusion to record in the manifest: a fusion file, as npm run eval -- --sweep-fusion --write FILE writes it (default: the built-in default)')
+    .option('--eval-fans <file>', 'release gate: evaluate the served mode on these fans (see npm run eval) against the published version\'s; publish only without regression')
     .option('--max-regression <d>', 'release gate: largest allowed drop of P/R/NDCG@10, MRR or ANN recall (absolute)', fraction, 0.01)
     .option('--json', 'print the build report as JSON', false)
     .option('--no-progress', 'no progress bar')
@@ -76,7 +81,18 @@ export async function main(argv: string[]): Promise<number> {
     return code ?? 2;
   }
   const o = program.opts();
+  const out = cliOutput('index-builder', logFormatOf(o.logFormat));
+  let retrieval: BuildOptions['retrieval'];
+  if (o.fusion || o.retrieval) {
+    try {
+      const file = o.fusion ? await readFusionFile(o.fusion as string) : { fusion: DEFAULT_FUSION, chosenBy: 'default' };
+      retrieval = { default: (o.retrieval as ServedRetrieval | undefined) ?? 'hybrid', fusion: file.fusion, chosenBy: o.retrieval ? `${file.chosenBy}; default mode ${o.retrieval as string} by --retrieval` : file.chosenBy };
+    } catch (err) {
+      return out.fail('index:build', err);
+    }
+  }
   const options: BuildOptions = {
+    ...(retrieval ? { retrieval } : {}),
     input: o.input,
     out: o.out,
     model: o.model,
@@ -98,7 +114,6 @@ export async function main(argv: string[]): Promise<number> {
     evalFans: o.evalFans,
     maxRegression: o.maxRegression,
   };
-  const out = cliOutput('index-builder', logFormatOf(o.logFormat));
   const log = out.log;
   const hooks = progressHooks(out, Boolean(o.progress));
   try {
@@ -114,6 +129,7 @@ export async function main(argv: string[]): Promise<number> {
         `creators    ${report.count}${report.skipped.length ? ` (${report.skipped.length} invalid lines skipped)` : ''}`,
         `model       ${report.modelId ?? '(vectors provided with the input)'}, ${report.dims} dims`,
         `recall@10   ${report.recall.value.toFixed(4)} on ${report.recall.sampleSize} sampled creators`,
+        `retrieval   ${retrieval ? `${retrieval.default} by default; fusion chosen by: ${retrieval.chosenBy}` : 'hybrid by default; fusion: the built-in default'}`,
         `time        ${report.seconds.total.toFixed(1)} s (read ${report.seconds.read.toFixed(1)} s, embed ${report.seconds.embed.toFixed(1)} s, insert ${report.seconds.insert.toFixed(1)} s, recall ${report.seconds.recall.toFixed(1)} s, write ${report.seconds.write.toFixed(1)} s)`,
         ...(report.gate
           ? [

@@ -20,6 +20,7 @@ function retrievalLine(r: EvalReport): string {
   const f = fusion
     ? `hybrid = ${fusion.method}${fusion.method === 'rrf' ? ` k ${fusion.rrfK}` : ''}, lexical weight ${fusion.wLex}, feedback m ${fusion.feedbackM} beta ${fusion.feedbackBeta}` +
       (fusion.voteGamma > 0 ? `, category vote ${fusion.voteGamma}/${fusion.voteM}` : '') +
+      ((fusion.centroidGamma ?? 0) > 0 ? `, centroid smoothing ${fusion.centroidGamma}` : '') +
       (r.retrieval.chosenBy ? ` (chosen by: ${r.retrieval.chosenBy})` : '')
     : 'no lexical index in this version: lexical and hybrid are not served; bm25 is built for the evaluation';
   return `modes: model = dense, default = ${served === 'dense' ? 'model' : served} (what a request without a mode gets); ${f}`;
