@@ -114,9 +114,9 @@ async function sweep(index: Awaited<ReturnType<typeof loadIndexVersion>>, fans: 
     queryMode: o.query,
     objective: o.sweepObjective,
     ...(judgments ? { judgments } : {}),
-    onProgress: (done, total) => process.stderr.write(`\rsweep: ${done}/${total} settings`),
+    // A progress line on a terminal only.
+    ...(process.stderr.isTTY ? { onProgress: (done: number, total: number) => process.stderr.write(`\rsweep: ${done}/${total} settings${done === total ? '\n' : ''}`) } : {}),
   });
-  process.stderr.write('\n');
   const name = o.sweepObjective === 'p5' ? 'P@5' : `${{ ndcg: 'NDCG', precision: 'P', mrr: 'MRR' }[o.sweepObjective]}${o.sweepObjective === 'mrr' ? '' : `@${report.k}`}`;
   const chosenBy = `npm run eval -- --sweep-fusion: best ${name} of ${report.rows.length} settings on ${o.fans} (${report.fans} fans), version ${report.version}`;
   if (o.write) await writeFusionFile(o.write, report.best.fusion, chosenBy, sweepSummary(report, o.fans));
