@@ -9,7 +9,7 @@ import type { SearchHit } from '../index/top-k';
 import { normalise, normalisedMean } from '../index/vectors';
 import { recordSearch } from '../telemetry/instruments';
 import { withSpan, withSpanAsync } from '../telemetry/tracing';
-import { checkRerankCost, diversify, needsRerank, rerank as rerankPool_, rerankPool } from './diversify';
+import { checkRerankCost, diversify, MAX_MMR_POOL, needsRerank, rerank as rerankPool_, rerankPool } from './diversify';
 import { DEFAULT_FUSION } from './fusion-defaults';
 import { hybridRetrieve, lexicalRetrieve, type Explanation, type LexicalSearcher, type RetrievedHit } from './hybrid-retrieval';
 import { CategoryCentroids } from './category-centroids';
@@ -171,14 +171,26 @@ export class Matcher {
         r = rerank ? await diversify(vector, request, search, rerank, categoryOf, this.opts.maxRerankWork, signal) : await search.search(vector, request, signal);
       } else {
         if (rerank) checkRerankCost(input.k, rerank, this.opts.maxRerankWork);
-        const k = rerank ? Math.min(catalog.size, rerankPool(input.k)) : input.k;
-        const retrievalReq = { vector, text: this.lexicalText(input.query, exclude), k, ef: this.ef, filter, minScore: input.filter.minScore, broad: rerank !== undefined };
         const centroids = mode === 'hybrid' && !rerank ? await this.centroids() : undefined;
         const ctx = { search, lexical: this.index.lexical!, fusion: this.fusion, categoryOf, centroids, signal };
-        r = mode === 'lexical' ? await lexicalRetrieve(retrievalReq, ctx) : await hybridRetrieve(retrievalReq, ctx);
-        if (rerank) {
-          const rows = rerank.diversity > 0 ? await search.vectors(r.hits.map((h) => h.label), signal) : [];
-          r = { hits: await rerankPool_(r.hits, rows, input.k, categoryOf, rerank, signal), strategy: r.strategy };
+        const retrieve = (k: number) => {
+          const retrievalReq = { vector, text: this.lexicalText(input.query, exclude), k, ef: this.ef, filter, minScore: input.filter.minScore, broad: rerank !== undefined };
+          return mode === 'lexical' ? lexicalRetrieve(retrievalReq, ctx) : hybridRetrieve(retrievalReq, ctx);
+        };
+        if (!rerank) r = await retrieve(input.k);
+        else {
+          // As for dense (diversify): re-rank a pool of the mode's best, widened while a category
+          // cap leaves fewer than k and more creators pass; MMR's pool stays bounded by its cost.
+          const n = catalog.size;
+          const maxPool = rerank.diversity > 0 ? Math.max(rerankPool(input.k), Math.min(MAX_MMR_POOL, Math.floor(this.opts.maxRerankWork / input.k))) : n;
+          let poolSize = Math.min(n, rerankPool(input.k));
+          for (;;) {
+            const pool = await retrieve(poolSize);
+            const rows = rerank.diversity > 0 ? await search.vectors(pool.hits.map((h) => h.label), signal) : [];
+            r = { hits: await rerankPool_(pool.hits, rows, input.k, categoryOf, rerank, signal), strategy: pool.strategy };
+            if (r.hits.length >= input.k || pool.hits.length < poolSize || poolSize >= Math.min(n, maxPool)) break;
+            poolSize = Math.min(n, maxPool, poolSize * 2);
+          }
         }
       }
       span.setAttribute('creator_match.strategy', r.strategy);
