@@ -184,7 +184,7 @@ describe('npm run train (provided vectors, like_creators queries)', () => {
     const versionDir = path.join(dir, 'idx', current);
     const manifest = await readManifest(versionDir);
     await verifyFiles(versionDir, manifest);
-    expect(Object.keys(manifest.files).sort()).toEqual(['adapter.f32', 'creators.jsonl', 'index.hnsw', 'vectors.f32']);
+    expect(Object.keys(manifest.files).sort()).toEqual(['adapter.f32', 'creators.jsonl', 'index.hnsw', 'lexical.bin', 'texts.jsonl', 'vectors.f32']);
     expect(manifest.adapter).toMatchObject({ file: 'adapter.f32', format: 'identity-plus-low-rank', dims, rank: 8, appliesTo: ['like'], baseVersion: before });
     expect(manifest.adapter!.trainingData).toMatchObject({ sha256: expect.stringMatching(/^[0-9a-f]{64}$/), files: [expect.objectContaining({ name: 'interactions.jsonl' })] });
     expect(manifest.adapter!.hyperParameters).toMatchObject({ rank: 8, learningRate: 0.01, temperature: 0.05 });
