@@ -87,7 +87,7 @@ describe('CategoryCentroids', () => {
 });
 
 describe('hybrid retrieval with category-centroid smoothing', () => {
-  const fusion = (o: Partial<FusionParams>): FusionParams => ({ ...DEFAULT_FUSION, feedbackM: 0, feedbackBeta: 0, ...o });
+  const fusion = (o: Partial<FusionParams>): FusionParams => ({ ...DEFAULT_FUSION, feedbackM: 0, feedbackBeta: 0, centroidGamma: 0, ...o });
 
   it('manifests written before the field still parse (read as off)', () => {
     const { centroidGamma: _g, ...older } = { ...DEFAULT_FUSION, centroidGamma: 0.5 };

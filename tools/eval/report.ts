@@ -23,7 +23,7 @@ function retrievalLine(r: EvalReport): string {
       ((fusion.centroidGamma ?? 0) > 0 ? `, centroid smoothing ${fusion.centroidGamma}` : '') +
       (r.retrieval.chosenBy ? ` (chosen by: ${r.retrieval.chosenBy})` : '')
     : 'no lexical index in this version: lexical and hybrid are not served; bm25 is built for the evaluation';
-  return `modes: model = dense, default = ${served === 'dense' ? 'model' : served} (what a request without a mode gets); ${f}`;
+  return `modes: model = dense, default = ${served === 'dense' ? 'model' : served} for text queries (what a request without a mode gets; follows and vector queries: dense); ${f}`;
 }
 
 /** The human-readable table `npm run eval` prints. */
