@@ -22,35 +22,35 @@ export interface BuildOptions {
   input: string;
   out: string;
   /** Model for embedding; with provided vectors, optionally names the model that made them. */
-  model?: string;
-  dtype?: 'fp32' | 'q8';
-  modelsDir?: string;
-  allowRemoteModels?: boolean;
-  m?: number;
-  efConstruction?: number;
+  model?: string | undefined;
+  dtype?: 'fp32' | 'q8' | undefined;
+  modelsDir?: string | undefined;
+  allowRemoteModels?: boolean | undefined;
+  m?: number | undefined;
+  efConstruction?: number | undefined;
   /** The retrieval served by default and the hybrid fusion (default: hybrid with DEFAULT_FUSION). */
-  retrieval?: NonNullable<Manifest['retrieval']>;
+  retrieval?: NonNullable<Manifest['retrieval']> | undefined;
   /** HNSW insert threads (default: every core); 1 makes the build reproducible byte for byte. */
-  threads?: number;
+  threads?: number | undefined;
   /** ONNX Runtime intra-op threads when embedding (default: every core, at most 8; see embedThreadsDefault). */
-  embedThreads?: number;
+  embedThreads?: number | undefined;
   /** Chunks of profiles being embedded at once (default 1). */
-  embedInFlight?: number;
-  efSearch?: number;
-  seed?: number;
-  minRecall?: number;
-  recallSample?: number;
-  skipInvalid?: boolean;
-  publish?: boolean;
+  embedInFlight?: number | undefined;
+  efSearch?: number | undefined;
+  seed?: number | undefined;
+  minRecall?: number | undefined;
+  recallSample?: number | undefined;
+  skipInvalid?: boolean | undefined;
+  publish?: boolean | undefined;
   /** Keep this many newest versions (the published one always stays); default: keep all. */
-  keep?: number;
-  format?: 'jsonl' | 'csv';
+  keep?: number | undefined;
+  format?: 'jsonl' | 'csv' | undefined;
   /** CSV cell separator (default ','). */
-  delimiter?: string;
+  delimiter?: string | undefined;
   /** Release gate: evaluate on these fans against the published version before publishing. */
-  evalFans?: string;
+  evalFans?: string | undefined;
   /** Largest allowed drop of any served-model metric (absolute; default 0.01). */
-  maxRegression?: number;
+  maxRegression?: number | undefined;
 }
 
 export interface BuildReport extends PublishReport {
@@ -180,8 +180,9 @@ async function releaseGate(opts: BuildOptions, written: PublishReport): Promise<
   if (!(opts.publish ?? true)) return gate;
   if (!gate.ok) {
     const drops = gate.result!.regressions.map((r) => `${r.metric} ${r.baseline.toFixed(4)} -> ${r.candidate.toFixed(4)} (-${r.drop.toFixed(4)})`).join(', ');
+    const modes = `served mode ${gate.baselineReport!.retrieval.default} -> ${gate.candidateReport.retrieval.default}`;
     throw new ReleaseGateError(
-      `release gate: ${drops} on ${opts.evalFans} exceeds --max-regression ${gate.result!.maxRegression}; ` +
+      `release gate (${modes}): ${drops} on ${opts.evalFans} exceeds --max-regression ${gate.result!.maxRegression}; ` +
         `version ${written.version} was written to ${written.dir} but not published (CURRENT still names ${gate.baseline}); ` +
         `to publish it anyway: npm run index:rollback -- --out ${opts.out} --to ${written.version}`,
       gate,

@@ -4,6 +4,9 @@ import { cliOutput, logFormatOf, withCommonOptions } from '../tools/cli/cli-kit'
 import { progressHooks } from './build-progress';
 import { buildIndex, ReleaseGateError, type BuildOptions, type BuildReport } from './build-index';
 import { buildToPg, type BuildToPgReport } from './build-to-pg';
+import { readFusionFile } from '../tools/eval/fusion-file';
+import { DEFAULT_FUSION } from '../src/match/fusion-defaults';
+import { RETRIEVAL_MODES, type ServedRetrieval } from '../src/index/manifest';
 
 const positiveInt = (name: string) => (value: string): number => {
   const n = Number(value);
@@ -15,6 +18,41 @@ const fraction = (value: string): number => {
   if (!Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError('must be a number between 0 and 1');
   return n;
 };
+
+/** What commander parses from the command line (the options above). */
+interface BuildCliOptions {
+  input: string;
+  out: string;
+  model?: string;
+  dtype: 'fp32' | 'q8';
+  modelsDir?: string;
+  allowRemoteModels: boolean;
+  m: number;
+  efConstruction: number;
+  threads?: number;
+  embedThreads?: number;
+  embedInFlight?: number;
+  efSearch: number;
+  seed: number;
+  minRecall: number;
+  recallSample: number;
+  skipInvalid: boolean;
+  publish: boolean;
+  keep?: number;
+  format?: 'jsonl' | 'csv';
+  delimiter?: string;
+  retrieval?: ServedRetrieval;
+  fusion?: string;
+  evalFans?: string;
+  maxRegression: number;
+  pg?: string;
+  pgIndex: string;
+  pgEfConstruction?: number;
+  pgMinRecall: number;
+  json: boolean;
+  progress: boolean;
+  logFormat?: string;
+}
 
 export async function main(argv: string[]): Promise<number> {
   const program = withCommonOptions(new Command())
@@ -43,7 +81,9 @@ export async function main(argv: string[]): Promise<number> {
       if (v.length !== 1 || v === '"' || v === '\n' || v === '\r') throw new InvalidArgumentError('must be one character other than a quote or a line break');
       return v;
     })
-    .option('--eval-fans <file>', 'release gate: evaluate on these fans (see npm run eval) against the published version; publish only without regression')
+    .addOption(new Option('--retrieval <mode>', 'the retrieval mode a request without one gets (default: hybrid)').choices([...RETRIEVAL_MODES]))
+    .option('--fusion <file>', 'the hybrid fusion to record in the manifest: a fusion file, as npm run eval -- --sweep-fusion --write FILE writes it (default: the built-in default)')
+    .option('--eval-fans <file>', 'release gate: evaluate the served mode on these fans (see npm run eval) against the published version\'s; publish only without regression')
     .option('--max-regression <d>', 'release gate: largest allowed drop of P/R/NDCG@10, MRR or ANN recall (absolute)', fraction, 0.01)
     .option('--pg <url>', 'also load the version into PostgreSQL + pgvector (postgres://…, the primary) and publish it there (see README "PostgreSQL backend")')
     .option('--pg-index <name>', 'with --pg: the published index name to switch', 'default')
@@ -59,8 +99,19 @@ export async function main(argv: string[]): Promise<number> {
     const code = (err as { exitCode?: number }).exitCode;
     return code ?? 2;
   }
-  const o = program.opts();
+  const o = program.opts<BuildCliOptions>();
+  const out = cliOutput('index-builder', logFormatOf(o.logFormat));
+  let retrieval: BuildOptions['retrieval'];
+  if (o.fusion || o.retrieval) {
+    try {
+      const file = o.fusion ? await readFusionFile(o.fusion) : { fusion: DEFAULT_FUSION, chosenBy: 'default' };
+      retrieval = { default: o.retrieval ?? 'hybrid', fusion: file.fusion, chosenBy: o.retrieval ? `${file.chosenBy}; default mode ${o.retrieval} by --retrieval` : file.chosenBy };
+    } catch (err) {
+      return out.fail('index:build', err);
+    }
+  }
   const options: BuildOptions = {
+    ...(retrieval ? { retrieval } : {}),
     input: o.input,
     out: o.out,
     model: o.model,
@@ -84,7 +135,6 @@ export async function main(argv: string[]): Promise<number> {
     evalFans: o.evalFans,
     maxRegression: o.maxRegression,
   };
-  const out = cliOutput('index-builder', logFormatOf(o.logFormat));
   const log = out.log;
   const hooks = progressHooks(out, Boolean(o.progress));
   try {
@@ -94,7 +144,7 @@ export async function main(argv: string[]): Promise<number> {
     hooks.stop();
     log.info({ version: report.version, published: report.published, count: report.count, dims: report.dims, model: report.modelId, recall: report.recall.value, seconds: report.seconds.total, skipped: report.skipped.length }, 'index built');
     if (o.json) {
-      process.stdout.write(JSON.stringify(report, (key, v) => (key === 'perFan' ? undefined : v), 2) + '\n');
+      process.stdout.write(JSON.stringify(report, (key, v: unknown) => (key === "perFan" ? undefined : v), 2) + '\n');
     } else {
       const lines = [
         `version     ${report.version}${report.published ? ' (published: CURRENT points at it)' : ' (not published)'}`,
@@ -102,6 +152,7 @@ export async function main(argv: string[]): Promise<number> {
         `creators    ${report.count}${report.skipped.length ? ` (${report.skipped.length} invalid lines skipped)` : ''}`,
         `model       ${report.modelId ?? '(vectors provided with the input)'}, ${report.dims} dims`,
         `recall@10   ${report.recall.value.toFixed(4)} on ${report.recall.sampleSize} sampled creators`,
+        `retrieval   ${retrieval ? `${retrieval.default} by default; fusion chosen by: ${retrieval.chosenBy}` : 'hybrid by default; fusion: the built-in default'}`,
         `time        ${report.seconds.total.toFixed(1)} s (read ${report.seconds.read.toFixed(1)} s, embed ${report.seconds.embed.toFixed(1)} s, insert ${report.seconds.insert.toFixed(1)} s, recall ${report.seconds.recall.toFixed(1)} s, write ${report.seconds.write.toFixed(1)} s)`,
         ...(report.gate
           ? [
@@ -133,7 +184,7 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (require.main === module) {
-  main(process.argv.slice(2)).then((code) => {
+  void main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });
 }

@@ -55,6 +55,13 @@ export const fusionSchema = z.object({
   /** Category vote: add gamma x the share of the first voteM fused results in a creator's category (0: off). */
   voteGamma: z.number().nonnegative(),
   voteM: z.number().int().nonnegative(),
+  /**
+   * Category-centroid smoothing of the dense side (cluster-based retrieval, Liu & Croft 2004): a
+   * dense candidate's score is its cosine + centroidGamma x the cosine of the query with the
+   * centroid of its category (the normalised mean of the category's stored vectors). 0: off.
+   * Absent in manifests written before it existed (read as 0).
+   */
+  centroidGamma: z.number().nonnegative().optional(),
 });
 export type FusionParams = z.infer<typeof fusionSchema>;
 

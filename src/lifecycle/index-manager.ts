@@ -275,6 +275,8 @@ export class IndexManager extends EventEmitter {
         efSearch,
         ...(onAnnSearch ? { onAnnSearch: (sample: SearchSample) => onAnnSearch(version, sample) } : {}),
       });
+      // Category centroids for smoothing (when the fusion uses them): computed before the version serves.
+      await matcher.centroids();
       return { matcher, index, embedder, loadedAt: new Date(), refs: 0, retired: false };
     } catch (err) {
       if (embedder) await this.pool.release(embedder, modelSpec(index)!);

@@ -40,6 +40,13 @@ export interface RetrievalRequest {
   ef: number;
   filter: CompiledFilter;
   minScore: number | undefined;
+  /** The caller wants breadth (diversity or a category cap): no feedback and no centroid smoothing, which narrow the list. */
+  broad?: boolean;
+}
+
+/** The cosine of a query with a category's centroid (category-centroids.ts). */
+export interface CentroidLookup {
+  cosine(query: Float32Array, category: string): number;
 }
 
 export interface RetrievalContext {
@@ -47,6 +54,8 @@ export interface RetrievalContext {
   lexical: LexicalSearcher;
   fusion: FusionParams;
   categoryOf: (label: number) => string;
+  /** The catalog's category centroids: needed when fusion.centroidGamma > 0 (else no smoothing). */
+  centroids?: CentroidLookup | undefined;
   signal?: AbortSignal | undefined;
   /** Sees the first dense search (k candidates), e.g. for the online recall monitor. */
   onAnnSearch?: (k: number, result: SearchResult) => void;
@@ -64,6 +73,30 @@ async function cosines(ctx: RetrievalContext, query: Float32Array, labels: reado
 }
 
 const clamp = (s: number): number => Math.max(-1, Math.min(1, s));
+
+/**
+ * The dense side's ranking score under category-centroid smoothing (cluster-based retrieval,
+ * Liu & Croft 2004, with the catalog's categories as the clusters):
+ *   s(d) = cos(q, d) + gamma * cos(q, centroid(category(d)))
+ * A query near a category lifts all of its creators a little, so a creator whose own text the
+ * model embeds poorly still ranks when its category is the query's; a query near two categories
+ * lifts both. `cosineOf` is cos(q, d); without centroids (or gamma 0) s is the cosine.
+ */
+export function centroidScorer(query: Float32Array, gamma: number, centroids: CentroidLookup | undefined, categoryOf: (label: number) => string, cosineOf: (label: number) => number): (label: number) => number {
+  if (!centroids || !(gamma > 0)) return cosineOf;
+  const byCategory = new Map<string, number>();
+  return (label) => {
+    const c = categoryOf(label);
+    let cc = byCategory.get(c);
+    if (cc === undefined) byCategory.set(c, (cc = centroids.cosine(query, c)));
+    return cosineOf(label) + gamma * cc;
+  };
+}
+
+/** Dense hits re-ranked by a scorer (best first; ties by the original order). */
+function rerankBy(hits: readonly SearchHit[], score: (label: number) => number): ScoredLabel[] {
+  return hits.map((h, i) => ({ label: h.label, score: score(h.label), i })).sort((a, b) => b.score - a.score || a.i - b.i).map(({ label, score: s }) => ({ label, score: s }));
+}
 
 /**
  * Lexical retrieval: creators sharing words with the query, by BM25, then (so that k come back
@@ -97,12 +130,13 @@ export async function lexicalRetrieve(req: RetrievalRequest, ctx: RetrievalConte
 }
 
 /**
- * Hybrid retrieval (docs/RELEVANCE.md): dense top-N and lexical top-N fused with a per-query
- * lexical weight; then, optionally, pseudo-relevance feedback (the query moved toward the first
- * fused results, searched again and fused with the same lexical list) and a category vote (a
- * creator gains with the share of the first fused results in its category). Every hit passes
- * the filter and min_score (on its cosine), and k come back whenever k pass: the dense list alone
- * holds min(k, allowed) of them.
+ * Hybrid retrieval (docs/RELEVANCE.md): dense top-N (re-ranked by category-centroid smoothing
+ * when fusion.centroidGamma > 0) and lexical top-N fused with a per-query lexical weight; then,
+ * optionally, pseudo-relevance feedback (the query moved toward the first fused results, searched
+ * again, smoothed and fused with the same lexical list) and a category vote (a creator gains with
+ * the share of the first fused results in its category). Every hit passes the filter and
+ * min_score (on its cosine), and k come back whenever k pass: the dense list alone holds
+ * min(k, allowed) of them. `score` is always the cosine with the original query.
  */
 export async function hybridRetrieve(req: RetrievalRequest, ctx: RetrievalContext): Promise<{ hits: RetrievedHit[]; strategy: SearchStrategy }> {
   const p = ctx.fusion;
@@ -119,8 +153,11 @@ export async function hybridRetrieve(req: RetrievalRequest, ctx: RetrievalContex
   // min_score thresholds the cosine in every mode: lexical candidates below it are dropped.
   const lexical = lexicalAll.filter((h) => cosQ.has(h.label) && (req.minScore === undefined || cosQ.get(h.label)! >= req.minScore));
 
-  let fused = fuseLists(p, w, first.hits, lexical, (l) => cosQ.get(l) ?? -1);
-  if (p.feedbackM > 0 && p.feedbackBeta > 0 && fused.length > 0) {
+  // Like feedback, smoothing narrows the list towards the query's category: off when breadth is asked for.
+  const gamma = req.broad ? 0 : (p.centroidGamma ?? 0);
+  const scoreQ = centroidScorer(req.vector, gamma, ctx.centroids, ctx.categoryOf, (l) => cosQ.get(l) ?? -1);
+  let fused = fuseLists(p, w, rerankBy(first.hits, scoreQ), lexical, scoreQ);
+  if (p.feedbackM > 0 && p.feedbackBeta > 0 && fused.length > 0 && !req.broad) {
     throwIfAborted(ctx.signal);
     const top = fused.slice(0, p.feedbackM).map((c) => c.label);
     const rows = (await ctx.search.vectors(top, ctx.signal)).filter((r): r is Float32Array => r !== undefined);
@@ -133,7 +170,8 @@ export async function hybridRetrieve(req: RetrievalRequest, ctx: RetrievalContex
       const dense = second.hits.filter((h) => req.minScore === undefined || (cosQ.get(h.label) ?? -1) >= req.minScore);
       const cos2 = new Map(second.hits.map((h) => [h.label, h.score]));
       await cosines(ctx, q2, lexical.map((h) => h.label), cos2);
-      fused = fuseLists(p, w, dense, lexical, (l) => cos2.get(l) ?? -1);
+      const score2 = centroidScorer(q2, gamma, ctx.centroids, ctx.categoryOf, (l) => cos2.get(l) ?? -1);
+      fused = fuseLists(p, w, rerankBy(dense, score2), lexical, score2);
     }
   }
   if (p.voteGamma > 0 && p.voteM > 0) fused = categoryVote(fused, p, ctx.categoryOf);
@@ -149,7 +187,7 @@ export async function hybridRetrieve(req: RetrievalRequest, ctx: RetrievalContex
 }
 
 /** Re-scores the first 50 fused candidates: min-max of the fused score + gamma x the category's share of the first voteM. */
-function categoryVote(fused: FusedCandidate[], p: FusionParams, categoryOf: (label: number) => string): FusedCandidate[] {
+export function categoryVote(fused: FusedCandidate[], p: FusionParams, categoryOf: (label: number) => string): FusedCandidate[] {
   const top = fused.slice(0, Math.max(50, p.voteM));
   const hi = top[0]?.fused ?? 0;
   const lo = top[top.length - 1]?.fused ?? 0;

@@ -13,6 +13,7 @@ import { withSpan, withSpanAsync } from '../telemetry/tracing';
 import { diversify, needsRerank, type PoolRetrieval } from './diversify';
 import { DEFAULT_FUSION } from './fusion-defaults';
 import { hybridRetrieve, lexicalRetrieve, type Explanation, type LexicalSearcher, type RetrievalContext, type RetrievedHit } from './hybrid-retrieval';
+import { CategoryCentroids } from './category-centroids';
 import type { MatchInput, MatchQuery, RetrievalMode } from './match-input';
 import type { QueryAdapter } from '../index/query-adapter';
 import { profileText } from '../catalog/profile-text';
@@ -86,6 +87,7 @@ export type TextEmbedding = { embedder: Embedder } | { unavailable: MatchError }
 export class Matcher {
   readonly ef: number;
   private cachedShape: IndexShape | undefined;
+  private centroidsBuild: Promise<CategoryCentroids> | undefined;
 
   constructor(
     readonly index: MatchSource,
@@ -108,6 +110,30 @@ export class Matcher {
   /** Call after the catalog changed (incremental updates). */
   invalidateShape(): void {
     this.cachedShape = undefined;
+  }
+
+  /** The hybrid fusion this version serves (its manifest's, or the default). */
+  get fusion(): NonNullable<Manifest['retrieval']>['fusion'] {
+    return this.index.manifest.retrieval?.fusion ?? DEFAULT_FUSION;
+  }
+
+  /**
+   * The catalog's category centroids, when the fusion smooths by them (computed from the stored
+   * vectors on first use, kept up to date with incremental updates); undefined otherwise.
+   */
+  async centroids(): Promise<CategoryCentroids | undefined> {
+    if (!((this.fusion.centroidGamma ?? 0) > 0) || !this.index.lexical) return undefined;
+    const { search, catalog } = this.index;
+    // Not tied to one request's signal: the sums serve every request after it.
+    const build = (this.centroidsBuild ??= CategoryCentroids.build(search, catalog));
+    try {
+      const c = await build;
+      await c.refresh();
+      return c;
+    } catch (err) {
+      if (this.centroidsBuild === build) this.centroidsBuild = undefined;
+      throw err;
+    }
   }
 
   get modelId(): string {
@@ -142,20 +168,24 @@ export class Matcher {
     const monitor = !rerank && input.filter.minScore === undefined ? this.opts.onAnnSearch : undefined;
     const { hits, strategy } = await withSpanAsync('creator_match.search', { 'creator_match.k': input.k, 'creator_match.retrieval': mode }, async (span): Promise<{ hits: Array<SearchHit | RetrievedHit>; strategy: SearchStrategy }> => {
       const request = { k: input.k, ef: this.ef, filter, minScore: input.filter.minScore };
+      const centroids = mode === 'hybrid' && !rerank ? await this.centroids() : undefined;
       const ctx: RetrievalContext = {
         search,
         lexical: this.index.lexical!,
-        fusion: this.index.manifest.retrieval?.fusion ?? DEFAULT_FUSION,
+        fusion: this.fusion,
         categoryOf,
+        centroids,
         signal,
         // The hybrid's own first dense search is a plain ANN search: the recall monitor may sample it.
         ...(monitor ? { onAnnSearch: (k: number, r: SearchResult) => r.strategy.startsWith('ann') && monitor({ query: vector, k, filter, hits: r.hits, search }) } : {}),
       };
       const text = mode === 'dense' ? '' : this.lexicalText(input.query, exclude);
+      // Feedback and centroid smoothing narrow the list: off when diversity or a category cap asks for breadth.
+      const broad = rerank !== undefined;
       const retrieve: PoolRetrieval =
         mode === 'dense'
           ? (k) => search.search(vector, { ...request, k }, signal)
-          : (k) => (mode === 'lexical' ? lexicalRetrieve : hybridRetrieve)({ vector, text, k, ef: this.ef, filter, minScore: input.filter.minScore }, ctx);
+          : (k) => (mode === 'lexical' ? lexicalRetrieve : hybridRetrieve)({ vector, text, k, ef: this.ef, filter, minScore: input.filter.minScore, broad }, ctx);
       const r = rerank ? await diversify(input.k, retrieve, search, rerank, categoryOf, this.opts.maxRerankWork, signal) : await retrieve(input.k);
       span.setAttribute('creator_match.strategy', r.strategy);
       return r;

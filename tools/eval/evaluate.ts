@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { readCreators } from '../../src/catalog/creator-file';
 import { profileText } from '../../src/catalog/profile-text';
@@ -8,30 +8,38 @@ import { prepareIfBundled } from '../model/prepare-default-model';
 import type { Embedder } from '../../src/embedding/embedder';
 import { MatchError } from '../../src/errors/match-error';
 import type { LoadedIndex } from '../../src/index/loaded-index';
-import { sha256File } from '../../src/index/manifest';
+import { LEXICAL_FILES, sha256File, type FusionParams, type Manifest, type ServedRetrieval } from '../../src/index/manifest';
+import { LexicalIndex } from '../../src/lexical/lexical-index';
+import { DEFAULT_FUSION } from '../../src/match/fusion-defaults';
 import type { RerankOptions } from '../../src/match/diversify';
 import type { SearchStrategy } from '../../src/index/search-index';
 import { normalisedMean } from '../../src/index/vectors';
-import type { MatchFilter, MatchQuery } from '../../src/match/match-input';
-import { Matcher } from '../../src/match/matcher';
-import { readVersionAdapter, type QueryAdapter } from '../../src/index/query-adapter';
+import type { MatchFilter, MatchQuery, RetrievalMode } from '../../src/match/match-input';
+import { Matcher, type MatchSource } from '../../src/match/matcher';
+import type { QueryAdapter } from '../../src/index/query-adapter';
 import { validateVector } from '../../src/match/validate-request';
-import { Bm25Baseline } from './bm25';
 import type { Fan, GradedJudgments } from './fans';
 import { gradedJudgments, MeanAccumulator, overlapAt, rankingMetrics, type Judgments, type RankingMetrics } from './metrics';
 
 /**
  * Offline evaluation of one index version on a fans file with relevance judgments.
  *
- * Systems, all under the same default filter (no NSFW, liked creators excluded):
- * - `model`: the served path, Matcher.match (HNSW with exact filtering), as the service answers;
- * - `model_reranked`: the same with MMR diversity / category cap (only when asked);
+ * Systems, all under the same default filter (no NSFW, liked creators excluded), each mode through
+ * the served path (Matcher.match, HNSW with exact filtering, the version's query adapter and
+ * fusion), as the service answers:
+ * - `model`: retrieval mode dense (the embedding model alone);
+ * - `lexical`, `hybrid`: retrieval modes lexical and hybrid (versions with a lexical index);
+ * - `default`: what a request without a mode gets (the manifest's retrieval.default: one of the
+ *   above; like_creators and vector queries are dense), i.e. what the release gate compares;
+ * - `model_reranked`: dense with MMR diversity / category cap (only when asked);
  * - `exact`: brute-force cosine over all creators (the model's ceiling without ANN error);
- * - `bm25`: Okapi BM25 over the same profile text (lexical baseline).
+ * - `bm25`: plain BM25 top k over the profile text (the lexical baseline): the version's own
+ *   lexical index, or for versions without one an index built here from the creators file.
  * Plus ANN recall@k: overlap of `model` with `exact`.
  */
 
-export type SystemName = 'model' | 'model_reranked' | 'exact' | 'bm25';
+export type SystemName = 'model' | 'lexical' | 'hybrid' | 'default' | 'model_reranked' | 'exact' | 'bm25';
+export const SYSTEM_NAMES: readonly SystemName[] = ['model', 'lexical', 'hybrid', 'default', 'model_reranked', 'exact', 'bm25'];
 /** auto: interest text when the fan has one, else followed creators, else the vector. */
 export type QueryMode = 'auto' | 'text' | 'follows';
 
@@ -58,10 +66,22 @@ export interface EvalOptions {
    * Raw vector queries are never adapted.
    */
   adapter?: QueryAdapter | null;
+  /** Only these systems (default: every one the version supports; `exact` also gives ANN recall). */
+  systems?: readonly SystemName[];
+  /** Hybrid fusion to evaluate instead of the version's own (manifest retrieval.fusion), e.g. in a sweep. */
+  fusion?: FusionParams;
+  /** Progress of the two long stages (embedding the fans' texts, then matching each fan), e.g. for a progress bar. */
+  onProgress?: (stage: EvalStage, done: number, total: number) => void;
 }
 
-/** Ranking metrics plus the number of distinct categories in the top k (a diversity measure). */
+export type EvalStage = 'embedding' | 'matching';
+
+/** Texts embedded per model call (and per progress step). */
+const EMBED_CHUNK = 64;
+
+/** Ranking metrics plus precision at 5 (at k when k < 5) and the number of distinct categories in the top k (a diversity measure). */
 export interface SystemMetrics extends RankingMetrics {
+  p5: number;
   categories: number;
 }
 
@@ -95,6 +115,8 @@ export interface EvalReport {
   perCategory: Record<string, { fans: number; systems: Partial<Record<SystemName, SystemReport>>; annRecall: number }>;
   /** Where the BM25 document text came from. */
   bm25Text: 'profile' | 'profile-without-about';
+  /** The version's retrieval: the served default mode, the fusion hybrid used, and where the bm25 system's index came from. */
+  retrieval: { default: ServedRetrieval; fusion: FusionParams | null; chosenBy: string | null; lexicalIndex: 'version' | 'built-for-eval' };
   /** The query adapter applied to text and follows queries, if any. */
   adapter: { rank: number; appliesTo: Array<'text' | 'like'> } | null;
   /** categories: expected_categories / relevant_creator_ids (binary); graded: a judgments file. */
@@ -117,7 +139,7 @@ class SystemStats {
 
   systems(): Partial<Record<SystemName, SystemReport>> {
     const out: Partial<Record<SystemName, SystemReport>> = {};
-    for (const name of ['model', 'model_reranked', 'exact', 'bm25'] as const) {
+    for (const name of SYSTEM_NAMES) {
       const acc = this.all.get(name);
       if (acc) out[name] = { ...acc.mean(), fans: acc.count };
     }
@@ -125,25 +147,67 @@ class SystemStats {
   }
 }
 
+/** An embedder that answers texts embedded before (one batch for all fans) from memory. */
+export class CachedEmbedder implements Embedder {
+  private readonly cache = new Map<string, Float32Array>();
+  constructor(private readonly inner: Embedder) {}
+  get modelId(): string {
+    return this.inner.modelId;
+  }
+  get revision(): string {
+    return this.inner.revision;
+  }
+  get dims(): number {
+    return this.inner.dims;
+  }
+  init(): Promise<void> {
+    return this.inner.init();
+  }
+  async embed(texts: readonly string[], signal?: AbortSignal): Promise<Float32Array[]> {
+    const missing = [...new Set(texts.filter((t) => !this.cache.has(t)))];
+    if (missing.length > 0) (await this.inner.embed(missing, signal)).forEach((v, i) => this.cache.set(missing[i]!, v));
+    return texts.map((t) => this.cache.get(t)!);
+  }
+  dispose(): Promise<void> {
+    return this.inner.dispose();
+  }
+}
+
+/** The mode a request with no mode gets on this version (Matcher.retrievalFor, text queries). */
+export function servedMode(manifest: Manifest, hasLexical: boolean): ServedRetrieval {
+  return hasLexical ? (manifest.retrieval?.default ?? 'dense') : 'dense';
+}
+
 export async function evaluateIndex(index: LoadedIndex, fans: readonly Fan[], opts: EvalOptions = {}): Promise<EvalReport> {
   const k = opts.k ?? 10;
   const queryMode = opts.queryMode ?? 'auto';
   const { catalog, manifest } = index;
   const defaultFilter: MatchFilter = { excludeIds: [], categories: [], languages: [], includeNsfw: false, minScore: undefined };
+  const hasLexical = index.lexical !== undefined;
+  const wanted = new Set<SystemName>(opts.systems ?? SYSTEM_NAMES);
+  if (!hasLexical) {
+    wanted.delete('lexical');
+    wanted.delete('hybrid');
+  }
+  if (!opts.rerank) wanted.delete('model_reranked');
 
   const ownEmbedder = opts.embedder === undefined && manifest.model !== null;
   if (ownEmbedder) await prepareIfBundled(manifest.model!.id, opts.modelsDir);
-  const embedder = opts.embedder ?? (manifest.model ? createEmbedder({ model: manifest.model.id, dtype: manifest.model.dtype, ...(opts.modelsDir ? { modelsDir: opts.modelsDir } : {}) }) : undefined);
+  const inner = opts.embedder ?? (manifest.model ? createEmbedder({ model: manifest.model.id, dtype: manifest.model.dtype, ...(opts.modelsDir ? { modelsDir: opts.modelsDir } : {}) }) : undefined);
+  const embedder = inner instanceof CachedEmbedder || inner === undefined ? inner : new CachedEmbedder(inner);
   const text = embedder
     ? { embedder }
     : { unavailable: new MatchError('TEXT_QUERY_UNSUPPORTED', 'the index has no model, so interest texts cannot be embedded') };
-  const matcher = new Matcher(index, text, { efSearch: opts.efSearch, exactMaxCandidates: opts.exactMaxCandidates ?? 'auto', maxRerankWork: Number.MAX_SAFE_INTEGER });
-  const adapter = opts.adapter === undefined ? await readVersionAdapter(index.dir, manifest) : (opts.adapter ?? undefined);
+  const adapter = opts.adapter === undefined ? index.adapter : (opts.adapter ?? undefined);
   const appliesTo = new Set<'text' | 'like'>(adapter ? (manifest.adapter?.appliesTo ?? ['text', 'like']) : []);
+  // The served path, with the adapter and fusion under evaluation (the version's own by default).
+  const retrieval = manifest.retrieval && opts.fusion ? { ...manifest.retrieval, fusion: opts.fusion } : opts.fusion ? { default: 'hybrid' as const, fusion: opts.fusion, chosenBy: 'evaluation' } : manifest.retrieval;
+  const source: MatchSource = { version: index.version, manifest: { ...manifest, ...(retrieval ? { retrieval } : {}) }, catalog, search: index.search, lexical: index.lexical, adapter };
+  const matcher = new Matcher(source, text, { efSearch: opts.efSearch, exactMaxCandidates: opts.exactMaxCandidates ?? 'auto', maxRerankWork: Number.MAX_SAFE_INTEGER });
+  const served = servedMode(manifest, hasLexical);
 
   try {
-    const { texts, source } = await bm25Texts(index, opts.creatorsFile);
-    const bm25 = new Bm25Baseline(texts);
+    const bm25 = wanted.has('bm25') ? await bm25Index(index, opts.creatorsFile) : undefined;
 
     // Decide each fan's query, then embed all texts in one go.
     const skipped: Array<{ fanId: string; reason: string }> = [];
@@ -166,8 +230,14 @@ export async function evaluateIndex(index: LoadedIndex, fans: readonly Fan[], op
       planned.push({ fan, kind, liked });
     }
     const textFans = planned.filter((p) => p.kind === 'text');
-    const embedded = textFans.length > 0 ? await matcher.embedTexts(textFans.map((p) => p.fan.text!)) : [];
+    const embedded: Float32Array[] = [];
+    for (let i = 0; i < textFans.length; i += EMBED_CHUNK) {
+      opts.onProgress?.('embedding', i, textFans.length);
+      embedded.push(...(await matcher.embedTexts(textFans.slice(i, i + EMBED_CHUNK).map((p) => p.fan.text!))));
+    }
+    if (textFans.length > 0) opts.onProgress?.('embedding', textFans.length, textFans.length);
     const textVectors = new Map(textFans.map((p, i) => [p.fan.fanId, adapter && appliesTo.has('text') ? adapter.apply(embedded[i]!) : embedded[i]!]));
+    const likedTexts = bm25 && planned.some((p) => p.kind === 'follows') ? await bm25.texts() : undefined;
 
     const stats = new SystemStats();
     const byLanguage = new Map<string, SystemStats>();
@@ -177,10 +247,12 @@ export async function evaluateIndex(index: LoadedIndex, fans: readonly Fan[], op
     const labelsToIds = (labels: Array<{ label: number }>): string[] => labels.map((h) => catalog.idOf(h.label));
     const score = (ids: string[], judgments: Judgments): SystemMetrics => ({
       ...rankingMetrics(ids, judgments, k),
+      p5: rankingMetrics(ids, judgments, Math.min(5, k)).precision,
       categories: new Set(ids.slice(0, k).map((id) => catalog.categoryOf(catalog.labelOf(id)!))).size,
     });
 
-    for (const { fan, kind, liked } of planned) {
+    for (const [i, { fan, kind, liked }] of planned.entries()) {
+      opts.onProgress?.('matching', i, planned.length);
       const filter = catalog.compile(defaultFilter, liked);
       let judgments: Judgments;
       if (opts.judgments) {
@@ -204,12 +276,13 @@ export async function evaluateIndex(index: LoadedIndex, fans: readonly Fan[], op
           continue;
         }
       }
+      // The request as the service gets it, and the (adapted) query vector for the exact system.
       let query: MatchQuery;
       let vector: Float32Array | undefined;
       let lexical: string | undefined;
       if (kind === 'text') {
         vector = textVectors.get(fan.fanId);
-        query = { kind: 'vector', vector: vector! };
+        query = { kind: 'text', text: fan.text! };
         lexical = fan.text;
       } else if (kind === 'vector') {
         vector = validateVector(fan.vector!, manifest.dims);
@@ -219,37 +292,37 @@ export async function evaluateIndex(index: LoadedIndex, fans: readonly Fan[], op
         const weights = fan.weights ? fan.follows!.flatMap((id, i) => (catalog.labelOf(id) === undefined ? [] : [fan.weights![i]!])) : undefined;
         const rows = await index.hnsw.vectors(liked);
         vector = normalisedMean(rows.map((r) => r!), manifest.dims, weights);
+        if (vector && adapter && appliesTo.has('like')) vector = adapter.apply(vector);
         query = weights ? { kind: 'like', ids, weights } : { kind: 'like', ids };
-        if (vector && adapter && appliesTo.has('like')) {
-          // As the service will: the adapted mean, with the liked creators still excluded.
-          vector = adapter.apply(vector);
-          query = { kind: 'vector', vector };
-        }
-        lexical = liked.map((l) => texts[l]).join(' ');
+        lexical = likedTexts ? liked.map((l) => likedTexts[l] ?? '').join(' ') : undefined;
       }
       if (!vector) {
         skipped.push({ fanId: fan.fanId, reason: 'query vector is zero' });
         continue;
       }
-      const requestFilter: MatchFilter = query.kind === 'vector' && kind === 'follows' ? { ...defaultFilter, excludeIds: liked.map((l) => catalog.idOf(l)) } : defaultFilter;
-      const base = { requestId: fan.fanId, fanId: fan.fanId, query, k, filter: requestFilter, includeProfile: false, retrieval: 'dense' as const, explain: false };
-      const model = await matcher.match(base);
-      strategies[model.strategy] = (strategies[model.strategy] ?? 0) + 1;
-      const modelIds = model.matches.map((m) => m.creatorId);
-      const exactIds = labelsToIds((await index.search.search(vector, { k, ef: 0, filter, exact: true })).hits);
-      const result: FanResult = {
-        fanId: fan.fanId,
-        language: fan.language ?? 'unknown',
-        query: kind,
-        relevant: judgments.size,
-        metrics: { model: score(modelIds, judgments), exact: score(exactIds, judgments) },
-        annRecall: overlapAt(modelIds, exactIds, k),
-      };
-      if (opts.rerank) {
+      const base = { requestId: fan.fanId, fanId: fan.fanId, query, k, filter: defaultFilter, includeProfile: false, retrieval: 'dense' as const, explain: false };
+      const result: FanResult = { fanId: fan.fanId, language: fan.language ?? 'unknown', query: kind, relevant: judgments.size, metrics: {}, annRecall: 1 };
+      const ranked = new Map<Exclude<RetrievalMode, 'default'>, string[]>();
+      for (const mode of ['dense', 'lexical', 'hybrid'] as const) {
+        const name: SystemName = mode === 'dense' ? 'model' : mode;
+        const servedHere = wanted.has('default') && matcher.retrievalFor({ ...base, retrieval: 'default' }) === mode;
+        if (!wanted.has(name) && !servedHere && !(mode === 'dense' && wanted.has('exact'))) continue;
+        const r = await matcher.match({ ...base, retrieval: mode });
+        if (mode === 'dense') strategies[r.strategy] = (strategies[r.strategy] ?? 0) + 1;
+        ranked.set(mode, r.matches.map((m) => m.creatorId));
+        if (wanted.has(name)) result.metrics[name] = score(ranked.get(mode)!, judgments);
+        if (servedHere) result.metrics.default = score(ranked.get(mode)!, judgments);
+      }
+      if (wanted.has('exact')) {
+        const exactIds = labelsToIds((await index.search.search(vector, { k, ef: 0, filter, exact: true })).hits);
+        result.metrics.exact = score(exactIds, judgments);
+        result.annRecall = overlapAt(ranked.get('dense')!, exactIds, k);
+      }
+      if (opts.rerank && wanted.has('model_reranked')) {
         const reranked = await matcher.match({ ...base, rerank: opts.rerank });
         result.metrics.model_reranked = score(reranked.matches.map((m) => m.creatorId), judgments);
       }
-      if (lexical !== undefined) result.metrics.bm25 = score(labelsToIds(bm25.search(lexical, k, filter.allows)), judgments);
+      if (bm25 && lexical !== undefined) result.metrics.bm25 = score(labelsToIds(bm25.index.search(lexical, k, filter.allows)), judgments);
       perFan.push(result);
       stats.add(result);
       let lang = byLanguage.get(result.language);
@@ -261,6 +334,7 @@ export async function evaluateIndex(index: LoadedIndex, fans: readonly Fan[], op
         cat.add(result);
       }
     }
+    if (planned.length > 0) opts.onProgress?.('matching', planned.length, planned.length);
 
     const perLanguage: EvalReport['perLanguage'] = {};
     for (const [language, s] of [...byLanguage].sort(([a], [b]) => a.localeCompare(b))) {
@@ -281,7 +355,13 @@ export async function evaluateIndex(index: LoadedIndex, fans: readonly Fan[], op
       strategies,
       perLanguage,
       perCategory,
-      bm25Text: source,
+      bm25Text: bm25?.source ?? (hasLexical ? 'profile' : 'profile-without-about'),
+      retrieval: {
+        default: served,
+        fusion: hasLexical ? (source.manifest.retrieval?.fusion ?? DEFAULT_FUSION) : null,
+        chosenBy: hasLexical ? (source.manifest.retrieval?.chosenBy ?? null) : null,
+        lexicalIndex: hasLexical ? 'version' : 'built-for-eval',
+      },
       adapter: adapter ? { rank: adapter.rank, appliesTo: [...appliesTo] } : null,
       judgments: opts.judgments ? 'graded' : 'categories',
       perFan,
@@ -322,9 +402,22 @@ export function judge(
   return out;
 }
 
-/** BM25 documents per label: the full profile text from the creators file when we have it. */
-async function bm25Texts(index: LoadedIndex, creatorsFile: string | undefined): Promise<{ texts: string[]; source: EvalReport['bm25Text'] }> {
+/**
+ * The bm25 system's index: the version's own lexical index (built from the full profile text), or
+ * for a version without one, a LexicalIndex built here over the profile text from the creators
+ * file (the bundled sample is found by its checksum; without the file, name, category and tags).
+ * `texts()`: each label's document text (liked creators' words for follows queries).
+ */
+async function bm25Index(index: LoadedIndex, creatorsFile: string | undefined): Promise<{ index: LexicalIndex; source: EvalReport['bm25Text']; texts(): Promise<string[]> }> {
   const { catalog, manifest } = index;
+  if (index.lexical) {
+    const file = path.join(index.dir, LEXICAL_FILES.texts);
+    return {
+      index: index.lexical,
+      source: 'profile',
+      texts: async () => (await fs.readFile(file, 'utf8')).split('\n').filter((l) => l.trim() !== '').map((l) => (JSON.parse(l) as { text: string }).text),
+    };
+  }
   let file = creatorsFile;
   if (file === undefined && path.basename(SAMPLE_CATALOG) === manifest.input.file && existsSync(SAMPLE_CATALOG)) {
     if ((await sha256File(SAMPLE_CATALOG)) === manifest.input.sha256) file = SAMPLE_CATALOG;
@@ -333,11 +426,13 @@ async function bm25Texts(index: LoadedIndex, creatorsFile: string | undefined): 
     const p = catalog.profile(label);
     return profileText({ name: p.name, about: '', tags: p.tags, category: p.category });
   });
-  if (file === undefined) return { texts, source: 'profile-without-about' };
-  const { records } = await readCreators(file);
-  for (const r of records) {
-    const label = catalog.labelOf(r.id);
-    if (label !== undefined) texts[label] = profileText(r);
+  if (file !== undefined) {
+    const { records } = await readCreators(file);
+    for (const r of records) {
+      const label = catalog.labelOf(r.id);
+      if (label !== undefined) texts[label] = profileText(r);
+    }
   }
-  return { texts, source: 'profile' };
+  const lexical = LexicalIndex.build(texts.map((text, label) => ({ label, text, language: catalog.profile(label).language })));
+  return { index: lexical, source: file === undefined ? 'profile-without-about' : 'profile', texts: () => Promise.resolve(texts) };
 }

@@ -5,7 +5,7 @@ import { parseCreatorLine, type CreatorRecord } from '../../src/catalog/creator'
 import { profileText } from '../../src/catalog/profile-text';
 import type { Embedder } from '../../src/embedding/embedder';
 import { TopK } from '../../src/index/top-k';
-import { Bm25Baseline } from './bm25';
+import { LexicalIndex as ServiceLexicalIndex } from '../../src/lexical/lexical-index';
 import { DATASET_NAMES, buildDatasets } from './datasets/cli';
 import { writeDataset } from './datasets/common';
 import { readFans, type Fan } from './fans';
@@ -27,7 +27,8 @@ export interface Catalog {
   categories: string[];
   /** Documents per category. */
   categorySize: Map<string, number>;
-  bm25: Bm25Baseline;
+  /** The service's BM25 (src/lexical) over the same texts. */
+  bm25: { search(query: string, k: number): Array<{ label: number; score: number }> };
   lexical: LexicalIndex;
 }
 
@@ -115,7 +116,7 @@ export async function loadCatalog(set: string, source: string, docs: CreatorReco
   const categories = docs.map((d) => d.category);
   const categorySize = new Map<string, number>();
   for (const c of categories) categorySize.set(c, (categorySize.get(c) ?? 0) + 1);
-  return { set, source, docs, texts, vectors, dims: embedder.dims, categories, categorySize, bm25: new Bm25Baseline(texts), lexical: new LexicalIndex(texts) };
+  return { set, source, docs, texts, vectors, dims: embedder.dims, categories, categorySize, bm25: ServiceLexicalIndex.build(texts.map((text, label) => ({ label, text, language: docs[label]!.language }))), lexical: new LexicalIndex(texts) };
 }
 
 export function dot(a: Float32Array, aOff: number, b: Float32Array, bOff: number, dims: number): number {
@@ -160,7 +161,7 @@ export async function loadCell(name: string, style: string, cat: Catalog, fans: 
     pool.forEach((l, i) => (dense[i] = dot(qvec, 0, cat.vectors, l * cat.dims, cat.dims)));
     const lex = new Float32Array(pool.length);
     lHits.forEach((h, j) => (lex[lexList[j]!] = h.score));
-    const expected = new Set(fan.expectedCategories!);
+    const expected = new Set(fan.expectedCategories);
     const rel = Uint8Array.from(pool, (l) => (expected.has(cat.categories[l]!) ? 1 : 0));
     let totalRelevant = 0;
     for (const c of expected) totalRelevant += cat.categorySize.get(c) ?? 0;

@@ -1,18 +1,23 @@
-import nlp from 'wink-nlp-utils';
+import { analyzeDocument, analyzeQuery } from '../../src/lexical/analyzer';
 import type { SearchHit } from '../../src/index/top-k';
 
 /**
- * A small Okapi BM25 (k1 = 1.2, b = 0.75, idf = ln((N - n + 0.5) / (n + 0.5) + 1), as wink's) with
- * the same analyzer as `Bm25Baseline` (lower case, tokenize0, English stop words removed, Porter
- * stems), but with what the fusion study needs and wink does not expose: weighted query terms (for
- * RM3 expansion), document term vectors, and per-query statistics (analyzed terms, idf).
- * `fusion-study.ts` checks that on plain queries it ranks as `Bm25Baseline` does.
+ * A small Okapi BM25 (k1 = 1.2, b = 0.75, idf = ln((N - n + 0.5) / (n + 0.5) + 1), as the
+ * service's) with the service's analyzer (src/lexical/analyzer.ts; queries: each word's English
+ * stem), but with what the fusion study needs and the service's index does not expose: weighted
+ * query terms (for RM3 expansion), document term vectors, and per-query statistics (analyzed
+ * terms, idf). `fusion-study.ts` checks that on plain queries it ranks as the service's does.
+ * (The study itself was run with the wink-bm25-text-search library, which this replaced.)
  */
 
+/** Document terms (with repeats). */
 export function analyze(text: string): string[] {
-  const lower = nlp.string.lowerCase!(text) as string;
-  const tokens = nlp.string.tokenize0!(lower) as string[];
-  return nlp.tokens.stem!(nlp.tokens.removeWords!(tokens)) as string[];
+  return analyzeDocument(text, 'en').terms;
+}
+
+/** Query terms: each distinct word's English stem. */
+export function analyzeQueryTerms(text: string): string[] {
+  return analyzeQuery(text).words.map((w) => w[0]!);
 }
 
 export interface QueryTermStats {
@@ -82,7 +87,7 @@ export class LexicalIndex {
   /** Analyzed query as term id -> weight (query term frequency; unknown terms dropped). */
   queryWeights(text: string): Map<number, number> {
     const w = new Map<number, number>();
-    for (const tok of analyze(text)) {
+    for (const tok of analyzeQueryTerms(text)) {
       const id = this.termId.get(tok);
       if (id !== undefined) w.set(id, (w.get(id) ?? 0) + 1);
     }
@@ -90,7 +95,7 @@ export class LexicalIndex {
   }
 
   stats(text: string): QueryTermStats {
-    const distinct = new Set(analyze(text));
+    const distinct = new Set(analyzeQueryTerms(text));
     const maxPossible = Math.log(this.n + 1.5);
     let matched = 0;
     let mass = 0;

@@ -29,7 +29,7 @@ async function main() {
       let p5 = 0, p10 = 0;
       fans.forEach((f, i) => {
         const hits = denseTop(cat, qv.slice(i * cat.dims, (i + 1) * cat.dims), 10);
-        const exp = new Set(f.expectedCategories!);
+        const exp = new Set(f.expectedCategories);
         const m = rankMetrics(hits.map((_, j) => j), (j) => exp.has(cat.categories[hits[j]!.label]!), 100);
         p5 += m.p5; p10 += m.p10;
       });
@@ -39,4 +39,4 @@ async function main() {
   }
   await e.dispose();
 }
-main();
+void main();

@@ -3,6 +3,8 @@
  *
  *   npx tsx tools/eval/fusion-report.ts [docs/bench/fusion-study.json] [docs/bench/fusion-recommended.json]
  */
+/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-return, @typescript-eslint/no-unsafe-argument --
+ * A report over fusion-study.ts's own JSON output (its shape is that script's, not a contract); the tables are checked by eye against docs/bench/fusion-study.md. */
 import { existsSync, readFileSync } from 'node:fs';
 
 interface M {
@@ -18,11 +20,11 @@ const cellM = (m: M): string => `${f3(m.p5)} / ${f3(m.p10)} / ${f3(m.ndcg10)} / 
 
 function main(): void {
   const file = process.argv[2] ?? 'docs/bench/fusion-study.json';
-  const r = JSON.parse(readFileSync(file, 'utf8')) as any;
+  const r = JSON.parse(readFileSync(file, 'utf8'));
   const out: string[] = [];
   const recFile = process.argv[3] ?? 'docs/bench/fusion-recommended.json';
   if (existsSync(recFile)) {
-    const rec = JSON.parse(readFileSync(recFile, 'utf8')) as any;
+    const rec = JSON.parse(readFileSync(recFile, 'utf8'));
     const cellsOf = Object.keys(rec.rows[0].perCell);
     out.push('### The recommended rule and its neighbourhood (full pipeline, all cells; P@5 / P@10, MRR@10 below)\n');
     out.push('`recommended` = ' + '`' + JSON.stringify(rec.recommended) + '`. Other rows change only what their name says. "cov" = sample fans with two expected categories: share of their categories present in the top 10.\n');

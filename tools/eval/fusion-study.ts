@@ -457,17 +457,17 @@ function bm25Metrics(cell: Cell): CellMetrics {
   return { p5: acc[0]! / n, p10: acc[1]! / n, ndcg10: acc[2]! / n, mrr10: acc[3]! / n };
 }
 
-/** Checks that the study's own BM25 (used for RM3 and statistics) ranks as Bm25Baseline does. */
+/** Checks that the study's own BM25 (used for RM3 and statistics) ranks as the service's (src/lexical) does. */
 function lexicalAgreement(cells: readonly Cell[]): number {
   let same = 0;
   let total = 0;
   for (const c of cells)
     for (const q of c.queries.slice(0, 50)) {
       const mine = c.catalog.lexical.search(c.catalog.lexical.queryWeights(q.text), 10).map((h) => h.label);
-      const wink = Array.from(q.lexList.slice(0, 10)).map((p) => q.pool[p]!);
-      const s = new Set(wink);
+      const service = Array.from(q.lexList.slice(0, 10)).map((p) => q.pool[p]!);
+      const s = new Set(service);
       same += mine.filter((l) => s.has(l)).length;
-      total += wink.length;
+      total += service.length;
     }
   return total === 0 ? 1 : same / total;
 }
@@ -567,8 +567,8 @@ async function main(): Promise<void> {
     }
     const trainScored = train.map((i) => prfTables[pfFused.cfg]![i]!);
     const vote = chooseVote(trainScored, pfFused.rule, prfConfigs[pfFused.cfg]!);
-    const pipeNoVote = paramsOf(pfFused.rule, prfConfigs[pfFused.cfg]!, undefined);
-    const pipeVote = paramsOf(pfFused.rule, prfConfigs[pfFused.cfg]!, vote);
+    const pipeNoVote = paramsOf(pfFused.rule, prfConfigs[pfFused.cfg], undefined);
+    const pipeVote = paramsOf(pfFused.rule, prfConfigs[pfFused.cfg], vote);
     const fixedOnly = paramsOf(fam['fixed']!.rule, undefined, undefined);
     const res = test.map((i) => ({
       cell: cells[i]!.name,
@@ -629,9 +629,9 @@ async function main(): Promise<void> {
     dense: paramsOf({ kind: 'fixed', method: minmax, w: 0 }, undefined, undefined),
     fixed: paramsOf(chosenAll.fixed.rule, undefined, undefined),
     rrf60Equal: paramsOf({ kind: 'fixed', method: METHODS.findIndex((m) => m.kind === 'rrf' && m.k === 60), w: 10 }, undefined, undefined),
-    feedback: paramsOf(pfFusedAll.rule, prfConfigs[pfFusedAll.cfg]!, undefined),
-    feedbackVote: paramsOf(pfFusedAll.rule, prfConfigs[pfFusedAll.cfg]!, voteAll),
-    denseFeedbackOnly: paramsOf({ kind: 'fixed', method: minmax, w: 0 }, prfConfigs[pfFusedAll.cfg]!, undefined),
+    feedback: paramsOf(pfFusedAll.rule, prfConfigs[pfFusedAll.cfg], undefined),
+    feedbackVote: paramsOf(pfFusedAll.rule, prfConfigs[pfFusedAll.cfg], voteAll),
+    denseFeedbackOnly: paramsOf({ kind: 'fixed', method: minmax, w: 0 }, prfConfigs[pfFusedAll.cfg], undefined),
   };
   const pipelineAll = cells.map((c) => ({ cell: c.name, ...Object.fromEntries(Object.entries(pipeAll).map(([k, p]) => [k, pipelineMetrics(c, p)])) }));
   console.error(`pipeline in ${((performance.now() - started) / 1000).toFixed(0)} s`);

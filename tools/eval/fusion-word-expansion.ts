@@ -58,4 +58,4 @@ async function main() {
   }
   await e.dispose();
 }
-main();
+void main();

@@ -7,7 +7,7 @@ import { compareReports, formatGate, type GateResult } from './report';
 export interface ReleaseGateOptions {
   /** Fans file with judgments (same format as `npm run eval`). */
   fans: string;
-  /** Largest allowed absolute drop of any served-model metric (P, R, NDCG, MRR @k, ANN recall). */
+  /** Largest allowed absolute drop of any metric of the served mode (P, R, NDCG, MRR @k) or of ANN recall. */
   maxRegression: number;
   k?: number;
   /** Creator input of the candidate (BM25 text; not part of the decision). */
@@ -40,7 +40,8 @@ export async function runReleaseGate(indexDir: string, candidateVersion: string,
   const evaluate = async (version: string, creatorsFile?: string): Promise<EvalReport> => {
     const index = await loadIndexVersion(indexDir, version);
     try {
-      return await evaluateIndex(index, fans, { k, ...(creatorsFile ? { creatorsFile } : {}), ...(opts.modelsDir ? { modelsDir: opts.modelsDir } : {}) });
+      // What each version serves (its default mode), plus dense and exact for ANN recall.
+      return await evaluateIndex(index, fans, { k, systems: ['default', 'model', 'exact'], ...(creatorsFile ? { creatorsFile } : {}), ...(opts.modelsDir ? { modelsDir: opts.modelsDir } : {}) });
     } finally {
       await index.hnsw.close();
     }
@@ -48,7 +49,7 @@ export async function runReleaseGate(indexDir: string, candidateVersion: string,
   const candidateReport = await evaluate(candidateVersion, opts.candidateCreators);
   if (candidateReport.fans.evaluated === 0) throw new Error(`release gate: none of the fans in ${opts.fans} could be evaluated on ${candidateVersion}`);
   if (baselineVersion === null || baselineVersion === candidateVersion) {
-    const m = candidateReport.systems.model!;
+    const m = candidateReport.systems.default!;
     return {
       candidate: candidateVersion,
       baseline: null,
@@ -57,10 +58,11 @@ export async function runReleaseGate(indexDir: string, candidateVersion: string,
       ok: true,
       candidateReport,
       baselineReport: null,
-      summary: `no published version to compare with; candidate NDCG@${k} ${m.ndcg.toFixed(4)}, P@${k} ${m.precision.toFixed(4)}`,
+      summary: `no published version to compare with; candidate (serves ${candidateReport.retrieval.default}) NDCG@${k} ${m.ndcg.toFixed(4)}, P@${k} ${m.precision.toFixed(4)}`,
     };
   }
   const baselineReport = await evaluate(baselineVersion);
   const result = compareReports(baselineReport, candidateReport, opts.maxRegression);
-  return { candidate: candidateVersion, baseline: baselineVersion, k, result, ok: result.ok, candidateReport, baselineReport, summary: formatGate(result, k) };
+  const modes = `served mode: ${baselineReport.retrieval.default} (${baselineVersion}) -> ${candidateReport.retrieval.default} (${candidateVersion})`;
+  return { candidate: candidateVersion, baseline: baselineVersion, k, result, ok: result.ok, candidateReport, baselineReport, summary: `${modes}\n${formatGate(result, k)}` };
 }
