@@ -104,7 +104,7 @@ async function main(): Promise<void> {
   if (!flag('no-service')) {
     const published = await publishBenchIndex(c, { withModel: true });
     // Rows alternate within `passes` passes (median QPS, median p50/p99), so drifting load hits them alike.
-    const run = async (env: Record<string, string>, cache: string, rows: { name: string; inFlight: number; texts?: 'distinct' | 'hot' }[]): Promise<void> => {
+    const run = async (env: Record<string, string>, cache: string, rows: { name: string; inFlight: number; texts?: 'distinct' | 'hot'; retrieval?: string }[]): Promise<void> => {
       const { server } = await serve(published.dir, env);
       try {
         const base = { addr: server.addr, k: K, nq: texts.length, seconds: seconds / passes, creators, filter: { include_nsfw: true } };
@@ -114,7 +114,7 @@ async function main(): Promise<void> {
           const ref = await refFor(seconds / passes);
           refPasses.push(ref);
           for (const [j, r] of rows.entries()) {
-            const res = await loadgen({ ...base, mode: 'match', concurrency: r.inFlight, ...(r.texts ? { texts: r.texts, hotSet: 8 } : {}) });
+            const res = await loadgen({ ...base, mode: 'match', concurrency: r.inFlight, ...(r.texts ? { texts: r.texts, hotSet: 8 } : {}), ...(r.retrieval ? { retrieval: r.retrieval } : {}) });
             got[j]!.push({ ...res, ratio: res.qps / ref });
           }
         }
@@ -131,6 +131,8 @@ async function main(): Promise<void> {
     await run({}, 'cache on (default size)', [
       { name: 'Match by interest_text, distinct texts', inFlight: 1, texts: 'distinct' },
       { name: 'Match by interest_text, distinct texts', inFlight: 8, texts: 'distinct' },
+      { name: 'Match by interest_text, distinct texts, retrieval DENSE', inFlight: 8, texts: 'distinct', retrieval: 'RETRIEVAL_DENSE' },
+      { name: 'Match by interest_text, distinct texts, retrieval HYBRID', inFlight: 8, texts: 'distinct', retrieval: 'RETRIEVAL_HYBRID' },
       { name: 'Match by interest_text, 8 hot texts repeated', inFlight: 8, texts: 'hot' },
       { name: 'Match by vector (the same fans, embedded offline)', inFlight: 8 },
     ]);
@@ -142,12 +144,15 @@ async function main(): Promise<void> {
   const text8 = find('Match by interest_text, distinct', 8);
   const hot = find('Match by interest_text, 8 hot', 8);
   const vec = find('Match by vector', 8);
+  const dense8 = find('Match by interest_text, distinct texts, retrieval DENSE', 8);
+  const hybrid8 = find('Match by interest_text, distinct texts, retrieval HYBRID', 8);
   const summary = {
     threads,
     refQps,
     refPasses,
     text8Ratio: text8 ? text8.ratio : NaN,
     text8P99: text8?.p99 ?? NaN,
+    hybridVsDense: hybrid8 && dense8 ? hybrid8.qps / dense8.qps : NaN,
     hotVsVector: hot && vec ? hot.qps / vec.qps : NaN,
   };
 
@@ -169,6 +174,7 @@ async function main(): Promise<void> {
           ...table(['request', 'embedding cache', 'in flight', 'recall@10', 'QPS', 'vs ref', 'p50 ms', 'p99 ms'], service.map((s) => [s.name, s.cache, s.inFlight, fmt(s.recall, 3), fmt(s.qps), `${fmt(s.ratio, 2)}x`, fmt(s.p50, 2), fmt(s.p99, 2)]), ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r']),
           '',
           `- Match by distinct texts, 8 in flight: **${fmt(summary.text8Ratio, 2)}x** the raw pipeline (target ≥ 0.8x), p99 ${fmt(summary.text8P99, 1)} ms.`,
+          `- Hybrid vs dense-only Match by distinct texts, 8 in flight, same server and passes: ${fmt(hybrid8?.qps ?? NaN)} vs ${fmt(dense8?.qps ?? NaN)} QPS = **${fmt(summary.hybridVsDense, 2)}x** (target ≥ 0.7x); the unnamed rows send no mode and get the version's default (hybrid).`,
           `- A hot (cached) text costs what a vector query costs: ${fmt(hot?.qps ?? NaN)} vs ${fmt(vec?.qps ?? NaN)} QPS = **${fmt(summary.hotVsVector, 2)}x**.`,
         ]
       : []),

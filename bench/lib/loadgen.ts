@@ -29,6 +29,8 @@ export interface LoadOpts {
   /** Query by interest_text instead of vector. */
   texts?: 'distinct' | 'hot';
   hotSet?: number;
+  /** The request's retrieval mode for text queries (proto enum name, e.g. 'RETRIEVAL_DENSE'); default: none sent (the version's default). */
+  retrieval?: string;
   /** Warm-up calls before timing (default 50). */
   warmup?: number;
   /** Stop after this many timed calls (default: none). */
@@ -49,7 +51,7 @@ async function main(): Promise<void> {
     if (!o.texts) return { ...base, vector: { values: vectors[q]! } };
     const pass = Math.floor(i / nq);
     const text = warm ? `${fanTexts[q]!} (warm-up)` : o.texts === 'distinct' && pass > 0 ? `${fanTexts[q]!} (${pass})` : fanTexts[q]!;
-    return { ...base, interest_text: text };
+    return { ...base, interest_text: text, ...(o.retrieval ? { retrieval: o.retrieval } : {}) };
   };
   const client = matchClient(o.addr);
   await client.ready(30_000);
