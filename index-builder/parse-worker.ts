@@ -13,7 +13,7 @@ import { createReadStream, promises as fs } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { CreatorRecord } from '../src/catalog/creator';
 import { parseCreatorInput, type InputFormat } from '../src/catalog/creator-file';
-import { normalise } from '../src/index/vectors';
+import { normalise, vectorProblem } from '../src/index/vectors';
 import { VectorMatrix } from './vector-matrix';
 import { exactTruth, type RecallPlan } from './recall';
 
@@ -111,11 +111,11 @@ async function parse(data: ParseWorkerData, port: NonNullable<typeof parentPort>
       const { vector, ...record } = result.record;
       dims ??= vector ? vector.length : 0;
       // A vector that cannot be used makes its line invalid, like any other bad field.
-      let problem = vector && dims > 0 ? vectorProblem(vector, dims) : undefined;
+      let problem = vector && dims > 0 ? (vector.length !== dims ? `vector has ${vector.length} values, the first line has ${dims}` : vectorProblem(vector)) : undefined;
       if (!problem && vector && dims > 0) {
         const v = slot(valid, bytes);
         v.set(vector);
-        if (!normalise(v)) problem = 'vector has zero norm in float32 (cosine is undefined)';
+        if (!normalise(v)) problem = 'vector has zero norm (cosine is undefined)';
       }
       if (problem) rows.push({ line, reason: problem });
       else {
@@ -127,18 +127,4 @@ async function parse(data: ParseWorkerData, port: NonNullable<typeof parentPort>
   }
   flush();
   port.postMessage({ type: 'end', lines, sha256: hash.digest('hex') } satisfies ToMain);
-}
-
-const FLOAT32_MAX = 3.4028234663852886e38;
-
-/** Why a provided vector cannot be stored (its values are finite numbers: parseCreator checked). */
-function vectorProblem(vector: readonly number[], dims: number): string | undefined {
-  if (vector.length !== dims) return `vector has ${vector.length} values, the first line has ${dims}`;
-  let sq = 0;
-  for (let i = 0; i < vector.length; i++) {
-    const x = vector[i]!;
-    if (Math.abs(x) > FLOAT32_MAX) return `vector[${i}] = ${x} does not fit in float32`;
-    sq += x * x;
-  }
-  return sq > 0 ? undefined : 'vector has zero norm (cosine is undefined)';
 }

@@ -169,10 +169,16 @@ export function createMatcherService(deps: MatcherServiceDeps): CreatorMatcherHa
       if (!signal.aborted) call.end();
       log.info({ items, failed, cancelled: signal.aborted }, 'batch stream closed');
     } catch (err) {
+      // A deadline or a cancel destroys the stream, and reading it may then fail (premature
+      // close): that is the call ending as asked, not a failure of the stream.
+      if (signal.aborted) {
+        log.info({ items, failed, cancelled: true }, 'batch stream closed');
+        return;
+      }
       // Only a broken stream gets here; per-item errors were answered in-band.
       const status = toGrpcStatus(err);
       logFailure(log, status, err, 'batch stream failed');
-      if (!signal.aborted) call.destroy(Object.assign(new Error(status.message), toServiceError(status)));
+      call.destroy(Object.assign(new Error(status.message), toServiceError(status)));
     } finally {
       dispose();
       stopReset();

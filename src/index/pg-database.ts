@@ -157,7 +157,9 @@ export class PgDatabase extends EventEmitter {
         },
         (err: unknown) => {
           signal.removeEventListener('abort', onAbort);
-          reject(err instanceof Error ? err : new Error(String(err)));
+          // Keep the driver's error as it is (its code says whether the database is gone): an
+          // `instanceof Error` test fails for errors from another realm, and a wrapper drops the code.
+          reject(typeof err === 'object' && err !== null ? (err as Error) : new Error(String(err)));
         },
       );
     });

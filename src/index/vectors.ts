@@ -26,7 +26,7 @@ export function vectorProblem(values: ArrayLike<number>, dims?: number): string 
     const f = Math.fround(x);
     sq += f * f;
   }
-  if (!(sq > 0)) return 'vector has zero norm (in float32); cosine is undefined';
+  if (!(sq > 0)) return 'vector has zero norm (cosine is undefined)';
   return undefined;
 }
 

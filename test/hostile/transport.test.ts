@@ -145,7 +145,9 @@ describe('calls dropped with their connection stop their work', () => {
     const r = await serve({ MATCH_MAX_CONCURRENT_STREAMS: '100000' }, textIdx);
     await unary(r.client, 'Match', { interest_text: 'warm up the model', k: 3 });
     // Count the model runs actually started (the pipeline is what runs ONNX).
-    const embedder = r.app.manager.current!.embedder as unknown as { pipe: ((...a: unknown[]) => unknown) & { dispose(): unknown } };
+    // The served embedder is the model behind the embedding cache (CachingEmbedder.inner).
+    const served = r.app.manager.current!.embedder as unknown as { inner?: unknown };
+    const embedder = (served.inner ?? served) as { pipe: ((...a: unknown[]) => unknown) & { dispose(): unknown } };
     const original = embedder.pipe;
     let started = 0;
     const counting = Object.assign((...a: unknown[]) => {

@@ -175,7 +175,7 @@ describe('readCreatorsPipelined', () => {
     expect(failed(r.result).invalid).toEqual([
       { line: 31, reason: 'vector has zero norm (cosine is undefined)' },
       { line: 32, reason: 'vector has 2 values, the first line has 8' },
-      { line: 33, reason: 'vector[0] = 1e+39 does not fit in float32' },
+      { line: 33, reason: 'vector[0] is 1e+39, outside the float32 range' },
     ]);
     expect(r.inserted.length).toBeLessThanOrEqual(30);
     const skipped = await read(await write(lines), { skipInvalid: true });

@@ -167,7 +167,8 @@ describePg('PostgreSQL backend: replicas, restarts, timeouts', () => {
       }
       expect(health).toEqual(['NOT_SERVING']);
       for (const f of failures) {
-        expect(f.code).toBe(grpc.status.UNAVAILABLE);
+        // (code and details together, so a failure shows what the call got)
+        expect(`${f.code} ${f.details}`).toMatch(new RegExp(`^${grpc.status.UNAVAILABLE} `));
         expect(['DATABASE_UNAVAILABLE', 'INDEX_NOT_READY']).toContain(reasonOf(f));
         if (reasonOf(f) === 'DATABASE_UNAVAILABLE') expect(f.details).toMatch(/^the database at 127\.0\.0\.1:\d+\/\S+ is unavailable \(.+\); retry shortly$/);
       }
