@@ -10,7 +10,7 @@ import { withIndexDirLock } from '../src/index/index-lock';
 import { HnswIndex, type HnswParams } from '../src/index/hnsw-index';
 import { normalise } from '../src/index/vectors';
 import { VectorMatrix } from './vector-matrix';
-import { DEFAULT_FUSION } from '../src/match/fusion-defaults';
+import { DEFAULT_RETRIEVAL } from '../src/match/fusion-defaults';
 import { BuildError, publishVersion, type BuildHooks, type PublishInput, type PublishReport } from './publish-version';
 import type { InvalidLine } from '../src/catalog/creator-file';
 import { readCreatorsPipelined } from './read-pipelined';
@@ -132,7 +132,7 @@ export async function buildIndex(opts: BuildOptions, hooks: BuildHooks = {}): Pr
         out: opts.out,
         profiles: records.map(toProfile),
         texts: records.map((r) => ({ text: profileText(r), language: r.language })),
-        retrieval: opts.retrieval ?? { default: 'hybrid', fusion: DEFAULT_FUSION, chosenBy: 'default' },
+        retrieval: opts.retrieval ?? DEFAULT_RETRIEVAL,
         matrix,
         model,
         vectorSource: read.matrix ? 'provided' : 'model',

@@ -14,6 +14,7 @@ import { VectorMatrix } from '../../index-builder/vector-matrix';
 import type { CreatorProfile } from '../../src/catalog/creator';
 import { readCurrent, readManifest } from '../../src/index/manifest';
 import { profileText } from '../../src/catalog/profile-text';
+import { DEFAULT_RETRIEVAL } from '../../src/match/fusion-defaults';
 import { HnswIndex } from '../../src/index/hnsw-index';
 import { CACHE, corpusFiles, type Corpus } from './common';
 import { ensureHnsw, PARAMS } from './indexes';
@@ -32,8 +33,8 @@ export async function publishBenchIndex(c: Corpus, opts: { withModel?: boolean }
   const withModel = opts.withModel ?? false;
   const dir = benchIndexDir(c, withModel);
   const current = existsSync(dir) ? await readCurrent(dir) : undefined;
-  // A cached version from before every build had a lexical index is stale: rebuild it.
-  if (current && (await readManifest(path.join(dir, current))).lexical) return { dir, version: current };
+  // A cached version that does not serve what a build serves by default (hybrid) is stale: rebuild it.
+  if (current && (await readManifest(path.join(dir, current))).retrieval?.default === DEFAULT_RETRIEVAL.default) return { dir, version: current };
   await rm(dir, { recursive: true, force: true });
   const { file } = await ensureHnsw(c);
   const t0 = performance.now();
@@ -43,6 +44,7 @@ export async function publishBenchIndex(c: Corpus, opts: { withModel?: boolean }
     profiles,
     // The lexical index every build has (hybrid retrieval), from the same profile text.
     texts: profiles.map((p) => ({ text: profileText({ name: p.name, about: '', category: p.category, tags: p.tags }), language: p.language })),
+    retrieval: DEFAULT_RETRIEVAL,
     matrix: new VectorMatrix(c.meta.dims, c.vectors),
     model: withModel ? { id: c.meta.model, revision: c.meta.revision ?? 'external', dtype: c.meta.dtype as 'q8' | 'fp32' } : null,
     vectorSource: withModel ? 'model' : 'provided',

@@ -1,4 +1,4 @@
-import type { FusionParams } from '../index/manifest';
+import type { FusionParams, Manifest } from '../index/manifest';
 
 /**
  * The hybrid fusion a version gets unless its build chose another (index:build --fusion FILE, or
@@ -30,3 +30,6 @@ export const DEFAULT_FUSION: FusionParams = Object.freeze({
   voteM: 0,
   centroidGamma: 0.75,
 });
+
+/** What a version serves unless its build chose otherwise: hybrid by default, with DEFAULT_FUSION. */
+export const DEFAULT_RETRIEVAL: NonNullable<Manifest['retrieval']> = Object.freeze({ default: 'hybrid', fusion: DEFAULT_FUSION, chosenBy: 'default' });
