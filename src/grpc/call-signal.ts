@@ -1,4 +1,5 @@
 import type { Deadline } from '@grpc/grpc-js';
+import { setMaxListeners } from 'node:events';
 import { setSignalDeadline } from '../util/signal-deadline';
 
 /** What every grpc-js server call offers (unary and streaming alike). */
@@ -14,6 +15,11 @@ interface ServerSurfaceCall {
  */
 export function callSignal(call: ServerSurfaceCall): { signal: AbortSignal; dispose: () => void } {
   const controller = new AbortController();
+  // One call's work listens on its signal from many places at once (a BatchMatch stream's items
+  // in flight, each waiting for its connection's fair share or a model run): more than Node's
+  // default of 10 is the design, not a leak (each listener is removed when its wait ends). The
+  // bound stays, well above a stream's window of 32 items, so a real leak still warns.
+  setMaxListeners(256, controller.signal);
   const onCancel = (): void => {
     if (!controller.signal.aborted) controller.abort(new DOMException('call cancelled by the client', 'AbortError'));
   };

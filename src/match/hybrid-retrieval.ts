@@ -61,15 +61,25 @@ export interface RetrievalContext {
   onAnnSearch?: (k: number, result: SearchResult) => void;
 }
 
-/** Cosine of the query with each label, from the stored vectors (lexical-only candidates). */
-async function cosines(ctx: RetrievalContext, query: Float32Array, labels: readonly number[], known: Map<number, number>): Promise<void> {
-  const missing = labels.filter((l) => !known.has(l));
-  if (missing.length === 0) return;
-  const rows = await ctx.search.vectors(missing, ctx.signal);
-  missing.forEach((l, i) => {
-    const row = rows[i];
+/**
+ * Cosine of the query with each label not yet in `known`, from the stored vectors (lexical-only
+ * candidates). `rows` keeps the vectors read during one retrieval, so a later pass (feedback's
+ * second query) reads none twice.
+ */
+async function cosines(ctx: RetrievalContext, query: Float32Array, labels: readonly number[], known: Map<number, number>, rows: Map<number, Float32Array>): Promise<void> {
+  const wanted = labels.filter((l) => !known.has(l));
+  const unread = wanted.filter((l) => !rows.has(l));
+  if (unread.length > 0) {
+    const read = await ctx.search.vectors(unread, ctx.signal);
+    unread.forEach((l, i) => {
+      const row = read[i];
+      if (row) rows.set(l, row);
+    });
+  }
+  for (const l of wanted) {
+    const row = rows.get(l);
     if (row) known.set(l, dot(query, row));
-  });
+  }
 }
 
 const clamp = (s: number): number => Math.max(-1, Math.min(1, s));
@@ -105,7 +115,7 @@ function rerankBy(hits: readonly SearchHit[], score: (label: number) => number):
 export async function lexicalRetrieve(req: RetrievalRequest, ctx: RetrievalContext): Promise<{ hits: RetrievedHit[]; strategy: SearchStrategy }> {
   const lexical = ctx.lexical.search(req.text, req.k, req.filter.allows);
   const cos = new Map<number, number>();
-  await cosines(ctx, req.vector, lexical.map((h) => h.label), cos);
+  await cosines(ctx, req.vector, lexical.map((h) => h.label), cos, new Map());
   const hits: RetrievedHit[] = [];
   lexical.forEach((h, i) => {
     const c = cos.get(h.label);
@@ -149,7 +159,8 @@ export async function hybridRetrieve(req: RetrievalRequest, ctx: RetrievalContex
   ctx.onAnnSearch?.(denseN, first);
   for (const h of first.hits) cosQ.set(h.label, h.score);
   const lexicalAll = w > 0 ? ctx.lexical.search(req.text, Math.max(req.k, p.lexicalN), req.filter.allows) : [];
-  await cosines(ctx, req.vector, lexicalAll.map((h) => h.label), cosQ);
+  const rowsRead = new Map<number, Float32Array>();
+  await cosines(ctx, req.vector, lexicalAll.map((h) => h.label), cosQ, rowsRead);
   // min_score thresholds the cosine in every mode: lexical candidates below it are dropped.
   const lexical = lexicalAll.filter((h) => cosQ.has(h.label) && (req.minScore === undefined || cosQ.get(h.label)! >= req.minScore));
 
@@ -166,10 +177,10 @@ export async function hybridRetrieve(req: RetrievalRequest, ctx: RetrievalContex
     if (normalise(q2)) {
       const second = await ctx.search.search(q2, { k: denseN, ef: Math.max(req.ef, denseN), filter: req.filter, minScore: undefined }, ctx.signal);
       // The second list may reach creators below min_score for the original query: check them.
-      await cosines(ctx, req.vector, second.hits.map((h) => h.label), cosQ);
+      await cosines(ctx, req.vector, second.hits.map((h) => h.label), cosQ, rowsRead);
       const dense = second.hits.filter((h) => req.minScore === undefined || (cosQ.get(h.label) ?? -1) >= req.minScore);
       const cos2 = new Map(second.hits.map((h) => [h.label, h.score]));
-      await cosines(ctx, q2, lexical.map((h) => h.label), cos2);
+      await cosines(ctx, q2, lexical.map((h) => h.label), cos2, rowsRead);
       const score2 = centroidScorer(q2, gamma, ctx.centroids, ctx.categoryOf, (l) => cos2.get(l) ?? -1);
       fused = fuseLists(p, w, rerankBy(dense, score2), lexical, score2);
     }

@@ -67,10 +67,11 @@ afterAll(async () => {
   await fs.rm(dir, { recursive: true, force: true });
 });
 
-const train = async (interactions: string): Promise<{ code: number; out: string }> => {
+const train = async (interactions: string): Promise<{ code: number; out: string; err: string }> => {
   const out: string[] = [];
-  const code = await trainCli(['--index', index, '--interactions', interactions, '--out', index, '--log-format', 'human'], (s) => out.push(s), () => undefined);
-  return { code, out: out.join('') };
+  const err: string[] = [];
+  const code = await trainCli(['--index', index, '--interactions', interactions, '--out', index, '--log-format', 'human'], (s) => out.push(s), (s) => err.push(s));
+  return { code, out: out.join(''), err: err.join('') };
 };
 
 /** The held-out (test) fans with the simulation's ground truth: their generated categories. */
@@ -115,6 +116,17 @@ describe('the offline learning loop', () => {
     expect(trained).not.toBe(base);
     const manifest = await readManifest(path.join(index, trained));
     expect(manifest.adapter).toMatchObject({ baseVersion: base, appliesTo: ['like', 'text'] });
+    // The hybrid fusion was trained with the adapter on the validation split: the base setting
+    // among 12; the new version records the best only when it gained enough.
+    const tuned = /fusion: 12 settings on (\d+) validation fans, ndcg@10 ([\d.]+) \(base setting\) -> best ([\d.]+); (recorded the best|kept the base setting)/.exec(r.err);
+    expect(tuned).not.toBeNull();
+    expect(Number(tuned![1])).toBeGreaterThan(20);
+    expect(Number(tuned![3])).toBeGreaterThanOrEqual(Number(tuned![2]));
+    const baseManifest = await readManifest(path.join(index, base));
+    if (tuned![4] === 'recorded the best') {
+      expect(manifest.retrieval!.chosenBy).toMatch(/^npm run train: best ndcg@10 of 12 settings/);
+      expect(Number(tuned![3])).toBeGreaterThanOrEqual(Number(tuned![2]) + 0.005);
+    } else expect(manifest.retrieval).toEqual(baseManifest.retrieval);
 
     // Ground truth of the simulation (the fans' generated categories) on the held-out fans.
     const fans = await heldOutWithTruth();

@@ -9,7 +9,9 @@ import { heldOutSet, readInteractions, type InteractionSet } from './interaction
 import { DEFAULT_FAN_SPLIT, type FanSplitOptions } from './split';
 import { DEFAULT_TRAIN_CONFIG, trainAdapter, type EpochStats, type TrainConfig, type TrainResult } from './train-adapter';
 import { buildTrainData, embedGroupTexts } from './train-data';
+import { tuneFusion, type FusionTuning } from './tune-fusion';
 import { publishVersion, readCurrent, readVersion, writeAdaptedVersion, type WrittenVersion } from './version-io';
+import type { FusionParams } from '../../src/index/manifest';
 
 export interface TrainRunOptions {
   indexDir: string;
@@ -26,6 +28,8 @@ export interface TrainRunOptions {
   gate: Omit<GateOptions, 'fans' | 'judgments'>;
   /** false: write the version and run the gate, but never switch CURRENT. */
   publish: boolean;
+  /** false: keep the base version's hybrid fusion (default: chosen on the validation split, tune-fusion.ts). */
+  tuneFusion?: boolean;
   modelsDir?: string;
   progress?: Progress;
   log?: (line: string) => void;
@@ -47,10 +51,12 @@ export interface TrainRunReport {
   };
   config: TrainConfig;
   training: Omit<TrainResult, 'adapter'>;
+  /** The hybrid fusion chosen with the adapter on the validation split (null: not hybrid, or --no-tune-fusion). */
+  fusion: FusionTuning | null;
   written: Omit<WrittenVersion, 'manifest'>;
   gate: Omit<GateDecision, 'baselineReport' | 'candidateReport'> & { perLanguage: Record<string, { fans: number; baseline: number | undefined; candidate: number | undefined }> };
   published: boolean;
-  seconds: { embed: number; train: number; write: number; gate: number; total: number };
+  seconds: { embed: number; train: number; fusion: number; write: number; gate: number; total: number };
 }
 
 export async function runTraining(opts: TrainRunOptions): Promise<{ report: TrainRunReport; decision: GateDecision }> {
@@ -112,9 +118,44 @@ export async function runTraining(opts: TrainRunOptions): Promise<{ report: Trai
       `validation loss ${result.before.loss?.toFixed(4) ?? 'n/a'} -> ${result.after.loss?.toFixed(4) ?? 'n/a'}, NDCG@${config.evalK} ${result.before.ndcg.toFixed(4)} -> ${result.after.ndcg.toFixed(4)} (early stopping on ${config.earlyStopping})`,
   );
 
+  const kinds = [...new Set(built.train.map((g) => (g.exclude.length > 0 ? 'like' : 'text')))] as Array<'text' | 'like'>;
+
+  // The hybrid fusion, with the new adapter, on the validation split.
+  const gateOpts = { ...DEFAULT_GATE, ...opts.gate };
+  const tFusion = performance.now();
+  let fusion: FusionTuning | undefined;
+  if (opts.tuneFusion !== false) {
+    const validation = heldOutSet(set.groups.validation);
+    bar.start('fusion settings', 1);
+    fusion = await tuneFusion({
+      indexDir: base.indexDir,
+      version: base.version,
+      adapter: result.adapter,
+      appliesTo: kinds,
+      fans: validation.fans.map((f) => ({ fanId: f.fanId, ...(f.text !== undefined ? { text: f.text } : { follows: f.follows! }) })),
+      judgments: validation.judgments,
+      k: gateOpts.k,
+      metric: gateOpts.metric,
+      minImprovement: gateOpts.minImprovement,
+      modelsDir: opts.modelsDir,
+      onProgress: (done, total) => {
+        bar.setTotal(total);
+        bar.update(done);
+      },
+    });
+    bar.stop();
+    if (fusion) {
+      const describe = (f: FusionParams): string => `lexical weight ${f.wLex}, feedback ${f.feedbackM > 0 ? `m ${f.feedbackM} beta ${f.feedbackBeta}` : 'off'}, centroid smoothing ${f.centroidGamma ?? 0}`;
+      log(
+        `fusion: ${fusion.settings} settings on ${fusion.fans} validation fans, ${fusion.objective}@${gateOpts.k} ${fusion.base.value.toFixed(4)} (base setting) -> best ${fusion.best.value.toFixed(4)}; ` +
+          (fusion.changed ? `recorded the best: ${describe(fusion.chosen)}` : `kept the base setting (the best gains less than ${gateOpts.minImprovement})`),
+      );
+    }
+  }
+  const fusionSeconds = (performance.now() - tFusion) / 1000;
+
   // Write the version.
   const tWrite = performance.now();
-  const kinds = [...new Set(built.train.map((g) => (g.exclude.length > 0 ? 'like' : 'text')))] as Array<'text' | 'like'>;
   const written = await writeAdaptedVersion(base, opts.out, result.adapter, {
     appliesTo: kinds.sort(),
     baseVersion: base.version,
@@ -129,7 +170,7 @@ export async function runTraining(opts: TrainRunOptions): Promise<{ report: Trai
       epochs: result.history.length - 1,
       history: result.history.map((h) => ({ epoch: h.epoch, loss: Number.isFinite(h.loss) ? h.loss : null, validationLoss: h.validation.loss ?? null, ndcg: h.validation.ndcg, recall: h.validation.recall })),
     },
-  });
+  }, fusion?.changed && base.manifest.retrieval ? { ...base.manifest.retrieval, fusion: fusion.chosen, chosenBy: `npm run train: best ${fusion.objective}@${gateOpts.k} of ${fusion.settings} settings with the adapter on ${fusion.fans} validation fans (base version ${base.version})` } : undefined);
   const writeSeconds = (performance.now() - tWrite) / 1000;
   log(`wrote version ${written.version} to ${written.dir}${written.copiedUpdateLog ? ' (with the base version\'s update log)' : ''}`);
 
@@ -149,8 +190,7 @@ export async function runTraining(opts: TrainRunOptions): Promise<{ report: Trai
   }
   if (fans.length === 0) throw new Error('no held-out fans for the release gate (the test split is empty); raise --test-share or pass --gate-fans');
   const decision = await adapterGate(baselineRef, { indexDir: opts.out, version: written.version }, base.manifest.model ? { id: base.manifest.model.id, dtype: base.manifest.model.dtype } : null, {
-    ...DEFAULT_GATE,
-    ...opts.gate,
+    ...gateOpts,
     fans,
     ...(judgments ? { judgments } : {}),
     ...(opts.modelsDir ? { modelsDir: opts.modelsDir } : {}),
@@ -186,7 +226,8 @@ export async function runTraining(opts: TrainRunOptions): Promise<{ report: Trai
     written: writtenInfo,
     gate: { ...gate, perLanguage },
     published,
-    seconds: { embed: embedSeconds, train: trainSeconds, write: writeSeconds, gate: gateSeconds, total: (performance.now() - t0) / 1000 },
+    fusion: fusion ?? null,
+    seconds: { embed: embedSeconds, train: trainSeconds, fusion: fusionSeconds, write: writeSeconds, gate: gateSeconds, total: (performance.now() - t0) / 1000 },
   };
   return { report, decision };
 }

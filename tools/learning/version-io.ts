@@ -148,6 +148,8 @@ export async function writeAdaptedVersion(
   out: string,
   adapter: QueryAdapter,
   block: Omit<AdapterManifest, 'file' | 'format' | 'dims' | 'rank'>,
+  /** The retrieval the new version serves (default: the base version's). */
+  retrieval?: Manifest['retrieval'],
 ): Promise<WrittenVersion> {
   const version = newVersion();
   await mkdir(out, { recursive: true });
@@ -179,6 +181,7 @@ export async function writeAdaptedVersion(
       builtAt: new Date().toISOString(),
       files,
       adapter: { file: ADAPTER_FILE, format: 'identity-plus-low-rank', dims: adapter.dims, rank: adapter.rank, ...block },
+      ...(retrieval ? { retrieval } : {}),
     };
     await writeFile(path.join(tmpDir, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n');
     // Read back through the same checks the service runs before it serves a version.
