@@ -15,6 +15,10 @@ import type { MatchRequest } from '../../src/contract/creatormatch/v1/MatchReque
 import { callError, unary } from '../helpers/server';
 import { find, httpGet, parsePrometheus, startObservedServer, type ObservedServer } from '../observability/helpers';
 import { postJson, request, sampleIndex, ensureWebBuilt, startUi, type UiRunning } from './helpers';
+import { buildToPg } from '../../index-builder/build-to-pg';
+import { startPrimary, type PgServer } from '../../scripts/pg/local-pg';
+import { PG_TESTS_OFF } from '../helpers/backends';
+import { SAMPLE_CATALOG } from '../../src/config/config';
 
 const MATCH = '/creatormatch.v1.CreatorMatcher/Match';
 const INFO = '/creatormatch.v1.CreatorMatcher/GetIndexInfo';
@@ -201,5 +205,40 @@ describe('without MATCH_UI_ADDR', () => {
     expect((await httpGet(o.telemetry.metricsPort!, '/')).status).toBe(404);
     expect((await httpGet(o.telemetry.metricsPort!, '/index.html')).status).toBe(404);
     await o.stop();
+  });
+});
+
+// The workbench over the PostgreSQL backend: the page's API answers as gRPC does there too.
+(PG_TESTS_OFF ? describe.skip : describe)('HTTP/JSON API = gRPC on the PostgreSQL backend', () => {
+  let pg: PgServer;
+  let ui: UiRunning;
+  beforeAll(async () => {
+    pg = await startPrimary();
+    const pgIdx = `${dir}/pg-idx`;
+    await buildToPg({ input: SAMPLE_CATALOG, out: pgIdx, recallSample: 50 }, { url: pg.url, minRecall: 0.8, recallSample: 20 });
+    ui = await startUi(`${dir}/pg-idx-unused`, { MATCH_PG_URL: pg.url, MATCH_PG_POOL_MAX: '4' });
+  }, 240_000);
+  afterAll(async () => {
+    await ui?.stop();
+    await pg?.stop();
+  });
+
+  it.each([
+    ['text, index default mode', { request_id: 'p1', interest_text: 'I want to learn to cook dumplings at home', k: 5, include_profile: true, explain: true }],
+    ['text, dense, filters', { request_id: 'p2', interest_text: 'weekly true crime podcast', k: 10, retrieval: 'RETRIEVAL_DENSE', filter: { languages: ['en'], min_score: 0.1 } }],
+    ['liked creators', { request_id: 'p3', like_creators: { ids: ['cr_000730', 'cr_000023'] }, k: 7 }],
+  ] as Array<[string, MatchRequest]>)('Match: %s', async (_what, req) => {
+    const viaGrpc = await unary(ui.client, 'Match', req);
+    const viaHttp = await postJson(ui.base + MATCH, req);
+    expect(viaHttp.status).toBe(200);
+    expect(viaGrpc.matches.length).toBeGreaterThan(0);
+    expect(float32s(viaHttp.json())).toEqual(float32s(viaGrpc));
+  });
+
+  it('GetIndexInfo names the database-served version; the page itself is served', async () => {
+    const info = (await postJson(ui.base + INFO, {})).json<Record<string, unknown>>();
+    expect(info).toMatchObject({ creator_count: '1200', dims: 512 });
+    const page = await request(`${ui.base}/`);
+    expect(page.body).toContain('<!doctype html>');
   });
 });
