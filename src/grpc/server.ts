@@ -113,9 +113,14 @@ export function shutdownServer(server: grpc.Server, graceMs: number): Promise<bo
       resolve(false);
     }, graceMs);
     server.tryShutdown(() => {
-      clearTimeout(timer);
-      for (const g of own) g.destroyAll();
-      resolve(true);
+      // On Node 24, http2's Server.close() already closes the sessions gracefully, and grpc-js then
+      // takes a closed session for a finished one and calls back while streams are still open:
+      // the drain ends when the connections have closed (their streams done), within the grace.
+      void Promise.all(own.map((g) => g.closed())).then(() => {
+        clearTimeout(timer);
+        for (const g of own) g.destroyAll();
+        resolve(true);
+      });
     });
   });
 }

@@ -100,6 +100,12 @@ export class ListenerGate {
     });
   }
 
+  /** Resolves once every accepted connection has closed (the graceful drain's end). */
+  closed(): Promise<void> {
+    if (this.sockets.size === 0) return Promise.resolve();
+    return Promise.all([...this.sockets].map((s) => (s.closed ? undefined : new Promise<void>((resolve) => s.once('close', () => resolve()))))).then(() => undefined);
+  }
+
   /** Destroys every open connection (forced shutdown). */
   destroyAll(): void {
     for (const s of this.sockets) s.destroy();

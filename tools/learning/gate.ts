@@ -107,11 +107,13 @@ export async function adapterGate(baseline: VersionRef, candidate: VersionRef, m
     const reasons: string[] = [];
     if (candidateReport.fans.evaluated === 0) throw new Error(`release gate: none of the ${opts.fans.length} held-out fans could be evaluated (${candidateReport.fans.skipped[0]?.reason ?? 'no fans'})`);
     const regressions = compareReports(baselineReport, candidateReport, opts.maxRegression);
-    const before = new Map(baselineReport.perFan.map((f) => [f.fanId, f.metrics.model?.[opts.metric]]));
+    // The rise is measured on what each version serves (its default mode), as compareReports does.
+    const system = regressions.system;
+    const before = new Map(baselineReport.perFan.map((f) => [f.fanId, f.metrics[system]?.[opts.metric]]));
     const deltas: number[] = [];
     for (const f of candidateReport.perFan) {
       const b = before.get(f.fanId);
-      const c = f.metrics.model?.[opts.metric];
+      const c = f.metrics[system]?.[opts.metric];
       if (b !== undefined && c !== undefined) deltas.push(c - b);
     }
     const ci = pairedBootstrap(deltas, opts.bootstrap, opts.confidence, opts.seed);
@@ -143,7 +145,8 @@ const signed = (x: number): string => `${x >= 0 ? '+' : ''}${x.toFixed(4)}`;
 
 /** The figures table: baseline -> candidate per metric, then the decision. */
 export function formatGate(d: GateDecision): string {
-  const lines = [`release gate on ${d.fans} held-out fans (k=${d.k}, judgments: ${d.candidateReport.judgments}):`];
+  const served = d.regressions.system === 'default' ? `served mode ${d.baselineReport.retrieval.default} -> ${d.candidateReport.retrieval.default}` : 'dense (model)';
+  const lines = [`release gate on ${d.fans} held-out fans (k=${d.k}, judgments: ${d.candidateReport.judgments}, ${served}):`];
   for (const [m, v] of Object.entries(d.regressions.deltas)) {
     const label = m === 'annRecall' ? `ANN recall@${d.k}` : m === 'mrr' ? 'MRR' : `${{ precision: 'P', recall: 'R', ndcg: 'NDCG' }[m as 'precision']}@${d.k}`;
     lines.push(`  ${label.padEnd(14)} ${v.baseline.toFixed(4)} -> ${v.candidate.toFixed(4)}  (${signed(v.delta)})`);
@@ -153,8 +156,8 @@ export function formatGate(d: GateDecision): string {
   const langs = Object.keys(d.candidateReport.perLanguage);
   if (langs.length > 1) {
     for (const l of langs) {
-      const b = d.baselineReport.perLanguage[l]?.systems.model?.[d.metric];
-      const c = d.candidateReport.perLanguage[l]?.systems.model?.[d.metric];
+      const b = d.baselineReport.perLanguage[l]?.systems[d.regressions.system]?.[d.metric];
+      const c = d.candidateReport.perLanguage[l]?.systems[d.regressions.system]?.[d.metric];
       if (b !== undefined && c !== undefined) lines.push(`  ${name} ${l.padEnd(8)} ${b.toFixed(4)} -> ${c.toFixed(4)}  (${d.candidateReport.perLanguage[l]!.fans} fans)`);
     }
   }

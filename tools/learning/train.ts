@@ -204,7 +204,8 @@ export async function runTraining(opts: TrainRunOptions): Promise<{ report: Trai
   const { baselineReport, candidateReport, ...gate } = decision;
   const perLanguage: TrainRunReport['gate']['perLanguage'] = {};
   for (const [l, c] of Object.entries(candidateReport.perLanguage)) {
-    perLanguage[l] = { fans: c.fans, baseline: baselineReport.perLanguage[l]?.systems.model?.[decision.metric], candidate: c.systems.model?.[decision.metric] };
+    const system = decision.regressions.system;
+    perLanguage[l] = { fans: c.fans, baseline: baselineReport.perLanguage[l]?.systems[system]?.[decision.metric], candidate: c.systems[system]?.[decision.metric] };
   }
   const { adapter: _adapter, ...training } = result;
   const { manifest: _manifest, ...writtenInfo } = written;
