@@ -91,16 +91,19 @@ export async function simulateExposures(opts: ExposeOptions, bar: Progress = noP
     for (const [i, p] of planned.entries()) {
       const variant = variantOf(experiment, p.fan.fanId);
       const s = servings.get(variant)!;
-      let raw: Float32Array | undefined;
       let exclude: string[] = [];
-      if (p.kind === 'text') raw = textVectors.get(variant)!.get(p.fan.text!);
-      else {
+      let ids: string[];
+      if (p.kind === 'text') {
+        // As served: the version's default mode (hybrid where it has a lexical index), its adapter applied.
+        const raw = textVectors.get(variant)!.get(p.fan.text!);
+        if (!raw) continue;
+        ids = await s.searchText(p.fan.text!, raw, opts.k);
+      } else {
         exclude = p.fan.follows!;
-        raw = await s.likeVector(exclude);
+        const raw = await s.likeVector(exclude);
+        if (!raw) continue;
+        ids = await s.search(s.adapter ? s.adapter.apply(raw) : raw, opts.k, exclude);
       }
-      if (!raw) continue;
-      const vector = s.adapter ? s.adapter.apply(raw) : raw;
-      const ids = await s.search(vector, opts.k, exclude);
       const line = {
         level: 30,
         time: p.time,

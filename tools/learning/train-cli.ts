@@ -45,7 +45,7 @@ interface TrainCliOptions extends CommonOptions {
   confidence: number;
   /** false with --no-publish. */
   publish: boolean;
-  /** false with --no-tune-fusion. */
+  /** true with --tune-fusion. */
   tuneFusion: boolean;
   json?: string;
 }
@@ -87,7 +87,7 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
     .option('--max-regression <x>', 'largest allowed drop of any served-model metric (absolute)', nonNegativeNumber, DEFAULT_GATE.maxRegression)
     .option('--confidence <x>', 'the bootstrap interval of the rise at this level must exclude 0', confidence, DEFAULT_GATE.confidence)
     .option('--no-publish', 'write the version and run the gate, but never switch CURRENT')
-    .option('--no-tune-fusion', 'keep the base version\'s hybrid fusion (default: choose it with the adapter on the validation split)')
+    .option('--tune-fusion', 'also choose the hybrid fusion with the adapter on the validation split (off by default: on logged engagement it follows the exposure bias, docs/LEARNING.md)', false)
     .option('--json <file>', 'write the full report (data, history, gate figures) as JSON');
   return runCli<TrainCliOptions>(cmd, argv, async (o, cli) => {
     if (o.validationShare + o.testShare >= 1) throw new UsageError('--validation-share plus --test-share must be below 1');
@@ -116,7 +116,7 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
       ...(o.gateJudgments ? { gateJudgments: o.gateJudgments } : {}),
       gate: { k: o.k, metric: o.gateMetric, minImprovement: o.minImprovement, maxRegression: o.maxRegression, confidence: o.confidence, bootstrap: DEFAULT_GATE.bootstrap, seed: DEFAULT_GATE.seed },
       publish: o.publish !== false,
-      tuneFusion: o.tuneFusion !== false,
+      tuneFusion: o.tuneFusion,
       progress: cli.progress(),
       log: cli.output.format === 'human' ? (line) => err(line + '\n') : (line) => cli.output.log.info(line),
     });

@@ -28,7 +28,7 @@ export interface TrainRunOptions {
   gate: Omit<GateOptions, 'fans' | 'judgments'>;
   /** false: write the version and run the gate, but never switch CURRENT. */
   publish: boolean;
-  /** false: keep the base version's hybrid fusion (default: chosen on the validation split, tune-fusion.ts). */
+  /** true: also choose the hybrid fusion with the adapter on the validation split (tune-fusion.ts); default: keep the base version's. */
   tuneFusion?: boolean;
   modelsDir?: string;
   progress?: Progress;
@@ -51,7 +51,7 @@ export interface TrainRunReport {
   };
   config: TrainConfig;
   training: Omit<TrainResult, 'adapter'>;
-  /** The hybrid fusion chosen with the adapter on the validation split (null: not hybrid, or --no-tune-fusion). */
+  /** The hybrid fusion chosen with the adapter on the validation split (null: without --tune-fusion, or not hybrid). */
   fusion: FusionTuning | null;
   written: Omit<WrittenVersion, 'manifest'>;
   gate: Omit<GateDecision, 'baselineReport' | 'candidateReport'> & { perLanguage: Record<string, { fans: number; baseline: number | undefined; candidate: number | undefined }> };
@@ -124,7 +124,7 @@ export async function runTraining(opts: TrainRunOptions): Promise<{ report: Trai
   const gateOpts = { ...DEFAULT_GATE, ...opts.gate };
   const tFusion = performance.now();
   let fusion: FusionTuning | undefined;
-  if (opts.tuneFusion !== false) {
+  if (opts.tuneFusion === true) {
     const validation = heldOutSet(set.groups.validation);
     bar.start('fusion settings', 1);
     fusion = await tuneFusion({

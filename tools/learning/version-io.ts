@@ -23,7 +23,6 @@ import { VectorMatrix } from '../../index-builder/vector-matrix';
 import { normalise, normalisedMean } from '../../src/index/vectors';
 import { loadIndexVersion } from '../../src/index/loaded-index';
 import { createEmbedder, type Embedder } from '../../src/embedding';
-import { MatchError } from '../../src/errors/match-error';
 import { Matcher } from '../../src/match/matcher';
 import { readVersionAdapter, type QueryAdapter } from '../../src/index/query-adapter';
 import { prepareIfBundled } from '../model/prepare-default-model';
@@ -232,8 +231,13 @@ export interface Serving {
   adapter: QueryAdapter | undefined;
   /** Normalised mean of some creators' vectors (unknown ids are skipped); undefined if none is known. */
   likeVector(ids: readonly string[]): Promise<Float32Array | undefined>;
-  /** Top k creator ids for a query vector, without NSFW creators and without `exclude`. */
+  /** Top k creator ids for a query vector (dense, as liked-creators queries are served), without NSFW creators and without `exclude`. */
   search(vector: Float32Array, k: number, exclude: readonly string[]): Promise<string[]>;
+  /**
+   * Top k creator ids for an interest text as the service answers it (the version's default
+   * retrieval mode, its adapter applied), `vector` being the model's embedding of `text`.
+   */
+  searchText(text: string, vector: Float32Array, k: number): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -241,7 +245,25 @@ export async function openServing(indexDir: string, version?: string): Promise<S
   const index = await loadIndexVersion(indexDir, version);
   try {
     const adapter = await readVersionAdapter(index.dir, index.manifest);
-    const matcher = new Matcher(index, { unavailable: new MatchError('TEXT_QUERY_UNSUPPORTED', 'vectors only') }, { exactMaxCandidates: 'auto', maxRerankWork: Number.MAX_SAFE_INTEGER });
+    // Text queries go through the served path with their embedding computed beforehand.
+    const embedded = new Map<string, Float32Array>();
+    const precomputed: Embedder = {
+      modelId: index.manifest.model?.id ?? '',
+      revision: 'precomputed',
+      dims: index.manifest.dims,
+      init: () => Promise.resolve(),
+      embed: (texts) =>
+        Promise.resolve(
+          texts.map((t) => {
+            const v = embedded.get(t);
+            if (!v) throw new Error(`no embedding for ${JSON.stringify(t.slice(0, 40))}`);
+            return v;
+          }),
+        ),
+      dispose: () => Promise.resolve(),
+    };
+    const matcher = new Matcher(index, { embedder: precomputed }, { exactMaxCandidates: 'auto', maxRerankWork: Number.MAX_SAFE_INTEGER });
+    const noFilter = (exclude: readonly string[]) => ({ excludeIds: [...exclude], categories: [], languages: [], includeNsfw: false, minScore: undefined });
     return {
       version: index.version,
       manifest: index.manifest,
@@ -258,12 +280,21 @@ export async function openServing(indexDir: string, version?: string): Promise<S
           fanId: '',
           query: { kind: 'vector', vector },
           k,
-          filter: { excludeIds: [...exclude], categories: [], languages: [], includeNsfw: false, minScore: undefined },
+          filter: noFilter(exclude),
           includeProfile: false,
           retrieval: 'dense',
           explain: false,
         });
         return r.matches.map((m) => m.creatorId);
+      },
+      async searchText(text, vector, k) {
+        embedded.set(text, vector);
+        try {
+          const r = await matcher.match({ requestId: '', fanId: '', query: { kind: 'text', text }, k, filter: noFilter([]), includeProfile: false, retrieval: 'default', explain: false });
+          return r.matches.map((m) => m.creatorId);
+        } finally {
+          embedded.delete(text);
+        }
       },
       close() {
         return index.hnsw.close();
