@@ -5,7 +5,7 @@
  *
  * At each catalog size: the corpus generator's creators embedded with the default model
  * (bench:corpus, cached), built and published with the builder's publishVersion (HNSW inserts on
- * every core, recall check, checksums, write), then served by `node --import tsx src/main.ts`:
+ * every core, recall check, checksums, write), then served compiled (`node dist/src/main.js`, BENCH_SERVER=tsx for npm start's way):
  * build time, load time (spawn until the port listens with the index verified), RSS idle and
  * after the load rows, Match QPS at 1 and 16 in flight, p50/p99 and recall@10 against exact search.
  * Writes docs/bench/scale.json, the chart docs/bench/scale.svg and the report section.
@@ -22,7 +22,7 @@ import { lineChart, writeChart } from './lib/charts';
 import { arg, argList, boxEnd, boxLine, boxStart, CACHE, commandLine, corpusDir, corpusFiles, fmt, loadCorpus, procMem, QUICK, stamp, table, writeJson, writeSection } from './lib/common';
 import { PARAMS } from './lib/indexes';
 import { readProfiles } from './lib/publish';
-import { loadgen, serve } from './lib/service-run';
+import { loadgen, serve, SERVER_COMMAND } from './lib/service-run';
 
 const K = 10;
 
@@ -134,7 +134,7 @@ async function main(): Promise<void> {
     '',
     `Command: \`${commandLine('bench:scale')}\`. ${boxLine(end)}`,
     '',
-    `Each size: the generated corpus (bench:corpus, default model q8, 512-d) published by the builder's publishVersion (HNSW M ${PARAMS.m}, efC ${PARAMS.efConstruction} on every core, recall check on 200, write), then served by \`node --import tsx src/main.ts\` (ef ${ef}); ${seconds} s per load row, 1,000 fan queries by vector, k = ${K}; recall@10 against exact search (numpy).`,
+    `Each size: the generated corpus (bench:corpus, default model q8, 512-d) published by the builder's publishVersion (HNSW M ${PARAMS.m}, efC ${PARAMS.efConstruction} on every core, recall check on 200, write), then served by \`${SERVER_COMMAND}\` (ef ${ef}); ${seconds} s per load row, 1,000 fan queries by vector, k = ${K}; recall@10 against exact search (numpy).`,
     '',
     ...table(
       ['creators', 'build s', 'insert s', 'index MiB', 'load s', 'RSS idle MiB', 'RSS after MiB', 'QPS, 1 in flight', 'p50 / p99 ms', 'QPS, 16 in flight', 'p50 / p99 ms', 'recall@10'],

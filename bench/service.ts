@@ -1,7 +1,7 @@
 /**
  * `npm run bench:service [-- --creators 100000 --ef 64 --seconds 8 --concurrency 1,4,16 --window 64 --no-write]` (`--quick`: 10k, 3 s rows)
  * The service over gRPC on loopback, through the public contract: the server runs as its own
- * process (`node --import tsx src/main.ts`, the npm start path) over the corpus published with the
+ * process (`node dist/src/main.js` as the image runs it; BENCH_SERVER=tsx: the npm start path) over the corpus published with the
  * builder's publishVersion; a load generator (bench/lib/loadgen.ts, another process) keeps N
  * Match calls in flight, then offers half the peak rate open-loop for p99, then streams
  * BatchMatch with W items in flight, then filtered Match at ~10% and ~1% selectivity. References
@@ -41,7 +41,7 @@ import {
 } from './lib/common';
 import { loadEngine, loadRawHnsw } from './lib/indexes';
 import { publishBenchIndex } from './lib/publish';
-import { loadgen, serve } from './lib/service-run';
+import { loadgen, serve, SERVER_COMMAND } from './lib/service-run';
 
 const K = 10;
 
@@ -183,7 +183,7 @@ async function main(): Promise<void> {
     '',
     `Command: \`${commandLine('bench:service')}\`. ${boxLine(end)}`,
     '',
-    `${c.meta.creators} creators x ${dims} dims, ${nq} fan-text query vectors cycled, k=${K}, ${seconds} s per row. Server: \`node --import tsx src/main.ts\` in its own process over a version published by the builder's publishVersion; ` +
+    `${c.meta.creators} creators x ${dims} dims, ${nq} fan-text query vectors cycled, k=${K}, ${seconds} s per row. Server: \`${SERVER_COMMAND}\` in its own process over a version published by the builder's publishVersion; ` +
       `load generator: another process (@grpc/grpc-js client) on the same cores. References: in-process hnswlib-node searchKnn (1 thread) on the same graph file, and our engine in-process, both measured in this run. Latencies are client-side round trips.`,
     '',
     ...table(

@@ -8,7 +8,7 @@
  *    the service), and the service's TransformersEmbedder one text per call at 1 and 8 in flight.
  *    (Micro-batching concurrent texts into one model run was measured here and removed: see
  *    docs/BENCHMARKS.md, "Text path".)
- * 2. Over gRPC (`node --import tsx src/main.ts` serving the corpus published with its model):
+ * 2. Over gRPC (the service in its own process, bench/lib/service-run.ts, serving the corpus published with its model):
  *    Match by distinct texts (no cache hit possible) at 1 and 8 in flight, by 8 repeated ("hot")
  *    texts with the embedding cache on and off, and by vector, so a cached text can be compared
  *    with a vector query.

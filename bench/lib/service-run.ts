@@ -1,5 +1,11 @@
-/** Runs the service (`node --import tsx src/main.ts`, as npm start) and the load generator as separate processes. */
-import { execFile } from 'node:child_process';
+/**
+ * Runs the service and the load generator as separate processes. The service runs compiled
+ * (`node dist/src/main.js`, as the image runs it; `npm run build` first, done here when dist/ is
+ * missing or older than the sources), or with BENCH_SERVER=tsx as `npm start` does
+ * (`node --import tsx src/main.ts`, which also holds the TypeScript loader in memory).
+ */
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -17,11 +23,39 @@ export interface Served {
   indexLoadMs?: number;
 }
 
+/** How the benches run the server: 'compiled' (default) or 'tsx' (BENCH_SERVER=tsx). */
+export const SERVER_MODE: 'compiled' | 'tsx' = process.env.BENCH_SERVER === 'tsx' ? 'tsx' : 'compiled';
+export const SERVER_COMMAND = SERVER_MODE === 'compiled' ? 'node dist/src/main.js' : 'node --import tsx src/main.ts';
+
+/** Newest modification time under a folder's .ts files. */
+function newestSource(dir: string): number {
+  let newest = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) newest = Math.max(newest, newestSource(p));
+    else if (e.name.endsWith('.ts')) newest = Math.max(newest, statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+let compiledChecked = false;
+/** Builds dist/ (npm run build) when it is missing or older than src/. */
+export function ensureCompiled(): void {
+  if (SERVER_MODE !== 'compiled' || compiledChecked) return;
+  const main = path.join(ROOT, 'dist', 'src', 'main.js');
+  if (!existsSync(main) || statSync(main).mtimeMs < newestSource(path.join(ROOT, 'src'))) {
+    process.stderr.write('bench: building dist/ (npm run build) to serve the compiled service\n');
+    execFileSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: 'inherit' });
+  }
+  compiledChecked = true;
+}
+
 export async function serve(indexDir: string, env: Record<string, string> = {}, readyTimeoutMs = 600_000): Promise<Served> {
   const workDir = path.join(CACHE, 'logs');
   await mkdir(workDir, { recursive: true });
+  ensureCompiled();
   const t0 = performance.now();
-  const server = await startServerProcess({ indexDir, workDir, name: 'bench', readyTimeoutMs, env: { LOG_LEVEL: 'info', MATCH_METRICS_ADDR: 'off', ...env } });
+  const server = await startServerProcess({ indexDir, workDir, name: 'bench', readyTimeoutMs, compiled: SERVER_MODE === 'compiled', env: { LOG_LEVEL: 'info', MATCH_METRICS_ADDR: 'off', ...env } });
   const loadSeconds = (performance.now() - t0) / 1000;
   const line = (await server.logs()).find((l) => l.msg === 'index version now serving');
   return { server, loadSeconds, ...(line && typeof line.ms === 'number' ? { indexLoadMs: line.ms } : {}) };

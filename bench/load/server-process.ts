@@ -19,6 +19,8 @@ export interface ServerOptions {
   probe?: boolean;
   name?: string;
   readyTimeoutMs?: number;
+  /** Run the compiled service (`node dist/src/main.js`, as the image does) instead of `node --import tsx src/main.ts`; dist/ must be built. */
+  compiled?: boolean;
 }
 
 export interface ProbeSample {
@@ -68,7 +70,7 @@ export async function startServerProcess(opts: ServerOptions): Promise<ServerPro
   const cmd = process.execPath;
   // The probe is always preloaded: it samples only with MATCH_PROBE_FILE, and it ends the server if
   // this process dies without stopping it (MATCH_EXIT_WITH_PARENT), so nothing is left running.
-  const args = ['--require', path.join(ROOT, 'bench', 'load', 'probe.cjs'), '--import', 'tsx', 'src/main.ts'];
+  const args = ['--require', path.join(ROOT, 'bench', 'load', 'probe.cjs'), ...(opts.compiled ? [path.join('dist', 'src', 'main.js')] : ['--import', 'tsx', 'src/main.ts'])];
   const fd = openSync(logFile, 'a');
   const child = spawn(cmd, args, {
     cwd: ROOT,

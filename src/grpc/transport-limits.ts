@@ -103,7 +103,8 @@ export class ListenerGate {
   /** Resolves once every accepted connection has closed (the graceful drain's end). */
   closed(): Promise<void> {
     if (this.sockets.size === 0) return Promise.resolve();
-    return Promise.all([...this.sockets].map((s) => (s.closed ? undefined : new Promise<void>((resolve) => s.once('close', () => resolve()))))).then(() => undefined);
+    const waits = [...this.sockets].map((s): Promise<void> => (s.closed ? Promise.resolve() : new Promise<void>((resolve) => s.once('close', () => resolve()))));
+    return Promise.all(waits).then(() => undefined);
   }
 
   /** Destroys every open connection (forced shutdown). */
