@@ -41,7 +41,7 @@ import {
 } from './lib/common';
 import { loadEngine, loadRawHnsw } from './lib/indexes';
 import { publishBenchIndex } from './lib/publish';
-import { loadgen, serve, SERVER_COMMAND } from './lib/service-run';
+import { histogramDelta, loadgen, serve, SERVER_COMMAND, serverMatchHistogram } from './lib/service-run';
 
 const K = 10;
 
@@ -139,8 +139,11 @@ async function main(): Promise<void> {
       const qps = nq / ((performance.now() - t0) / 1000);
       rows.push({ what: 'in-process HnswIndex.search (our engine), 8 in flight', ef, inFlight: 8, filter: 'none', recall: recallAt(results, c.truth, c.meta.truthK, K), qps, vsRef: `${fmt(qps / ref.qps, 2)}x`, ...latencyStats(lat) });
     }
-    const served = await serve(published.dir, { MATCH_EF_SEARCH: String(ef) });
+    // Metrics on (as in production) so the server's own latency histogram can be read beside the client's.
+    const served = await serve(published.dir, { MATCH_EF_SEARCH: String(ef), MATCH_METRICS_ADDR: '127.0.0.1:0' });
     const { server } = served;
+    const metricsPort = (await server.logs()).find((l) => l.msg === 'telemetry started')?.metrics_port as number | undefined;
+    const histogram = (): Promise<Map<number, number>> => (metricsPort ? serverMatchHistogram(metricsPort) : Promise.resolve(new Map<number, number>()));
     const pid = server.child.pid!;
     try {
       const base = { addr: server.addr, k: K, nq, seconds, creators, filter: { include_nsfw: true } };
@@ -154,8 +157,16 @@ async function main(): Promise<void> {
         if (n === 4) at4 = r.qps;
         rows.push({ what: `Match over gRPC, ${n} in flight`, ef, inFlight: n, filter: 'none', recall: r.recall, qps: r.qps, vsRef: `${fmt(r.qps / ref.qps, 2)}x`, p50: r.p50, p99: r.p99 });
       }
+      const h0 = await histogram();
       const half = await loadgen({ ...base, mode: 'rate', concurrency: 0, rate: Math.round(peak / 2) });
+      const serverHalf = histogramDelta(h0, await histogram());
       rows.push({ what: `Match over gRPC, open loop at half peak (${Math.round(peak / 2)}/s)`, ef, inFlight: '-', filter: 'none', recall: half.recall, qps: half.qps, vsRef: `${fmt(half.qps / ref.qps, 2)}x`, p50: half.p50, p99: half.p99 });
+      // The same rate with the load generator pinned to core 1 (taskset), so it does not run on the server's other core.
+      const h1 = await histogram();
+      const pinned = await loadgen({ ...base, mode: 'rate', concurrency: 0, rate: Math.round(peak / 2) }, '1');
+      const serverPinned = histogramDelta(h1, await histogram());
+      rows.push({ what: `Match over gRPC, open loop at half peak (${Math.round(peak / 2)}/s), load generator pinned to core 1`, ef, inFlight: '-', filter: 'none', recall: pinned.recall, qps: pinned.qps, vsRef: `${fmt(pinned.qps / ref.qps, 2)}x`, p50: pinned.p50, p99: pinned.p99 });
+      const share5 = (h: ReturnType<typeof histogramDelta>): number => h.shareUnder.find(([b]) => b === 0.005)?.[1] ?? NaN;
       const cpu0 = procCpuSeconds(pid);
       const wall0 = performance.now();
       const b = await loadgen({ ...base, mode: 'batch', concurrency: window });
@@ -170,7 +181,7 @@ async function main(): Promise<void> {
       }
       const after = procMem(pid);
       memory.push({ ef, idleRss: idle.rss, afterRss: after.rss, peakRss: after.hwm, indexBytes });
-      summary.push({ ef, refQps: ref.qps, peakQps: peak, peakRatio: peak / ref.qps, halfPeakP99: half.p99, batchItemsPerSec: b.qps, batchRatio: b.qps / ref.qps, batchCores: cores, batchPerCore: b.qps / ref.qps / Math.max(1, cores), filtered10Ratio: filtered[0]! / at4, filtered1Ratio: filtered[1]! / at4, rssRatio: after.rss / indexBytes, loadSeconds: served.loadSeconds });
+      summary.push({ ef, refQps: ref.qps, peakQps: peak, peakRatio: peak / ref.qps, halfPeakP99: half.p99, halfPeakP99Pinned: pinned.p99, serverShare5ms: share5(serverHalf), serverShare5msPinned: share5(serverPinned), serverP99Bound: serverHalf.p99Bound * 1000, serverP99BoundPinned: serverPinned.p99Bound * 1000, batchItemsPerSec: b.qps, batchRatio: b.qps / ref.qps, batchCores: cores, batchPerCore: b.qps / ref.qps / Math.max(1, cores), filtered10Ratio: filtered[0]! / at4, filtered1Ratio: filtered[1]! / at4, rssRatio: after.rss / indexBytes, loadSeconds: served.loadSeconds });
     } finally {
       await server.stop();
     }
@@ -194,7 +205,8 @@ async function main(): Promise<void> {
     '',
     ...summary.map(
       (s) =>
-        `- ef ${s.ef}: service peak ${fmt(s.peakQps!)} QPS = **${fmt(s.peakRatio!, 2)}x** in-process hnswlib-node; p99 at half peak **${fmt(s.halfPeakP99!, 2)} ms**; ` +
+        `- ef ${s.ef}: service peak ${fmt(s.peakQps!)} QPS = **${fmt(s.peakRatio!, 2)}x** in-process hnswlib-node; p99 at half peak **${fmt(s.halfPeakP99!, 2)} ms** (load generator pinned to core 1: ${fmt(s.halfPeakP99Pinned!, 2)} ms); ` +
+        `the server's own histogram at half peak: ${fmt(100 * s.serverShare5ms!, 1)}% of calls within 5 ms, p99 under the ${fmt(s.serverP99Bound!, 1)} ms bucket (pinned: ${fmt(100 * s.serverShare5msPinned!, 1)}%, under ${fmt(s.serverP99BoundPinned!, 1)} ms); ` +
         `BatchMatch ${fmt(s.batchRatio!, 2)}x one in-process thread on ${fmt(s.batchCores!, 2)} server cores = **${fmt(s.batchPerCore!, 2)}x per core used**; filtered 1% **${fmt(s.filtered1Ratio!, 2)}x** unfiltered; server up (index loaded) in ${fmt(s.loadSeconds!, 1)} s`,
     ),
     '',

@@ -73,9 +73,35 @@ export interface LoadResult {
   p99: number;
 }
 
-export async function loadgen(opts: Omit<LoadOpts, 'addr'> & { addr: string }): Promise<LoadResult> {
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', path.join(__dirname, 'loadgen.ts'), JSON.stringify(opts)], { cwd: ROOT, maxBuffer: 16 << 20 });
+/** `pinCpu`: run the load generator under `taskset -c CPUS` (its own core(s)). */
+export async function loadgen(opts: Omit<LoadOpts, 'addr'> & { addr: string }, pinCpu?: string): Promise<LoadResult> {
+  const args = ['--import', 'tsx', path.join(__dirname, 'loadgen.ts'), JSON.stringify(opts)];
+  const { stdout } = pinCpu ? await run('taskset', ['-c', pinCpu, process.execPath, ...args], { cwd: ROOT, maxBuffer: 16 << 20 }) : await run(process.execPath, args, { cwd: ROOT, maxBuffer: 16 << 20 });
   const r = JSON.parse(stdout.trim().split('\n').pop()!) as LoadResult;
   if (r.errors > 0) process.stderr.write(`loadgen: ${r.errors} errors, first: ${r.firstError}\n`);
   return r;
+}
+
+/** The server's own Match latency histogram (creator_match_rpc_duration_seconds, code OK): cumulative bucket counts by upper bound (seconds). */
+export async function serverMatchHistogram(metricsPort: number): Promise<Map<number, number>> {
+  const res = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
+  const text = await res.text();
+  const out = new Map<number, number>();
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('creator_match_rpc_duration_seconds_bucket{') || !line.includes('method="Match"') || !line.includes('code="OK"')) continue;
+    const le = /le="([^"]+)"/.exec(line)?.[1];
+    const value = Number(line.slice(line.lastIndexOf(' ') + 1));
+    if (le !== undefined) out.set(le === '+Inf' ? Infinity : Number(le), (out.get(le === '+Inf' ? Infinity : Number(le)) ?? 0) + value);
+  }
+  return out;
+}
+
+/** Between two scrapes: the share of calls at or under each bucket bound, and the bound the 99th percentile falls under. */
+export function histogramDelta(before: Map<number, number>, after: Map<number, number>): { calls: number; shareUnder: Array<[number, number]>; p99Bound: number } {
+  const bounds = [...after.keys()].sort((a, b) => a - b);
+  const counts = bounds.map((b) => (after.get(b) ?? 0) - (before.get(b) ?? 0));
+  const calls = counts[counts.length - 1] ?? 0;
+  const shareUnder: Array<[number, number]> = bounds.map((b, i) => [b, calls > 0 ? counts[i]! / calls : NaN]);
+  const p99Bound = shareUnder.find(([, share]) => share >= 0.99)?.[0] ?? Infinity;
+  return { calls, shareUnder, p99Bound };
 }
