@@ -152,7 +152,7 @@ grep -q '"seeded the empty index directory with the sample index"' "$WORK/$RUN_I
 podman exec "$ctr" node dist/scripts/example-client.js 'home cooking and dumplings' > "$WORK/$RUN_ID/match-in.txt" || fail "example client in the image"
 MATCH_ADDR="127.0.0.1:$grpc_port" node --import tsx scripts/example-client.ts 'home cooking and dumplings' > "$WORK/$RUN_ID/match-host.txt" || fail "example client through the published port"
 sed -n '1,3s/^/  match (image): /p' "$WORK/$RUN_ID/match-in.txt"
-grep -q '^index .*, model creator-match/use-lite$' "$WORK/$RUN_ID/match-in.txt" || fail "unexpected Match answer"
+grep -qE '^index .*, model creator-match/use-lite, retrieval (hybrid|dense|lexical)$' "$WORK/$RUN_ID/match-in.txt" || fail "unexpected Match answer"
 [ "$(grep -c '^[0-9]\.[0-9]\{3\}  ' "$WORK/$RUN_ID/match-host.txt")" = 5 ] || fail "Match through the published port did not return 5 matches"
 node -e '
   require("node:http").get("http://127.0.0.1:" + process.argv[1] + "/metrics", (res) => {
