@@ -6,6 +6,7 @@ import { SAMPLE_CATALOG } from '../../src/config/config';
 import { createEmbedder } from '../../src/embedding';
 import { prepareIfBundled } from '../model/prepare-default-model';
 import type { Embedder } from '../../src/embedding/embedder';
+import { CachingEmbedder, EmbeddingCache } from '../../src/embedding/caching-embedder';
 import { MatchError } from '../../src/errors/match-error';
 import type { LoadedIndex } from '../../src/index/loaded-index';
 import { LEXICAL_FILES, sha256File, type FusionParams, type Manifest, type ServedRetrieval } from '../../src/index/manifest';
@@ -147,31 +148,19 @@ class SystemStats {
   }
 }
 
-/** An embedder that answers texts embedded before (one batch for all fans) from memory. */
-export class CachedEmbedder implements Embedder {
-  private readonly cache = new Map<string, Float32Array>();
-  constructor(private readonly inner: Embedder) {}
-  get modelId(): string {
-    return this.inner.modelId;
-  }
-  get revision(): string {
-    return this.inner.revision;
-  }
-  get dims(): number {
-    return this.inner.dims;
-  }
-  init(): Promise<void> {
-    return this.inner.init();
-  }
-  async embed(texts: readonly string[], signal?: AbortSignal): Promise<Float32Array[]> {
-    const missing = [...new Set(texts.filter((t) => !this.cache.has(t)))];
-    if (missing.length > 0) (await this.inner.embed(missing, signal)).forEach((v, i) => this.cache.set(missing[i]!, v));
-    return texts.map((t) => this.cache.get(t)!);
-  }
-  dispose(): Promise<void> {
-    return this.inner.dispose();
+/**
+ * The service's embedding cache (CachingEmbedder), sized for one evaluation run: every fan text is
+ * embedded once (the fans in one batch) and answered from memory after, as the service answers a
+ * repeated text.
+ */
+export class CachedEmbedder extends CachingEmbedder {
+  constructor(inner: Embedder) {
+    super(inner, new EmbeddingCache(EVAL_CACHE_TEXTS), 'eval');
   }
 }
+
+/** Texts one evaluation run keeps (2 KB each at 512 dims). */
+const EVAL_CACHE_TEXTS = 1_000_000;
 
 /** The mode a request with no mode gets on this version (Matcher.retrievalFor, text queries). */
 export function servedMode(manifest: Manifest, hasLexical: boolean): ServedRetrieval {
