@@ -2,21 +2,13 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { mulberry32 } from '../../src/util/mulberry32';
 import { loadNativeBinding, type NativeCreateOptions, type NativeHnsw } from '../../src/index/native-binding';
 
 export const { NativeHnsw: Hnsw } = loadNativeBinding();
 
 /** mulberry32: a seeded PRNG in [0, 1). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const prng = mulberry32;
 
 function normalise(v: Float32Array, at: number, dims: number): void {
   let s = 0;

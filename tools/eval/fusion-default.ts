@@ -14,7 +14,8 @@
  *   optional category vote: s(d) += gamma * share of F2[:vote_m] with d's category
  *   return F2[:k]
  */
-import { blend, normalise, rrfTerms, topPositions, type FusionMethod } from './fusion-core';
+import { fuseLists as serviceFuseLists } from '../../src/match/fusion';
+import type { FusionMethod } from './fusion-core';
 import { denseTop, dot, type Catalog } from './fusion-data';
 
 export interface HybridParams {
@@ -42,36 +43,10 @@ interface Hit {
   score: number;
 }
 
-/** Fuses a dense and a lexical list; returns every candidate with its fused score, best first. */
+/** Fuses a dense and a lexical list with the service's fuseLists; returns every candidate with its fused score, best first. */
 export function fuseLists(method: FusionMethod, wLex: number, dense: readonly Hit[], lex: readonly Hit[], cosineOf: (label: number) => number): Hit[] {
-  const labels: number[] = [];
-  const pos = new Map<number, number>();
-  const add = (l: number): number => {
-    let p = pos.get(l);
-    if (p === undefined) pos.set(l, (p = labels.push(l) - 1));
-    return p;
-  };
-  const dList = dense.map((h) => add(h.label));
-  const lList = lex.map((h) => add(h.label));
-  const n = labels.length;
-  const d = new Float64Array(n);
-  const l = new Float64Array(n);
-  if (method.kind === 'rrf') {
-    rrfTerms(method.k, dList, d);
-    rrfTerms(method.k, lList, l);
-  } else {
-    const ds = Float64Array.from(labels, (x) => cosineOf(x));
-    const ls = new Float64Array(n);
-    const inLex = new Uint8Array(n);
-    lex.forEach((h, j) => {
-      ls[lList[j]!] = h.score;
-      inLex[lList[j]!] = 1;
-    });
-    normalise(method.norm, ds, dList, () => true, d);
-    normalise(method.norm, ls, lList, (i) => inLex[i] === 1, l);
-  }
-  const s = blend(d, l, wLex, new Float64Array(n));
-  return topPositions(s, n).map((p) => ({ label: labels[p]!, score: s[p]! }));
+  const params = method.kind === 'rrf' ? { method: 'rrf' as const, rrfK: method.k } : { method: method.norm, rrfK: 60 };
+  return serviceFuseLists(params, wLex, dense, lex, cosineOf).map((c) => ({ label: c.label, score: c.fused }));
 }
 
 /** Top-k catalog labels for one query (vector + text) under the rule. */
