@@ -52,6 +52,7 @@ export class HnswSearch implements SearchIndex {
       return done(await this.index.search(query, k, 0, { exact: true, bitset: filter.bitset(this.labels) }), 'exact_scan');
     };
 
+    if (req.among !== undefined) return done(req.among.length === 0 ? [] : await this.index.search(query, k, 0, { labels: req.among }), 'exact_candidates');
     if (req.exact) return scan();
     if (filter.candidates !== undefined) return done(await this.index.search(query, k, 0, { labels: filter.candidates }), 'exact_candidates');
     const n = this.labels;

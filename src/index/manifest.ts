@@ -47,8 +47,9 @@ export const fusionSchema = z.object({
   lexicalN: z.number().int().positive(),
   /**
    * Pseudo-relevance feedback: the query moved by beta x the mean vector of the first m fused
-   * results, searched again, fused with the same lexical list (m = 0: off; off with diversity or a
-   * category cap, which want the breadth it narrows).
+   * results re-scores the union of the dense and lexical lists (no second search) and is fused
+   * with the same lexical list (m = 0: off; off with diversity or a category cap, which want the
+   * breadth it narrows).
    */
   feedbackM: z.number().int().nonnegative(),
   feedbackBeta: z.number().nonnegative(),

@@ -129,6 +129,13 @@ export class PgSearch implements SearchIndex {
     const sql = sqlFilter(filter, this.catalog, this.catalog.labelCount);
     const vector = `${vectorLiteral(query)}::vector`;
     const exactBelow = this.opts.exactBelow === 'auto' ? pgExactLimit(this.catalog.size) : this.opts.exactBelow;
+    if (req.among !== undefined) {
+      if (req.among.length === 0 || k === 0) return { hits: [], strategy: 'exact_candidates' };
+      // A pool of labels: read through the label key (not a scan of the table), exact order.
+      const among: SqlFilter = { where: `${sql.where} AND label = ANY(${intArray(new Set(req.among))})`, narrows: true };
+      const hits = await this.exact(vector, among, k, minScore, signal, {});
+      return { hits: hits.filter((h) => filter.allows(h.label)).slice(0, k), strategy: 'exact_candidates' };
+    }
     const exactFirst = req.exact === true || (filter.candidates !== undefined && filter.candidates.length <= exactBelow);
     let hits: SearchHit[];
     let strategy: SearchStrategy;
@@ -164,9 +171,9 @@ export class PgSearch implements SearchIndex {
   }
 
   /** The exact query: every allowed row's distance, top k (min_score inside the WHERE), index scans off. */
-  private async exact(vector: string, sql: SqlFilter, k: number, minScore: number | undefined, signal: AbortSignal | undefined): Promise<SearchHit[]> {
+  private async exact(vector: string, sql: SqlFilter, k: number, minScore: number | undefined, signal: AbortSignal | undefined, settings: Record<string, string> = { enable_indexscan: 'off' }): Promise<SearchHit[]> {
     const where = minScore === undefined ? sql.where : `${sql.where} AND -(embedding <#> ${vector}) >= ${String(minScore)}::float8`;
-    const rows = await this.db.read1<{ label: number; d: number }>(signal, { enable_indexscan: 'off' }, `SELECT label, embedding <#> ${vector} AS d FROM ${ident(this.table)} WHERE ${where} ORDER BY d, label LIMIT ${k}`);
+    const rows = await this.db.read1<{ label: number; d: number }>(signal, settings, `SELECT label, embedding <#> ${vector} AS d FROM ${ident(this.table)} WHERE ${where} ORDER BY d, label LIMIT ${k}`);
     return rows.map((r) => toHit(r.label, r.d));
   }
 }

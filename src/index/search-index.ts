@@ -15,6 +15,11 @@ export interface SearchRequest {
   minScore?: number | undefined;
   /** Exact search over every allowed creator instead of ANN (recall checks, evaluation). */
   exact?: boolean;
+  /**
+   * Score exactly these labels instead (those of them that are live and pass the filter), e.g.
+   * to re-score a candidate pool with another query vector; k = among.length returns them all.
+   */
+  among?: readonly number[] | undefined;
 }
 
 export interface SearchResult {

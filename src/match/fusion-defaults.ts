@@ -10,7 +10,7 @@ import type { FusionParams, Manifest } from '../index/manifest';
  *   D  re-ranked by cos(q, d) + 0.75 x cos(q, centroid of d's category)   (centroid smoothing)
  *   F1 = weighted RRF, k = 60: 0.7 / (60 + rank_D) + 0.3 / (60 + rank_B)
  *   q2 = normalise(q + 2 x mean(vectors of F1[:2]))          (Rocchio feedback)
- *   D2 = dense top 100 for q2, re-ranked the same way with q2;  answer RRF(D2, B)[:k]
+ *   D2 = D ∪ B re-ranked the same way with q2 (top 100);        answer RRF(D2, B)[:k]
  *
  * With the low lexical weight, a creator only BM25 finds cannot outrank the dense top ~80: the
  * lexical side re-orders what the model finds rather than injecting its own false matches. The

@@ -3,7 +3,7 @@ import { throwIfAborted } from '../errors/match-error';
 import type { FusionParams } from '../index/manifest';
 import type { SearchIndex, SearchResult, SearchStrategy } from '../index/search-index';
 import type { SearchHit } from '../index/top-k';
-import { dot, normalise } from '../index/vectors';
+import { normalise } from '../index/vectors';
 import { fuseLists, lexicalWeight, type FusedCandidate, type ScoredLabel } from './fusion';
 
 /** What hybrid retrieval needs of a lexical index (src/lexical/lexical-index.ts). */
@@ -62,24 +62,15 @@ export interface RetrievalContext {
 }
 
 /**
- * Cosine of the query with each label not yet in `known`, from the stored vectors (lexical-only
- * candidates). `rows` keeps the vectors read during one retrieval, so a later pass (feedback's
- * second query) reads none twice.
+ * Exact cosines of the query with the labels not yet in `known`, computed where the vectors live
+ * (one exact search over just those labels in the backend: nothing is copied out). The labels
+ * passed the request's filter already; a label no longer live gets no cosine.
  */
-async function cosines(ctx: RetrievalContext, query: Float32Array, labels: readonly number[], known: Map<number, number>, rows: Map<number, Float32Array>): Promise<void> {
+async function scoreInto(ctx: RetrievalContext, query: Float32Array, labels: readonly number[], filter: CompiledFilter, known: Map<number, number>): Promise<void> {
   const wanted = labels.filter((l) => !known.has(l));
-  const unread = wanted.filter((l) => !rows.has(l));
-  if (unread.length > 0) {
-    const read = await ctx.search.vectors(unread, ctx.signal);
-    unread.forEach((l, i) => {
-      const row = read[i];
-      if (row) rows.set(l, row);
-    });
-  }
-  for (const l of wanted) {
-    const row = rows.get(l);
-    if (row) known.set(l, dot(query, row));
-  }
+  if (wanted.length === 0) return;
+  const r = await ctx.search.search(query, { k: wanted.length, ef: 0, filter, among: wanted }, ctx.signal);
+  for (const h of r.hits) known.set(h.label, h.score);
 }
 
 const clamp = (s: number): number => Math.max(-1, Math.min(1, s));
@@ -103,8 +94,8 @@ export function centroidScorer(query: Float32Array, gamma: number, centroids: Ce
   };
 }
 
-/** Dense hits re-ranked by a scorer (best first; ties by the original order). */
-function rerankBy(hits: readonly SearchHit[], score: (label: number) => number): ScoredLabel[] {
+/** Candidates re-ranked by a scorer (best first; ties by the original order). */
+function rerankBy(hits: readonly { label: number }[], score: (label: number) => number): ScoredLabel[] {
   return hits.map((h, i) => ({ label: h.label, score: score(h.label), i })).sort((a, b) => b.score - a.score || a.i - b.i).map(({ label, score: s }) => ({ label, score: s }));
 }
 
@@ -115,7 +106,7 @@ function rerankBy(hits: readonly SearchHit[], score: (label: number) => number):
 export async function lexicalRetrieve(req: RetrievalRequest, ctx: RetrievalContext): Promise<{ hits: RetrievedHit[]; strategy: SearchStrategy }> {
   const lexical = ctx.lexical.search(req.text, req.k, req.filter.allows);
   const cos = new Map<number, number>();
-  await cosines(ctx, req.vector, lexical.map((h) => h.label), cos, new Map());
+  await scoreInto(ctx, req.vector, lexical.map((h) => h.label), req.filter, cos);
   const hits: RetrievedHit[] = [];
   lexical.forEach((h, i) => {
     const c = cos.get(h.label);
@@ -142,9 +133,9 @@ export async function lexicalRetrieve(req: RetrievalRequest, ctx: RetrievalConte
 /**
  * Hybrid retrieval (docs/RELEVANCE.md): dense top-N (re-ranked by category-centroid smoothing
  * when fusion.centroidGamma > 0) and lexical top-N fused with a per-query lexical weight; then,
- * optionally, pseudo-relevance feedback (the query moved toward the first fused results, searched
- * again, smoothed and fused with the same lexical list) and a category vote (a creator gains with
- * the share of the first fused results in its category). Every hit passes the filter and
+ * optionally, pseudo-relevance feedback (the query moved toward the first fused results re-scores
+ * the union of both lists, smoothed, and is fused with the same lexical list: no second search)
+ * and a category vote (a creator gains with the share of the first fused results in its category). Every hit passes the filter and
  * min_score (on its cosine), and k come back whenever k pass: the dense list alone holds
  * min(k, allowed) of them. `score` is always the cosine with the original query.
  */
@@ -159,8 +150,7 @@ export async function hybridRetrieve(req: RetrievalRequest, ctx: RetrievalContex
   ctx.onAnnSearch?.(denseN, first);
   for (const h of first.hits) cosQ.set(h.label, h.score);
   const lexicalAll = w > 0 ? ctx.lexical.search(req.text, Math.max(req.k, p.lexicalN), req.filter.allows) : [];
-  const rowsRead = new Map<number, Float32Array>();
-  await cosines(ctx, req.vector, lexicalAll.map((h) => h.label), cosQ, rowsRead);
+  await scoreInto(ctx, req.vector, lexicalAll.map((h) => h.label), req.filter, cosQ);
   // min_score thresholds the cosine in every mode: lexical candidates below it are dropped.
   const lexical = lexicalAll.filter((h) => cosQ.has(h.label) && (req.minScore === undefined || cosQ.get(h.label)! >= req.minScore));
 
@@ -175,14 +165,13 @@ export async function hybridRetrieve(req: RetrievalRequest, ctx: RetrievalContex
     const q2 = Float32Array.from(req.vector);
     for (const r of rows) for (let i = 0; i < q2.length; i++) q2[i]! += (p.feedbackBeta / rows.length) * r[i]!;
     if (normalise(q2)) {
-      const second = await ctx.search.search(q2, { k: denseN, ef: Math.max(req.ef, denseN), filter: req.filter, minScore: undefined }, ctx.signal);
-      // The second list may reach creators below min_score for the original query: check them.
-      await cosines(ctx, req.vector, second.hits.map((h) => h.label), cosQ, rowsRead);
-      const dense = second.hits.filter((h) => req.minScore === undefined || (cosQ.get(h.label) ?? -1) >= req.minScore);
-      const cos2 = new Map(second.hits.map((h) => [h.label, h.score]));
-      await cosines(ctx, q2, lexical.map((h) => h.label), cos2, rowsRead);
+      // The moved query re-scores what either list found (every one passed the filter and
+      // min_score): its dense ranking over that pool, fused again with the same lexical list.
+      const pool = [...new Set([...first.hits.map((h) => h.label), ...lexical.map((h) => h.label)])];
+      const cos2 = new Map<number, number>();
+      await scoreInto(ctx, q2, pool, req.filter, cos2);
       const score2 = centroidScorer(q2, gamma, ctx.centroids, ctx.categoryOf, (l) => cos2.get(l) ?? -1);
-      fused = fuseLists(p, w, rerankBy(dense, score2), lexical, score2);
+      fused = fuseLists(p, w, rerankBy(pool.map((label) => ({ label })), score2).slice(0, denseN), lexical, score2);
     }
   }
   if (p.voteGamma > 0 && p.voteM > 0) fused = categoryVote(fused, p, ctx.categoryOf);
@@ -193,7 +182,6 @@ export async function hybridRetrieve(req: RetrievalRequest, ctx: RetrievalContex
     cap = Math.min(cap, cos);
     return { label: c.label, score: cap, explanation: { denseScore: cos, denseRank: c.denseRank, lexicalScore: c.lexicalScore, lexicalRank: c.lexicalRank, fusedScore: c.fused, lexicalWeight: w } };
   });
-  // Cosines of hits only the second dense list had (they were filled in above) are known; any gap is a bug.
   return { hits, strategy: first.strategy };
 }
 

@@ -159,6 +159,22 @@ describePg('PostgreSQL filters return exactly k when k pass (property, against e
     expect([...strategies.keys()].sort()).toEqual(['ann', 'ann_filtered', 'exact_candidates', 'exact_scan']);
   });
 
+  it('scores exactly the labels `among` names that pass the filter (the exact SQL order)', async () => {
+    const query = data[23]!.vector as number[];
+    const among = Array.from({ length: 120 }, (_, i) => (i * 7) % N);
+    const s: FilterSpec = { categories: [], languages: [], excludeIds: [], includeNsfw: false };
+    const truth = (
+      await sql.query<{ label: number }>(`SELECT label FROM "${table}" WHERE live AND NOT nsfw AND label = ANY($2::int[]) ORDER BY embedding <#> $1, label`, [pgvector.toSql(query), among])
+    ).rows.map((r) => r.label);
+    expect(truth.length).toBeGreaterThan(0);
+    expect(truth.length).toBeLessThan(among.length);
+    const search = new PgSearch(source.db, table, DIMS, index.catalog, { exactBelow: 0, iterativeScan: 'relaxed_order', maxScanTuples: 20_000 });
+    const r = await search.search(Float32Array.from(query), { k: among.length, ef: 40, filter: index.catalog.compile(s), among });
+    expect(r.strategy).toBe('exact_candidates');
+    expect(r.hits.map((h) => h.label)).toEqual(truth);
+    expect((await search.search(Float32Array.from(query), { k: 10, ef: 40, filter: index.catalog.compile(s), among: [] })).hits).toEqual([]);
+  });
+
   it.each([
     ['a narrow filter, searched exactly', { categories: ['rare', 'small'], languages: [], excludeIds: [], includeNsfw: false }, 25, { exactBelow: 5000, iterativeScan: 'relaxed_order', maxScanTuples: 20_000 }, 'exact_candidates'],
     // 95% of the labels excluded (no index narrows that): the graph walk runs out at max_scan_tuples.

@@ -21,8 +21,9 @@ class ExactIndex implements SearchIndex {
   }
   search(query: Float32Array, req: SearchRequest): Promise<SearchResult> {
     const top = new TopK(req.k);
+    const among = req.among === undefined ? undefined : new Set(req.among);
     this.rows.forEach((row, label) => {
-      if (!row || !req.filter.allows(label)) return;
+      if (!row || !req.filter.allows(label) || (among !== undefined && !among.has(label))) return;
       const s = dot(query, row);
       if (req.minScore !== undefined && s < req.minScore) return;
       if (s > top.threshold) top.push(label, s);
@@ -147,5 +148,32 @@ describe('hybrid retrieval with category-centroid smoothing', () => {
     // Without centroids the setting is inert.
     const none = await hybridRetrieve(req(), { ...ctx({ centroidGamma: 2 }), centroids: undefined });
     expect(none.hits.map((h) => h.label)).toEqual(plain.hits.map((h) => h.label));
+  });
+
+  it('feedback re-scores the first lists with the moved query: one search, the hand-computed order', async () => {
+    const { catalog, index } = setup(100);
+    let searches = 0;
+    const counting: SearchIndex = {
+      dims: index.dims,
+      labelCount: index.labelCount,
+      search: (q, r) => {
+        if (r.among === undefined) searches++;
+        return index.search(q, r);
+      },
+      vectors: (labels) => index.vectors(labels),
+    };
+    const q = normalise(Float32Array.from({ length: DIMS }, (_, i) => Math.sin(3 * i + 1)))!;
+    const ctx: RetrievalContext = { search: counting, lexical: noLexical, fusion: fusion({ feedbackM: 2, feedbackBeta: 2, denseN: 30 }), categoryOf: (l) => catalog.categoryOf(l) };
+    const got = await hybridRetrieve({ vector: q, text: 'q', k: 10, ef: 30, filter: filterOf(catalog), minScore: undefined }, ctx);
+    expect(searches).toBe(1);
+    // By hand: the dense top 30 for q; q2 = normalise(q + 2 x mean of its first two); the 30 re-ranked by q2.
+    const first = (await index.search(q, { k: 30, ef: 30, filter: filterOf(catalog) })).hits.map((h) => h.label);
+    const q2 = Float32Array.from(q, (v, i) => v + (index.rows[first[0]!]![i]! + index.rows[first[1]!]![i]!));
+    normalise(q2);
+    const byQ2 = [...first].sort((a, b) => dot(q2, index.rows[b]!) - dot(q2, index.rows[a]!));
+    expect(got.hits.map((h) => h.label)).toEqual(byQ2.slice(0, 10));
+    // Scores are the cosines with the original query, capped to descend.
+    let cap = Infinity;
+    for (const h of got.hits) expect(h.score).toBeCloseTo((cap = Math.min(cap, dot(q, index.rows[h.label]!))), 6);
   });
 });

@@ -103,6 +103,21 @@ describe('HnswSearch (the filtered-search plan over the native index)', () => {
     expect(['ann', 'ann_overfetch', 'exact_scan']).toContain(loose.strategy);
   });
 
+  it('scores exactly the labels `among` names that pass the filter, with their exact cosines', async () => {
+    const filter = catalog.compile(base);
+    const among = Array.from({ length: 150 }, (_, i) => (i * 19) % N);
+    for (const q of queries.slice(0, 3)) {
+      const { hits, strategy } = await search.search(q, { k: among.length, ef: 0, filter, among });
+      expect(strategy).toBe('exact_candidates');
+      const truth = exact(q, among.length, (l) => among.includes(l) && filter.allows(l));
+      expect(truth.length).toBeLessThan(among.length); // some are NSFW: left out
+      expect(hits.map((h) => h.label)).toEqual(truth.map((h) => h.label));
+      hits.forEach((h, i) => expect(h.score).toBeCloseTo(truth[i]!.score, 5));
+      expect((await search.search(q, { k: 5, ef: 0, filter, among })).hits.map((h) => h.label)).toEqual(truth.slice(0, 5).map((h) => h.label));
+    }
+    expect((await search.search(queries[0]!, { k: 10, ef: 0, filter, among: [] })).hits).toEqual([]);
+  });
+
   it('returns nothing when nothing passes', async () => {
     const none = catalog.compile({ ...base, excludeIds: creators.map((c) => c.id), includeNsfw: true });
     expect((await search.search(queries[0]!, { k: 10, ef: 50, filter: none })).hits).toEqual([]);

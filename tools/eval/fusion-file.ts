@@ -21,7 +21,7 @@ export const FUSION_FIELD_DOCS: Record<keyof FusionParams, string> = {
   wLex: 'weight of the lexical (BM25) list; the dense list gets 1 - wLex; 0 for a query none of whose words the catalog has',
   denseN: 'candidates taken from the dense side (at least k)',
   lexicalN: 'candidates taken from the lexical side (at least k)',
-  feedbackM: 'Rocchio feedback: the query moves towards the mean vector of the first m fused results, is searched again and fused again (0: off; always off with diversity or max_per_category)',
+  feedbackM: 'Rocchio feedback: the query moves towards the mean vector of the first m fused results, re-scores the union of the dense and lexical lists and is fused again (0: off; always off with diversity or max_per_category)',
   feedbackBeta: 'feedback weight: q2 = normalise(q + beta * mean)',
   voteGamma: "category vote: + gamma x share of the first voteM fused results in a creator's category (0: off)",
   voteM: 'results that vote',

@@ -473,10 +473,16 @@ export function runVariant(spaces: Spaces, qr: QueryRows, v: Variant): number[] 
   const w = lexicalWeight(p, q.matched);
   const lexical = w > 0 ? q.lex.slice(0, p.lexicalN) : [];
   const cosOf = (): number => 0; // RRF uses ranks only
-  let fused: FusedCandidate[] = fuseLists(p, w, topN(denseScores(space, qr, v.smooth, [], 0), p.denseN), lexical, cosOf);
+  const first = topN(denseScores(space, qr, v.smooth, [], 0), p.denseN);
+  let fused: FusedCandidate[] = fuseLists(p, w, first, lexical, cosOf);
   if (p.feedbackM > 0 && p.feedbackBeta > 0 && fused.length > 0) {
+    // As served: the moved query re-scores the union of the first dense list and the lexical list.
     const fb = fused.slice(0, p.feedbackM).map((c) => c.label);
-    fused = fuseLists(p, w, topN(denseScores(space, qr, v.smooth, fb, p.feedbackBeta), p.denseN), lexical, cosOf);
+    // The pool is already the re-ranked candidate set: the smoothing applies to all of it (no poolR cut).
+    const moved = denseScores(space, qr, { ...v.smooth, poolR: 0 }, fb, p.feedbackBeta);
+    const pool = [...new Set([...first.map((h) => h.label), ...lexical.map((h) => h.label)])];
+    const second = pool.map((label, i) => ({ label, score: moved[label]!, i })).filter((h) => h.score > -Infinity).sort((a, b) => b.score - a.score || a.i - b.i);
+    fused = fuseLists(p, w, second.slice(0, p.denseN).map(({ label, score: sc }) => ({ label, score: sc })), lexical, cosOf);
   }
   if (p.voteGamma > 0 && p.voteM > 0) fused = categoryVote(fused, p, (l) => String(space.cat.category[l]));
   return fused.slice(0, 10).map((c) => c.label);
@@ -595,7 +601,8 @@ class StudySearch implements SearchIndex {
   search(query: Float32Array, req: SearchRequest): Promise<SearchResult> {
     const row = scan(this.cat.vectors, this.cat.dims, query, new Float32Array(this.cat.n));
     const top = new TopK(req.k);
-    for (let d = 0; d < row.length; d++) if (req.filter.allows(d) && row[d]! > top.threshold && (req.minScore === undefined || row[d]! >= req.minScore)) top.push(d, row[d]!);
+    const among = req.among === undefined ? undefined : new Set(req.among);
+    for (let d = 0; d < row.length; d++) if ((among === undefined || among.has(d)) && req.filter.allows(d) && row[d]! > top.threshold && (req.minScore === undefined || row[d]! >= req.minScore)) top.push(d, row[d]!);
     return Promise.resolve({ hits: top.sorted(), strategy: 'exact_scan' });
   }
   vectors(labels: readonly number[]): Promise<Array<Float32Array | undefined>> {
@@ -605,7 +612,7 @@ class StudySearch implements SearchIndex {
 
 /**
  * Checks that the study's pipeline is the service's: the top 10 of `runVariant` against the
- * service's own hybridRetrieve (real second search, the service's CategoryCentroids) on the same
+ * service's own hybridRetrieve (its feedback re-score, the service's CategoryCentroids) on the same
  * vectors and lexical index. Returns the mean top-10 overlap.
  */
 export async function agreement(cell: StudyCell, v: Variant, cacheDir: string, queries = 60): Promise<number> {
