@@ -108,6 +108,16 @@ describe('the offline learning loop', () => {
     expect(await readCurrent(index)).toBe(base);
   });
 
+  it('the engagement gate ranks each held-out fan\'s logged exposures: the adapter passes it (not published here)', async () => {
+    const r = await train(prepared, ['--no-publish']);
+    expect(r.out).toMatch(/judgments: graded, each fan's logged exposures ranked/);
+    expect(r.out).toMatch(/passed: /);
+    expect(await readCurrent(index)).toBe(base);
+    // Judged over the whole catalog instead, engagement favours what the served version showed.
+    const catalog = await train(prepared, ['--no-publish', '--gate-scope', 'catalog']);
+    expect(catalog.out).not.toMatch(/logged exposures ranked/);
+  });
+
   it('trains an adapter that beats the untrained version on held-out fans, and publishes it', async () => {
     // Logged engagement judges what the served (hybrid) ranking showed (exposure bias,
     // docs/LEARNING.md): the gate here judges on the held-out fans' true categories instead, as it

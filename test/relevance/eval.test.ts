@@ -7,7 +7,7 @@ import { buildIndex, ReleaseGateError } from '../../index-builder/build-index';
 import { main as buildCli } from '../../index-builder/cli';
 import { main as evalCli } from '../../tools/eval/cli';
 import { SAMPLE_CATALOG } from '../../src/config/config';
-import { evaluateIndex, type EvalReport } from '../../tools/eval/evaluate';
+import { evaluateIndex, rankLogged, type EvalReport } from '../../tools/eval/evaluate';
 import { readFans } from '../../tools/eval/fans';
 import { loadIndexVersion, type LoadedIndex } from '../../src/index/loaded-index';
 import { readCurrent, readManifest } from '../../src/index/manifest';
@@ -50,6 +50,27 @@ describe('npm run eval on the sample fans', () => {
     expect(hybrid!.ndcg).toBeGreaterThan(Math.max(model!.ndcg, bm25!.ndcg) + 0.05);
     expect(hybrid!.precision).toBeGreaterThan(bm25!.precision + 0.05);
     expect(report.systems.default).toEqual(hybrid);
+  });
+
+  it('with logged exposures, every system ranks exactly what each fan was shown (the learning gate on engagement)', async () => {
+    const fans = (await readFans(SAMPLE_FANS)).filter((f) => f.text && f.expectedCategories?.length === 1).slice(0, 4);
+    const { catalog } = index;
+    const ids = (inCategory: boolean, cat: string): string[] =>
+      Array.from({ length: catalog.size }, (_, l) => l).filter((l) => (catalog.categoryOf(l) === cat) === inCategory).slice(0, 3).map((l) => catalog.idOf(l));
+    const cat = fans[0]!.expectedCategories![0]!;
+    // Fan 0 was shown 3 creators of its category and 3 of others; the other fans were shown nothing.
+    const logged = new Map([[fans[0]!.fanId, new Set([...ids(true, cat), ...ids(false, cat)])]]);
+    const r = await evaluateIndex(index, fans, { k: 10, logged });
+    expect(r.logged).toBe(true);
+    expect(r.fans.evaluated).toBe(1);
+    expect(r.fans.skipped.map((s) => s.reason)).toEqual(Array(3).fill('no logged exposures for this fan'));
+    // All 6 are ranked (those a system did not retrieve come last): 3 relevant of 10, all found.
+    for (const name of ['model', 'hybrid', 'exact', 'bm25'] as const) {
+      expect(r.systems[name]!.precision).toBeCloseTo(0.3, 10);
+      expect(r.systems[name]!.recall).toBeCloseTo(1, 10);
+    }
+    expect(rankLogged(['x', 'a', 'y', 'c'], new Set(['c', 'b', 'a']))).toEqual(['a', 'c', 'b']);
+    expect(rankLogged([], new Set(['b', 'a']))).toEqual(['a', 'b']);
   });
 
   it('a version without a lexical index: dense by default, bm25 built from the creators file', async () => {

@@ -71,6 +71,15 @@ export interface EvalOptions {
   systems?: readonly SystemName[];
   /** Hybrid fusion to evaluate instead of the version's own (manifest retrieval.fusion), e.g. in a sweep. */
   fusion?: FusionParams;
+  /**
+   * Off-policy evaluation on logged exposures (the learning gate on engagement): fan id → the
+   * creators that fan was shown. Each system's list becomes its top LOGGED_DEPTH kept to what the
+   * fan was shown, then the shown creators it did not retrieve (in id order): a ranking of exactly
+   * the logged set. Creators nobody showed have no engagement label either way, so a version that
+   * ranks them is not judged against the served version's choices (exposure bias). Judgments are
+   * kept to the logged set; fans without a logged set or without a relevant creator in it are skipped.
+   */
+  logged?: ReadonlyMap<string, ReadonlySet<string>>;
   /** Progress of the two long stages (embedding the fans' texts, then matching each fan), e.g. for a progress bar. */
   onProgress?: (stage: EvalStage, done: number, total: number) => void;
 }
@@ -79,6 +88,16 @@ export type EvalStage = 'embedding' | 'matching';
 
 /** Texts embedded per model call (and per progress step). */
 const EMBED_CHUNK = 64;
+
+/** With `logged`: how deep each system's ranking is read before it is kept to the logged set. */
+export const LOGGED_DEPTH = 100;
+
+/** A ranking kept to the logged set, then the logged creators it left out (id order). */
+export function rankLogged(ranked: readonly string[], shown: ReadonlySet<string>): string[] {
+  const kept = ranked.filter((id) => shown.has(id));
+  const seen = new Set(kept);
+  return [...kept, ...[...shown].filter((id) => !seen.has(id)).sort()];
+}
 
 /** Ranking metrics plus precision at 5 (at k when k < 5) and the number of distinct categories in the top k (a diversity measure). */
 export interface SystemMetrics extends RankingMetrics {
@@ -122,6 +141,8 @@ export interface EvalReport {
   adapter: { rank: number; appliesTo: Array<'text' | 'like'> } | null;
   /** categories: expected_categories / relevant_creator_ids (binary); graded: a judgments file. */
   judgments: 'categories' | 'graded';
+  /** Ranked over each fan's logged exposures (EvalOptions.logged). */
+  logged: boolean;
   perFan: FanResult[];
 }
 
@@ -234,15 +255,26 @@ export async function evaluateIndex(index: LoadedIndex, fans: readonly Fan[], op
     const strategies: Partial<Record<SearchStrategy, number>> = {};
     const perFan: FanResult[] = [];
     const labelsToIds = (labels: Array<{ label: number }>): string[] => labels.map((h) => catalog.idOf(h.label));
-    const score = (ids: string[], judgments: Judgments): SystemMetrics => ({
+    // With logged exposures, each list is read LOGGED_DEPTH deep and ranked over the fan's logged set.
+    const depth = opts.logged ? Math.max(k, LOGGED_DEPTH) : k;
+    let shown: ReadonlySet<string> | undefined;
+    const score = (listed: string[], judgments: Judgments): SystemMetrics => {
+      const ids = shown ? rankLogged(listed, shown) : listed;
+      return {
       ...rankingMetrics(ids, judgments, k),
       p5: rankingMetrics(ids, judgments, Math.min(5, k)).precision,
-      categories: new Set(ids.slice(0, k).map((id) => catalog.categoryOf(catalog.labelOf(id)!))).size,
-    });
+        categories: new Set(ids.slice(0, k).map((id) => catalog.categoryOf(catalog.labelOf(id)!))).size,
+      };
+    };
 
     for (const [i, { fan, kind, liked }] of planned.entries()) {
       opts.onProgress?.('matching', i, planned.length);
       const filter = catalog.compile(defaultFilter, liked);
+      shown = opts.logged?.get(fan.fanId);
+      if (opts.logged && !shown?.size) {
+        skipped.push({ fanId: fan.fanId, reason: 'no logged exposures for this fan' });
+        continue;
+      }
       let judgments: Judgments;
       if (opts.judgments) {
         const grades = opts.judgments.get(fan.fanId);
@@ -262,6 +294,15 @@ export async function evaluateIndex(index: LoadedIndex, fans: readonly Fan[], op
         judgments = judge(fan, catalog.size, (label) => ({ id: catalog.idOf(label), category: catalog.categoryOf(label) }), filter.allows);
         if (judgments.size === 0) {
           skipped.push({ fanId: fan.fanId, reason: 'no relevant creator (expected_categories / relevant_creator_ids) passes the filter' });
+          continue;
+        }
+      }
+      if (shown) {
+        // The logged set is the universe: relevant creators nobody showed cannot be found in it.
+        const inLog = shown;
+        judgments = new Map([...judgments].filter(([id]) => inLog.has(id)));
+        if (judgments.size === 0) {
+          skipped.push({ fanId: fan.fanId, reason: 'no relevant creator among the logged exposures' });
           continue;
         }
       }
@@ -289,7 +330,7 @@ export async function evaluateIndex(index: LoadedIndex, fans: readonly Fan[], op
         skipped.push({ fanId: fan.fanId, reason: 'query vector is zero' });
         continue;
       }
-      const base = { requestId: fan.fanId, fanId: fan.fanId, query, k, filter: defaultFilter, includeProfile: false, retrieval: 'dense' as const, explain: false };
+      const base = { requestId: fan.fanId, fanId: fan.fanId, query, k: depth, filter: defaultFilter, includeProfile: false, retrieval: 'dense' as const, explain: false };
       const result: FanResult = { fanId: fan.fanId, language: fan.language ?? 'unknown', query: kind, relevant: judgments.size, metrics: {}, annRecall: 1 };
       const ranked = new Map<Exclude<RetrievalMode, 'default'>, string[]>();
       for (const mode of ['dense', 'lexical', 'hybrid'] as const) {
@@ -303,7 +344,7 @@ export async function evaluateIndex(index: LoadedIndex, fans: readonly Fan[], op
         if (servedHere) result.metrics.default = score(ranked.get(mode)!, judgments);
       }
       if (wanted.has('exact')) {
-        const exactIds = labelsToIds((await index.search.search(vector, { k, ef: 0, filter, exact: true })).hits);
+        const exactIds = labelsToIds((await index.search.search(vector, { k: depth, ef: 0, filter, exact: true })).hits);
         result.metrics.exact = score(exactIds, judgments);
         result.annRecall = overlapAt(ranked.get('dense')!, exactIds, k);
       }
@@ -311,7 +352,7 @@ export async function evaluateIndex(index: LoadedIndex, fans: readonly Fan[], op
         const reranked = await matcher.match({ ...base, rerank: opts.rerank });
         result.metrics.model_reranked = score(reranked.matches.map((m) => m.creatorId), judgments);
       }
-      if (bm25 && lexical !== undefined) result.metrics.bm25 = score(labelsToIds(bm25.index.search(lexical, k, filter.allows)), judgments);
+      if (bm25 && lexical !== undefined) result.metrics.bm25 = score(labelsToIds(bm25.index.search(lexical, depth, filter.allows)), judgments);
       perFan.push(result);
       stats.add(result);
       let lang = byLanguage.get(result.language);
@@ -353,6 +394,7 @@ export async function evaluateIndex(index: LoadedIndex, fans: readonly Fan[], op
       },
       adapter: adapter ? { rank: adapter.rank, appliesTo: [...appliesTo] } : null,
       judgments: opts.judgments ? 'graded' : 'categories',
+      logged: opts.logged !== undefined,
       perFan,
     };
   } finally {

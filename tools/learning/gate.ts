@@ -14,7 +14,7 @@ import type { Embedder } from '../../src/embedding';
 import { createEmbedder } from '../../src/embedding';
 import { loadIndexVersion } from '../../src/index/loaded-index';
 import { mulberry32 } from '../../src/util/mulberry32';
-import { evaluateIndex, type EvalReport } from '../eval/evaluate';
+import { evaluateIndex, LOGGED_DEPTH, type EvalReport } from '../eval/evaluate';
 import type { Fan, GradedJudgments } from '../eval/fans';
 import { compareReports, type GateResult } from '../eval/report';
 import { prepareIfBundled } from '../model/prepare-default-model';
@@ -34,6 +34,8 @@ export interface GateOptions {
   bootstrap: number;
   seed: number;
   modelsDir?: string;
+  /** Rank each fan's logged exposures only (evaluateIndex `logged`): the engagement gate's default. */
+  logged?: ReadonlyMap<string, ReadonlySet<string>>;
 }
 
 export const DEFAULT_GATE: Omit<GateOptions, 'fans'> = { k: 10, metric: 'ndcg', minImprovement: 0.005, maxRegression: 0.01, confidence: 0.95, bootstrap: 2000, seed: 7 };
@@ -60,7 +62,11 @@ export interface GateDecision {
 }
 
 /** Evaluates one version on fans (its own adapter applied). */
-export async function evaluateVersion(ref: VersionRef, fans: readonly Fan[], opts: { k: number; judgments?: GradedJudgments; embedder?: Embedder; modelsDir?: string }): Promise<EvalReport> {
+export async function evaluateVersion(
+  ref: VersionRef,
+  fans: readonly Fan[],
+  opts: { k: number; judgments?: GradedJudgments; embedder?: Embedder; modelsDir?: string; logged?: ReadonlyMap<string, ReadonlySet<string>> },
+): Promise<EvalReport> {
   const index = await loadIndexVersion(ref.indexDir, ref.version);
   try {
     return await evaluateIndex(index, fans, {
@@ -68,6 +74,7 @@ export async function evaluateVersion(ref: VersionRef, fans: readonly Fan[], opt
       ...(opts.judgments ? { judgments: opts.judgments } : {}),
       ...(opts.embedder ? { embedder: opts.embedder } : {}),
       ...(opts.modelsDir ? { modelsDir: opts.modelsDir } : {}),
+      ...(opts.logged ? { logged: opts.logged } : {}),
     });
   } finally {
     await index.hnsw.close();
@@ -101,7 +108,13 @@ export async function adapterGate(baseline: VersionRef, candidate: VersionRef, m
     embedder = createEmbedder({ model: model.id, dtype: model.dtype, ...(opts.modelsDir ? { modelsDir: opts.modelsDir } : {}) });
   }
   try {
-    const common = { k: opts.k, ...(opts.judgments ? { judgments: opts.judgments } : {}), ...(embedder ? { embedder } : {}), ...(opts.modelsDir ? { modelsDir: opts.modelsDir } : {}) };
+    const common = {
+      k: opts.k,
+      ...(opts.judgments ? { judgments: opts.judgments } : {}),
+      ...(embedder ? { embedder } : {}),
+      ...(opts.modelsDir ? { modelsDir: opts.modelsDir } : {}),
+      ...(opts.logged ? { logged: opts.logged } : {}),
+    };
     const baselineReport = await evaluateVersion(baseline, opts.fans, common);
     const candidateReport = await evaluateVersion(candidate, opts.fans, common);
     const reasons: string[] = [];
@@ -146,7 +159,8 @@ const signed = (x: number): string => `${x >= 0 ? '+' : ''}${x.toFixed(4)}`;
 /** The figures table: baseline -> candidate per metric, then the decision. */
 export function formatGate(d: GateDecision): string {
   const served = d.regressions.system === 'default' ? `served mode ${d.baselineReport.retrieval.default} -> ${d.candidateReport.retrieval.default}` : 'dense (model)';
-  const lines = [`release gate on ${d.fans} held-out fans (k=${d.k}, judgments: ${d.candidateReport.judgments}, ${served}):`];
+  const judged = `${d.candidateReport.judgments}${d.candidateReport.logged ? `, each fan's logged exposures ranked (top ${LOGGED_DEPTH} kept to them)` : ''}`;
+  const lines = [`release gate on ${d.fans} held-out fans (k=${d.k}, judgments: ${judged}, ${served}):`];
   for (const [m, v] of Object.entries(d.regressions.deltas)) {
     const label = m === 'annRecall' ? `ANN recall@${d.k}` : m === 'mrr' ? 'MRR' : `${{ precision: 'P', recall: 'R', ndcg: 'NDCG' }[m as 'precision']}@${d.k}`;
     lines.push(`  ${label.padEnd(14)} ${v.baseline.toFixed(4)} -> ${v.candidate.toFixed(4)}  (${signed(v.delta)})`);

@@ -188,6 +188,12 @@ export interface HeldOutSet {
   fans: HeldOutFan[];
   /** fan id → creator id → grade (1 or 2). */
   judgments: Map<string, Map<string, number>>;
+  /**
+   * fan id → every creator labelled for the fan in the split (engaged or shown and ignored), for
+   * fans with at least one shown-and-ignored creator: what the release gate ranks (evaluateIndex
+   * `logged`). Empty when the split has no negatives.
+   */
+  shown: Map<string, Set<string>>;
 }
 
 /**
@@ -203,6 +209,7 @@ export function heldOutSet(groups: readonly QueryGroup[]): HeldOutSet {
   }
   const fans: HeldOutFan[] = [];
   const judgments = new Map<string, Map<string, number>>();
+  const shown = new Map<string, Set<string>>();
   for (const [fanId, list] of [...byFan].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const grades = new Map<string, number>();
     for (const g of list) for (const [id, p] of g.positives) grades.set(id, Math.max(grades.get(id) ?? 0, gradeOf(p)));
@@ -212,8 +219,9 @@ export function heldOutSet(groups: readonly QueryGroup[]): HeldOutSet {
     const q = latest('text') ?? latest('like')!;
     fans.push(q.kind === 'text' ? { fanId, text: q.text! } : { fanId, follows: q.likeIds! });
     judgments.set(fanId, grades);
+    if (list.some((g) => g.negatives.size > 0)) shown.set(fanId, new Set(list.flatMap((g) => [...g.positives.keys(), ...g.negatives])));
   }
-  return { fans, judgments };
+  return { fans, judgments, shown };
 }
 
 /** Eval fans-file lines (tools/eval/fans.ts format) for a held-out set. */

@@ -40,6 +40,7 @@ interface TrainCliOptions extends CommonOptions {
   k: number;
   /** One of the --gate-metric choices. */
   gateMetric: GateMetric;
+  gateScope: 'logged' | 'catalog';
   minImprovement: number;
   maxRegression: number;
   confidence: number;
@@ -83,6 +84,11 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
     .option('--gate-judgments <file>', 'graded judgments for --gate-fans (default: their expected_categories / relevant_creator_ids)')
     .option('--k <n>', 'cut-off of the gate\'s metrics', positiveInt, DEFAULT_GATE.k)
     .addOption(new Option('--gate-metric <m>', 'metric that must rise').choices(['ndcg', 'precision']).default(DEFAULT_GATE.metric))
+    .addOption(
+      new Option('--gate-scope <s>', "on engagement (no --gate-fans): rank each held-out fan's logged exposures (engaged or shown and ignored), or the whole catalog (judged against what the served version showed)")
+        .choices(['logged', 'catalog'])
+        .default('logged'),
+    )
     .option('--min-improvement <x>', 'smallest rise of the gate metric that publishes (absolute)', nonNegativeNumber, DEFAULT_GATE.minImprovement)
     .option('--max-regression <x>', 'largest allowed drop of any served-model metric (absolute)', nonNegativeNumber, DEFAULT_GATE.maxRegression)
     .option('--confidence <x>', 'the bootstrap interval of the rise at this level must exclude 0', confidence, DEFAULT_GATE.confidence)
@@ -113,6 +119,7 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
       split: { validationShare: o.validationShare, testShare: o.testShare, salt: o.splitSalt },
       skipInvalid: o.skipInvalid,
       ...(o.gateFans ? { gateFans: o.gateFans } : {}),
+      gateScope: o.gateScope,
       ...(o.gateJudgments ? { gateJudgments: o.gateJudgments } : {}),
       gate: { k: o.k, metric: o.gateMetric, minImprovement: o.minImprovement, maxRegression: o.maxRegression, confidence: o.confidence, bootstrap: DEFAULT_GATE.bootstrap, seed: DEFAULT_GATE.seed },
       publish: o.publish !== false,

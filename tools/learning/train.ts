@@ -5,7 +5,7 @@
 import { readFans, readJudgments, type Fan, type GradedJudgments } from '../eval/fans';
 import { noProgress, type Progress } from './cli-util';
 import { adapterGate, DEFAULT_GATE, type GateDecision, type GateOptions } from './gate';
-import { heldOutSet, readInteractions, type InteractionSet } from './interactions';
+import { heldOutSet, readInteractions, type HeldOutSet, type InteractionSet } from './interactions';
 import { DEFAULT_FAN_SPLIT, type FanSplitOptions } from './split';
 import { DEFAULT_TRAIN_CONFIG, trainAdapter, type EpochStats, type TrainConfig, type TrainResult } from './train-adapter';
 import { buildTrainData, embedGroupTexts } from './train-data';
@@ -25,7 +25,12 @@ export interface TrainRunOptions {
   /** Held-out fans for the gate (default: the test split of the interactions, graded by engagement). */
   gateFans?: string;
   gateJudgments?: string;
-  gate: Omit<GateOptions, 'fans' | 'judgments'>;
+  /**
+   * What the engagement gate (the test split, no --gate-fans) ranks: 'logged' = each fan's
+   * logged exposures (engaged or shown and ignored), 'catalog' = the whole catalog.
+   */
+  gateScope: 'logged' | 'catalog';
+  gate: Omit<GateOptions, 'fans' | 'judgments' | 'logged'>;
   /** false: write the version and run the gate, but never switch CURRENT. */
   publish: boolean;
   /** true: also choose the hybrid fusion with the adapter on the validation split (tune-fusion.ts); default: keep the base version's. */
@@ -180,6 +185,7 @@ export async function runTraining(opts: TrainRunOptions): Promise<{ report: Trai
   const baselineRef = replaced && replaced !== written.version ? { indexDir: opts.out, version: replaced } : { indexDir: opts.indexDir, version: base.version };
   let fans: Fan[];
   let judgments: GradedJudgments | undefined;
+  let logged: HeldOutSet['shown'] | undefined;
   if (opts.gateFans) {
     fans = await readFans(opts.gateFans);
     judgments = opts.gateJudgments ? await readJudgments(opts.gateJudgments) : undefined;
@@ -187,12 +193,15 @@ export async function runTraining(opts: TrainRunOptions): Promise<{ report: Trai
     const held = heldOutSet(set.groups.test);
     fans = held.fans.map((f) => ({ fanId: f.fanId, ...(f.text !== undefined ? { text: f.text } : { follows: f.follows! }) }));
     judgments = held.judgments;
+    // Engagement judges only what was shown: rank each fan's logged exposures (docs/LEARNING.md, exposure bias).
+    if (opts.gateScope === 'logged' && held.shown.size > 0) logged = held.shown;
   }
   if (fans.length === 0) throw new Error('no held-out fans for the release gate (the test split is empty); raise --test-share or pass --gate-fans');
   const decision = await adapterGate(baselineRef, { indexDir: opts.out, version: written.version }, base.manifest.model ? { id: base.manifest.model.id, dtype: base.manifest.model.dtype } : null, {
     ...gateOpts,
     fans,
     ...(judgments ? { judgments } : {}),
+    ...(logged ? { logged } : {}),
     ...(opts.modelsDir ? { modelsDir: opts.modelsDir } : {}),
   });
   const gateSeconds = (performance.now() - tGate) / 1000;
