@@ -13,6 +13,7 @@ import { VectorMatrix } from './vector-matrix';
 import { DEFAULT_RETRIEVAL } from '../src/match/fusion-defaults';
 import { BuildError, publishVersion, type BuildHooks, type PublishInput, type PublishReport } from './publish-version';
 import type { InvalidLine } from '../src/catalog/creator-file';
+import { ParallelEmbedder, embedWorkersDefault } from './parallel-embedder';
 import { readCreatorsPipelined } from './read-pipelined';
 
 export type { BuildHooks, BuildStage } from './publish-version';
@@ -32,9 +33,11 @@ export interface BuildOptions {
   retrieval?: NonNullable<Manifest['retrieval']> | undefined;
   /** HNSW insert threads (default: every core); 1 makes the build reproducible byte for byte. */
   threads?: number | undefined;
-  /** ONNX Runtime intra-op threads when embedding (default: every core, at most 8; see embedThreadsDefault). */
+  /** Threads that embed, each with its own model session (default: every core, at most 4, and at most one per two chunks of profiles; 1: this thread only). */
+  embedWorkers?: number | undefined;
+  /** ONNX Runtime intra-op threads per embedding thread (default: 1 with several embedding threads, else every core, at most 8). */
   embedThreads?: number | undefined;
-  /** Chunks of profiles being embedded at once (default 1). */
+  /** Chunks of profiles being embedded at once (default: one per embedding thread). */
   embedInFlight?: number | undefined;
   efSearch?: number | undefined;
   seed?: number | undefined;
@@ -64,7 +67,7 @@ export interface BuildReport extends PublishReport {
    */
   seconds: PublishReport['seconds'] & { total: number; embed: number; read: number; modelLoad?: number; insertTail?: number };
   /** Embedded input: how it was embedded. */
-  embedding?: { threads: number; inFlight: number; batchSize: number; textsPerSecond: number };
+  embedding?: { workers: number; threads: number; inFlight: number; batchSize: number; textsPerSecond: number };
   /** With evalFans: the comparison with the version that was published. */
   gate?: ReleaseGateReport;
 }
@@ -193,12 +196,13 @@ async function releaseGate(opts: BuildOptions, written: PublishReport): Promise<
 }
 
 /**
- * ONNX Runtime intra-op threads for the builder: every core (at most 8). The builder has no event
- * loop to keep responsive, and the HNSW inserts that overlap the embedding are a few percent of
- * its work on text input (measured: docs/BENCHMARKS.md, "Builder on text profiles").
+ * ONNX Runtime intra-op threads for a builder embedding on one thread: every core (at most 8). The
+ * builder has no event loop to keep responsive, and the HNSW inserts that overlap the embedding
+ * are a few percent of its work on text input (measured: docs/BENCHMARKS.md, "Builder on text
+ * profiles"). With several embedding threads (the default) each session gets one.
  */
-export function embedThreadsDefault(): number {
-  return Math.max(1, Math.min(8, os.availableParallelism()));
+export function embedThreadsDefault(workers = 1): number {
+  return workers > 1 ? 1 : Math.max(1, Math.min(8, os.availableParallelism()));
 }
 
 interface Embedded {
@@ -206,7 +210,7 @@ interface Embedded {
   model: Manifest['model'];
   ann: HnswIndex;
   seconds: { modelLoad: number; embed: number; insert: number; insertTail: number };
-  embedding: { threads: number; inFlight: number; batchSize: number; textsPerSecond: number };
+  embedding: { workers: number; threads: number; inFlight: number; batchSize: number; textsPerSecond: number };
 }
 
 /**
@@ -216,13 +220,16 @@ interface Embedded {
  * buildHnsw makes from the same vectors.
  */
 async function embedRecords(records: CreatorRecord[], opts: BuildOptions, params: HnswParams, hooks: BuildHooks): Promise<Embedded> {
-  const threads = opts.embedThreads ?? embedThreadsDefault();
-  const inFlight = opts.embedInFlight ?? 1;
+  // A thread of its own loads the model (~1 s): by default only when each gets two chunks or more.
+  const workers = opts.embedWorkers ?? Math.max(1, Math.min(embedWorkersDefault(), Math.floor(records.length / EMBED_CHUNK / 2)));
+  const threads = opts.embedThreads ?? embedThreadsDefault(workers);
+  const inFlight = opts.embedInFlight ?? workers;
   const embedderOptions: EmbedderOptions = { model: opts.model ?? DEFAULT_MODEL_ID, dtype: opts.dtype ?? 'q8', threads, batchSize: EMBED_BATCH };
   if (opts.modelsDir !== undefined) embedderOptions.modelsDir = opts.modelsDir;
   if (opts.allowRemoteModels !== undefined) embedderOptions.allowRemoteModels = opts.allowRemoteModels;
   await prepareIfBundled(embedderOptions.model, opts.modelsDir);
-  const embedder = createEmbedder(embedderOptions);
+  const local = createEmbedder(embedderOptions);
+  const embedder = workers > 1 ? new ParallelEmbedder(local, embedderOptions, workers - 1) : local;
   let ann: HnswIndex | undefined;
   let inserting: Promise<void> = Promise.resolve();
   try {
@@ -282,7 +289,7 @@ async function embedRecords(records: CreatorRecord[], opts: BuildOptions, params
       model: { id: embedder.modelId, revision: embedder.revision, dtype: embedderOptions.dtype ?? 'q8' },
       ann: index,
       seconds: { modelLoad, embed: embedSeconds, insert: insertBusy, insertTail: (performance.now() - tTail) / 1000 },
-      embedding: { threads, inFlight, batchSize: EMBED_BATCH, textsPerSecond: records.length / embedSeconds },
+      embedding: { workers, threads, inFlight, batchSize: EMBED_BATCH, textsPerSecond: records.length / embedSeconds },
     };
   } catch (err) {
     await inserting.catch(() => undefined);

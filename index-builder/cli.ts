@@ -30,6 +30,7 @@ interface BuildCliOptions {
   m: number;
   efConstruction: number;
   threads?: number;
+  embedWorkers?: number;
   embedThreads?: number;
   embedInFlight?: number;
   efSearch: number;
@@ -67,8 +68,9 @@ export async function main(argv: string[]): Promise<number> {
     .option('--m <n>', 'HNSW M (links per node)', positiveInt('--m'), 16)
     .option('--ef-construction <n>', 'HNSW efConstruction', positiveInt('--ef-construction'), 200)
     .option('--threads <n>', 'HNSW insert threads (default: every core; 1 = byte-identical rebuilds)', positiveInt('--threads'))
-    .option('--embed-threads <n>', 'ONNX Runtime intra-op threads when embedding profiles (default: every core, at most 8)', positiveInt('--embed-threads'))
-    .option('--embed-in-flight <n>', 'chunks of 256 profiles being embedded at once (default 1)', positiveInt('--embed-in-flight'))
+    .option('--embed-workers <n>', 'threads that embed profiles, each with its own model session (default: every core, at most 4; 1 = this thread only)', positiveInt('--embed-workers'))
+    .option('--embed-threads <n>', 'ONNX Runtime intra-op threads per embedding thread (default: 1 with several, else every core, at most 8)', positiveInt('--embed-threads'))
+    .option('--embed-in-flight <n>', 'chunks of 256 profiles being embedded at once (default: one per embedding thread)', positiveInt('--embed-in-flight'))
     .option('--ef-search <n>', 'HNSW ef used at query time and for the recall check', positiveInt('--ef-search'), 64)
     .option('--seed <n>', 'random seed for HNSW levels and the recall sample', positiveInt('--seed'), 100)
     .option('--min-recall <r>', 'refuse to publish below this recall@10', fraction, 0.95)
@@ -121,6 +123,7 @@ export async function main(argv: string[]): Promise<number> {
     m: o.m,
     efConstruction: o.efConstruction,
     threads: o.threads,
+    embedWorkers: o.embedWorkers,
     embedThreads: o.embedThreads,
     embedInFlight: o.embedInFlight,
     efSearch: o.efSearch,

@@ -7,6 +7,7 @@ export { ModelError, type ModelErrorCode } from './errors';
 export { DEFAULT_MODEL_ID } from './model-source';
 export type { EmbeddingDtype, Pooling } from './model-source';
 export { defaultModelsDir } from './paths';
+export { ThreadedEmbedder } from './threaded-embedder';
 
 export interface EmbedderOptions {
   /** DEFAULT_MODEL_ID (default), a transformers.js hub id (looked up under modelsDir), or a local directory path (absolute or "./"-relative). */
@@ -23,6 +24,8 @@ export interface EmbedderOptions {
   pooling?: Pooling;
   /** ONNX Runtime intra-op threads; default: available cores - 1, clamped to 1..4. */
   threads?: number;
+  /** Sees every ONNX run (texts, seconds); default: the embedding batch metrics. */
+  onBatch?: (size: number, seconds: number) => void;
 }
 
 /** Creates an embedder; nothing is loaded until `init()` (or the first `embed()`). */
@@ -35,5 +38,6 @@ export function createEmbedder(opts: EmbedderOptions = {}): Embedder & { readonl
     batchSize: opts.batchSize ?? 32,
     pooling: opts.pooling,
     threads: opts.threads,
+    onBatch: opts.onBatch,
   });
 }

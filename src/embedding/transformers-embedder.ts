@@ -14,6 +14,7 @@ import {
 } from './model-source';
 import { resolveModelsDir } from './paths';
 import { recordEmbeddingBatch } from '../telemetry/instruments';
+import { abortError, defaultRunConcurrency, RunSlots } from './run-slots';
 
 export interface TransformersEmbedderConfig {
   model: string | undefined;
@@ -23,6 +24,8 @@ export interface TransformersEmbedderConfig {
   batchSize: number;
   pooling: Pooling | undefined;
   threads: number | undefined;
+  /** Sees every ONNX run (texts, seconds); default: the embedding batch metrics of this thread. */
+  onBatch?: ((size: number, seconds: number) => void) | undefined;
 }
 
 /**
@@ -41,81 +44,6 @@ function serialised<T>(fn: () => Promise<T>): Promise<T> {
   const run = loadQueue.then(fn, fn);
   loadQueue = run.catch(() => undefined);
   return run;
-}
-
-/**
- * ONNX runs in flight at once, per embedder. Calls beyond it wait in a FIFO queue, and a call
- * cancelled (or past its deadline) while it waits leaves the queue without running: thousands of
- * text queries dropped by their client cost nothing. Earlier, every call started its run at once,
- * and runs cannot be cancelled once started.
- */
-export function defaultRunConcurrency(): number {
-  return Math.max(1, Math.min(4, os.availableParallelism()));
-}
-
-/** A counting semaphore whose waiters leave the queue when their signal aborts. */
-class RunSlots {
-  private free: number;
-  private readonly waiting: Array<{ grant: () => void }> = [];
-
-  constructor(size: number) {
-    this.free = size;
-  }
-
-  acquire(signal: AbortSignal | undefined): Promise<() => void> {
-    const release = (): void => {
-      const next = this.waiting.shift();
-      if (next) next.grant();
-      else this.free++;
-    };
-    if (this.free > 0 && this.waiting.length === 0) {
-      this.free--;
-      return Promise.resolve(once(release));
-    }
-    return new Promise((resolve, reject) => {
-      const waiter = {
-        grant: (): void => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve(once(release));
-        },
-      };
-      const onAbort = (): void => {
-        const i = this.waiting.indexOf(waiter);
-        if (i >= 0) this.waiting.splice(i, 1);
-        reject(abortError(signal!));
-      };
-      if (signal?.aborted) return reject(abortError(signal));
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.waiting.push(waiter);
-    });
-  }
-
-  /** Calls waiting for a slot. */
-  get queued(): number {
-    return this.waiting.length;
-  }
-}
-
-function once(fn: () => void): () => void {
-  let done = false;
-  return () => {
-    if (!done) {
-      done = true;
-      fn();
-    }
-  };
-}
-
-/**
- * Why `signal` aborted: its reason, passed on as is, or an AbortError when it has none. Typed
- * Error (AbortSignal types its reason `any`): what aborts an embedding gives one, a DOMException
- * from src/grpc/call-signal.ts or AbortController's default.
- */
-function abortError(signal: AbortSignal): Error {
-  if (signal.reason !== undefined) return signal.reason as Error;
-  const err = new Error('The embedding was aborted');
-  err.name = 'AbortError';
-  return err;
 }
 
 /** Embedder backed by a transformers.js feature-extraction pipeline (onnxruntime-node, CPU). */
@@ -223,7 +151,9 @@ export class TransformersEmbedder implements Embedder {
         if (signal?.aborted) throw abortError(signal);
         const batchStarted = performance.now();
         vectors = await this.run(idx.map((i) => texts[i]!));
-        recordEmbeddingBatch(this.modelId, idx.length, (performance.now() - batchStarted) / 1000);
+        const seconds = (performance.now() - batchStarted) / 1000;
+        if (this.cfg.onBatch) this.cfg.onBatch(idx.length, seconds);
+        else recordEmbeddingBatch(this.modelId, idx.length, seconds);
       } finally {
         release();
       }

@@ -1,4 +1,4 @@
-import { createEmbedder } from '../embedding';
+import { createEmbedder, ThreadedEmbedder } from '../embedding';
 import { CachingEmbedder, EmbeddingCache } from '../embedding/caching-embedder';
 import type { Embedder } from '../embedding/embedder';
 
@@ -15,6 +15,11 @@ export interface EmbedderPoolOptions {
    * unset: no cache. Keys hold the model id, revision and dtype, so models never share entries.
    */
   cacheSize?: number;
+  /**
+   * Where each model runs: 'worker' (default) on a thread of its own (ThreadedEmbedder: model
+   * runs and tokenisation off the serving thread), 'inline' on the serving thread.
+   */
+  thread?: 'worker' | 'inline';
   /** For tests: how a model is opened (default createEmbedder). */
   create?: (spec: ModelSpec) => Embedder;
 }
@@ -40,12 +45,13 @@ export class EmbedderPool {
 
   private open(spec: ModelSpec): Embedder {
     if (this.options.create) return this.options.create(spec);
-    return createEmbedder({
+    const options = {
       model: spec.id,
       dtype: spec.dtype,
       allowRemoteModels: this.options.allowRemoteModels,
       ...(this.options.modelsDir ? { modelsDir: this.options.modelsDir } : {}),
-    });
+    };
+    return (this.options.thread ?? 'worker') === 'worker' ? new ThreadedEmbedder(options) : createEmbedder(options);
   }
 
   async acquire(spec: ModelSpec): Promise<Embedder> {

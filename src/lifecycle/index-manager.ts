@@ -47,8 +47,8 @@ export interface IndexManagerOptions {
   matcher: Omit<MatcherOptions, 'onAnnSearch'>;
   /** Sees every ANN search with the version that served it (online recall monitor). */
   onAnnSearch?: (version: string, sample: SearchSample) => void;
-  /** cacheSize: embedding cache entries (MATCH_EMBED_CACHE_SIZE; 0 or unset: none). */
-  models: { modelsDir?: string | undefined; allowRemoteModels: boolean; cacheSize?: number };
+  /** cacheSize: embedding cache entries (MATCH_EMBED_CACHE_SIZE; 0 or unset: none); thread: where the model runs (MATCH_EMBED_THREAD, default worker). */
+  models: { modelsDir?: string | undefined; allowRemoteModels: boolean; cacheSize?: number; thread?: 'worker' | 'inline' };
   /** Fallback poll of CURRENT (network filesystems miss watch events); 0 disables. */
   pollMs: number;
   /** A version load (verification, catalog, HNSW, update-log replay, model) gives up after this (0: never). */
@@ -90,6 +90,7 @@ export class IndexManager extends EventEmitter {
       allowRemoteModels: opts.models.allowRemoteModels,
       ...(opts.models.modelsDir ? { modelsDir: opts.models.modelsDir } : {}),
       ...(opts.models.cacheSize ? { cacheSize: opts.models.cacheSize } : {}),
+      thread: opts.models.thread ?? 'worker',
     });
     this.source = opts.source ?? new DirectoryVersionSource({ indexDir: opts.indexDir, logger: opts.logger, pollMs: opts.pollMs });
   }
