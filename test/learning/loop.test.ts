@@ -16,6 +16,7 @@ import type { Fan } from '../../tools/eval/fans';
 import { simulateExposures } from '../../tools/learning/expose';
 import { evaluateVersion } from '../../tools/learning/gate';
 import { DEFAULT_EVENT_WEIGHTS, prepare, writePrepared } from '../../tools/learning/prepare';
+import { main as gateCli } from '../../tools/learning/gate-cli';
 import { main as trainCli } from '../../tools/learning/train-cli';
 import { writeDataset } from '../../tools/sample-data/dataset';
 import { writeEngagement } from '../../tools/sample-data/engagement';
@@ -113,6 +114,15 @@ describe('the offline learning loop', () => {
     expect(r.out).toMatch(/judgments: graded, each fan's logged exposures ranked/);
     expect(r.out).toMatch(/passed: /);
     expect(await readCurrent(index)).toBe(base);
+    // learning:gate --interactions judges the written version the same way.
+    const written = /version (\S+) written to/.exec(r.out)![1]!;
+    const gateOut: string[] = [];
+    const gate = (args: string[]): Promise<number> => gateCli(['--index', index, '--candidate', written, '--log-format', 'human', ...args], (x) => gateOut.push(x));
+    expect(await gate(['--interactions', prepared, '--no-publish'])).toBe(0);
+    const ndcg = (text: string): string | undefined => /NDCG@10 change (\S+),/.exec(text)?.[1];
+    expect(ndcg(gateOut.join(''))).toBe(ndcg(r.out));
+    expect(await gate(['--interactions', prepared, '--fans', path.join(prepared, 'test-fans.jsonl')])).toBe(2);
+    expect(await gate([])).toBe(2);
     // Judged over the whole catalog instead, engagement favours what the served version showed.
     const catalog = await train(prepared, ['--no-publish', '--gate-scope', 'catalog']);
     expect(catalog.out).not.toMatch(/logged exposures ranked/);

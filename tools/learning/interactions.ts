@@ -3,6 +3,7 @@
  * hard negatives. Read from `data:prepare` output (a directory with train/validation/test.jsonl)
  * or from one file of plain lines (split here by fan).
  */
+import type { Fan } from '../eval/fans';
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
@@ -222,6 +223,20 @@ export function heldOutSet(groups: readonly QueryGroup[]): HeldOutSet {
     if (list.some((g) => g.negatives.size > 0)) shown.set(fanId, new Set(list.flatMap((g) => [...g.positives.keys(), ...g.negatives])));
   }
   return { fans, judgments, shown };
+}
+
+/** What the release gate judges by engagement ('logged': each fan's logged exposures ranked; 'catalog': the whole catalog). */
+export type GateScope = 'logged' | 'catalog';
+
+/**
+ * The release gate's held-out fans and judgments from a split's engagement, and, with scope
+ * 'logged' and shown-and-ignored creators in the split, what each fan was shown (evaluateIndex
+ * `logged`): engagement only labels what was shown (docs/LEARNING.md, exposure bias).
+ */
+export function engagementGate(groups: readonly QueryGroup[], scope: GateScope): { fans: Fan[]; judgments: HeldOutSet['judgments']; logged?: HeldOutSet['shown'] } {
+  const held = heldOutSet(groups);
+  const fans = held.fans.map((f): Fan => ({ fanId: f.fanId, ...(f.text !== undefined ? { text: f.text } : { follows: f.follows! }) }));
+  return { fans, judgments: held.judgments, ...(scope === 'logged' && held.shown.size > 0 ? { logged: held.shown } : {}) };
 }
 
 /** Eval fans-file lines (tools/eval/fans.ts format) for a held-out set. */

@@ -5,7 +5,7 @@
 import { readFans, readJudgments, type Fan, type GradedJudgments } from '../eval/fans';
 import { noProgress, type Progress } from './cli-util';
 import { adapterGate, DEFAULT_GATE, type GateDecision, type GateOptions } from './gate';
-import { heldOutSet, readInteractions, type HeldOutSet, type InteractionSet } from './interactions';
+import { engagementGate, heldOutSet, readInteractions, type GateScope, type HeldOutSet, type InteractionSet } from './interactions';
 import { DEFAULT_FAN_SPLIT, type FanSplitOptions } from './split';
 import { DEFAULT_TRAIN_CONFIG, trainAdapter, type EpochStats, type TrainConfig, type TrainResult } from './train-adapter';
 import { buildTrainData, embedGroupTexts } from './train-data';
@@ -29,7 +29,7 @@ export interface TrainRunOptions {
    * What the engagement gate (the test split, no --gate-fans) ranks: 'logged' = each fan's
    * logged exposures (engaged or shown and ignored), 'catalog' = the whole catalog.
    */
-  gateScope: 'logged' | 'catalog';
+  gateScope: GateScope;
   gate: Omit<GateOptions, 'fans' | 'judgments' | 'logged'>;
   /** false: write the version and run the gate, but never switch CURRENT. */
   publish: boolean;
@@ -190,11 +190,7 @@ export async function runTraining(opts: TrainRunOptions): Promise<{ report: Trai
     fans = await readFans(opts.gateFans);
     judgments = opts.gateJudgments ? await readJudgments(opts.gateJudgments) : undefined;
   } else {
-    const held = heldOutSet(set.groups.test);
-    fans = held.fans.map((f) => ({ fanId: f.fanId, ...(f.text !== undefined ? { text: f.text } : { follows: f.follows! }) }));
-    judgments = held.judgments;
-    // Engagement judges only what was shown: rank each fan's logged exposures (docs/LEARNING.md, exposure bias).
-    if (opts.gateScope === 'logged' && held.shown.size > 0) logged = held.shown;
+    ({ fans, judgments, logged } = engagementGate(set.groups.test, opts.gateScope));
   }
   if (fans.length === 0) throw new Error('no held-out fans for the release gate (the test split is empty); raise --test-share or pass --gate-fans');
   const decision = await adapterGate(baselineRef, { indexDir: opts.out, version: written.version }, base.manifest.model ? { id: base.manifest.model.id, dtype: base.manifest.model.dtype } : null, {
