@@ -96,8 +96,9 @@ export class HnswSearch implements SearchIndex {
   }
 }
 
-/** Cosine scores of float32 vectors can drift just outside [-1, 1]. */
+/** Cosine scores of float32 vectors can drift just outside [-1, 1] (in place: the hits are this call's own). */
 function clamp(hits: SearchHit[]): SearchHit[] {
-  return hits.map((h) => ({ label: h.label, score: Math.max(-1, Math.min(1, h.score)) }));
+  for (const h of hits) h.score = Math.max(-1, Math.min(1, h.score));
+  return hits;
 }
 

@@ -1,4 +1,4 @@
-import { analyzeDocument, analyzeQuery } from './analyzer';
+import { analyzeDocument, analyzeQuery, type AnalyzedQuery } from './analyzer';
 import { decodeSnapshot, encodeSnapshot, type LexicalSnapshot } from './index-codec';
 import { topHits, type LexicalHit } from './top-hits';
 
@@ -269,8 +269,9 @@ export class LexicalIndex {
 
   /** Diagnostics for fusion, over the same words search() would use. */
   queryStats(query: string): QueryStats {
-    const words = analyzeQuery(query).words.length;
-    const plan = this.plan(query);
+    const analysis = analyzeQuery(query);
+    const plan = this.plan(query, analysis);
+    const words = analysis.words.length;
     let maxIdf = 0;
     let sumIdf = 0;
     for (const w of plan) {
@@ -321,10 +322,10 @@ export class LexicalIndex {
   }
 
   /** Query words with live postings, highest idf first, at most MAX_QUERY_WORDS. */
-  private plan(query: string): PlannedWord[] {
+  private plan(query: string, analysis?: AnalyzedQuery): PlannedWord[] {
     if (this.liveCount === 0) return [];
     const estimated: { terms: number[]; idf: number }[] = [];
-    for (const variants of analyzeQuery(typeof query === 'string' ? query : '').words) {
+    for (const variants of (analysis ?? analyzeQuery(typeof query === 'string' ? query : '')).words) {
       const terms: number[] = [];
       let best = 0;
       for (const v of variants) {
