@@ -19,7 +19,7 @@ import type { Fan } from './fans';
 
 export type SweepObjective = 'ndcg' | 'precision' | 'p5' | 'mrr';
 
-export interface SweepOptions extends Pick<EvalOptions, 'k' | 'queryMode' | 'modelsDir' | 'efSearch' | 'judgments' | 'adapter'> {
+export interface SweepOptions extends Pick<EvalOptions, 'k' | 'queryMode' | 'modelsDir' | 'efSearch' | 'judgments' | 'adapter' | 'logged'> {
   objective?: SweepObjective;
   /** Settings to try (default: sweepGrid()). */
   grid?: readonly FusionParams[];
@@ -88,6 +88,7 @@ export async function sweepFusion(index: LoadedIndex, fans: readonly Fan[], opts
         ...(opts.efSearch !== undefined ? { efSearch: opts.efSearch } : {}),
         ...(opts.judgments ? { judgments: opts.judgments } : {}),
         ...(opts.adapter !== undefined ? { adapter: opts.adapter } : {}),
+        ...(opts.logged ? { logged: opts.logged } : {}),
       });
       evaluated = r.fans.evaluated;
       const metrics = r.systems.hybrid!;

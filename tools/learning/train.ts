@@ -5,7 +5,7 @@
 import { readFans, readJudgments, type Fan, type GradedJudgments } from '../eval/fans';
 import { noProgress, type Progress } from './cli-util';
 import { adapterGate, DEFAULT_GATE, type GateDecision, type GateOptions } from './gate';
-import { engagementGate, heldOutSet, readInteractions, type GateScope, type HeldOutSet, type InteractionSet } from './interactions';
+import { engagementGate, readInteractions, type GateScope, type HeldOutSet, type InteractionSet } from './interactions';
 import { DEFAULT_FAN_SPLIT, type FanSplitOptions } from './split';
 import { DEFAULT_TRAIN_CONFIG, trainAdapter, type EpochStats, type TrainConfig, type TrainResult } from './train-adapter';
 import { buildTrainData, embedGroupTexts } from './train-data';
@@ -130,15 +130,17 @@ export async function runTraining(opts: TrainRunOptions): Promise<{ report: Trai
   const tFusion = performance.now();
   let fusion: FusionTuning | undefined;
   if (opts.tuneFusion === true) {
-    const validation = heldOutSet(set.groups.validation);
+    // Judged like the gate: each validation fan's logged exposures (with --gate-scope logged).
+    const validation = engagementGate(set.groups.validation, opts.gateScope);
     bar.start('fusion settings', 1);
     fusion = await tuneFusion({
       indexDir: base.indexDir,
       version: base.version,
       adapter: result.adapter,
       appliesTo: kinds,
-      fans: validation.fans.map((f) => ({ fanId: f.fanId, ...(f.text !== undefined ? { text: f.text } : { follows: f.follows! }) })),
+      fans: validation.fans,
       judgments: validation.judgments,
+      logged: validation.logged,
       k: gateOpts.k,
       metric: gateOpts.metric,
       minImprovement: gateOpts.minImprovement,

@@ -47,6 +47,8 @@ export interface TuneFusionOptions {
   appliesTo: ReadonlyArray<'text' | 'like'>;
   fans: readonly Fan[];
   judgments: GradedJudgments;
+  /** Rank each validation fan's logged exposures (evaluateIndex `logged`), as the gate does. */
+  logged?: ReadonlyMap<string, ReadonlySet<string>> | undefined;
   k: number;
   metric: GateMetric;
   minImprovement: number;
@@ -70,6 +72,7 @@ export async function tuneFusion(o: TuneFusionOptions): Promise<FusionTuning | u
       queryMode: 'text',
       objective,
       judgments: o.judgments,
+      ...(o.logged ? { logged: o.logged } : {}),
       grid: trainingFusionGrid(base),
       adapter: o.appliesTo.includes('text') ? o.adapter : null,
       ...(o.modelsDir ? { modelsDir: o.modelsDir } : {}),
