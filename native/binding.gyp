@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "hnsw_native",
-      "sources": ["src/hnsw_native.cc", "src/engine.cc", "src/index_file.cc"],
+      "sources": ["src/hnsw_native.cc", "src/engine.cc", "src/index_file.cc", "src/ip_space.cc"],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",
         "<!(node -p \"require('path').join(require('path').dirname(require.resolve('hnswlib-node/package.json')), 'src', 'hnswlib')\")"

@@ -67,12 +67,12 @@ void exercise(Engine& engine) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const int input = memfdWith(data, size);
   try {
-    Engine engine(kDims);
+    Engine engine(kDims, true);
     engine.load(pathOf(input));
     exercise(engine);
     const int copy = memfdWith(nullptr, 0);
     engine.save(pathOf(copy));
-    Engine again(kDims);
+    Engine again(kDims, true);
     again.load(pathOf(copy));
     if (again.count() != engine.count() || again.deleted() != engine.deleted()) std::abort();
     close(copy);

@@ -21,7 +21,7 @@ build="$here/build"
 mkdir -p "$build/corpus" "$build/findings"
 clang++ -std=c++17 -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
   -I "$root/native/src" -I "$hnswlib" \
-  "$here/load_fuzzer.cc" "$root/native/src/engine.cc" "$root/native/src/index_file.cc" -o "$build/load_fuzzer" -pthread
+  "$here/load_fuzzer.cc" "$root/native/src/engine.cc" "$root/native/src/index_file.cc" "$root/native/src/ip_space.cc" -o "$build/load_fuzzer" -pthread
 if [[ ! -e "$root/native/build/Release/hnsw_native.node" ]]; then
   echo "the release addon (npm run build:native) is needed to write the seed files" >&2
   exit 1

@@ -48,7 +48,7 @@ fi
 echo "building tsan_stress with -fsanitize=thread ..."
 hnswlib="$(node -p "require('path').join(require('path').dirname(require.resolve('hnswlib-node/package.json', { paths: ['$here'] })), 'src', 'hnswlib')")"
 g++ -std=c++17 -O1 -g -fsanitize=thread -I "$here/../src" -I "$hnswlib" \
-  "$here/tsan_stress.cc" "$here/../src/engine.cc" "$here/../src/index_file.cc" -o "$here/build/tsan_stress" -pthread 2>"$here/tsan-build.log" ||
+  "$here/tsan_stress.cc" "$here/../src/engine.cc" "$here/../src/index_file.cc" "$here/../src/ip_space.cc" -o "$here/build/tsan_stress" -pthread 2>"$here/tsan-build.log" ||
   { cat "$here/tsan-build.log" >&2; exit 1; }
 scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT

@@ -49,7 +49,7 @@ void check(bool ok, const char* what) {
 int main(int argc, char** argv) {
   const int seconds = argc > 1 ? std::atoi(argv[1]) : 10;
   const std::string dir = argc > 2 ? argv[2] : "/tmp";
-  Engine engine(kDims);
+  Engine engine(kDims, true);
   engine.create(CreateOptions{100, 8, 32, 1});
   std::atomic<uint32_t> nextLabel{0};
   {
@@ -121,7 +121,7 @@ int main(int argc, char** argv) {
             break;
           case 4: {
             engine.save(file);
-            Engine copy(kDims);
+            Engine copy(kDims, true);
             copy.load(file);
             check(copy.count() > 0, "a reloaded copy is empty");
             SearchRequest req;

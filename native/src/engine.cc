@@ -190,7 +190,7 @@ std::vector<uint32_t> sortedUnique(const uint32_t* labels, size_t n, const char*
 
 }  // namespace
 
-Engine::Engine(size_t dims) : dims_(dims), space_(dims) {}
+Engine::Engine(size_t dims, bool simd) : dims_(dims), space_(dims, simd) {}
 
 Hnsw& Engine::index() const {
   if (!index_) throw std::runtime_error("index is closed");

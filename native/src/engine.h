@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "hnsw.h"
+#include "ip_space.h"
 #include "label_map.h"
 
 namespace creator_match {
@@ -89,9 +90,11 @@ class Engine {
  public:
   // Constructs the inner-product space (hnswlib's constructor sets process-wide SIMD function
   // pointers: call it on the JS thread, not on a pool thread next to running searches).
-  explicit Engine(size_t dims);
+  // simd: see ip_space.h (false keeps hnswlib's distance function).
+  Engine(size_t dims, bool simd);
 
   size_t dims() const { return dims_; }
+  Kernel kernel() const { return space_.kernel(); }
   // Lock-free mirrors of the index's counters, updated under the exclusive lock.
   size_t count() const { return count_.load(std::memory_order_relaxed); }
   size_t deleted() const { return deleted_.load(std::memory_order_relaxed); }
@@ -118,7 +121,7 @@ class Engine {
   void publish();
 
   const size_t dims_;
-  hnswlib::InnerProductSpace space_;
+  InnerProductKernelSpace space_;
   std::unique_ptr<Hnsw> index_;
   LabelMap labels_;  // == index_->label_lookup_ (every slot's label, live or deleted)
   mutable RwLock rw_;

@@ -49,7 +49,7 @@ constexpr size_t kMaxThreads = 256;
 constexpr double kMaxUint32 = 4294967295.0;
 
 struct Shared {
-  explicit Shared(size_t dims) : engine(dims) {}
+  Shared(size_t dims, bool simd) : engine(dims, simd) {}
   Engine engine;
   // JS thread only:
   enum class State { Empty, Loading, Ready } state = State::Empty;
@@ -428,6 +428,7 @@ class NativeHnsw : public Napi::ObjectWrap<NativeHnsw> {
                            InstanceMethod("vectors", &NativeHnsw::Vectors),
                            InstanceMethod("close", &NativeHnsw::Close),
                            InstanceAccessor("dims", &NativeHnsw::Dims, nullptr),
+                           InstanceAccessor("kernel", &NativeHnsw::KernelName, nullptr),
                            InstanceAccessor("count", &NativeHnsw::Count, nullptr),
                            InstanceAccessor("deleted", &NativeHnsw::Deleted, nullptr),
                            InstanceAccessor("capacity", &NativeHnsw::Capacity, nullptr),
@@ -437,7 +438,13 @@ class NativeHnsw : public Napi::ObjectWrap<NativeHnsw> {
 
   explicit NativeHnsw(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeHnsw>(info) {
     const size_t dims = integerArg(info[0], "NativeHnsw: dims", 1, static_cast<double>(kMaxDims));
-    shared_ = std::make_shared<Shared>(dims);
+    bool simd = true;
+    if (info.Length() > 1 && !info[1].IsUndefined()) {
+      Napi::Value value = optionsArg(info[1], "NativeHnsw: opts", {"simd"}).Get("simd");
+      if (!value.IsUndefined() && !value.IsBoolean()) throw Napi::TypeError::New(info.Env(), "NativeHnsw: opts.simd must be a boolean, got " + describe(value));
+      simd = !value.IsBoolean() || value.As<Napi::Boolean>().Value();
+    }
+    shared_ = std::make_shared<Shared>(dims, simd);
   }
 
  private:
@@ -590,6 +597,7 @@ class NativeHnsw : public Napi::ObjectWrap<NativeHnsw> {
   }
 
   Napi::Value Dims(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), static_cast<double>(dims())); }
+  Napi::Value KernelName(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), kernelName(shared_->engine.kernel())); }
   Napi::Value Count(const Napi::CallbackInfo& info) { return counter(info, shared_->engine.count()); }
   Napi::Value Deleted(const Napi::CallbackInfo& info) { return counter(info, shared_->engine.deleted()); }
   Napi::Value Capacity(const Napi::CallbackInfo& info) { return counter(info, shared_->engine.capacity()); }

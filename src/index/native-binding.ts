@@ -39,6 +39,12 @@ export interface NativeCreateOptions {
 export interface NativeHnsw {
   /** The counters below are read without a lock; an operation's changes show once it has completed. */
   readonly dims: number;
+  /**
+   * The inner-product kernel in use: 'avx512' (dims a multiple of 16) or 'avx2' (of 8, with FMA)
+   * when this CPU runs it and the object was made with simd (the default), else 'portable'
+   * (hnswlib's own function). See native/src/ip_space.h.
+   */
+  readonly kernel: 'avx512' | 'avx2' | 'portable';
   /** Slots in use (hnswlib's cur_element_count: live and deleted points). 0 once closed. */
   readonly count: number;
   /** Points marked deleted (their slots are reused by upsert). 0 once closed. */
@@ -73,7 +79,15 @@ export interface NativeHnsw {
   close(): Promise<void>;
 }
 
-export type NativeHnswConstructor = new (dims: number) => NativeHnsw;
+export interface NativeHnswOptions {
+  /**
+   * false keeps hnswlib's distance function, which builds byte-identically to hnswlib-node; the
+   * default (true) uses the widest kernel the CPU runs, whose last bits can differ from it.
+   */
+  simd?: boolean;
+}
+
+export type NativeHnswConstructor = new (dims: number, opts?: NativeHnswOptions) => NativeHnsw;
 
 export interface NativeBinding {
   NativeHnsw: NativeHnswConstructor;

@@ -25,6 +25,10 @@ describe('argument checking (synchronous TypeError / RangeError, nothing queued)
       expect(await failure(() => bad(dims))).toEqual({ name: 'RangeError', message: `NativeHnsw: dims must be an integer from 1 to 65536, got ${dims}` });
     }
     expect(await failure(() => (Hnsw as unknown as (d: number) => unknown)(8))).toMatchObject({ name: 'TypeError' });
+    const badOpts = (opts: unknown): unknown => new Hnsw(8, opts as never);
+    expect(await failure(() => badOpts('fast'))).toEqual({ name: 'TypeError', message: 'NativeHnsw: opts must be an object, got a string' });
+    expect(await failure(() => badOpts({ simd: 1 }))).toEqual({ name: 'TypeError', message: 'NativeHnsw: opts.simd must be a boolean, got the number 1' });
+    expect(await failure(() => badOpts({ kernel: 'avx2' }))).toEqual({ name: 'TypeError', message: "NativeHnsw: opts has an unknown option 'kernel' (options: simd)" });
   });
 
   const calls: Call[] = [

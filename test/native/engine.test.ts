@@ -24,7 +24,7 @@ describe('build, search, save, load', () => {
     const opts = { capacity: N, m: 12, efConstruction: 60, seed: 7 };
     const theirs = hnswlibNode(data, N, opts);
     theirs.writeIndexSync(file('theirs.hnsw'));
-    const ours = await built(data, DIMS, opts, 1);
+    const ours = await built(data, DIMS, opts, 1, false);
     await ours.save(file('ours.hnsw'));
     expect(readFileSync(file('ours.hnsw')).equals(readFileSync(file('theirs.hnsw')))).toBe(true);
     await ours.close();
@@ -32,7 +32,7 @@ describe('build, search, save, load', () => {
 
   it('grows its capacity during an insert without changing the graph (levels are drawn in input order)', async () => {
     const opts = { capacity: N, m: 12, efConstruction: 60, seed: 7 };
-    const grown = new Hnsw(DIMS);
+    const grown = new Hnsw(DIMS, { simd: false });
     grown.create({ ...opts, capacity: 10 });
     await grown.insert(data.subarray(0, 500 * DIMS), range(500), 1);
     await grown.insert(data.subarray(500 * DIMS), range(N - 500, 500), 1);
@@ -47,7 +47,7 @@ describe('build, search, save, load', () => {
   it('loads hnswlib-node files and answers what hnswlib-node answers; hnswlib-node loads ours and answers what we answer', async () => {
     const theirs = new HierarchicalNSW('ip', DIMS);
     await theirs.readIndex(file('theirs.hnsw'), true);
-    const ours = new Hnsw(DIMS);
+    const ours = new Hnsw(DIMS, { simd: false });
     await ours.load(file('theirs.hnsw'));
     expect([ours.count, ours.deleted, ours.capacity]).toEqual([N, 0, N]);
     const check = async (): Promise<void> => {
@@ -64,7 +64,7 @@ describe('build, search, save, load', () => {
     await check();
 
     // Our file, built with two threads (a different graph), read by hnswlib-node.
-    const two = await built(data, DIMS, { m: 12, efConstruction: 60, seed: 11 }, 2);
+    const two = await built(data, DIMS, { m: 12, efConstruction: 60, seed: 11 }, 2, false);
     await two.save(file('two-threads.hnsw'));
     const reader = new HierarchicalNSW('ip', DIMS);
     await reader.readIndex(file('two-threads.hnsw'), true);
@@ -83,7 +83,7 @@ describe('build, search, save, load', () => {
     theirs.resizeIndex(N + 200);
     for (let i = 0; i < 200; i++) theirs.addPoint(Array.from(row(extra, i, DIMS)), N + i);
     theirs.writeIndexSync(file('theirs-more.hnsw'));
-    const ours = new Hnsw(DIMS);
+    const ours = new Hnsw(DIMS, { simd: false });
     await ours.load(file('theirs.hnsw'));
     await ours.resize(N + 200);
     await ours.insert(extra, range(200, N), 1);
@@ -109,6 +109,36 @@ describe('build, search, save, load', () => {
     expect(one).toBeGreaterThan(0.9);
     expect(two).toBeGreaterThan(0.9);
     expect(Math.abs(one - two)).toBeLessThan(0.03);
+  });
+
+  it('picks the widest kernel this CPU runs for the dims; its distances and answers agree with hnswlib\'s function', async () => {
+    const flags = new Set((/^flags\s*:(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? '').trim().split(/\s+/));
+    const expected = (dims: number): string =>
+      dims % 16 === 0 && flags.has('avx512f') ? 'avx512' : dims % 8 === 0 && flags.has('avx2') && flags.has('fma') ? 'avx2' : 'portable';
+    for (const dims of [16, 24, 40, 512, 20, 7]) {
+      expect(new Hnsw(dims).kernel).toBe(expected(dims));
+      expect(new Hnsw(dims, { simd: false }).kernel).toBe('portable');
+      const n = 400;
+      const rows = clustered(n, dims, 13);
+      const graph = file(`kernel-${dims}.hnsw`);
+      const portable = await built(rows, dims, { m: 12, efConstruction: 60, seed: 5 }, 1, false);
+      await portable.save(graph);
+      const simd = new Hnsw(dims);
+      await simd.load(graph);
+      let same = 0;
+      let total = 0;
+      for (const q of queriesNear(rows, dims, 20, 4)) {
+        const want = await portable.search(q, n, 0, { exact: true });
+        const got = await simd.search(q, n, 0, { exact: true });
+        const byLabel = new Map(Array.from(want.labels, (label, i) => [label, want.distances[i]!]));
+        got.labels.forEach((label, i) => expect(got.distances[i]!).toBeCloseTo(byLabel.get(label)!, 5));
+        const annWant = await portable.search(q, 10, 40);
+        same += overlap((await simd.search(q, 10, 40)).labels, Array.from(annWant.labels));
+        total += annWant.labels.length;
+      }
+      expect(same / total).toBeGreaterThanOrEqual(0.98);
+      await Promise.all([portable.close(), simd.close()]);
+    }
   });
 
   it('searches exactly over given labels or all live points, with and without a bitset filter', async () => {

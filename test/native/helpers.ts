@@ -71,9 +71,9 @@ export function overlap(found: ArrayLike<number>, truth: number[]): number {
   return hit;
 }
 
-export async function built(data: Float32Array, dims: number, opts: Partial<NativeCreateOptions> = {}, threads = 1): Promise<NativeHnsw> {
+export async function built(data: Float32Array, dims: number, opts: Partial<NativeCreateOptions> = {}, threads = 1, simd = true): Promise<NativeHnsw> {
   const n = data.length / dims;
-  const index = new Hnsw(dims);
+  const index = new Hnsw(dims, { simd });
   index.create({ capacity: n, m: 12, efConstruction: 80, seed: 7, ...opts });
   await index.insert(data, range(n), threads);
   return index;
