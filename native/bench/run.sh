@@ -18,12 +18,11 @@ n="${1:-100000}"
 dims="${2:-512}"
 baseline="${BASELINE:-560dae1^}"
 work="$here/.work"
-mkdir -p "$work/old-addon/src"
+rm -rf "$work/old-addon" && mkdir -p "$work/old-addon"
 
 echo "== uptime before: $(uptime)"
 echo "== baseline addon from $(git -C "$root" rev-parse --short "$baseline")"
-git -C "$root" show "$baseline:native/src/hnsw_native.cc" >"$work/old-addon/src/hnsw_native.cc"
-git -C "$root" show "$baseline:native/binding.gyp" >"$work/old-addon/binding.gyp"
+git -C "$root" archive "$baseline" native/src native/binding.gyp | tar -x -C "$work/old-addon" --strip-components=1
 node-gyp rebuild --directory "$work/old-addon" >"$work/old-addon.log" 2>&1 || { cat "$work/old-addon.log" >&2; exit 1; }
 
 node "$here/build.js" data "$work/vectors.f32" "$n" "$dims"
