@@ -66,12 +66,20 @@ export function createMatcherService(deps: MatcherServiceDeps): CreatorMatcherHa
 
   const Match = async (call: ServerUnaryCall<MatchRequest__Output, MatchResponse>, callback: sendUnaryData<MatchResponse>): Promise<void> => {
     const req = call.request;
-    let log = logger.child({ method: 'Match', request_id: truncateForEcho(req.request_id ?? ''), fan_id: truncateForEcho(req.fan_id ?? '') });
+    // The call's child logger is made when the call logs something: making one (bindings through
+    // pino's redaction) cost more garbage per call than the search did, and most calls log nothing.
+    const bindings: { method: string; request_id: string; fan_id: string; variant?: string } = {
+      method: 'Match',
+      request_id: truncateForEcho(req.request_id ?? ''),
+      fan_id: truncateForEcho(req.fan_id ?? ''),
+    };
+    let child: Logger | undefined;
+    const log = (): Logger => (child ??= logger.child(bindings));
     const started = performance.now();
     const { signal, dispose } = callSignal(call);
     try {
       const route = deps.route(req.fan_id, req.variant);
-      log = log.child({ variant: route.name });
+      bindings.variant = route.name;
       const { input, result } = await share(call, signal, () =>
         withServing(route, async ({ matcher }) => {
           const input = validateRequest(req, limits, matcher.shape);
@@ -80,11 +88,11 @@ export function createMatcherService(deps: MatcherServiceDeps): CreatorMatcherHa
       );
       callback(null, toWireResponse(input.requestId, result, route.name));
       // Exposure log for A/B analysis and training data (MATCH_EXPOSURE_LOG).
-      if (deps.exposureLog) logExposure(log, deps.experiment.name, input, result);
-      log.debug({ k: input.k, query: input.query.kind, results: result.matches.length, strategy: result.strategy, ms: performance.now() - started }, 'match ok');
+      if (deps.exposureLog) logExposure(log(), deps.experiment.name, input, result);
+      if (logger.isLevelEnabled('debug')) log().debug({ k: input.k, query: input.query.kind, results: result.matches.length, strategy: result.strategy, ms: performance.now() - started }, 'match ok');
     } catch (err) {
       const status = toGrpcStatus(err);
-      logFailure(log, status, err, 'match failed');
+      logFailure(log(), status, err, 'match failed');
       callback(toServiceError(status));
     } finally {
       dispose();

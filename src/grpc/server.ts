@@ -5,6 +5,7 @@ import { HealthImplementation, protoPath as healthProtoPath, type ServingStatus 
 import type { CreatorMatcherHandlers } from '../contract/creatormatch/v1/CreatorMatcher';
 import type { IndexAdminHandlers } from '../contract/creatormatch/v1/IndexAdmin';
 import { ADMIN_PROTO, ADMIN_SERVICE, adminClientConstructor, LOADER_OPTIONS, MATCH_PROTO, MATCHER_SERVICE, matcherClientConstructor } from './proto';
+import { withFastRequestDecoding } from './request-codec';
 
 export const HEALTH_SERVICE = 'grpc.health.v1.Health';
 import { ListenerGate, transportServerOptions, type TransportLimits } from './transport-limits';
@@ -50,7 +51,7 @@ function newServer(maxReceiveBytes: number, interceptors: grpc.ServerInterceptor
  */
 export function buildGrpcServer(opts: BuildServerOptions): GrpcServerParts {
   const server = newServer(opts.maxReceiveBytes, opts.interceptors, opts.transport);
-  server.addService(matcherClientConstructor(opts.packageDefinition).service, opts.matcher);
+  server.addService(withFastRequestDecoding(matcherClientConstructor(opts.packageDefinition).service), opts.matcher);
   if (opts.admin) server.addService(adminClientConstructor(opts.packageDefinition).service, opts.admin);
   const health = new HealthImplementation({ '': 'NOT_SERVING', [MATCHER_SERVICE]: 'NOT_SERVING' });
   health.addToServer(server);

@@ -99,12 +99,14 @@ function likedCreators(rawIds: readonly string[], rawWeights: readonly number[])
   return { ids: [...byId.keys()], weights: [...byId.values()] };
 }
 
-export function validateVector(values: readonly number[], dims: number): Float32Array {
+/** `values`: a number[] or, as the gRPC server decodes it (src/grpc/request-codec.ts), a Float32Array. A normalised copy comes back. */
+export function validateVector(values: ArrayLike<number>, dims: number): Float32Array {
   if (values.length === 0) throw new MatchError('INVALID_VECTOR', 'vector.values is empty');
   if (values.length !== dims) {
     throw new MatchError('DIMENSION_MISMATCH', `vector has ${values.length} values, the index has ${dims} dimensions`, { details: { dims } });
   }
-  const bad = values.findIndex((v) => !Number.isFinite(v));
+  let bad = -1;
+  for (let i = 0; i < values.length && bad < 0; i++) if (!Number.isFinite(values[i])) bad = i;
   if (bad >= 0) throw new MatchError('INVALID_VECTOR', `vector.values[${bad}] is ${values[bad]}; all values must be finite`);
   const v = normalise(Float32Array.from(values));
   if (!v) throw new MatchError('INVALID_VECTOR', 'vector has zero norm (or overflows float32); cosine similarity is undefined');

@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { context, propagation, SpanKind, SpanStatusCode, trace, type Context, type Span, type TextMapGetter } from '@opentelemetry/api';
 import { instruments } from './instruments';
-import { tracer } from './tracing';
+import { tracer, tracesExported } from './tracing';
 
 // Only @opentelemetry/api here: without a started SDK this records nothing.
 
@@ -62,15 +62,18 @@ export function telemetryInterceptor(): grpc.ServerInterceptor {
       ctx = trace.setSpan(parent, span);
     };
 
-    const listener = new grpc.ServerListenerBuilder()
-      .withOnReceiveMetadata((metadata, next) => {
-        startSpan(metadata);
-        context.with(ctx, () => next(metadata));
-      })
-      .withOnReceiveMessage((message, next) => context.with(ctx, () => next(message)))
-      .withOnReceiveHalfClose((next) => context.with(ctx, () => next()))
-      .withOnCancel(() => finish(grpc.status.CANCELLED, 'cancelled by the client'))
-      .build();
+    // Without a trace exporter: no span and no context switches, only the metrics.
+    const listener = tracesExported()
+      ? new grpc.ServerListenerBuilder()
+          .withOnReceiveMetadata((metadata, next) => {
+            startSpan(metadata);
+            context.with(ctx, () => next(metadata));
+          })
+          .withOnReceiveMessage((message, next) => context.with(ctx, () => next(message)))
+          .withOnReceiveHalfClose((next) => context.with(ctx, () => next()))
+          .withOnCancel(() => finish(grpc.status.CANCELLED, 'cancelled by the client'))
+          .build()
+      : new grpc.ServerListenerBuilder().withOnCancel(() => finish(grpc.status.CANCELLED, 'cancelled by the client')).build();
 
     const responder = new grpc.ResponderBuilder()
       .withStart((next) => next(listener))

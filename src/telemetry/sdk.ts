@@ -14,6 +14,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PACKAGE_ROOT } from '../config/config';
 import type { Logger } from '../logging/logger';
+import { setTracesExported } from './tracing';
 
 /**
  * The OpenTelemetry SDK, started once by the entry point (src/main.ts) before the app is built.
@@ -138,6 +139,7 @@ export async function startTelemetry(opts: TelemetryOptions): Promise<Telemetry>
     }
   }
   const exporters = { prometheus: metricsPort !== undefined, otlpMetrics, traces: traces || opts.spanProcessors !== undefined };
+  setTracesExported(exporters.traces);
   log.info({ metrics_addr: opts.metricsAddr ?? null, metrics_port: metricsPort ?? null, ...exporters }, 'telemetry started');
 
   let closing: Promise<void> | undefined;
@@ -175,6 +177,7 @@ function packageVersion(): string {
 
 /** Unregisters the global providers so that a later start (tests) registers afresh. */
 function unregister(): void {
+  setTracesExported(false);
   metrics.disable();
   trace.disable();
   propagation.disable();
