@@ -1,7 +1,8 @@
 /**
  * `npm run bench:scale [-- --sizes 10000,100000 --seconds 8 --ef 64 --no-write]` (`--quick`: 10k only, short rows)
  * Long run, not CI: `npm run bench:scale -- --sizes 10000,100000,1000000` (the 1M corpus alone
- * takes over an hour to embed on 2 cores, then ~10 min to build and needs ~6 GiB of RAM).
+ * takes over an hour to embed on 2 cores, then ~10 min to build and needs ~6 GiB of RAM); with
+ * `--expand-from 100000` the 1M corpus is made from the 100k one without the model (minutes).
  *
  * At each catalog size: the corpus generator's creators embedded with the default model
  * (bench:corpus, cached), built and published with the builder's publishVersion (HNSW inserts on
@@ -17,7 +18,7 @@ import path from 'node:path';
 import { publishVersion } from '../index-builder/publish-version';
 import { VectorMatrix } from '../index-builder/vector-matrix';
 import { ARTIFACT_FILES, readCurrent } from '../src/index/manifest';
-import { ensureCorpus } from './corpus';
+import { ensureCorpus, ensureExpandedCorpus } from './corpus';
 import { lineChart, writeChart } from './lib/charts';
 import { arg, argList, boxEnd, boxLine, boxStart, CACHE, commandLine, corpusDir, corpusFiles, fmt, loadCorpus, procMem, QUICK, stamp, table, writeJson, writeSection } from './lib/common';
 import { PARAMS } from './lib/indexes';
@@ -49,9 +50,13 @@ async function main(): Promise<void> {
   const sizes = argList('sizes', QUICK ? [10_000] : [10_000, 100_000]);
   const seconds = arg('seconds', QUICK ? 3 : 8);
   const ef = arg('ef', 64);
+  // Sizes above --expand-from N are made from the N corpus without the model (ensureExpandedCorpus).
+  const expandFrom = arg('expand-from', 0);
+  const expanded = sizes.filter((s) => expandFrom > 0 && s > expandFrom);
   const rows: SizeRow[] = [];
   for (const creators of sizes) {
-    await ensureCorpus({ creators });
+    if (expanded.includes(creators)) await ensureExpandedCorpus(creators, expandFrom);
+    else await ensureCorpus({ creators });
     const c = loadCorpus(corpusDir(creators));
     // Build and publish a fresh version (not the cached bench graph): the builder's own path.
     const out = path.join(CACHE, `scale-index-${creators}`);
@@ -134,17 +139,17 @@ async function main(): Promise<void> {
     '',
     `Command: \`${commandLine('bench:scale')}\`. ${boxLine(end)}`,
     '',
-    `Each size: the generated corpus (bench:corpus, default model q8, 512-d) published by the builder's publishVersion (HNSW M ${PARAMS.m}, efC ${PARAMS.efConstruction} on every core, recall check on 200, write), then served by \`${SERVER_COMMAND}\` (ef ${ef}); ${seconds} s per load row, 1,000 fan queries by vector, k = ${K}; recall@10 against exact search (numpy).`,
+    `Each size: the generated corpus (bench:corpus, default model q8, 512-d${expanded.length ? `; ${expanded.map((s) => s.toLocaleString('en')).join(', ')}: the ${expandFrom.toLocaleString('en')} corpus expanded without the model, its vectors plus copies with Gaussian noise of norm 0.5, renormalised, and the generator's profiles (bench/corpus.ts, ensureExpandedCorpus)` : ''}) published by the builder's publishVersion (HNSW M ${PARAMS.m}, efC ${PARAMS.efConstruction} on every core, recall check on 200, write), then served by \`${SERVER_COMMAND}\` (ef ${ef}); ${seconds} s per load row, 1,000 fan queries by vector, k = ${K}; recall@10 against exact search (numpy).`,
     '',
     ...table(
-      ['creators', 'build s', 'insert s', 'index MiB', 'load s', 'RSS idle MiB', 'RSS after MiB', 'QPS, 1 in flight', 'p50 / p99 ms', 'QPS, 16 in flight', 'p50 / p99 ms', 'recall@10'],
-      rows.map((r) => [r.creators, fmt(r.buildSeconds, 1), fmt(r.insertSeconds, 1), fmt(r.indexMiB, 0), fmt(r.loadSeconds, 1), fmt(r.rssIdleMiB, 0), fmt(r.rssAfterMiB, 0), fmt(r.qps1), `${fmt(r.p50at1, 2)} / ${fmt(r.p99at1, 2)}`, fmt(r.qps16), `${fmt(r.p50at16, 2)} / ${fmt(r.p99at16, 2)}`, fmt(r.recall, 3)]),
+      ['creators', 'build s', 'insert s', 'index MiB', 'load s', 'RSS idle MiB', 'RSS after MiB', 'RSS after / index', 'QPS, 1 in flight', 'p50 / p99 ms', 'QPS, 16 in flight', 'p50 / p99 ms', 'recall@10'],
+      rows.map((r) => [r.creators, fmt(r.buildSeconds, 1), fmt(r.insertSeconds, 1), fmt(r.indexMiB, 0), fmt(r.loadSeconds, 1), fmt(r.rssIdleMiB, 0), fmt(r.rssAfterMiB, 0), `${fmt(r.rssAfterMiB / r.indexMiB, 2)}x`, fmt(r.qps1), `${fmt(r.p50at1, 2)} / ${fmt(r.p99at1, 2)}`, fmt(r.qps16), `${fmt(r.p50at16, 2)} / ${fmt(r.p99at16, 2)}`, fmt(r.recall, 3)]),
     ),
     '',
     '![scale](bench/scale.svg)',
     '',
   ];
-  await writeJson('scale', { box: end, sizes, ef, params: PARAMS, seconds, rows });
+  await writeJson('scale', { box: end, sizes, ef, params: PARAMS, seconds, expandFrom: expandFrom || null, expanded, rows });
   await writeSection('scale', lines);
 }
 

@@ -46,6 +46,8 @@ export interface CorpusMeta {
   dtype: string;
   /** 'single': queries embedded one text per call, as the service embeds interest_text. */
   queryEmbedding?: 'single';
+  /** Made from a smaller embedded corpus without the model (bench/corpus.ts, ensureExpandedCorpus). */
+  expandedFrom?: { creators: number; noise: number };
 }
 
 export interface Corpus {
