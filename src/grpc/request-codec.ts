@@ -1,4 +1,3 @@
-import os from 'node:os';
 import path from 'node:path';
 import type * as grpc from '@grpc/grpc-js';
 import protobuf from 'protobufjs';
@@ -7,63 +6,44 @@ import { LOADER_OPTIONS, MATCH_PROTO, PROTO_DIR } from './proto';
 
 /**
  * The server's deserializer of MatchRequest (Match and each BatchMatch message): proto-loader's own
- * decode + toObject with LOADER_OPTIONS, except that `vector.values` (repeated float, packed on
- * the wire) is copied straight from the bytes into one Float32Array. proto-loader pushes each
- * float into a growing JS array and toObject copies that array again: for a 512-d vector query
- * that was about 23 KB of garbage per call, a quarter of all a Match allocated (a sampling heap
- * profile of the server under load). The result has the same fields and values; only the type of
- * `vector.values` differs (a Float32Array, which the handlers read as ArrayLike<number>).
+ * decode + toObject with LOADER_OPTIONS, except for `vector.values` (repeated float, packed on the
+ * wire). proto-loader pushes each float into a growing JS array and toObject copies that array
+ * again: for a 512-d vector query that was about 23 KB of garbage per call, a quarter of all a
+ * Match allocated (a sampling heap profile of the server under load). Here the floats go from the
+ * bytes into one array of exactly their count, which toObject hands on as it is. The result is
+ * what proto-loader gives, field for field (test/unit/request-codec.test.ts).
  */
-
-const LITTLE_ENDIAN = os.endianness() === 'LE';
-const NO_VALUES = new Float32Array(0);
-
-interface DecodedVector {
-  values: Float32Array;
-}
 
 function invalid(message: string): Error {
   return new Error(`vector.values: ${message}`);
 }
 
-/** Floats of a packed field: `bytes` (a multiple of 4) from the reader's position on. */
-function packedFloats(reader: protobuf.Reader, bytes: number): Float32Array {
+/** `bytes` (a multiple of 4) of little-endian floats from the reader's position on, appended to `out` (grown once). */
+function readPacked(reader: protobuf.Reader, bytes: number, out: number[]): void {
   if (bytes % 4 !== 0) throw invalid(`a packed run of ${bytes} bytes is not a whole number of floats`);
   if (reader.pos + bytes > reader.len) throw invalid('the packed run is longer than the message');
-  const out = new Float32Array(bytes / 4);
-  const src = reader.buf.subarray(reader.pos, reader.pos + bytes);
-  if (LITTLE_ENDIAN) new Uint8Array(out.buffer).set(src);
-  else {
-    const view = new DataView(src.buffer, src.byteOffset, src.byteLength);
-    for (let i = 0; i < out.length; i++) out[i] = view.getFloat32(i * 4, true);
-  }
+  const view = new DataView(reader.buf.buffer, reader.buf.byteOffset + reader.pos, bytes);
+  const start = out.length;
+  out.length = start + bytes / 4;
+  for (let i = 0; i < bytes / 4; i++) out[start + i] = view.getFloat32(4 * i, true);
   reader.skip(bytes);
-  return out;
-}
-
-function concat(parts: Float32Array[]): Float32Array {
-  if (parts.length === 1) return parts[0]!;
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 /** creatormatch.v1.Vector from the wire: packed runs (and, as parsers must accept, unpacked floats), in order. */
-function decodeVector(input: protobuf.Reader | Uint8Array, length?: number): DecodedVector {
+function decodeVector(vector: protobuf.Type, input: protobuf.Reader | Uint8Array, length?: number): protobuf.Message {
   const reader = input instanceof protobuf.Reader ? input : protobuf.Reader.create(input);
   const end = length === undefined ? reader.len : reader.pos + length;
-  const parts: Float32Array[] = [];
+  const values: number[] = [];
   while (reader.pos < end) {
     const tag = reader.uint32();
-    if (tag >>> 3 === 1 && (tag & 7) === 2) parts.push(packedFloats(reader, reader.uint32()));
-    else if (tag >>> 3 === 1 && (tag & 7) === 5) parts.push(Float32Array.of(reader.float()));
-    else reader.skipType(tag & 7);
+    if (tag >>> 3 !== 1 || ((tag & 7) !== 2 && (tag & 7) !== 5)) {
+      reader.skipType(tag & 7);
+      continue;
+    }
+    if ((tag & 7) === 5) values.push(reader.float());
+    else readPacked(reader, reader.uint32(), values);
   }
-  return { values: parts.length === 0 ? NO_VALUES : concat(parts) };
+  return Object.assign(vector.create(), { values });
 }
 
 let deserializer: ((bytes: Buffer) => MatchRequest__Output) | undefined;
@@ -80,9 +60,10 @@ export function deserializeMatchRequest(bytes: Buffer): MatchRequest__Output {
     // setup() generates the type's own functions; the two replaced afterwards stay replaced.
     vector.setup();
     request.setup();
-    vector.decode = decodeVector as unknown as typeof vector.decode;
-    vector.toObject = ((message: DecodedVector) => ({ values: message.values })) as unknown as typeof vector.toObject;
-    const options = LOADER_OPTIONS as protobuf.IConversionOptions;
+    vector.decode = (input, length) => decodeVector(vector, input, length);
+    // The values array is the decoder's own: handed on, not copied.
+    vector.toObject = (message) => ({ values: (message as { values?: number[] }).values ?? [] });
+    const options: protobuf.IConversionOptions = LOADER_OPTIONS;
     deserializer = (b) => request.toObject(request.decode(b), options) as MatchRequest__Output;
   }
   return deserializer(bytes);

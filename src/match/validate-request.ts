@@ -99,8 +99,7 @@ function likedCreators(rawIds: readonly string[], rawWeights: readonly number[])
   return { ids: [...byId.keys()], weights: [...byId.values()] };
 }
 
-/** `values`: a number[] or, as the gRPC server decodes it (src/grpc/request-codec.ts), a Float32Array. A normalised copy comes back. */
-export function validateVector(values: ArrayLike<number>, dims: number): Float32Array {
+export function validateVector(values: readonly number[], dims: number): Float32Array {
   if (values.length === 0) throw new MatchError('INVALID_VECTOR', 'vector.values is empty');
   if (values.length !== dims) {
     throw new MatchError('DIMENSION_MISMATCH', `vector has ${values.length} values, the index has ${dims} dimensions`, { details: { dims } });
