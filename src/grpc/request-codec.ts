@@ -18,32 +18,30 @@ function invalid(message: string): Error {
   return new Error(`vector.values: ${message}`);
 }
 
-/** `bytes` (a multiple of 4) of little-endian floats from the reader's position on, appended to `out` (grown once). */
-function readPacked(reader: protobuf.Reader, bytes: number, out: number[]): void {
+/** `bytes` (a multiple of 4) of little-endian floats from the reader's position on, in an array made at their count. */
+function readPacked(reader: protobuf.Reader, bytes: number): number[] {
   if (bytes % 4 !== 0) throw invalid(`a packed run of ${bytes} bytes is not a whole number of floats`);
   if (reader.pos + bytes > reader.len) throw invalid('the packed run is longer than the message');
   const view = new DataView(reader.buf.buffer, reader.buf.byteOffset + reader.pos, bytes);
-  const start = out.length;
-  out.length = start + bytes / 4;
-  for (let i = 0; i < bytes / 4; i++) out[start + i] = view.getFloat32(4 * i, true);
+  const out = new Array<number>(bytes / 4);
+  for (let i = 0; i < out.length; i++) out[i] = view.getFloat32(4 * i, true);
   reader.skip(bytes);
+  return out;
 }
 
 /** creatormatch.v1.Vector from the wire: packed runs (and, as parsers must accept, unpacked floats), in order. */
 function decodeVector(vector: protobuf.Type, input: protobuf.Reader | Uint8Array, length?: number): protobuf.Message {
   const reader = input instanceof protobuf.Reader ? input : protobuf.Reader.create(input);
   const end = length === undefined ? reader.len : reader.pos + length;
-  const values: number[] = [];
+  const parts: number[][] = [];
   while (reader.pos < end) {
     const tag = reader.uint32();
-    if (tag >>> 3 !== 1 || ((tag & 7) !== 2 && (tag & 7) !== 5)) {
-      reader.skipType(tag & 7);
-      continue;
-    }
-    if ((tag & 7) === 5) values.push(reader.float());
-    else readPacked(reader, reader.uint32(), values);
+    if (tag >>> 3 === 1 && (tag & 7) === 2) parts.push(readPacked(reader, reader.uint32()));
+    else if (tag >>> 3 === 1 && (tag & 7) === 5) parts.push([reader.float()]);
+    else reader.skipType(tag & 7);
   }
-  return Object.assign(vector.create(), { values });
+  // One packed run is what every encoder sends: its array as it is.
+  return Object.assign(vector.create(), { values: parts.length === 1 ? parts[0]! : parts.flat() });
 }
 
 let deserializer: ((bytes: Buffer) => MatchRequest__Output) | undefined;
