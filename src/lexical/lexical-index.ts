@@ -98,6 +98,10 @@ export class LexicalIndex {
   private postingCounts: Uint32Array = new Uint32Array(1024);
   // Main segment (CSR) for term ids < mainTerms.
   private mainTerms = 0;
+  /** Bumped by every change to postings, counts or states: what a query plan depends on. */
+  private changes = 0;
+  /** The last query's analysis and plan (hybrid retrieval asks queryStats, then search, for one text). */
+  private lastPlan: { query: string; changes: number; words: number; plan: PlannedWord[] } | undefined;
   private mainOffsets: Uint32Array = new Uint32Array(1);
   private mainLabels: Uint32Array = new Uint32Array(0);
   private mainTfs: Uint8Array = new Uint8Array(0);
@@ -169,6 +173,7 @@ export class LexicalIndex {
   add(label: number, text: string, language?: string): void {
     checkLabel(label);
     if (typeof text !== 'string') throw new TypeError('lexical index: text must be a string');
+    this.changes++;
     if (label < this.labelEnd && this.state[label] === LIVE) this.remove(label);
     if (label < this.labelEnd && this.state[label] === REMOVED) this.compact();
     const doc = analyzeDocument(text, language);
@@ -188,6 +193,7 @@ export class LexicalIndex {
   /** Removes the label's document; a label without one is ignored. */
   remove(label: number): void {
     if (!Number.isInteger(label) || label < 0 || label >= this.labelEnd || this.state[label] !== LIVE) return;
+    this.changes++;
     this.state[label] = REMOVED;
     this.liveCount--;
     this.liveLengthSum -= this.docLen[label]!;
@@ -200,7 +206,7 @@ export class LexicalIndex {
   /** The k best live documents that `allows` keeps and that share a term with the query. */
   search(query: string, k: number, allows?: (label: number) => boolean): LexicalHit[] {
     if (!(k >= 1) || this.liveCount === 0) return [];
-    const plan = this.plan(query);
+    const { plan } = this.planned(query);
     if (plan.length === 0) return [];
     this.ensureScratch();
     const ep = this.nextEpoch();
@@ -269,9 +275,7 @@ export class LexicalIndex {
 
   /** Diagnostics for fusion, over the same words search() would use. */
   queryStats(query: string): QueryStats {
-    const analysis = analyzeQuery(query);
-    const plan = this.plan(query, analysis);
-    const words = analysis.words.length;
+    const { plan, words } = this.planned(query);
     let maxIdf = 0;
     let sumIdf = 0;
     for (const w of plan) {
@@ -321,11 +325,20 @@ export class LexicalIndex {
     return index;
   }
 
+  /** The query's plan and analysed word count, remembered for the next call with the same text while nothing changed. */
+  private planned(query: string): { plan: PlannedWord[]; words: number } {
+    const last = this.lastPlan;
+    if (last !== undefined && last.query === query && last.changes === this.changes) return last;
+    const analysis = analyzeQuery(typeof query === 'string' ? query : '');
+    this.lastPlan = { query, changes: this.changes, words: analysis.words.length, plan: this.plan(analysis) };
+    return this.lastPlan;
+  }
+
   /** Query words with live postings, highest idf first, at most MAX_QUERY_WORDS. */
-  private plan(query: string, analysis?: AnalyzedQuery): PlannedWord[] {
+  private plan(analysis: AnalyzedQuery): PlannedWord[] {
     if (this.liveCount === 0) return [];
     const estimated: { terms: number[]; idf: number }[] = [];
-    for (const variants of (analysis ?? analyzeQuery(typeof query === 'string' ? query : '')).words) {
+    for (const variants of analysis.words) {
       const terms: number[] = [];
       let best = 0;
       for (const v of variants) {
@@ -443,6 +456,7 @@ export class LexicalIndex {
    * order.
    */
   private compact(): void {
+    this.changes++;
     if (this.tailCount === 0 && this.removedWithPostings === 0) return;
     const { state, mainOffsets, mainLabels, mainTfs } = this;
     const termCount = this.terms.length;

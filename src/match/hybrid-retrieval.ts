@@ -146,10 +146,18 @@ export async function hybridRetrieve(req: RetrievalRequest, ctx: RetrievalContex
   const denseN = Math.max(req.k, p.denseN);
   const cosQ = new Map<number, number>();
 
-  const first = await ctx.search.search(req.vector, { k: denseN, ef: Math.max(req.ef, denseN), filter: req.filter, minScore: req.minScore }, ctx.signal);
+  // BM25 runs here while the first dense search runs on the backend's threads.
+  const firstSearch = ctx.search.search(req.vector, { k: denseN, ef: Math.max(req.ef, denseN), filter: req.filter, minScore: req.minScore }, ctx.signal);
+  let lexicalAll: ScoredLabel[];
+  try {
+    lexicalAll = w > 0 ? ctx.lexical.search(req.text, Math.max(req.k, p.lexicalN), req.filter.allows) : [];
+  } catch (err) {
+    await firstSearch.catch(() => undefined);
+    throw err;
+  }
+  const first = await firstSearch;
   ctx.onAnnSearch?.(denseN, first);
   for (const h of first.hits) cosQ.set(h.label, h.score);
-  const lexicalAll = w > 0 ? ctx.lexical.search(req.text, Math.max(req.k, p.lexicalN), req.filter.allows) : [];
   await scoreInto(ctx, req.vector, lexicalAll.map((h) => h.label), req.filter, cosQ);
   // min_score thresholds the cosine in every mode: lexical candidates below it are dropped.
   const lexical = lexicalAll.filter((h) => cosQ.has(h.label) && (req.minScore === undefined || cosQ.get(h.label)! >= req.minScore));

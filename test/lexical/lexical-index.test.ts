@@ -155,6 +155,23 @@ describe('add / remove', () => {
     for (const q of ['apple', 'cherry', 'durian banana', 'apple banana cherry durian']) expect(index.search(q, 10)).toEqual(expected.search(q, 10));
   });
 
+  it('a query asked again after an add, a remove or a compaction is planned afresh (the last plan is remembered only while nothing changed)', () => {
+    const index = LexicalIndex.build(texts.map((text, label) => ({ label, text })));
+    const q = 'durian cherry';
+    expect(index.queryStats(q).matchedTerms).toBe(2);
+    expect(index.search(q, 10).map((h) => h.label)).toEqual([3, 1, 4]);
+    index.add(9, 'elderberry durian');
+    expect(index.search(q, 10).map((h) => h.label)).toContain(9);
+    expect(index.queryStats('elderberry').matchedTerms).toBe(1);
+    index.remove(9);
+    expect(index.queryStats('elderberry').matchedTerms).toBe(0);
+    expect(index.search(q, 10).map((h) => h.label)).not.toContain(9);
+    for (const label of [0, 1, 2, 3]) index.remove(label); // enough removals to compact
+    const fresh = LexicalIndex.build([{ label: 4, text: texts[4]! }]);
+    expect(index.search(q, 10)).toEqual(fresh.search(q, 10));
+    expect(index.queryStats(q)).toEqual(fresh.queryStats(q));
+  });
+
   it('rejects bad labels and non-string texts', () => {
     const index = new LexicalIndex();
     expect(() => index.add(-1, 'x')).toThrow(RangeError);
