@@ -58,6 +58,17 @@ export function exactTruth(matrix: VectorMatrix, plan: RecallPlan): RecallTruth 
 }
 
 /**
+ * The plan's exact answers from the index's own exact search over its stored vectors (on the
+ * thread pool, every core, with the addon's SIMD kernel): what measureRecall uses when no truth was
+ * computed ahead (text builds, publishVersion callers); 148 s → seconds at 1M creators.
+ */
+async function indexTruth(ann: HnswIndex, matrix: VectorMatrix, plan: RecallPlan): Promise<RecallTruth> {
+  const found = await Promise.all(plan.labels.map((label) => ann.search(matrix.row(label), plan.k + 1, 0, { exact: true })));
+  const neighbours = found.map((hits, q) => hits.map((h) => h.label).filter((label) => label !== plan.labels[q]).slice(0, plan.k));
+  return { ...plan, neighbours };
+}
+
+/**
  * recall@k of `ann` against exact search, using a seeded sample of the indexed vectors as
  * queries. The query's own row is excluded from both result lists (it would always be found).
  * `truth`, when given, must be the exact answers for recallPlan(matrix.count, opts).
@@ -68,7 +79,7 @@ export async function measureRecall(ann: HnswIndex, matrix: VectorMatrix, opts: 
   if (truth && (truth.k !== plan.k || truth.labels.length !== plan.labels.length || truth.labels.some((l, i) => l !== plan.labels[i]))) {
     throw new Error('recall truth was computed for another sample');
   }
-  const exact = truth ?? exactTruth(matrix, plan);
+  const exact = truth ?? (await indexTruth(ann, matrix, plan));
   // The queries run concurrently on the thread pool (every core).
   const found = await Promise.all(exact.labels.map((label) => ann.search(matrix.row(label), plan.k + 1, opts.ef)));
   let total = 0;
