@@ -62,6 +62,7 @@ export function telemetryInterceptor(): grpc.ServerInterceptor {
       ctx = trace.setSpan(parent, span);
     };
 
+    const onCancel = (): void => finish(grpc.status.CANCELLED, 'cancelled by the client');
     // Without a trace exporter: no span and no context switches, only the metrics.
     const listener = tracesExported()
       ? new grpc.ServerListenerBuilder()
@@ -71,9 +72,9 @@ export function telemetryInterceptor(): grpc.ServerInterceptor {
           })
           .withOnReceiveMessage((message, next) => context.with(ctx, () => next(message)))
           .withOnReceiveHalfClose((next) => context.with(ctx, () => next()))
-          .withOnCancel(() => finish(grpc.status.CANCELLED, 'cancelled by the client'))
+          .withOnCancel(onCancel)
           .build()
-      : new grpc.ServerListenerBuilder().withOnCancel(() => finish(grpc.status.CANCELLED, 'cancelled by the client')).build();
+      : new grpc.ServerListenerBuilder().withOnCancel(onCancel).build();
 
     const responder = new grpc.ResponderBuilder()
       .withStart((next) => next(listener))
