@@ -69,6 +69,26 @@ class VisitedScope {
 
 float distanceTo(const Hnsw& h, const float* q, tableint id) { return h.fstdistfunc_(q, h.getDataByInternalId(id), h.dist_func_param_); }
 
+// Calls f(i, ids[i]) for each i in order, with the rows of the next ids prefetched: rows scattered
+// over the level-0 block cost mostly the wait for memory, which the prefetches overlap
+// (`npm run bench:native`: exact scores over scattered labels ~1.4x faster). kNoLabel ids are passed on.
+template <typename F>
+void forRows(const Hnsw& h, const std::vector<uint32_t>& ids, F f) {
+  constexpr size_t kAhead = 4;
+  const size_t n = ids.size();
+  const size_t rowBytes = h.data_size_;
+  const auto prefetch = [&](size_t i) {
+    if (i >= n || ids[i] == kNoLabel) return;
+    const char* row = h.getDataByInternalId(ids[i]);
+    for (size_t b = 0; b < rowBytes; b += 64) __builtin_prefetch(row + b);
+  };
+  for (size_t i = 0; i < kAhead; i++) prefetch(i);
+  for (size_t i = 0; i < n; i++) {
+    prefetch(i + kAhead);
+    f(i, ids[i]);
+  }
+}
+
 // hnswlib's searchKnn with ef as an argument (no shared setEf state) and without metric counters.
 void knn(const Hnsw& h, const float* q, size_t k, size_t ef, hnswlib::BaseFilterFunctor* filter, std::vector<Hit>& out) {
   out.clear();
@@ -373,11 +393,17 @@ void Engine::search(const SearchRequest& req, std::vector<Hit>& out) const {
       // Exact top-k over the given labels; absent, deleted and repeated labels are skipped.
       TopK top(req.k);
       VisitedScope seen(h);
+      std::vector<uint32_t> ids;
+      std::vector<uint32_t> kept;
+      ids.reserve(req.labels.size());
+      kept.reserve(req.labels.size());
       for (uint32_t label : req.labels) {
         const uint32_t id = labels_.find(label);
         if (id == kNoLabel || !seen.firstVisit(id) || h.isMarkedDeleted(id)) continue;
-        top.push(distanceTo(h, q, id), label);
+        ids.push_back(id);
+        kept.push_back(label);
       }
+      forRows(h, ids, [&](size_t i, uint32_t id) { top.push(distanceTo(h, q, id), kept[i]); });
       top.drain(out);
       break;
     }
@@ -399,8 +425,11 @@ void Engine::search(const SearchRequest& req, std::vector<Hit>& out) const {
 
 void Engine::vectors(const std::vector<uint32_t>& labels, float* out) const {
   std::shared_lock<RwLock> lock(rw_);
-  const Hnsw& h = index();
-  for (size_t i = 0; i < labels.size(); i++) {
+  copyVectors(index(), labels.data(), labels.size(), out);
+}
+
+void Engine::copyVectors(const Hnsw& h, const uint32_t* labels, size_t n, float* out) const {
+  for (size_t i = 0; i < n; i++) {
     float* row = out + i * dims_;
     const uint32_t id = liveId(labels[i]);
     if (id == kNoLabel) {
@@ -409,6 +438,23 @@ void Engine::vectors(const std::vector<uint32_t>& labels, float* out) const {
       std::memcpy(row, h.getDataByInternalId(id), dims_ * sizeof(float));
     }
   }
+}
+
+bool Engine::tryDistances(const float* query, const uint32_t* labels, size_t n, float* distances) const {
+  std::shared_lock<RwLock> lock(rw_, std::try_to_lock);
+  if (!lock.owns_lock()) return false;
+  const Hnsw& h = index();
+  std::vector<uint32_t> ids(n);
+  for (size_t i = 0; i < n; i++) ids[i] = liveId(labels[i]);
+  forRows(h, ids, [&](size_t i, uint32_t id) { distances[i] = id == kNoLabel ? std::numeric_limits<float>::quiet_NaN() : distanceTo(h, query, id); });
+  return true;
+}
+
+bool Engine::tryVectors(const uint32_t* labels, size_t n, float* out) const {
+  std::shared_lock<RwLock> lock(rw_, std::try_to_lock);
+  if (!lock.owns_lock()) return false;
+  copyVectors(index(), labels, n, out);
+  return true;
 }
 
 void Engine::close() {

@@ -36,6 +36,13 @@ class RwLock {
     readersMayEnter_.wait(guard, [this] { return !writing_ && writersWaiting_ == 0; });
     readers_++;
   }
+  // Never waits: false while a writer holds the lock or waits for it (writers stay preferred).
+  bool try_lock_shared() {
+    std::lock_guard<std::mutex> guard(mutex_);
+    if (writing_ || writersWaiting_ > 0) return false;
+    readers_++;
+    return true;
+  }
   void unlock_shared() {
     std::lock_guard<std::mutex> guard(mutex_);
     if (--readers_ == 0 && writersWaiting_ > 0) writerMayEnter_.notify_one();
@@ -111,11 +118,18 @@ class Engine {
   void search(const SearchRequest& req, std::vector<Hit>& out) const;
   // labels.size() rows into `out`; a row of NaN where a label is not live.
   void vectors(const std::vector<uint32_t>& labels, float* out) const;
+  // For the JS thread, which must never wait: what `search` (exact over labels, every one kept,
+  // in the given order) and `vectors` compute, when the shared lock is free at once; false when
+  // a writer holds or waits for it (nothing written), and the caller goes to the pool instead.
+  // `distances` gets one value per label (NaN where a label is not live). Throws if closed.
+  bool tryDistances(const float* query, const uint32_t* labels, size_t n, float* distances) const;
+  bool tryVectors(const uint32_t* labels, size_t n, float* out) const;
   void close();
 
  private:
   Hnsw& index() const;
   uint32_t liveId(uint32_t label) const;
+  void copyVectors(const Hnsw& h, const uint32_t* labels, size_t n, float* out) const;
   void checkFinite(const float* vectors, size_t n, const uint32_t* labels, const char* op) const;
   void grow(size_t needed);
   void publish();

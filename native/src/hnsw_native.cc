@@ -21,7 +21,8 @@
 //     exclusive: insert, upsert, markDelete, resize, close, and installing a loaded graph.
 //   Inserts do NOT run concurrently with searches (engine.h says why); within one insert,
 //   `threads` threads add points in parallel under hnswlib's per-element locks. Only pool threads
-//   (and the insert's own threads) ever wait on the lock.
+//   (and the insert's own threads) ever wait on the lock: the two synchronous reads for small
+//   label sets (distancesNow, vectorsNow) try it and return undefined instead of waiting.
 //
 // Lifecycle (JS-thread state, in `Shared`)
 //   empty --create()--> ready;  empty --load()--> loading --ok--> ready (--failed--> empty).
@@ -46,6 +47,9 @@ namespace creator_match {
 namespace {
 
 constexpr size_t kMaxThreads = 256;
+// Most labels one call of distancesNow / vectorsNow may cover: bounded work on the JS thread
+// (~4096 x 512 multiply-adds, tens of microseconds).
+constexpr size_t kMaxNowLabels = 4096;
 constexpr double kMaxUint32 = 4294967295.0;
 
 struct Shared {
@@ -426,6 +430,8 @@ class NativeHnsw : public Napi::ObjectWrap<NativeHnsw> {
                            InstanceMethod("save", &NativeHnsw::Save),
                            InstanceMethod("search", &NativeHnsw::Search),
                            InstanceMethod("vectors", &NativeHnsw::Vectors),
+                           InstanceMethod("distancesNow", &NativeHnsw::DistancesNow),
+                           InstanceMethod("vectorsNow", &NativeHnsw::VectorsNow),
                            InstanceMethod("close", &NativeHnsw::Close),
                            InstanceAccessor("dims", &NativeHnsw::Dims, nullptr),
                            InstanceAccessor("kernel", &NativeHnsw::KernelName, nullptr),
@@ -581,6 +587,45 @@ class NativeHnsw : public Napi::ObjectWrap<NativeHnsw> {
     Napi::Value no = unavailable(env, "vectors");
     if (!no.IsEmpty()) return no;
     return Op::start(new VectorsOp(env, shared_, std::move(labels), dims()));
+  }
+
+  // The synchronous calls below run on the JS thread and never wait for the lock: they return
+  // undefined while a writer holds or waits for it (the caller then uses search / vectors).
+  void throwUnlessReady(Napi::Env env, const char* op) const {
+    if (shared_->closed) throw Napi::Error::New(env, std::string(op) + ": index is closed");
+    if (shared_->state != Shared::State::Ready) throw Napi::Error::New(env, std::string(op) + ": index is not ready (create() or await load() first)");
+  }
+
+  Napi::Uint32Array nowLabelsArg(const Napi::Value& v, const char* name) const {
+    Napi::Uint32Array labels = uint32ArrayArg(v, name);
+    if (labels.ElementLength() > kMaxNowLabels) {
+      throw Napi::RangeError::New(v.Env(), std::string(name) + " has " + std::to_string(labels.ElementLength()) + " labels; at most " +
+                                               std::to_string(kMaxNowLabels) + " on the JS thread (use search with opts.labels)");
+    }
+    return labels;
+  }
+
+  // distancesNow(query, labels): Float32Array of labels.length distances (NaN: not live) | undefined
+  Napi::Value DistancesNow(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    std::vector<float> query = vectorArg(info[0], dims(), "distancesNow: query");
+    Napi::Uint32Array labels = nowLabelsArg(info[1], "distancesNow: labels");
+    throwUnlessReady(env, "distancesNow");
+    const size_t n = labels.ElementLength();
+    auto out = Napi::Float32Array::New(env, n);
+    if (!shared_->engine.tryDistances(query.data(), labels.Data(), n, out.Data())) return env.Undefined();
+    return out;
+  }
+
+  // vectorsNow(labels): Float32Array of labels.length rows (NaN rows: not live) | undefined
+  Napi::Value VectorsNow(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::Uint32Array labels = nowLabelsArg(info[0], "vectorsNow: labels");
+    throwUnlessReady(env, "vectorsNow");
+    const size_t n = labels.ElementLength();
+    auto out = Napi::Float32Array::New(env, n * dims());
+    if (!shared_->engine.tryVectors(labels.Data(), n, out.Data())) return env.Undefined();
+    return out;
   }
 
   Napi::Value Close(const Napi::CallbackInfo& info) {

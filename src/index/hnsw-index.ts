@@ -13,6 +13,9 @@ export interface HnswParams {
 /** What restricts one search: a bitset of allowed labels, exact search over labels, or over all. */
 export type HnswSearchOptions = { bitset?: Uint8Array; exact?: true } | { labels: readonly number[] };
 
+/** Most labels scoreNow / vectorsNow take on the JS thread (the addon's limit). */
+export const NOW_MAX_LABELS = 4096;
+
 /** Threads for inserts: every core (the builder), at most 8. */
 export function defaultInsertThreads(): number {
   return Math.max(1, Math.min(8, os.availableParallelism()));
@@ -99,11 +102,36 @@ export class HnswIndex {
 
   /** The stored vectors of `labels` (copies); undefined for a label that is not live. */
   async vectors(labels: readonly number[]): Promise<Array<Float32Array | undefined>> {
-    const rows = await this.native.vectors(Uint32Array.from(labels));
-    return labels.map((_, i) => {
+    return this.rowsOf(await this.native.vectors(Uint32Array.from(labels)), labels.length);
+  }
+
+  private rowsOf(rows: Float32Array, n: number): Array<Float32Array | undefined> {
+    const out = new Array<Float32Array | undefined>(n);
+    for (let i = 0; i < n; i++) {
       const row = rows.subarray(i * this.dims, (i + 1) * this.dims);
-      return Number.isNaN(row[0]) ? undefined : row;
-    });
+      out[i] = Number.isNaN(row[0]) ? undefined : row;
+    }
+    return out;
+  }
+
+  /**
+   * Exact cosines of a few labels (at most NOW_MAX_LABELS) computed on this thread, in order (NaN
+   * where a label is not live): no pool hop, for re-scoring small candidate sets. Undefined when
+   * that would wait (an update holds the lock), when there are too many, or once closed: use
+   * search({ labels }) then.
+   */
+  scoreNow(query: Float32Array, labels: readonly number[]): Float32Array | undefined {
+    if (this.native.closed || labels.length > NOW_MAX_LABELS) return undefined;
+    const d = this.native.distancesNow(query, Uint32Array.from(labels));
+    if (d) for (let i = 0; i < d.length; i++) d[i] = 1 - d[i]!;
+    return d;
+  }
+
+  /** vectors() on this thread, under scoreNow's rules. */
+  vectorsNow(labels: readonly number[]): Array<Float32Array | undefined> | undefined {
+    if (this.native.closed || labels.length > NOW_MAX_LABELS) return undefined;
+    const rows = this.native.vectorsNow(Uint32Array.from(labels));
+    return rows && this.rowsOf(rows, labels.length);
   }
 
   /** Frees the native memory after the work in flight. Idempotent. */

@@ -43,6 +43,14 @@ export class HnswSearch implements SearchIndex {
     return this.index.vectors(labels);
   }
 
+  scoreNow(query: Float32Array, labels: readonly number[]): Float32Array | undefined {
+    return this.index.scoreNow(query, labels);
+  }
+
+  vectorsNow(labels: readonly number[]): Array<Float32Array | undefined> | undefined {
+    return this.index.vectorsNow(labels);
+  }
+
   async search(query: Float32Array, req: SearchRequest, signal?: AbortSignal): Promise<SearchResult> {
     const { k, filter, minScore } = req;
     const passes = (h: SearchHit): boolean => filter.allows(h.label) && (minScore === undefined || h.score >= minScore);

@@ -75,6 +75,15 @@ export interface NativeHnsw {
   search(query: Float32Array, k: number, ef: number, opts?: NativeSearchOptions): Promise<NativeSearchResult>;
   /** labels.length rows of dims values; a row of NaN where a label is not live. */
   vectors(labels: Uint32Array): Promise<Float32Array>;
+  /**
+   * Synchronous, on the calling (JS) thread, for small sets (at most 4096 labels, else
+   * RangeError): one distance per label in order (NaN where a label is not live), or undefined
+   * while a writer holds or waits for the engine's lock (it never waits: use search instead).
+   * Throws if the object is closed or not ready.
+   */
+  distancesNow(query: Float32Array, labels: Uint32Array): Float32Array | undefined;
+  /** Like vectors(), synchronously, under the same rules as distancesNow. */
+  vectorsNow(labels: Uint32Array): Float32Array | undefined;
   /** Frees the native memory once the operations already submitted have settled. Idempotent. */
   close(): Promise<void>;
 }

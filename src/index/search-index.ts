@@ -39,4 +39,13 @@ export interface SearchIndex {
   search(query: Float32Array, req: SearchRequest, signal?: AbortSignal): Promise<SearchResult>;
   /** The stored vectors of live labels (undefined where a label is not live). */
   vectors(labels: readonly number[], signal?: AbortSignal): Promise<Array<Float32Array | undefined>>;
+  /**
+   * Optional, for a backend that holds the vectors in process: the exact cosines of a few labels
+   * (in order; NaN where a label is not live) computed synchronously, or undefined when it
+   * cannot now (too many labels, or it would wait) and the caller should use search({ among }).
+   * The caller has applied the filter to the labels already.
+   */
+  scoreNow?(query: Float32Array, labels: readonly number[]): Float32Array | undefined;
+  /** Optional: vectors() synchronously, or undefined under scoreNow's rules. */
+  vectorsNow?(labels: readonly number[]): Array<Float32Array | undefined> | undefined;
 }

@@ -72,7 +72,7 @@ export function rrfTerms(k: number, list: ArrayLike<number>, out: Float64Array):
   return out;
 }
 
-/** Pool positions of the `k` best scores, best first (ties: lower position first). */
+/** Pool positions of the `k` best scores, best first (ties: lower position first); O(n k): for a small k. */
 export function topPositions(scores: ArrayLike<number>, k: number): number[] {
   const best: number[] = [];
   for (let i = 0; i < scores.length; i++) {
@@ -105,30 +105,43 @@ export interface FusedCandidate {
 }
 
 /**
- * Fuses a dense and a lexical list; returns every pool member with its fused score, best first.
+ * Fuses a dense and a lexical list; returns the pool members with their fused scores, best first
+ * (ties: the dense list's order, then the lexical-only members'): all of them, or the `limit` best.
  * `cosineOf(label)` is the dense score of any pool member (lexical-only ones included).
  */
-export function fuseLists(params: Pick<FusionParams, 'method' | 'rrfK'>, wLex: number, dense: readonly ScoredLabel[], lexical: readonly ScoredLabel[], cosineOf: (label: number) => number): FusedCandidate[] {
+export function fuseLists(
+  params: Pick<FusionParams, 'method' | 'rrfK'>,
+  wLex: number,
+  dense: readonly ScoredLabel[],
+  lexical: readonly ScoredLabel[],
+  cosineOf: (label: number) => number,
+  limit = Infinity,
+): FusedCandidate[] {
   const labels: number[] = [];
   const pos = new Map<number, number>();
-  const add = (l: number): number => {
-    let p = pos.get(l);
-    if (p === undefined) pos.set(l, (p = labels.push(l) - 1));
-    return p;
+  const positions = (list: readonly ScoredLabel[]): Int32Array => {
+    const out = new Int32Array(list.length);
+    for (let j = 0; j < list.length; j++) {
+      const l = list[j]!.label;
+      let p = pos.get(l);
+      if (p === undefined) pos.set(l, (p = labels.push(l) - 1));
+      out[j] = p;
+    }
+    return out;
   };
-  const dList = dense.map((h) => add(h.label));
-  const lList = lexical.map((h) => add(h.label));
+  const dList = positions(dense);
+  const lList = positions(lexical);
   const n = labels.length;
   const d = new Float64Array(n);
   const l = new Float64Array(n);
   const lexScore = new Float64Array(n);
   const denseRank = new Uint32Array(n);
   const lexRank = new Uint32Array(n);
-  dList.forEach((p, j) => (denseRank[p] = j + 1));
-  lList.forEach((p, j) => {
-    lexRank[p] = j + 1;
-    lexScore[p] = lexical[j]!.score;
-  });
+  for (let j = 0; j < dList.length; j++) denseRank[dList[j]!] = j + 1;
+  for (let j = 0; j < lList.length; j++) {
+    lexRank[lList[j]!] = j + 1;
+    lexScore[lList[j]!] = lexical[j]!.score;
+  }
   if (params.method === 'rrf') {
     rrfTerms(params.rrfK, dList, d);
     rrfTerms(params.rrfK, lList, l);
@@ -139,7 +152,20 @@ export function fuseLists(params: Pick<FusionParams, 'method' | 'rrfK'>, wLex: n
   }
   const fused = new Float64Array(n);
   for (let i = 0; i < n; i++) fused[i] = (1 - wLex) * d[i]! + wLex * l[i]!;
-  return topPositions(fused, n).map((p) => ({ label: labels[p]!, fused: fused[p]!, denseRank: denseRank[p]!, lexicalRank: lexRank[p]!, lexicalScore: lexScore[p]! }));
+  const order = bestPositions(fused, Math.min(limit, n));
+  const out = new Array<FusedCandidate>(order.length);
+  for (let i = 0; i < order.length; i++) {
+    const p = order[i]!;
+    out[i] = { label: labels[p]!, fused: fused[p]!, denseRank: denseRank[p]!, lexicalRank: lexRank[p]!, lexicalScore: lexScore[p]! };
+  }
+  return out;
+}
+
+/** Positions of the `k` best scores, best first, ties by position: a selection for a small k, else a sort. */
+export function bestPositions(scores: ArrayLike<number>, k: number): number[] {
+  if (k <= 16) return topPositions(scores, k);
+  const order = Array.from({ length: scores.length }, (_, i) => i).sort((a, b) => scores[b]! - scores[a]! || a - b);
+  return k < order.length ? order.slice(0, k) : order;
 }
 
 /** The lexical weight for a query: the index's, or 0 when none of its words is in the catalog. */

@@ -4,7 +4,7 @@ import type { FusionParams } from '../index/manifest';
 import type { SearchIndex, SearchResult, SearchStrategy } from '../index/search-index';
 import type { SearchHit } from '../index/top-k';
 import { normalise } from '../index/vectors';
-import { fuseLists, lexicalWeight, type FusedCandidate, type ScoredLabel } from './fusion';
+import { bestPositions, fuseLists, lexicalWeight, type FusedCandidate, type ScoredLabel } from './fusion';
 
 /** What hybrid retrieval needs of a lexical index (src/lexical/lexical-index.ts). */
 export interface LexicalSearcher {
@@ -61,19 +61,35 @@ export interface RetrievalContext {
   onAnnSearch?: (k: number, result: SearchResult) => void;
 }
 
+const clamp = (s: number): number => Math.max(-1, Math.min(1, s));
+
 /**
  * Exact cosines of the query with the labels not yet in `known`, computed where the vectors live
- * (one exact search over just those labels in the backend: nothing is copied out). The labels
- * passed the request's filter already; a label no longer live gets no cosine.
+ * (nothing is copied out): on this thread when the backend can (scoreNow: a few hundred dot
+ * products cost less than a hop to the pool), else one exact search over just those labels. The
+ * labels passed the request's filter already; a label no longer live gets no cosine.
  */
 async function scoreInto(ctx: RetrievalContext, query: Float32Array, labels: readonly number[], filter: CompiledFilter, known: Map<number, number>): Promise<void> {
   const wanted = labels.filter((l) => !known.has(l));
   if (wanted.length === 0) return;
+  const now = ctx.search.scoreNow?.(query, wanted);
+  if (now) {
+    for (let i = 0; i < wanted.length; i++) if (!Number.isNaN(now[i])) known.set(wanted[i]!, clamp(now[i]!));
+    return;
+  }
   const r = await ctx.search.search(query, { k: wanted.length, ef: 0, filter, among: wanted }, ctx.signal);
   for (const h of r.hits) known.set(h.label, h.score);
 }
 
-const clamp = (s: number): number => Math.max(-1, Math.min(1, s));
+/** The filter the lexical side applies: none when every live creator passes (the lexical index holds only live ones). */
+function lexicalFilter(filter: CompiledFilter): ((label: number) => boolean) | undefined {
+  return filter.allowsAllLive ? undefined : filter.allows;
+}
+
+/** The stored vectors of a few labels, on this thread when the backend can. */
+function vectorsOf(ctx: RetrievalContext, labels: readonly number[]): Promise<Array<Float32Array | undefined>> | Array<Float32Array | undefined> {
+  return ctx.search.vectorsNow?.(labels) ?? ctx.search.vectors(labels, ctx.signal);
+}
 
 /**
  * The dense side's ranking score under category-centroid smoothing (cluster-based retrieval,
@@ -94,9 +110,14 @@ export function centroidScorer(query: Float32Array, gamma: number, centroids: Ce
   };
 }
 
-/** Candidates re-ranked by a scorer (best first; ties by the original order). */
-function rerankBy(hits: readonly { label: number }[], score: (label: number) => number): ScoredLabel[] {
-  return hits.map((h, i) => ({ label: h.label, score: score(h.label), i })).sort((a, b) => b.score - a.score || a.i - b.i).map(({ label, score: s }) => ({ label, score: s }));
+/** Labels re-ranked by a scorer (best first; ties by the given order): all, or the `limit` best. */
+function rerankBy(labels: readonly number[], score: (label: number) => number, limit = labels.length): ScoredLabel[] {
+  const s = new Float64Array(labels.length);
+  for (let i = 0; i < labels.length; i++) s[i] = score(labels[i]!);
+  const order = bestPositions(s, Math.min(limit, labels.length));
+  const out = new Array<ScoredLabel>(order.length);
+  for (let i = 0; i < order.length; i++) out[i] = { label: labels[order[i]!]!, score: s[order[i]!]! };
+  return out;
 }
 
 /**
@@ -104,7 +125,7 @@ function rerankBy(hits: readonly { label: number }[], score: (label: number) => 
  * whenever k pass) the dense ranking for the rest. Scores are cosines; min_score applies to them.
  */
 export async function lexicalRetrieve(req: RetrievalRequest, ctx: RetrievalContext): Promise<{ hits: RetrievedHit[]; strategy: SearchStrategy }> {
-  const lexical = ctx.lexical.search(req.text, req.k, req.filter.allows);
+  const lexical = ctx.lexical.search(req.text, req.k, lexicalFilter(req.filter));
   const cos = new Map<number, number>();
   await scoreInto(ctx, req.vector, lexical.map((h) => h.label), req.filter, cos);
   const hits: RetrievedHit[] = [];
@@ -150,7 +171,7 @@ export async function hybridRetrieve(req: RetrievalRequest, ctx: RetrievalContex
   const firstSearch = ctx.search.search(req.vector, { k: denseN, ef: Math.max(req.ef, denseN), filter: req.filter, minScore: req.minScore }, ctx.signal);
   let lexicalAll: ScoredLabel[];
   try {
-    lexicalAll = w > 0 ? ctx.lexical.search(req.text, Math.max(req.k, p.lexicalN), req.filter.allows) : [];
+    lexicalAll = w > 0 ? ctx.lexical.search(req.text, Math.max(req.k, p.lexicalN), lexicalFilter(req.filter)) : [];
   } catch (err) {
     await firstSearch.catch(() => undefined);
     throw err;
@@ -165,24 +186,29 @@ export async function hybridRetrieve(req: RetrievalRequest, ctx: RetrievalContex
   // Like feedback, smoothing narrows the list towards the query's category: off when breadth is asked for.
   const gamma = req.broad ? 0 : (p.centroidGamma ?? 0);
   const scoreQ = centroidScorer(req.vector, gamma, ctx.centroids, ctx.categoryOf, (l) => cosQ.get(l) ?? -1);
-  let fused = fuseLists(p, w, rerankBy(first.hits, scoreQ), lexical, scoreQ);
-  if (p.feedbackM > 0 && p.feedbackBeta > 0 && fused.length > 0 && !req.broad) {
+  // Only the best few of a fusion are read: the answer's k (or the category vote's 50), the feedback's M.
+  const voting = p.voteGamma > 0 && p.voteM > 0;
+  const answerLimit = voting ? Math.max(50, p.voteM, req.k) : req.k;
+  const feedback = p.feedbackM > 0 && p.feedbackBeta > 0 && !req.broad;
+  const firstLabels = first.hits.map((h) => h.label);
+  let fused = fuseLists(p, w, rerankBy(firstLabels, scoreQ), lexical, scoreQ, feedback ? Math.max(answerLimit, p.feedbackM) : answerLimit);
+  if (feedback && fused.length > 0) {
     throwIfAborted(ctx.signal);
     const top = fused.slice(0, p.feedbackM).map((c) => c.label);
-    const rows = (await ctx.search.vectors(top, ctx.signal)).filter((r): r is Float32Array => r !== undefined);
+    const rows = (await vectorsOf(ctx, top)).filter((r): r is Float32Array => r !== undefined);
     const q2 = Float32Array.from(req.vector);
     for (const r of rows) for (let i = 0; i < q2.length; i++) q2[i]! += (p.feedbackBeta / rows.length) * r[i]!;
     if (normalise(q2)) {
       // The moved query re-scores what either list found (every one passed the filter and
       // min_score): its dense ranking over that pool, fused again with the same lexical list.
-      const pool = [...new Set([...first.hits.map((h) => h.label), ...lexical.map((h) => h.label)])];
+      const pool = [...new Set([...firstLabels, ...lexical.map((h) => h.label)])];
       const cos2 = new Map<number, number>();
       await scoreInto(ctx, q2, pool, req.filter, cos2);
       const score2 = centroidScorer(q2, gamma, ctx.centroids, ctx.categoryOf, (l) => cos2.get(l) ?? -1);
-      fused = fuseLists(p, w, rerankBy(pool.map((label) => ({ label })), score2).slice(0, denseN), lexical, score2);
+      fused = fuseLists(p, w, rerankBy(pool, score2, denseN), lexical, score2, answerLimit);
     }
   }
-  if (p.voteGamma > 0 && p.voteM > 0) fused = categoryVote(fused, p, ctx.categoryOf);
+  if (voting) fused = categoryVote(fused, p, ctx.categoryOf);
 
   let cap = Infinity;
   const hits = fused.slice(0, req.k).map((c): RetrievedHit => {

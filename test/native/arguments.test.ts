@@ -73,6 +73,10 @@ describe('argument checking (synchronous TypeError / RangeError, nothing queued)
     ['search with labels and exact = false', (ix) => ix.search(q, 1, 1, { labels: Uint32Array.of(1), exact: false }), 'TypeError',
       'search: opts.labels means an exact search; opts.exact cannot be false'],
     ['vectors of a Float32Array', (ix) => ix.vectors(new Float32Array(2) as never), 'TypeError', 'vectors: labels must be a Uint32Array, got a Float32Array'],
+    ['distancesNow with a short query', (ix) => ix.distancesNow(new Float32Array(3), range(1)), 'RangeError', 'distancesNow: query has 3 values, the index has 8 dims'],
+    ['distancesNow over too many labels', (ix) => ix.distancesNow(q, new Uint32Array(4097)), 'RangeError',
+      'distancesNow: labels has 4097 labels; at most 4096 on the JS thread (use search with opts.labels)'],
+    ['vectorsNow of an array', (ix) => ix.vectorsNow([1] as never), 'TypeError', 'vectorsNow: labels must be a Uint32Array, got an array'],
   ];
 
   it.each(calls)('%s', async (_, call, name, message) => {
@@ -109,6 +113,7 @@ describe('object states', () => {
     expect([empty.count, empty.deleted, empty.capacity, empty.closed]).toEqual([0, 0, 0, false]);
     expect(await failure(empty.search(q, 1, 1))).toEqual({ name: 'Error', message: 'search: index is empty (call create() or load() first)' });
     expect(await failure(empty.save(path.join(tmp.dir, 'x')))).toEqual({ name: 'Error', message: 'save: index is empty (call create() or load() first)' });
+    expect(await failure(() => empty.distancesNow(q, range(1)))).toEqual({ name: 'Error', message: 'distancesNow: index is not ready (create() or await load() first)' });
 
     const made = await built(data, DIMS);
     const file = path.join(tmp.dir, 'made.hnsw');
@@ -136,6 +141,8 @@ describe('object states', () => {
     for (const ix of [made, loading, retry, empty]) {
       expect(ix.closed).toBe(true);
       expect((await failure(ix.vectors(range(1)))).message).toBe('vectors: index is closed');
+      expect((await failure(() => ix.vectorsNow(range(1)))).message).toBe('vectorsNow: index is closed');
+      expect((await failure(() => ix.distancesNow(q, range(1)))).message).toBe('distancesNow: index is closed');
       expect((await failure(ix.markDelete(range(1)))).message).toBe('markDelete: index is closed');
       expect((await failure(ix.resize(10))).message).toBe('resize: index is closed');
       expect((await failure(ix.save(file))).message).toBe('save: index is closed');

@@ -187,6 +187,38 @@ describe('build, search, save, load', () => {
   });
 });
 
+describe('synchronous reads on the JS thread (distancesNow, vectorsNow)', () => {
+  it('give what an exact search over the labels and vectors() give, in order, NaN where not live', async () => {
+    const index = await built(data, DIMS);
+    await index.markDelete(Uint32Array.of(5));
+    const labels = Uint32Array.of(7, 5, 123_456, 7, 900, 3);
+    for (const q of queries.slice(0, 5)) {
+      const now = index.distancesNow(q, labels)!;
+      expect(now).toHaveLength(labels.length);
+      const exact = await index.search(q, labels.length, 0, { labels });
+      const want = new Map(Array.from(exact.labels, (l, i) => [l, exact.distances[i]!]));
+      labels.forEach((l, i) => (want.has(l) ? expect(now[i]).toBe(want.get(l)) : expect(now[i]).toBeNaN()));
+    }
+    expect(Array.from(index.vectorsNow(labels)!)).toEqual(Array.from(await index.vectors(labels)));
+    expect(index.distancesNow(queries[0]!, new Uint32Array(0))).toHaveLength(0);
+    await index.close();
+  });
+
+  it('never wait: undefined while an update holds the lock, answers again after it', async () => {
+    const index = new Hnsw(DIMS);
+    index.create({ capacity: N, m: 12, efConstruction: 200, seed: 1 });
+    await index.insert(data.subarray(0, 10 * DIMS), range(10), 1);
+    const inserting = index.insert(data.subarray(10 * DIMS), range(N - 10, 10), 1);
+    let busy = false;
+    // The insert takes the exclusive lock on a pool thread; this thread spins (bounded) until it sees it.
+    for (let i = 0; i < 50_000_000 && !busy; i++) busy = index.distancesNow(queries[0]!, range(3)) === undefined && index.vectorsNow(range(3)) === undefined;
+    await inserting;
+    expect(busy).toBe(true);
+    expect(index.distancesNow(queries[0]!, range(3))).toHaveLength(3);
+    await index.close();
+  });
+});
+
 describe('updates', () => {
   it('markDelete hides labels; a bad batch changes nothing', async () => {
     const index = await built(data.subarray(0, 300 * DIMS), DIMS);

@@ -176,4 +176,56 @@ describe('hybrid retrieval with category-centroid smoothing', () => {
     let cap = Infinity;
     for (const h of got.hits) expect(h.score).toBeCloseTo((cap = Math.min(cap, dot(q, index.rows[h.label]!))), 6);
   });
+
+  it('re-scores on the calling thread when the backend can (scoreNow, vectorsNow), with the same answer as the pool path, and falls back when it cannot', async () => {
+    const { catalog, index } = setup(100);
+    const lexical: LexicalSearcher = {
+      size: 100,
+      // Every third creator, by label: a lexical list the dense one partly misses.
+      search: (_t, k, allows) => Array.from({ length: 100 }, (_, l) => l).filter((l) => l % 3 === 0 && (!allows || allows(l))).slice(0, k).map((label, i) => ({ label, score: 10 - i / 10 })),
+      queryStats: () => ({ terms: 1, matchedTerms: 1 }),
+    };
+    const counted = (now: 'none' | 'answers' | 'busy') => {
+      const calls = { among: 0, vectors: 0, now: 0 };
+      const search: SearchIndex = {
+        dims: index.dims,
+        labelCount: index.labelCount,
+        search: (q, r) => {
+          if (r.among !== undefined) calls.among++;
+          return index.search(q, r);
+        },
+        vectors: (labels) => {
+          calls.vectors++;
+          return index.vectors(labels);
+        },
+        ...(now === 'none'
+          ? {}
+          : {
+              scoreNow: (q: Float32Array, labels: readonly number[]) => {
+                calls.now++;
+                return now === 'busy' ? undefined : Float32Array.from(labels, (l) => (index.rows[l] ? dot(q, index.rows[l]) : Number.NaN));
+              },
+              vectorsNow: (labels: readonly number[]) => (calls.now++, now === 'busy' ? undefined : labels.map((l) => index.rows[l])),
+            }),
+      };
+      return { calls, search };
+    };
+    const q = normalise(Float32Array.from({ length: DIMS }, (_, i) => Math.cos(2 * i + 1)))!;
+    const run = async (now: 'none' | 'answers' | 'busy') => {
+      const { calls, search } = counted(now);
+      const ctx: RetrievalContext = { search, lexical, fusion: fusion({ feedbackM: 2, feedbackBeta: 2, denseN: 30, lexicalN: 30 }), categoryOf: (l) => catalog.categoryOf(l) };
+      const r = await hybridRetrieve({ vector: q, text: 'q', k: 10, ef: 30, filter: filterOf(catalog), minScore: undefined }, ctx);
+      return { hits: r.hits, calls };
+    };
+    const pool = await run('none');
+    const here = await run('answers');
+    const busy = await run('busy');
+    expect(pool.calls).toEqual({ among: 2, vectors: 1, now: 0 });
+    expect(here.calls).toEqual({ among: 0, vectors: 0, now: 3 });
+    expect(busy.calls).toEqual({ among: 2, vectors: 1, now: 3 });
+    for (const other of [here, busy]) {
+      expect(other.hits.map((h) => h.label)).toEqual(pool.hits.map((h) => h.label));
+      other.hits.forEach((h, i) => expect(h.score).toBeCloseTo(pool.hits[i]!.score, 6));
+    }
+  });
 });
