@@ -15,6 +15,29 @@ function worse(sa: number, la: number, sb: number, lb: number): boolean {
   return sa < sb || (sa === sb && la > lb);
 }
 
+/** Moves `label` down from slot j of the heap (size `size`) to where it is no worse than its children. */
+function siftDown(heap: Int32Array, size: number, j: number, label: number, scores: Float64Array): void {
+  const s = scores[label]!;
+  for (;;) {
+    const left = 2 * j + 1;
+    if (left >= size) break;
+    const right = left + 1;
+    let child = left;
+    let cl = heap[left]!;
+    if (right < size) {
+      const rl = heap[right]!;
+      if (worse(scores[rl]!, rl, scores[cl]!, cl)) {
+        child = right;
+        cl = rl;
+      }
+    }
+    if (!worse(scores[cl]!, cl, s, label)) break;
+    heap[j] = cl;
+    j = child;
+  }
+  heap[j] = label;
+}
+
 /**
  * The best k of `labels[0..count)` by `scores[label]`; each label must appear once.
  * `scores` is indexed by label.
@@ -41,32 +64,14 @@ export function topHits(labels: Int32Array, count: number, scores: Float64Array,
     }
     const root = heap[0]!;
     if (!worse(scores[root]!, root, s, label)) continue;
-    // Replace the root (the worst kept) and sift down.
-    let j = 0;
-    for (;;) {
-      const left = 2 * j + 1;
-      if (left >= size) break;
-      const right = left + 1;
-      let child = left;
-      let cl = heap[left]!;
-      if (right < size) {
-        const rl = heap[right]!;
-        if (worse(scores[rl]!, rl, scores[cl]!, cl)) {
-          child = right;
-          cl = rl;
-        }
-      }
-      if (!worse(scores[cl]!, cl, s, label)) break;
-      heap[j] = cl;
-      j = child;
-    }
-    heap[j] = label;
+    siftDown(heap, size, 0, label, scores); // replaces the root (the worst kept)
   }
-  const out: LexicalHit[] = [];
-  for (let i = 0; i < size; i++) {
-    const label = heap[i]!;
-    out.push({ label, score: scores[label]! });
+  // Popping the worst first fills the answer from its end: best first, ties by smaller label.
+  const out = new Array<LexicalHit>(size);
+  for (let end = size - 1; end >= 0; end--) {
+    const worst = heap[0]!;
+    out[end] = { label: worst, score: scores[worst]! };
+    if (end > 0) siftDown(heap, end, 0, heap[end]!, scores);
   }
-  out.sort((a, b) => b.score - a.score || a.label - b.label);
   return out;
 }

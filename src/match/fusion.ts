@@ -164,8 +164,39 @@ export function fuseLists(
 /** Positions of the `k` best scores, best first, ties by position: a selection for a small k, else a sort. */
 export function bestPositions(scores: ArrayLike<number>, k: number): number[] {
   if (k <= 16) return topPositions(scores, k);
-  const order = Array.from({ length: scores.length }, (_, i) => i).sort((a, b) => scores[b]! - scores[a]! || a - b);
-  return k < order.length ? order.slice(0, k) : order;
+  const order = rankPositions(scores);
+  return Array.from(k < order.length ? order.subarray(0, k) : order);
+}
+
+/**
+ * Every position ordered by score, best first, ties by position: a stable bottom-up merge sort
+ * over typed arrays (several times faster than Array#sort with a comparator at a few hundred).
+ */
+export function rankPositions(scores: ArrayLike<number>): Int32Array {
+  const n = scores.length;
+  let a = new Int32Array(n);
+  let b = new Int32Array(n);
+  for (let i = 0; i < n; i++) a[i] = i;
+  for (let width = 1; width < n; width *= 2) {
+    for (let lo = 0; lo < n; lo += 2 * width) {
+      const mid = Math.min(lo + width, n);
+      const hi = Math.min(lo + 2 * width, n);
+      let i = lo;
+      let j = mid;
+      let o = lo;
+      while (i < mid && j < hi) {
+        // Stable: the left run's member goes first unless the right one scores strictly higher.
+        if (scores[a[j]!]! > scores[a[i]!]!) b[o++] = a[j++]!;
+        else b[o++] = a[i++]!;
+      }
+      while (i < mid) b[o++] = a[i++]!;
+      while (j < hi) b[o++] = a[j++]!;
+    }
+    const t = a;
+    a = b;
+    b = t;
+  }
+  return a;
 }
 
 /** The lexical weight for a query: the index's, or 0 when none of its words is in the catalog. */
