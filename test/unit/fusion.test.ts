@@ -48,7 +48,7 @@ describe('fuseLists', () => {
       .map((c) => ({ ...c, fused: (1 - w) * term(c.denseRank) + w * term(c.lexicalRank) }))
       .sort((a, b) => b.fused - a.fused);
     expect(got.map((c) => c.label)).toEqual(want.map((c) => c.label));
-    got.forEach((c, i) => expect(c).toEqual({ ...want[i]!, fused: expect.closeTo(want[i]!.fused, 12) as unknown as number }));
+    got.forEach((c, i) => expect(c).toEqual({ ...want[i]!, fused: expect.closeTo(want[i]!.fused, 12) }));
   });
 
   it('a limit returns the first members of the full ranking, for every method', () => {
