@@ -21,34 +21,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { profileText } from '../src/catalog/profile-text';
 import type { CreatorRecord } from '../src/catalog/creator';
-import { generateDataset } from '../tools/sample-data/dataset';
 import { cliBuild, type CliBuild } from './build';
 import { arg, boxEnd, boxLine, boxStart, CACHE, commandLine, fmt, median, MiB, QUICK, stamp, table, writeJson, writeSection } from './lib/common';
+import { longProfiles } from './lib/long-profiles';
 import { rawPipeline } from './lib/raw-pipeline';
 
 const BATCH = 32;
 const words = (s: string): number => s.split(/\s+/).filter(Boolean).length;
-
-/** n creators whose profile text has about `target` words (deterministic). */
-export function longProfiles(n: number, target: number): CreatorRecord[] {
-  const pool = generateDataset({ creators: n * 4, fans: 0, seed: 7 }).creators;
-  const groups = new Map<string, CreatorRecord[]>();
-  for (const c of pool) {
-    const key = `${c.category}/${c.language}`;
-    const g = groups.get(key) ?? [];
-    g.push(c);
-    groups.set(key, g);
-  }
-  return pool.slice(0, n).map((c) => {
-    const g = groups.get(`${c.category}/${c.language}`)!;
-    let about = c.about;
-    for (let j = 1; words(profileText({ ...c, about })) < target && j < g.length; j++) {
-      const other = g[(g.indexOf(c) + j) % g.length]!;
-      if (other !== c) about = `${about} ${other.about}`;
-    }
-    return { ...c, about };
-  });
-}
 
 async function writeProfiles(file: string, records: CreatorRecord[]): Promise<void> {
   const out = createWriteStream(`${file}.tmp`);

@@ -5,7 +5,8 @@
  * Prints one JSON line with the figures. Args: JSON Opts (below).
  *
  * Text queries: `texts: 'distinct'` makes every call's text new to the server (the first pass
- * over the fan texts as they are, later passes with a " (n)" suffix), so no call can hit the
+ * over the fan texts as they are, later passes with a " (n)" suffix; a caller that runs several
+ * loads against one server passes `firstPass` past the passes it used already), so no call can hit the
  * embedding cache; `texts: 'hot'` cycles over the first `hotSet` fan texts (all cache hits after
  * the warm-up). recall@k is measured on the first answer to each unmodified text.
  */
@@ -29,6 +30,10 @@ export interface LoadOpts {
   /** Query by interest_text instead of vector. */
   texts?: 'distinct' | 'hot';
   hotSet?: number;
+  /** With texts 'distinct': the pass number of the first call (0: the texts as they are). */
+  firstPass?: number;
+  /** With `texts`: a JSON file of the texts to send instead of the corpus's fan texts (no truth for them: recall NaN). */
+  textsFile?: string;
   /** The request's retrieval mode for text queries (proto enum name, e.g. 'RETRIEVAL_DENSE'); default: none sent (the version's default). */
   retrieval?: string;
   /** Warm-up calls before timing (default 50). */
@@ -41,15 +46,16 @@ async function main(): Promise<void> {
   const o = JSON.parse(process.argv[2]!) as LoadOpts;
   const c = loadQueries(corpusDir(o.creators));
   const dims = c.meta.dims;
-  const nq = Math.min(o.nq, c.meta.queries);
-  const fanTexts = o.texts ? readFileSync(corpusFiles(c.dir).fans, 'utf8').split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { interest_text: string }).interest_text) : [];
+  const ownTexts = o.texts && o.textsFile ? (JSON.parse(readFileSync(o.textsFile, 'utf8')) as string[]) : undefined;
+  const nq = Math.min(o.nq, ownTexts?.length ?? c.meta.queries);
+  const fanTexts = ownTexts ?? (o.texts ? readFileSync(corpusFiles(c.dir).fans, 'utf8').split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { interest_text: string }).interest_text) : []);
   const vectors = o.texts ? [] : Array.from({ length: nq }, (_, i) => Array.from(row(c.queries, dims, i)));
   const hot = Math.max(1, Math.min(o.hotSet ?? 8, nq));
   const request = (i: number, warm = false): Record<string, unknown> => {
     const q = o.texts === 'hot' ? i % hot : i % nq;
     const base = { request_id: `q${q}`, k: o.k, filter: o.filter ?? {} };
     if (!o.texts) return { ...base, vector: { values: vectors[q]! } };
-    const pass = Math.floor(i / nq);
+    const pass = (o.firstPass ?? 0) + Math.floor(i / nq);
     const text = warm ? `${fanTexts[q]!} (warm-up)` : o.texts === 'distinct' && pass > 0 ? `${fanTexts[q]!} (${pass})` : fanTexts[q]!;
     return { ...base, interest_text: text, ...(o.retrieval ? { retrieval: o.retrieval } : {}) };
   };
@@ -69,6 +75,7 @@ async function main(): Promise<void> {
       return;
     }
     const q = o.texts === 'hot' ? i % hot : i % nq;
+    // The first answer per query: for distinct texts its text carries a pass suffix unless the pass is 0.
     const pristine = o.texts !== 'distinct' || i < nq;
     if (pristine && results[q] === undefined) results[q] = res!.matches.map((m) => labelOf(m.creator_id));
   };
@@ -146,7 +153,8 @@ async function main(): Promise<void> {
     return out;
   };
   let recall: number;
-  if (o.truthFile) {
+  if (ownTexts) recall = Number.NaN;
+  else if (o.truthFile) {
     const t = readFileSync(o.truthFile);
     const truth = new Int32Array(t.byteLength / 4);
     new Uint8Array(truth.buffer).set(t);

@@ -28,7 +28,9 @@ export function defaultInsertThreads(): number {
  * Everything that touches the graph runs on the libuv thread pool: searches (with ef per call, a
  * bitset filter inside the traversal, or exact search over labels or all points, reading the
  * vectors stored in the index, so serving keeps one copy of them), inserts (on several threads),
- * upserts, deletes, save (with a read-back check) and load (the file is validated first).
+ * upserts, deletes, save (with a read-back check) and load (the file is validated first). The
+ * exceptions are two reads of a few labels on the calling thread (scoreNow, vectorsNow), cheaper
+ * than a hop to the pool, which never wait for the lock.
  * `close()` frees the native memory once the work in flight is done. Labels are creator labels.
  */
 export class HnswIndex {
