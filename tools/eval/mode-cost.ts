@@ -5,7 +5,9 @@
  *   nice npx tsx tools/eval/mode-cost.ts --index DIR --fans FILE [--rounds 3]
  *
  * Rows: dense, lexical, hybrid as the version serves it, and hybrid without centroid smoothing
- * and without feedback; plus the one-off cost of computing the category centroids.
+ * and without feedback; plus the one-off cost of computing the category centroids. Latencies are
+ * one query at a time; "cpu @8" is the process's CPU time (every thread: the serving thread and
+ * the search pool) per query with 8 queries in flight, rows interleaved over the rounds.
  */
 import { createEmbedder } from '../../src/embedding';
 import { loadIndexVersion } from '../../src/index/loaded-index';
@@ -52,17 +54,29 @@ async function main(): Promise<void> {
   // Embedding (cached) is included in every row alike: a map lookup.
   for (const [, m, mode] of rows) for (const f of fans.slice(0, 20)) await m.match(input(f.text!, mode));
   console.log(`${index.version}: ${index.manifest.count} creators, ${fans.length} text fans x ${rounds} rounds; centroids computed in ${centroidMs.toFixed(1)} ms`);
-  for (const [name, m, mode] of rows) {
-    const times: number[] = [];
-    for (let r = 0; r < rounds; r++)
+  const times = rows.map(() => [] as number[]);
+  const cpu = rows.map(() => [] as number[]);
+  for (let r = 0; r < rounds; r++) {
+    for (const [j, [, m, mode]] of rows.entries()) {
       for (const f of fans) {
         const t = performance.now();
         await m.match(input(f.text!, mode));
-        times.push(performance.now() - t);
+        times[j]!.push(performance.now() - t);
       }
-    times.sort((a, b) => a - b);
-    const mean = times.reduce((a, b) => a + b, 0) / times.length;
-    console.log(`${name.padEnd(48)} mean ${mean.toFixed(2)} ms   p50 ${times[Math.floor(times.length / 2)]!.toFixed(2)} ms   p99 ${times[Math.floor(times.length * 0.99)]!.toFixed(2)} ms`);
+      let next = 0;
+      const c0 = process.cpuUsage();
+      await Promise.all(Array.from({ length: 8 }, async () => {
+        while (next < fans.length) await m.match(input(fans[next++]!.text!, mode));
+      }));
+      const c = process.cpuUsage(c0);
+      cpu[j]!.push((c.user + c.system) / fans.length);
+    }
+  }
+  for (const [j, [name]] of rows.entries()) {
+    const t = times[j]!.sort((a, b) => a - b);
+    const mean = t.reduce((a, b) => a + b, 0) / t.length;
+    const c = cpu[j]!.sort((a, b) => a - b)[Math.floor(rounds / 2)]!;
+    console.log(`${name.padEnd(48)} mean ${mean.toFixed(2)} ms   p50 ${t[Math.floor(t.length / 2)]!.toFixed(2)} ms   p99 ${t[Math.floor(t.length * 0.99)]!.toFixed(2)} ms   cpu @8 ${c.toFixed(0)} us`);
   }
   await embedder.dispose();
   await index.hnsw.close();
