@@ -117,7 +117,15 @@ async function concurrent() {
         const opts = [undefined, { exact: true }, { bitset: Uint8Array.from({ length: 200 }, () => int(256)) }, { labels: Uint32Array.from({ length: 50 }, () => int(next + 10)) }][op];
         p = index.search(q, 1 + int(20), int(80), opts);
       } else if (op === 4) {
-        p = index.vectors(Uint32Array.from({ length: 20 }, () => int(next + 10)));
+        const labels = Uint32Array.from({ length: 20 }, () => int(next + 10));
+        p = index.vectors(labels);
+        // The synchronous reads next to whatever is in flight: an answer, undefined (an update holds the lock) or a closed index.
+        try {
+          index.distancesNow(q, labels);
+          index.vectorsNow(labels);
+        } catch (err) {
+          if (!/index is closed/.test(err.message)) throw err;
+        }
       } else if (op === 5) {
         const n = 1 + int(60);
         p = index.insert(vectors(n), labelsFrom(next, n), 1 + int(3));

@@ -1,7 +1,7 @@
 // ThreadSanitizer stress of the engine, without Node (run.sh builds it with -fsanitize=thread;
 // node itself is not instrumented, so the engine is driven from plain threads here):
 //   tsan_stress <seconds> <scratch dir>
-// Readers search (every mode) and copy vectors while writers insert on several threads, upsert,
+// Readers search (every mode), copy vectors and try the non-waiting reads while writers insert on several threads, upsert,
 // markDelete, resize and save + reload, all on one engine. TSan reports any data race the
 // engine's lock or the parallel insert lets through; the program also fails on an unexpected
 // exception or a wrong count.
@@ -89,6 +89,10 @@ int main(int argc, char** argv) {
       std::vector<uint32_t> labels{static_cast<uint32_t>(rng() % (nextLabel + 5)), 0, 1};
       std::vector<float> out(labels.size() * kDims);
       engine.vectors(labels, out.data());
+      // The JS thread's non-waiting reads (distancesNow / vectorsNow): either they get the lock at once or write nothing.
+      std::vector<float> distances(labels.size());
+      (void)engine.tryDistances(req.query.data(), labels.data(), labels.size(), distances.data());
+      (void)engine.tryVectors(labels.data(), labels.size(), out.data());
       operations++;
     }
   };
