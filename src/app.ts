@@ -69,7 +69,7 @@ export class MatchApp {
           ...(config.pg ? { source: pgSourceFromConfig(config.pg, config.variantsFile ? v.name : config.pg.index, config.reloadPollMs, logger.child({ variant: v.name })) } : {}),
           logger: logger.child({ variant: v.name }),
           matcher: { efSearch: config.efSearch, exactMaxCandidates: config.exactMaxCandidates, maxRerankWork: config.maxRerankWork },
-          models: { modelsDir: config.modelsDir, allowRemoteModels: config.allowRemoteModels, cacheSize: config.embedCacheSize, thread: config.embedThread },
+          models: { modelsDir: config.modelsDir, allowRemoteModels: config.allowRemoteModels, cacheSize: config.embedCacheSize, thread: config.embedThread, onnxThreads: config.embedOnnxThreads },
           pollMs: config.reloadPollMs,
           loadTimeoutMs: config.loadTimeoutMs,
           onAnnSearch: (version, sample) => this.recallMonitor.offer(v.name, version, sample),

@@ -33,6 +33,7 @@ const schema = z.object({
   MATCH_MAX_TEXT_CHARS: int(1, 1_000_000).default(4096),
   MATCH_EMBED_CACHE_SIZE: int(0, 10_000_000).default(4096),
   MATCH_EMBED_THREAD: z.enum(['worker', 'inline']).default('worker'),
+  MATCH_EMBED_ONNX_THREADS: int(1, 64).optional(),
   MATCH_MAX_LIKE_CREATORS: int(1, 100_000).default(1000),
   MATCH_MAX_FILTER_IDS: int(0, 1_000_000).default(10_000),
   MATCH_EF_SEARCH: int(1, 100_000).optional(),
@@ -96,6 +97,8 @@ export interface Config {
   readonly embedCacheSize: number;
   /** worker: the model runs on a thread of its own (ThreadedEmbedder); inline: on the serving thread. */
   readonly embedThread: 'worker' | 'inline';
+  /** ONNX Runtime intra-op threads per model session; undefined: cores - 1, clamped to 1..4. */
+  readonly embedOnnxThreads: number | undefined;
   readonly maxLikeCreators: number;
   readonly maxFilterIds: number;
   /** Overrides the manifest's ef_search when set. */
@@ -204,6 +207,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxTextChars: e.MATCH_MAX_TEXT_CHARS,
     embedCacheSize: e.MATCH_EMBED_CACHE_SIZE,
     embedThread: e.MATCH_EMBED_THREAD,
+    embedOnnxThreads: e.MATCH_EMBED_ONNX_THREADS,
     maxLikeCreators: e.MATCH_MAX_LIKE_CREATORS,
     maxFilterIds: e.MATCH_MAX_FILTER_IDS,
     efSearch: e.MATCH_EF_SEARCH,

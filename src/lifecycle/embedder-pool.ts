@@ -20,6 +20,8 @@ export interface EmbedderPoolOptions {
    * runs and tokenisation off the serving thread), 'inline' on the serving thread.
    */
   thread?: 'worker' | 'inline';
+  /** ONNX Runtime intra-op threads of each model session (MATCH_EMBED_ONNX_THREADS); default: cores - 1, 1..4. */
+  onnxThreads?: number | undefined;
   /** For tests: how a model is opened (default createEmbedder). */
   create?: (spec: ModelSpec) => Embedder;
 }
@@ -50,6 +52,7 @@ export class EmbedderPool {
       dtype: spec.dtype,
       allowRemoteModels: this.options.allowRemoteModels,
       ...(this.options.modelsDir ? { modelsDir: this.options.modelsDir } : {}),
+      ...(this.options.onnxThreads !== undefined ? { threads: this.options.onnxThreads } : {}),
     };
     return (this.options.thread ?? 'worker') === 'worker' ? new ThreadedEmbedder(options) : createEmbedder(options);
   }

@@ -47,8 +47,8 @@ export interface IndexManagerOptions {
   matcher: Omit<MatcherOptions, 'onAnnSearch'>;
   /** Sees every ANN search with the version that served it (online recall monitor). */
   onAnnSearch?: (version: string, sample: SearchSample) => void;
-  /** cacheSize: embedding cache entries (MATCH_EMBED_CACHE_SIZE; 0 or unset: none); thread: where the model runs (MATCH_EMBED_THREAD, default worker). */
-  models: { modelsDir?: string | undefined; allowRemoteModels: boolean; cacheSize?: number; thread?: 'worker' | 'inline' };
+  /** Model loading (EmbedderPoolOptions): cache size (MATCH_EMBED_CACHE_SIZE), where the model runs (MATCH_EMBED_THREAD), ONNX threads (MATCH_EMBED_ONNX_THREADS). */
+  models: { modelsDir?: string | undefined; allowRemoteModels: boolean; cacheSize?: number; thread?: 'worker' | 'inline'; onnxThreads?: number | undefined };
   /** Fallback poll of CURRENT (network filesystems miss watch events); 0 disables. */
   pollMs: number;
   /** A version load (verification, catalog, HNSW, update-log replay, model) gives up after this (0: never). */
@@ -91,6 +91,7 @@ export class IndexManager extends EventEmitter {
       ...(opts.models.modelsDir ? { modelsDir: opts.models.modelsDir } : {}),
       ...(opts.models.cacheSize ? { cacheSize: opts.models.cacheSize } : {}),
       thread: opts.models.thread ?? 'worker',
+      onnxThreads: opts.models.onnxThreads,
     });
     this.source = opts.source ?? new DirectoryVersionSource({ indexDir: opts.indexDir, logger: opts.logger, pollMs: opts.pollMs });
   }

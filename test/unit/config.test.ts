@@ -26,10 +26,17 @@ describe('loadConfig', () => {
     expect(exactCandidateLimit(10)).toBe(1000);
   });
 
+  it('takes MATCH_EMBED_ONNX_THREADS as a thread count; unset leaves the embedder its default', () => {
+    expect(loadConfig({}).embedOnnxThreads).toBeUndefined();
+    expect(loadConfig({ MATCH_EMBED_ONNX_THREADS: '2' }).embedOnnxThreads).toBe(2);
+  });
+
   it.each([
     ['MATCH_EXACT_MAX_CANDIDATES', 'lots'],
     ['MATCH_MAX_K', 'lots'],
     ['MATCH_MAX_K', '0'],
+    ['MATCH_EMBED_ONNX_THREADS', '0'],
+    ['MATCH_EMBED_ONNX_THREADS', '1.5'],
     ['MATCH_GRPC_ADDR', 'localhost'],
     ['MATCH_MODEL_DTYPE', 'fp16'],
     ['LOG_LEVEL', 'loud'],
