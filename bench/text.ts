@@ -1,5 +1,6 @@
 /**
- * `npm run bench:text [-- --creators 100000 --seconds 8 --rounds 5 --per 100 --no-service --no-write]` (`--quick`: 10k, short rows)
+ * `npm run bench:text [-- --creators 100000 --seconds 8 --rounds 5 --per 100 --onnx-threads N --no-service --no-write]` (`--quick`: 10k, short rows;
+ * `--onnx-threads`: the reference's and the served model's intra-op threads, default the service's)
  *
  * The text path: Match by interest_text against the raw transformers.js pipeline.
  *
@@ -80,7 +81,8 @@ async function main(): Promise<void> {
   const rounds = arg('rounds', QUICK ? 3 : 5);
   const per = Math.min(texts.length, arg('per', QUICK ? 48 : 120));
   const seconds = arg('seconds', QUICK ? 4 : 8);
-  const threads = defaultThreads();
+  // The reference and the service run the same ONNX thread count (the service through MATCH_EMBED_ONNX_THREADS).
+  const threads = arg('onnx-threads', defaultThreads());
   const passes = arg('passes', QUICK ? 2 : 3);
 
   // 1. In process.
@@ -119,7 +121,7 @@ async function main(): Promise<void> {
       rows: { name: string; inFlight: number; texts?: 'distinct' | 'hot'; retrieval?: string }[],
       set: { texts: readonly string[]; file?: string; refs: number[] } = { texts, refs: refPasses },
     ): Promise<void> => {
-      const { server } = await serve(published.dir, env);
+      const { server } = await serve(published.dir, { MATCH_EMBED_ONNX_THREADS: String(threads), ...env });
       try {
         const base = { addr: server.addr, k: K, nq: set.texts.length, seconds: seconds / passes, creators, filter: { include_nsfw: true }, ...(set.file ? { textsFile: set.file } : {}) };
         const got = rows.map(() => [] as { qps: number; p50: number; p99: number; recall: number; ratio: number }[]);
@@ -202,7 +204,7 @@ async function main(): Promise<void> {
     '',
     `Command: \`${commandLine('bench:text')}\`. ${boxLine(end)}`,
     '',
-    `Model: the bundled default, q8, ONNX Runtime with ${threads} intra-op thread(s) (the service default: cores - 1) and no spinning, everywhere below. Texts: the corpus's ${texts.length} fan interest texts (${creators} creators), each call a text this server has not seen before unless marked hot (across rows and passes: a text's later uses carry a pass suffix), so distinct rows never hit the embedding cache; recall@10 is against the exact top 10 of the fans' offline vectors (the default mode, hybrid, is not meant to reproduce it).`,
+    `Model: the bundled default, q8, ONNX Runtime with ${threads} intra-op thread(s) (${threads === defaultThreads() ? 'the service default: cores - 1' : '`--onnx-threads`, the service through MATCH_EMBED_ONNX_THREADS'}) and no spinning, everywhere below. Texts: the corpus's ${texts.length} fan interest texts (${creators} creators), each call a text this server has not seen before unless marked hot (across rows and passes: a text's later uses carry a pass suffix), so distinct rows never hit the embedding cache; recall@10 is against the exact top 10 of the fans' offline vectors (the default mode, hybrid, is not meant to reproduce it).`,
     '',
     `In process, ${rounds} interleaved rounds of ${per} texts; QPS is the median round, "vs ref" the median per-round ratio to the raw pipeline:`,
     '',
