@@ -72,10 +72,14 @@ if [ -s "$ca_file" ]; then secret=(--secret "id=extra_ca,src=$ca_file"); log "ex
 
 version="$(node -p 'require("./package.json").version')"
 revision="$(git rev-parse HEAD 2>/dev/null || echo unknown)"
+created="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+# The Dockerfile's LABEL takes them as build args, but podman's layer cache reuses that LABEL step
+# when only the args changed (a second build of a new commit kept the previous revision), so the
+# labels are also set on the command line, which applies them to the image whatever was cached.
 log "podman build $IMAGE (log: $WORK/build.log)"
 if ! nice podman build --format docker --layers \
   --build-arg BASE_IMAGE="$BASE" --build-arg VERSION="$version" --build-arg REVISION="$revision" \
-  --build-arg CREATED="$(date -u +%Y-%m-%dT%H:%M:%SZ)" "${secret[@]}" \
+  --build-arg CREATED="$created" --label "org.opencontainers.image.revision=$revision" --label "org.opencontainers.image.created=$created" "${secret[@]}" \
   -t "$IMAGE" -f Dockerfile . > "$WORK/build.log" 2>&1; then
   tail -60 "$WORK/build.log" >&2
   fail "podman build"
