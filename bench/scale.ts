@@ -15,14 +15,12 @@ import { existsSync, statSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { publishVersion } from '../index-builder/publish-version';
-import { VectorMatrix } from '../index-builder/vector-matrix';
 import { ARTIFACT_FILES, readCurrent } from '../src/index/manifest';
 import { ensureCorpus, ensureExpandedCorpus } from './corpus';
 import { lineChart, writeChart } from './lib/charts';
 import { arg, argList, boxEnd, boxLine, boxStart, CACHE, commandLine, corpusDir, corpusFiles, fmt, loadCorpus, procMem, QUICK, stamp, table, writeJson, writeSection } from './lib/common';
 import { PARAMS } from './lib/indexes';
-import { readProfiles } from './lib/publish';
+import { publishProvided, readProfiles } from './lib/publish';
 import { loadgen, serve, SERVER_COMMAND } from './lib/service-run';
 
 const K = 10;
@@ -63,18 +61,7 @@ async function main(): Promise<void> {
     await rm(out, { recursive: true, force: true });
     const profiles = await readProfiles(corpusFiles(c.dir).profiles);
     const t0 = performance.now();
-    const report = await publishVersion({
-      out,
-      profiles,
-      matrix: new VectorMatrix(c.meta.dims, c.vectors),
-      model: null,
-      vectorSource: 'provided',
-      params: PARAMS,
-      minRecall: 0,
-      recallSample: 200,
-      input: { file: 'bench-corpus', sha256: '0'.repeat(64), lines: creators, skipped: 0 },
-      publish: true,
-    });
+    const report = await publishProvided(out, profiles, c.meta.dims, c.vectors, 'bench-corpus');
     const buildSeconds = (performance.now() - t0) / 1000;
     process.stderr.write(`${creators}: built in ${buildSeconds.toFixed(1)} s (${JSON.stringify(report.seconds)}), recall@10 ${report.recall.value.toFixed(3)}\n`);
     const version = (await readCurrent(out))!;

@@ -24,6 +24,8 @@ export interface LoadOpts {
   nq: number;
   /** Corpus size (its directory). */
   creators: number;
+  /** A corpus directory (meta.json, queries.f32, truth.i32) instead of the generated corpus of `creators`; vector queries only. */
+  corpus?: string;
   filter?: Record<string, unknown>;
   /** Exact filtered truth (label lists, k per query) when a filter is set. */
   truthFile?: string;
@@ -44,7 +46,7 @@ export interface LoadOpts {
 
 async function main(): Promise<void> {
   const o = JSON.parse(process.argv[2]!) as LoadOpts;
-  const c = loadQueries(corpusDir(o.creators));
+  const c = loadQueries(o.corpus ?? corpusDir(o.creators));
   const dims = c.meta.dims;
   const ownTexts = o.texts && o.textsFile ? (JSON.parse(readFileSync(o.textsFile, 'utf8')) as string[]) : undefined;
   const nq = Math.min(o.nq, ownTexts?.length ?? c.meta.queries);

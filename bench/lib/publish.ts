@@ -57,3 +57,19 @@ export async function publishBenchIndex(c: Corpus, opts: { withModel?: boolean }
   });
   return { dir, version: report.version, publishSeconds: (performance.now() - t0) / 1000 };
 }
+
+/** A fresh version of provided vectors, built and published by the builder's own path (publishVersion: build, recall check on 200, write). */
+export function publishProvided(out: string, profiles: CreatorProfile[], dims: number, vectors: Float32Array, inputName: string): ReturnType<typeof publishVersion> {
+  return publishVersion({
+    out,
+    profiles,
+    matrix: new VectorMatrix(dims, vectors),
+    model: null,
+    vectorSource: 'provided',
+    params: PARAMS,
+    minRecall: 0,
+    recallSample: 200,
+    input: { file: inputName, sha256: '0'.repeat(64), lines: profiles.length, skipped: 0 },
+    publish: true,
+  });
+}
