@@ -30,7 +30,7 @@ import { CategoryCentroids } from '../../src/match/category-centroids';
 import type { CompiledFilter } from '../../src/catalog/catalog';
 import type { SearchIndex, SearchRequest, SearchResult } from '../../src/index/search-index';
 import { prepareIfBundled } from '../model/prepare-default-model';
-import { loadStudyCells, scan, type StudyCatalog, type StudyCell, type StudyQuery } from './study-cells';
+import { loadStudyCells, scan, unitRows as normaliseRows, type DocVectors, type StudyCatalog, type StudyCell, type StudyQuery } from './study-cells';
 
 export interface Smooth {
   /** raw: the model's vectors; knnK-A: normalise(v + A * mean of its K nearest) served; centerD: mean removed and the top D principal directions (D = 0: mean only). */
@@ -46,6 +46,8 @@ export interface Smooth {
   cslsK: number;
   /** Apply the extra terms only to the first R by cosine (0: the whole catalog). */
   poolR: number;
+  /** Category-name term: eta * x . embedding(category name). */
+  eta?: number;
   /** Texts of two or more clauses (clauses()): 'feedback' = no feedback for them, 'both' = no feedback and no smoothing. */
   clauseGate?: 'feedback' | 'both';
 }
@@ -209,16 +211,6 @@ class Space {
     }
     return r;
   }
-}
-
-function normaliseRows(m: Float32Array, dims: number): Float32Array {
-  for (let off = 0; off < m.length; off += dims) {
-    let s = 0;
-    for (let i = 0; i < dims; i++) s += m[off + i]! ** 2;
-    const norm = Math.sqrt(s) || 1;
-    for (let i = 0; i < dims; i++) m[off + i]! /= norm;
-  }
-  return m;
 }
 
 /** Top principal directions of the (centred) rows by power iteration with deflation. */
@@ -411,19 +403,21 @@ function denseScores(space: Space, qr: QueryRows, sm: Smooth, fb: readonly numbe
   }
   for (let d = 0; d < n; d++) out[d]! /= norm;
   let extra: Float32Array | undefined;
-  if (sm.gamma > 0 || sm.alpha > 0 || sm.lambda > 0) {
+  if (sm.gamma > 0 || sm.alpha > 0 || sm.lambda > 0 || (sm.eta ?? 0) > 0) {
     extra = new Float32Array(n);
-    if (sm.gamma > 0) {
+    // A category-level term: weight * x . row(category(d)) of a C x dims matrix (centroids, or category-name embeddings).
+    const addCategoryTerm = (rows: Float32Array, weight: number): void => {
       const C = space.cat.categoryNames.length;
-      const cen = space.centroid(sm.centroid);
       const xs = new Float32Array(C);
       for (let k = 0; k < C; k++) {
         let s = 0;
-        for (let j = 0; j < dims; j++) s += (x[j]! / norm) * cen[k * dims + j]!;
+        for (let j = 0; j < dims; j++) s += (x[j]! / norm) * rows[k * dims + j]!;
         xs[k] = s;
       }
-      for (let d = 0; d < n; d++) extra[d]! += sm.gamma * xs[space.cat.category[d]!]!;
-    }
+      for (let d = 0; d < n; d++) extra![d]! += weight * xs[space.cat.category[d]!]!;
+    };
+    if (sm.gamma > 0) addCategoryTerm(space.centroid(sm.centroid), sm.gamma);
+    if ((sm.eta ?? 0) > 0) addCategoryTerm(space.cat.nameVectors, sm.eta!);
     if (sm.alpha > 0) {
       const m = space.neighbourMean(sm.knnK);
       const r0 = qr.knn(space, sm.knnK);
@@ -554,6 +548,10 @@ export function variants(): Variant[] {
     { name: 'hybrid', family: 'baseline', fusion: F(), smooth: S() },
   ];
   out.push({ name: 'bm25', family: 'bm25', fusion: dense, smooth: S() });
+  out.push({ name: 'served', family: 'served', fusion: F(), smooth: S({ gamma: 0.75, poolR: 100 }) });
+  for (const e of [0.1, 0.25, 0.5, 0.75, 1]) out.push({ name: `served+name e${e}`, family: 'served+name', fusion: F(), smooth: S({ gamma: 0.75, poolR: 100, eta: e }) });
+  for (const e of [0.25, 0.5, 1]) out.push({ name: `hybrid+name-only e${e}`, family: 'hybrid+name', fusion: F(), smooth: S({ poolR: 100, eta: e }) });
+  for (const e of [0.25, 0.5, 1]) out.push({ name: `dense+name e${e}`, family: 'dense+name', fusion: dense, smooth: S({ poolR: 100, eta: e }) });
   // Second round: the centroid term around the served rule (gamma, pool, feedback, with the vote or the neighbour term).
   for (const g of [0.5, 0.75, 1, 1.5, 2, 3])
     for (const R of [0, 100, 200]) out.push({ name: `hybrid+centroid2 g${g} R${R}`, family: 'hybrid+centroid2', fusion: F(), smooth: S({ gamma: g, poolR: R }) });
@@ -649,7 +647,9 @@ async function main(): Promise<void> {
   await prepareIfBundled(undefined);
   const embedder = createEmbedder({ dtype: 'q8' });
   await embedder.init();
-  const cells = await loadStudyCells(embedder, cacheDir, 100, sets);
+  const docVectors = opt('--doc-vectors', 'full') as DocVectors;
+  if (!['full', 'segments', 'mix'].includes(docVectors)) throw new Error('--doc-vectors: full, segments or mix');
+  const cells = await loadStudyCells(embedder, cacheDir, 100, sets, docVectors);
   await embedder.dispose();
   console.error(`loaded ${cells.length} cells in ${((performance.now() - started) / 1000).toFixed(0)} s`);
   if (args.includes('--check')) {

@@ -48,6 +48,8 @@ export interface StudyCatalog {
   categorySize: number[];
   texts: string[];
   lexical: LexicalIndex;
+  /** Embedding of each category's name (underscores as spaces), L2-normalised, C x dims. */
+  nameVectors: Float32Array;
 }
 
 export interface StudyCell {
@@ -71,24 +73,67 @@ export function scan(v: Float32Array, dims: number, q: Float32Array, out: Float3
   return out;
 }
 
-async function loadCatalog(set: string, creatorsFile: string, embedder: Embedder, embDir: string): Promise<StudyCatalog> {
+/** Every row of an n x dims matrix scaled to unit length, in place; returns the matrix. */
+export function unitRows(m: Float32Array, dims: number): Float32Array {
+  for (let off = 0; off < m.length; off += dims) {
+    let s = 0;
+    for (let i = 0; i < dims; i++) s += m[off + i]! ** 2;
+    const norm = Math.sqrt(s) || 1;
+    for (let i = 0; i < dims; i++) m[off + i]! /= norm;
+  }
+  return m;
+}
+
+/**
+ * How a document's vector is made: `full` = the profile text embedded whole (as the service does);
+ * `segments` = the mean of its segments' unit vectors ("name. category.", each sentence of about,
+ * the tags line), each embedded alone; `mix` = the full vector plus that mean (both unit).
+ */
+export type DocVectors = 'full' | 'segments' | 'mix';
+
+/** Replaces `vectors` (n x dims, unnormalised model output) by the segment mean, or adds it (mix). */
+async function segmentVectors(docs: ReturnType<typeof readCreatorsFile>, embedder: Embedder, embDir: string, vectors: Float32Array, mix: boolean): Promise<void> {
+  const dims = embedder.dims;
+  const segsOf = docs.map((d) => {
+    const head = profileText({ name: d.name, category: d.category, about: '', tags: [] });
+    const sentences = d.about.split(/(?<=[.!?])\s+/).map((x) => x.trim()).filter(Boolean);
+    return [head, ...sentences, ...(d.tags.length ? [`Tags: ${d.tags.join(', ')}.`] : [])].filter(Boolean);
+  });
+  const sv = await embedCached(embedder, segsOf.flat(), embDir);
+  const unitInto = (src: Float32Array, off: number, acc: Float64Array, w: number): void => {
+    let s = 0;
+    for (let i = 0; i < dims; i++) s += src[off + i]! ** 2;
+    const norm = Math.sqrt(s) || 1;
+    for (let i = 0; i < dims; i++) acc[i]! += (w * src[off + i]!) / norm;
+  };
+  let at = 0;
+  for (let d = 0; d < docs.length; d++) {
+    const acc = new Float64Array(dims);
+    for (let j = 0; j < segsOf[d]!.length; j++, at++) unitInto(sv, at * dims, acc, 1);
+    const mean = new Float32Array(acc);
+    const out = new Float64Array(dims);
+    unitInto(mean, 0, out, 1);
+    if (mix) unitInto(vectors, d * dims, out, 1);
+    for (let i = 0; i < dims; i++) vectors[d * dims + i] = out[i]!;
+  }
+}
+
+async function loadCatalog(set: string, creatorsFile: string, embedder: Embedder, embDir: string, docVectors: DocVectors): Promise<StudyCatalog> {
   const docs = readCreatorsFile(creatorsFile);
   const texts = docs.map((d) => profileText(d));
-  const vectors = await embedCached(embedder, texts, embDir);
   const dims = embedder.dims;
-  for (let d = 0; d < docs.length; d++) {
-    let s = 0;
-    for (let i = 0; i < dims; i++) s += vectors[d * dims + i]! ** 2;
-    const norm = Math.sqrt(s) || 1;
-    for (let i = 0; i < dims; i++) vectors[d * dims + i]! /= norm;
-  }
+  const vectors = await embedCached(embedder, texts, embDir);
+  if (docVectors !== 'full') await segmentVectors(docs, embedder, embDir, vectors, docVectors === 'mix');
+  unitRows(vectors, dims);
   const categoryNames = [...new Set(docs.map((d) => d.category))].sort();
   const idx = new Map(categoryNames.map((c, i) => [c, i]));
   const category = Int32Array.from(docs, (d) => idx.get(d.category)!);
   const categorySize = categoryNames.map(() => 0);
   for (const c of category) categorySize[c]!++;
   const lexical = LexicalIndex.build(docs.map((d, label) => ({ label, text: texts[label]!, language: d.language })));
-  return { set, source: SOURCES[set]!, n: docs.length, dims, vectors, category, categoryNames, categorySize, texts, lexical };
+  const nameVectors = await embedCached(embedder, categoryNames.map((c) => c.replace(/[_-]+/g, ' ')), embDir);
+  unitRows(nameVectors, dims);
+  return { set, source: SOURCES[set]!, n: docs.length, dims, vectors, category, categoryNames, categorySize, texts, lexical, nameVectors };
 }
 
 async function loadCell(name: string, style: string, cat: StudyCatalog, fansFile: string, embedder: Embedder, embDir: string, lexN: number): Promise<StudyCell> {
@@ -118,7 +163,7 @@ async function loadCell(name: string, style: string, cat: StudyCatalog, fansFile
 }
 
 /** Every cell: the derived sets (built into `<cacheDir>/datasets` when missing) and the sample. */
-export async function loadStudyCells(embedder: Embedder, cacheDir: string, lexN = 100, only?: readonly string[]): Promise<StudyCell[]> {
+export async function loadStudyCells(embedder: Embedder, cacheDir: string, lexN = 100, only?: readonly string[], docVectors: DocVectors = 'full'): Promise<StudyCell[]> {
   const dsDir = path.join(cacheDir, 'datasets');
   const embDir = path.join(cacheDir, 'embeddings');
   const missing = DATASET_NAMES.filter((n) => !existsSync(path.join(dsDir, n, 'creators.jsonl')));
@@ -127,12 +172,12 @@ export async function loadStudyCells(embedder: Embedder, cacheDir: string, lexN 
   for (const name of [...DATASET_NAMES, 'sample']) {
     if (only && !only.includes(name)) continue;
     if (name === 'sample') {
-      const cat = await loadCatalog('sample', 'data/sample-creators.jsonl', embedder, embDir);
+      const cat = await loadCatalog('sample', 'data/sample-creators.jsonl', embedder, embDir, docVectors);
       cells.push(await loadCell('sample/fans', 'sample', cat, 'data/sample-fans.jsonl', embedder, embDir, lexN));
       continue;
     }
     const dir = path.join(dsDir, name);
-    const cat = await loadCatalog(name, path.join(dir, 'creators.jsonl'), embedder, embDir);
+    const cat = await loadCatalog(name, path.join(dir, 'creators.jsonl'), embedder, embDir, docVectors);
     for (const style of ['short', 'keyword', 'long']) {
       const f = path.join(dir, `fans-${style}.jsonl`);
       if (existsSync(f)) cells.push(await loadCell(`${name}/${style}`, style, cat, f, embedder, embDir, lexN));
