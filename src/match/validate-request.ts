@@ -118,7 +118,9 @@ export function validateText(raw: string, maxChars: number): string {
     throw new MatchError('INVALID_TEXT', `interest_text has ${raw.length} characters, the maximum is ${maxChars}`, { details: { maxChars } });
   }
   const text = raw.replace(CONTROL, ' ').replace(/\s+/g, ' ').trim();
-  if (!text) throw new MatchError('INVALID_TEXT', 'interest_text is empty or only whitespace/control characters');
+  // Invisible format characters (zero-width space and joiners, BOM, soft hyphen) stay in the text
+  // (a joiner inside an emoji or a Persian word means something), but a text of nothing else is empty.
+  if (!text.replace(/[\s\p{Cf}]+/gu, '')) throw new MatchError('INVALID_TEXT', 'interest_text is empty or only whitespace, invisible format or control characters');
   return text;
 }
 

@@ -52,6 +52,8 @@ const CASES: Array<[string, () => MatchRequest, Expect]> = [
   ['whitespace-only interest_text', () => ({ interest_text: ' \t\n  ' }), { code: INVALID_ARGUMENT, reason: 'INVALID_TEXT', message: /empty or only whitespace/ }],
   ['1 MB interest_text', () => ({ interest_text: 'a'.repeat(1_000_000) }), { code: INVALID_ARGUMENT, reason: 'INVALID_TEXT', message: 'interest_text has 1000000 characters, the maximum is 4096' }],
   ['control characters only', () => ({ interest_text: '\u0000\u0001\u0007\u001b' }), { code: INVALID_ARGUMENT, reason: 'INVALID_TEXT', message: /control characters/ }],
+  ['zero-width and other invisible format characters only', () => ({ interest_text: '\u200b \u200c\u200d\u2060\ufeff\u00ad' }), { code: INVALID_ARGUMENT, reason: 'INVALID_TEXT', message: /invisible format/ }],
+  ['a zero-width joiner inside real text is kept', () => ({ interest_text: 'coding\u200d tutorials', k: 3 }), ok(3)],
   ['control characters around real text are ignored', () => ({ interest_text: '\u0000cooking\u0007 recipes\u001b', k: 3 }), ok(3)],
   ['lone UTF-16 surrogates are replaced, not fatal', () => ({ interest_text: '\uD800 music \uDFFF production', k: 3 }), ok(3)],
   ['like_creators with no ids', () => ({ like_creators: { ids: [] } }), { code: INVALID_ARGUMENT, reason: 'INVALID_QUERY', message: 'like_creators.ids is empty' }],
