@@ -37,8 +37,8 @@ interface Row {
   p99: number;
 }
 
-/** Unit vectors around random centres (deterministic from the seed); rows of `count` x `dims`. */
-function clustered(rand: () => number, centres: Float32Array, clusters: number, count: number, dims: number, spread: number): Float32Array {
+/** `count` x `dims` unit vectors: normalise(centre + spread * g / sqrt(dims)) around a random one of the `clusters` centres, or normalise(g) without centres. */
+function clustered(rand: () => number, centres: Float32Array | undefined, clusters: number, count: number, dims: number, spread: number): Float32Array {
   let spare: number | undefined;
   const gauss = (): number => {
     if (spare !== undefined) {
@@ -52,12 +52,12 @@ function clustered(rand: () => number, centres: Float32Array, clusters: number, 
     return r * Math.cos(t);
   };
   const out = new Float32Array(count * dims);
-  const scale = spread / Math.sqrt(dims);
+  const scale = centres ? spread / Math.sqrt(dims) : 1;
   for (let i = 0; i < count; i++) {
-    const c = Math.floor(rand() * clusters) * dims;
+    const c = Math.floor(rand() * clusters) * dims; // drawn for every row (the stream stays the same)
     let norm = 0;
     for (let d = 0; d < dims; d++) {
-      const x = (centres.length ? centres[c + d]! : 0) + (centres.length ? scale : 1) * gauss();
+      const x = (centres ? centres[c + d]! : 0) + scale * gauss();
       out[i * dims + d] = x;
       norm += x * x;
     }
@@ -85,10 +85,11 @@ async function main(): Promise<void> {
   const efs = argList('efs', [16, 24, 32, 48, 64, 96, 128]);
 
   // The corpus directory in the load generator's format (meta.json, queries.f32, truth.i32).
-  const dir = path.join(CACHE, `clusters-${n}-${clusters}-${spread}-${dims}`);
+  const seed = arg('seed', 7);
+  const dir = path.join(CACHE, `clusters-${n}-${clusters}-${spread}-${dims}-${nq}-seed${seed}`);
   const files = { vectors: path.join(dir, 'vectors.f32'), queries: path.join(dir, 'queries.f32'), truth: path.join(dir, 'truth.i32'), meta: path.join(dir, 'meta.json') };
-  const rand = mulberry32(arg('seed', 7));
-  const centres = clustered(rand, new Float32Array(0), clusters, clusters, dims, 1);
+  const rand = mulberry32(seed);
+  const centres = clustered(rand, undefined, clusters, clusters, dims, 1);
   const vectors = clustered(rand, centres, clusters, n, dims, spread);
   const queries = clustered(rand, centres, clusters, nq, dims, spread);
   if (!existsSync(files.meta)) {
