@@ -13,6 +13,8 @@ export interface IndexShape {
   languages: readonly string[];
 }
 
+/** Any character other than whitespace and invisible format characters (\p{Cf}). */
+const VISIBLE = /[^\s\p{Cf}]/u;
 // C0/C1 controls except tab/newline/CR, and lone surrogates, become spaces.
 // eslint-disable-next-line no-control-regex -- control characters are what it replaces
 const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
@@ -120,7 +122,7 @@ export function validateText(raw: string, maxChars: number): string {
   const text = raw.replace(CONTROL, ' ').replace(/\s+/g, ' ').trim();
   // Invisible format characters (zero-width space and joiners, BOM, soft hyphen) stay in the text
   // (a joiner inside an emoji or a Persian word means something), but a text of nothing else is empty.
-  if (!text.replace(/[\s\p{Cf}]+/gu, '')) throw new MatchError('INVALID_TEXT', 'interest_text is empty or only whitespace, invisible format or control characters');
+  if (!VISIBLE.test(text)) throw new MatchError('INVALID_TEXT', 'interest_text is empty or only whitespace, invisible format or control characters');
   return text;
 }
 
