@@ -23,6 +23,8 @@ using namespace creator_match;
 namespace {
 
 constexpr size_t kDims = 16;
+// A label no writer of the main engine uses: an insert into a reloaded copy.
+constexpr uint32_t kCopyLabel = 4000000000u;
 
 std::vector<float> unitVectors(std::mt19937& rng, size_t n) {
   std::normal_distribution<float> gauss;
@@ -135,6 +137,11 @@ int main(int argc, char** argv) {
             std::vector<Hit> hits;
             copy.search(req, hits);
             check(hits.size() == 5, "a reloaded copy does not answer");
+            // A loaded index has no link-list locks until its first write brings them back.
+            const std::vector<float> moved = unitVectors(rng, 1);
+            copy.upsert(moved.data(), hits[0].second);
+            copy.upsert(moved.data(), kCopyLabel);
+            check(copy.count() > 0, "a reloaded copy lost its points on a write");
             copy.close();
             break;
           }

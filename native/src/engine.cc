@@ -135,13 +135,14 @@ tableint insertNew(Hnsw& h, const float* point, labeltype label, int level) {
   char* upperLinks = level > 0 ? allocateUpperLinks(h.size_links_per_element_ * level) : nullptr;
   tableint id;
   {
+    // label_lookup_lock guards the slot counter here; hnswlib's label_lookup_ map itself stays
+    // empty (the engine's LabelMap is the one label table, see engine.h).
     std::unique_lock<std::mutex> table(h.label_lookup_lock);
     if (h.cur_element_count >= h.max_elements_) {
       std::free(upperLinks);
       throw std::runtime_error("The number of elements exceeds the specified limit");
     }
     id = static_cast<tableint>(h.cur_element_count);
-    h.label_lookup_[label] = id;
     h.cur_element_count++;
   }
   std::unique_lock<std::mutex> elementLock(h.link_list_locks_[id]);
@@ -247,6 +248,15 @@ void Engine::grow(size_t needed) {
   h.resizeIndex(std::min(kMaxCapacity, std::max(needed, h.max_elements_ + h.max_elements_ / 2 + 16)));
 }
 
+// hnswlib's per-element link-list locks (a std::mutex, 40 bytes, per slot) serialise concurrent
+// inserts and updates; searches never take them. A loaded index has none (loadIndexFile frees
+// them: a served version that never changes saves 40 bytes per creator); the first write
+// allocates them again, under the exclusive lock, so no search or insert is running.
+void Engine::ensureLinkLocks() {
+  Hnsw& h = *index_;
+  if (h.link_list_locks_.size() < h.max_elements_) std::vector<std::mutex>(h.max_elements_).swap(h.link_list_locks_);
+}
+
 void Engine::create(const CreateOptions& opts) {
   std::unique_lock<RwLock> lock(rw_);
   if (index_) throw std::runtime_error("the index already exists");
@@ -277,8 +287,8 @@ void Engine::insert(const float* vectors, const uint32_t* labels, size_t n, size
   }
   // Everything that can fail for lack of memory happens before the first point goes in.
   grow(h.cur_element_count + n);
+  ensureLinkLocks();
   labels_.reserve(labels_.size() + n);
-  h.label_lookup_.reserve(h.label_lookup_.size() + n);
   std::vector<int> levels(n);
   for (size_t i = 0; i < n; i++) levels[i] = h.getRandomLevel(h.mult_);
   std::vector<uint32_t> ids(n, kNoLabel);
@@ -321,6 +331,7 @@ void Engine::upsert(const float* vector, uint32_t label) {
   const uint32_t existing = labels_.find(label);
   if (existing != kNoLabel) {
     // hnswlib's addPoint on a known label: revive it if deleted, then move it.
+    ensureLinkLocks();
     if (h.isMarkedDeleted(existing)) h.unmarkDeletedInternal(existing);
     h.updatePoint(vector, existing, 1.0);
   } else if (!h.deleted_elements.empty()) {
@@ -330,11 +341,7 @@ void Engine::upsert(const float* vector, uint32_t label) {
     const tableint id = *h.deleted_elements.begin();
     const labeltype replaced = h.getExternalLabel(id);
     labels_.reserve(labels_.size() + 1);
-    {
-      std::unique_lock<std::mutex> table(h.label_lookup_lock);
-      h.label_lookup_.erase(replaced);
-      h.label_lookup_[label] = id;
-    }
+    ensureLinkLocks();
     h.setExternalLabel(id, label);
     labels_.erase(static_cast<uint32_t>(replaced));
     labels_.assign(label, id);
@@ -342,6 +349,7 @@ void Engine::upsert(const float* vector, uint32_t label) {
     h.updatePoint(vector, id, 1.0);
   } else {
     grow(h.cur_element_count + 1);
+    ensureLinkLocks();
     labels_.reserve(labels_.size() + 1);
     labels_.assign(label, insertNew(h, vector, label, h.getRandomLevel(h.mult_)));
   }

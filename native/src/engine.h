@@ -132,12 +132,16 @@ class Engine {
   void copyVectors(const Hnsw& h, const uint32_t* labels, size_t n, float* out) const;
   void checkFinite(const float* vectors, size_t n, const uint32_t* labels, const char* op) const;
   void grow(size_t needed);
+  void ensureLinkLocks();
   void publish();
 
   const size_t dims_;
   InnerProductKernelSpace space_;
   std::unique_ptr<Hnsw> index_;
-  LabelMap labels_;  // == index_->label_lookup_ (every slot's label, live or deleted)
+  // Label -> slot for every slot's label, live or deleted. hnswlib's own label_lookup_ (an
+  // unordered_map, ~40 bytes per creator) is left empty: only hnswlib functions the engine never
+  // calls (addPoint, markDelete, getDataByLabel) read it.
+  LabelMap labels_;
   mutable RwLock rw_;
   std::atomic<size_t> count_{0};
   std::atomic<size_t> deleted_{0};

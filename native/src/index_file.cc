@@ -468,8 +468,10 @@ LoadedIndex loadIndexFile(const std::string& path, size_t dims, hnswlib::SpaceIn
   checkElements(index, h, dims, loaded.labels, what);
   index.enterpoint_node_ = h.count == 0 ? static_cast<tableint>(-1) : h.enterpoint;
   index.maxlevel_ = h.maxLevel;
-  index.label_lookup_.reserve(h.count);
-  for (size_t id = 0; id < h.count; id++) index.label_lookup_[index.getExternalLabel(static_cast<tableint>(id))] = static_cast<tableint>(id);
+  // No hnswlib label_lookup_ (loaded.labels is the label table) and no per-element link-list
+  // locks until the first write (Engine::ensureLinkLocks): a served version that never changes
+  // does not hold them.
+  std::vector<std::mutex>().swap(index.link_list_locks_);
   return loaded;
 }
 

@@ -92,6 +92,30 @@ describe('build, search, save, load', () => {
     await ours.close();
   });
 
+  it('takes every kind of write after a load with spare capacity (no resize first), and answers what a never-saved index answers', async () => {
+    // A loaded index holds no per-element link-list locks until its first write (engine.cc,
+    // ensureLinkLocks): each write path below must bring them back before it touches the graph.
+    const live = await built(data.subarray(0, 1000 * DIMS), DIMS, { capacity: 1400 }, 1);
+    await live.save(file('spare.hnsw'));
+    const loaded = new Hnsw(DIMS);
+    await loaded.load(file('spare.hnsw'));
+    expect([loaded.count, loaded.capacity]).toEqual([1000, 1400]);
+    for (const index of [live, loaded]) {
+      await index.upsert(row(data, 1100, DIMS), 7); // moves a live label
+      await index.markDelete(Uint32Array.of(8));
+      await index.upsert(row(data, 1101, DIMS), 5000); // reuses label 8's slot
+      await index.insert(data.subarray(1200 * DIMS, 1400 * DIMS), range(200, 1200), 2);
+    }
+    expect([loaded.count, loaded.deleted, loaded.capacity]).toEqual([live.count, live.deleted, live.capacity]);
+    const labels = Uint32Array.of(7, 8, 5000, 1200, 1399);
+    expect(Buffer.from((await loaded.vectors(labels)).buffer)).toEqual(Buffer.from((await live.vectors(labels)).buffer));
+    expect((await loaded.search(row(data, 1101, DIMS), 1, 50)).labels[0]).toBe(5000);
+    let hit = 0;
+    for (const q of queries) hit += overlap((await loaded.search(q, 10, 100)).labels, Array.from((await loaded.search(q, 10, 0, { exact: true })).labels));
+    expect(hit / (queries.length * 10)).toBeGreaterThan(0.9);
+    await Promise.all([live.close(), loaded.close()]);
+  });
+
   it('reaches the same recall with one and two insert threads', async () => {
     const bigN = 4000;
     const big = clustered(bigN, DIMS, 5);
