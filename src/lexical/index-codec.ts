@@ -1,4 +1,5 @@
 import { crc32 } from 'node:zlib';
+import { forEachPosting, PostingWriter } from './postings';
 
 /**
  * The lexical index file (`serialize()` / `deserialize()`), version 1. Little-endian.
@@ -16,7 +17,7 @@ import { crc32 } from 'node:zlib';
  *                   (gaps from the previous label, the first from -1: labels strictly ascending)
  *
  * Varints are LEB128 (7 bits a byte, at most 5 bytes, < 2^32). Postings are delta-coded, so a
- * posting costs ~2–3 bytes on disk against 5 in memory.
+ * posting costs ~2–3 bytes on disk; in memory they are delta-coded too (postings.ts).
  *
  * decode checks everything before trusting it: magic, version, exact length and CRC (truncation
  * and bit flips), then every count against the bytes left before allocating (so a corrupt count
@@ -48,14 +49,16 @@ export interface LexicalSnapshot {
   /** Per label: BM25 length of a live document. */
   docLen: Uint16Array;
   terms: string[];
-  /** CSR: postings of term t are labels/tfs[offsets[t] .. offsets[t+1]), ascending labels. */
+  /** Term t's postings are postings[offsets[t] .. offsets[t+1]) (byte offsets; postings.ts). */
   offsets: Uint32Array;
-  labels: Uint32Array;
-  tfs: Uint8Array;
+  postings: Uint8Array;
+  /** Postings per term (its document frequency). */
+  counts: Uint32Array;
+  postingCount: number;
 }
 
 export function encodeSnapshot(s: LexicalSnapshot): Uint8Array {
-  const postingCount = s.offsets[s.terms.length] ?? 0;
+  const { postingCount } = s;
   const w = new ByteWriter(HEADER_BYTES + s.labelEnd + postingCount * 3 + s.terms.length * 12 + 32);
   w.skip(HEADER_BYTES);
   w.varint(s.labelEnd);
@@ -69,14 +72,13 @@ export function encodeSnapshot(s: LexicalSnapshot): Uint8Array {
     w.bytes(bytes);
     const from = s.offsets[t]!;
     const to = s.offsets[t + 1]!;
-    w.varint(to - from);
+    w.varint(s.counts[t]!);
     let prev = -1;
-    for (let p = from; p < to; p++) {
-      const label = s.labels[p]!;
+    forEachPosting(s.postings, from, to, (label, tf) => {
       w.varint(label - prev);
-      w.varint(s.tfs[p]!);
+      w.varint(tf);
       prev = label;
-    }
+    });
   }
   const out = w.finish();
   const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
@@ -124,8 +126,8 @@ export function decodeSnapshot(bytes: Uint8Array): LexicalSnapshot {
   const terms: string[] = [];
   const seen = new Set<string>();
   const offsets = new Uint32Array(termCount + 1);
-  const labels = new Uint32Array(postingCount);
-  const tfs = new Uint8Array(postingCount);
+  const counts = new Uint32Array(termCount);
+  const out = new PostingWriter(postingCount * 2);
   let p = 0;
   for (let t = 0; t < termCount; t++) {
     const len = r.varint('term length');
@@ -143,6 +145,7 @@ export function decodeSnapshot(bytes: Uint8Array): LexicalSnapshot {
     const df = r.varint('document frequency');
     if (df === 0 || df > postingCount - p) throw new LexicalIndexFormatError(`term ${t}: document frequency ${df} out of range`);
     let prev = -1;
+    out.startTerm();
     for (let i = 0; i < df; i++) {
       const gap = r.varint('label gap');
       const label = prev + gap;
@@ -150,16 +153,16 @@ export function decodeSnapshot(bytes: Uint8Array): LexicalSnapshot {
       if (state[label] !== LIVE) throw new LexicalIndexFormatError(`term ${t}: posting for label ${label}, which has no document`);
       const tf = r.varint('term frequency');
       if (tf === 0 || tf > MAX_TF || tf > docLen[label]!) throw new LexicalIndexFormatError(`term ${t}: term frequency ${tf} out of range`);
-      labels[p] = label;
-      tfs[p] = tf;
+      out.add(label, tf);
       p++;
       prev = label;
     }
-    offsets[t + 1] = p;
+    offsets[t + 1] = out.position;
+    counts[t] = df;
   }
   if (p !== postingCount) throw new LexicalIndexFormatError(`${p} postings, header says ${postingCount}`);
   if (r.left !== 0) throw new LexicalIndexFormatError(`${r.left} unexpected bytes after the last term`);
-  return { labelEnd, state, docLen, terms, offsets, labels, tfs };
+  return { labelEnd, state, docLen, terms, offsets, postings: out.finish(), counts, postingCount };
 }
 
 class ByteWriter {

@@ -1,5 +1,6 @@
 import { analyzeDocument, analyzeQuery, type AnalyzedQuery } from './analyzer';
 import { decodeSnapshot, encodeSnapshot, type LexicalSnapshot } from './index-codec';
+import { forEachPosting, PostingWriter } from './postings';
 import { topHits, type LexicalHit } from './top-hits';
 
 /**
@@ -37,13 +38,14 @@ import { topHits, type LexicalHit } from './top-hits';
  * scratch arrays (allocated on the first search, ~24 bytes per label), so it is not re-entrant:
  * `allows` must not call back into the same index.
  *
- * Layout: a main segment in CSR form (per term: offsets into one Uint32Array of labels, ascending,
- * and one Uint8Array of tfs) plus a tail of postings added since the last compaction (per-term
- * linked lists in typed arrays). remove() marks the label; its postings are skipped until the
+ * Layout: a main segment (per term: byte offsets into one Uint8Array of delta-coded postings in
+ * ascending label order, postings.ts) plus a tail of postings added since the last compaction
+ * (per-term linked lists in typed arrays). remove() marks the label; its postings are skipped until the
  * next compaction, which runs when the tail or the removed documents grow past a fraction of the
  * index (and before serialize). Re-adding a label that still has postings compacts first.
- * Memory is ~5 bytes per posting plus 3 bytes per label plus the vocabulary; arrays indexed by
- * label grow to the largest label, so labels must be small integers (catalog positions).
+ * Memory is ~1.5–2 bytes per main posting (13 per tail posting) plus 3 bytes per label plus the
+ * vocabulary; arrays indexed by label grow to the largest label, so labels must be small integers
+ * (catalog positions).
  */
 
 export const BM25_K1 = 1.2;
@@ -102,9 +104,10 @@ export class LexicalIndex {
   private changes = 0;
   /** The last query's analysis and plan (hybrid retrieval asks queryStats, then search, for one text). */
   private lastPlan: { query: string; changes: number; words: number; plan: PlannedWord[] } | undefined;
+  /** Byte offsets into mainPostings per main term. */
   private mainOffsets: Uint32Array = new Uint32Array(1);
-  private mainLabels: Uint32Array = new Uint32Array(0);
-  private mainTfs: Uint8Array = new Uint8Array(0);
+  private mainPostings: Uint8Array = new Uint8Array(0);
+  private mainPostingCount = 0;
   // Tail: postings since the last compaction; per-term lists newest first.
   private tailHead: Int32Array = new Int32Array(1024).fill(-1);
   private tailNext: Int32Array = new Int32Array(1024);
@@ -158,7 +161,7 @@ export class LexicalIndex {
   /** Estimated bytes held: typed arrays (capacity included) and the vocabulary. */
   get bytesInMemory(): number {
     const arrays = [
-      this.postingCounts, this.mainOffsets, this.mainLabels, this.mainTfs, this.tailHead, this.tailNext, this.tailTerm,
+      this.postingCounts, this.mainOffsets, this.mainPostings, this.tailHead, this.tailNext, this.tailTerm,
       this.tailLabel, this.tailTf, this.state, this.docLen, this.stamp, this.wordStamp, this.score, this.wordBest,
       this.candidates, this.wordTouched,
     ];
@@ -187,7 +190,7 @@ export class LexicalIndex {
     this.liveCount++;
     this.liveLengthSum += len;
     if (label >= this.labelEnd) this.labelEnd = label + 1;
-    if (this.autoCompact && this.tailCount > TAIL_COMPACT_MIN && this.tailCount * 8 > this.mainLabels.length) this.compact();
+    if (this.autoCompact && this.tailCount > TAIL_COMPACT_MIN && this.tailCount * 8 > this.mainPostingCount) this.compact();
   }
 
   /** Removes the label's document; a label without one is ignored. */
@@ -210,7 +213,7 @@ export class LexicalIndex {
     if (plan.length === 0) return [];
     this.ensureScratch();
     const ep = this.nextEpoch();
-    const { stamp, score, docLen, state, mainOffsets, mainLabels, mainTfs, tailHead, tailNext, tailLabel, tailTf } = this;
+    const { stamp, score, docLen, state, mainOffsets, mainPostings, tailHead, tailNext, tailLabel, tailTf } = this;
     const checkLive = this.removedWithPostings > 0;
     const avgdl = this.liveLengthSum / this.liveCount || 1;
     const normA = BM25_K1 * (1 - BM25_B);
@@ -227,13 +230,29 @@ export class LexicalIndex {
         const from = t < this.mainTerms ? mainOffsets[t]! : 0;
         const to = t < this.mainTerms ? mainOffsets[t + 1]! : 0;
         let e = tailHead[t]!;
+        let mainLabel = -1;
         for (let p = from; p < to || e >= 0; ) {
           let label: number;
           let tf: number;
           if (p < to) {
-            label = mainLabels[p]!;
-            tf = mainTfs[p]!;
-            p++;
+            // One posting of postings.ts's format, decoded inline (the hot loop).
+            let b = mainPostings[p++]!;
+            let flag: number;
+            if (b < 0x80) {
+              flag = b & 1;
+              label = mainLabel += b >>> 1;
+            } else {
+              let v = b & 0x7f;
+              let scale = 0x80;
+              do {
+                b = mainPostings[p++]!;
+                v += (b & 0x7f) * scale;
+                scale *= 0x80;
+              } while (b >= 0x80);
+              flag = v % 2;
+              label = mainLabel += (v - flag) / 2;
+            }
+            tf = flag === 1 ? mainPostings[p++]! : 1;
           } else {
             label = tailLabel[e]!;
             tf = tailTf[e]!;
@@ -294,8 +313,9 @@ export class LexicalIndex {
       docLen: this.docLen.subarray(0, this.labelEnd),
       terms: this.terms,
       offsets: this.mainOffsets,
-      labels: this.mainLabels,
-      tfs: this.mainTfs,
+      postings: this.mainPostings,
+      counts: this.postingCounts.subarray(0, this.terms.length),
+      postingCount: this.mainPostingCount,
     });
   }
 
@@ -308,10 +328,10 @@ export class LexicalIndex {
     index.termIds = new Map(s.terms.map((t, i) => [t, i]));
     index.mainTerms = termCount;
     index.mainOffsets = s.offsets;
-    index.mainLabels = s.labels;
-    index.mainTfs = s.tfs;
+    index.mainPostings = s.postings;
+    index.mainPostingCount = s.postingCount;
     index.postingCounts = new Uint32Array(Math.max(termCount, 1));
-    for (let t = 0; t < termCount; t++) index.postingCounts[t] = s.offsets[t + 1]! - s.offsets[t]!;
+    index.postingCounts.set(s.counts);
     index.tailHead = new Int32Array(Math.max(termCount, 1)).fill(-1);
     index.ensureLabels(s.labelEnd);
     index.state.set(s.state);
@@ -374,7 +394,9 @@ export class LexicalIndex {
   private liveDf(t: number): number {
     let df = 0;
     if (t < this.mainTerms) {
-      for (let p = this.mainOffsets[t]!, end = this.mainOffsets[t + 1]!; p < end; p++) if (this.state[this.mainLabels[p]!] === LIVE) df++;
+      forEachPosting(this.mainPostings, this.mainOffsets[t]!, this.mainOffsets[t + 1]!, (label) => {
+        if (this.state[label] === LIVE) df++;
+      });
     }
     for (let e = this.tailHead[t]!; e >= 0; e = this.tailNext[e]!) if (this.state[this.tailLabel[e]!] === LIVE) df++;
     return df;
@@ -458,11 +480,13 @@ export class LexicalIndex {
   private compact(): void {
     this.changes++;
     if (this.tailCount === 0 && this.removedWithPostings === 0) return;
-    const { state, mainOffsets, mainLabels, mainTfs } = this;
+    const { state, mainOffsets, mainPostings } = this;
     const termCount = this.terms.length;
     const live = new Uint32Array(termCount);
     for (let t = 0; t < this.mainTerms; t++) {
-      for (let p = mainOffsets[t]!, end = mainOffsets[t + 1]!; p < end; p++) if (state[mainLabels[p]!] === LIVE) live[t]!++;
+      forEachPosting(mainPostings, mainOffsets[t]!, mainOffsets[t + 1]!, (label) => {
+        if (state[label] === LIVE) live[t]!++;
+      });
     }
     for (let e = 0; e < this.tailCount; e++) if (state[this.tailLabel[e]!] === LIVE) live[this.tailTerm[e]!]!++;
     const newId = new Int32Array(termCount).fill(-1);
@@ -490,12 +514,22 @@ export class LexicalIndex {
       cursor[id] = at + 1;
     };
     for (let t = 0; t < this.mainTerms; t++) {
-      for (let p = mainOffsets[t]!, end = mainOffsets[t + 1]!; p < end; p++) {
-        if (state[mainLabels[p]!] === LIVE) put(t, mainLabels[p]!, mainTfs[p]!);
-      }
+      forEachPosting(mainPostings, mainOffsets[t]!, mainOffsets[t + 1]!, (label, tf) => {
+        if (state[label] === LIVE) put(t, label, tf);
+      });
     }
     for (let e = 0; e < this.tailCount; e++) if (state[this.tailLabel[e]!] === LIVE) put(this.tailTerm[e]!, this.tailLabel[e]!, this.tailTf[e]!);
     for (let id = 0; id < n; id++) if (unsorted[id] === 1) sortRange(labels, tfs, offsets[id]!, offsets[id + 1]!);
+    // Delta-code the merged lists; offsets become byte offsets.
+    const writer = new PostingWriter(total * 2);
+    for (let id = 0; id < n; id++) {
+      const from = offsets[id]!;
+      const to = offsets[id + 1]!;
+      offsets[id] = writer.position;
+      writer.startTerm();
+      for (let p = from; p < to; p++) writer.add(labels[p]!, tfs[p]!);
+    }
+    offsets[n] = writer.position;
     for (let l = 0; l < this.labelEnd; l++) {
       if (state[l] !== REMOVED) continue;
       state[l] = ABSENT;
@@ -505,11 +539,10 @@ export class LexicalIndex {
     this.termIds = new Map(terms.map((t, i) => [t, i]));
     this.mainTerms = n;
     this.mainOffsets = offsets;
-    this.mainLabels = labels;
-    this.mainTfs = tfs;
+    this.mainPostings = writer.finish();
+    this.mainPostingCount = total;
     const cap = Math.max(1024, n);
-    this.postingCounts = new Uint32Array(cap);
-    for (let t = 0; t < n; t++) this.postingCounts[t] = offsets[t + 1]! - offsets[t]!;
+    this.postingCounts = resize(live.filter((c) => c > 0), cap);
     this.tailHead = new Int32Array(cap).fill(-1);
     this.tailNext = new Int32Array(1024);
     this.tailTerm = new Uint32Array(1024);
