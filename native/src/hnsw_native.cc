@@ -35,11 +35,16 @@
 #include <napi.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <initializer_list>
 #include <memory>
 #include <string>
 #include <vector>
+
+#if defined(__GLIBC__)  // set by any C library header included above
+#include <malloc.h>
+#endif
 
 #include "engine.h"
 
@@ -652,8 +657,29 @@ class NativeHnsw : public Napi::ObjectWrap<NativeHnsw> {
   }
 };
 
+// The C heap's policy for large blocks, set once per process when the addon loads. glibc serves
+// a malloc of 128 KiB or more with mmap, and munmaps it on free, until the first such free: then
+// it raises its mmap threshold to that block's size (up to 32 MiB) and its trim threshold to
+// twice that, so from then on blocks below 32 MiB come from the heap and their frees leave holes
+// the process keeps. A version load is made of such blocks (file chunks, catalog columns grown
+// by copying, the lexical file and its decode): at 1M creators the holes held ~45 MiB after the
+// load. A fixed threshold keeps every large block in its own mapping, returned as soon as it is
+// freed. MALLOC_MMAP_THRESHOLD_ in the environment (glibc's own tunable) is left to rule.
+constexpr int kMmapThresholdBytes = 128 * 1024;
+
+const char* setHeapPolicy() {
+#if defined(__GLIBC__)
+  if (std::getenv("MALLOC_MMAP_THRESHOLD_") != nullptr) return "environment";
+  return mallopt(M_MMAP_THRESHOLD, kMmapThresholdBytes) == 1 ? "mmap-threshold-131072" : "default";
+#else
+  return "default";
+#endif
+}
+
 Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
   exports.Set("NativeHnsw", NativeHnsw::Init(env));
+  static const char* const heapPolicy = setHeapPolicy();
+  exports.Set("heapPolicy", Napi::String::New(env, heapPolicy));
   return exports;
 }
 

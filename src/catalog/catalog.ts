@@ -1,5 +1,5 @@
 import { open } from 'node:fs/promises';
-import { ByteColumn, ensureCapacity, IdTable, KeyedColumn } from './columns';
+import { ByteColumn, ensureCapacity, fitted, IdTable, KeyedColumn } from './columns';
 import { normaliseKey, type CreatorProfile } from './creator';
 import { showValue } from '../errors/echo';
 
@@ -99,6 +99,7 @@ export class Catalog {
     const reader = catalog.lineReader();
     reader.push(Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength));
     reader.end();
+    catalog.trim();
     return catalog;
   }
 
@@ -121,6 +122,7 @@ export class Catalog {
       await fh.close();
     }
     reader.end();
+    catalog.trim();
     return catalog;
   }
 
@@ -316,6 +318,18 @@ export class Catalog {
     const out: number[] = [];
     for (let l = 0; l < this.count; l++) if ((this.flags[l]! & RETIRED) === 0) out.push(l);
     return out;
+  }
+
+  /**
+   * Drops the columns' spare capacity (x1.5 growth leaves up to a third unused). A catalog read
+   * from a file is trimmed once it is complete; appends after that grow the columns again.
+   */
+  private trim(): void {
+    this.flags = fitted(this.flags, this.count);
+    this.ids.trim();
+    this.rows.trim();
+    this.cats.trim(this.count);
+    this.langs.trim(this.count);
   }
 
   storageStats(): CatalogStorageStats {

@@ -7,6 +7,11 @@ import { showValue } from '../errors/echo';
 
 type Column = Uint8Array | Uint16Array | Uint32Array | Int32Array;
 
+/** `arr` if it holds exactly `length` elements, else a copy of its first `length`. */
+export function fitted<T extends Column>(arr: T, length: number): T {
+  return arr.length === length ? arr : (arr.slice(0, length) as T);
+}
+
 /** `arr` if it holds `needed` elements, else a copy with room for at least that many (x1.5 growth). */
 export function ensureCapacity<T extends Column>(arr: T, needed: number): T {
   if (needed <= arr.length) return arr;
@@ -71,6 +76,16 @@ export class ByteColumn {
     return this.bytes.length + this.starts.byteLength;
   }
 
+  /** Drops the spare capacity (appending grows it again). */
+  trim(): void {
+    if (this.bytes.length !== this.used) {
+      const exact = Buffer.allocUnsafeSlow(this.used);
+      this.bytes.copy(exact, 0, 0, this.used);
+      this.bytes = exact;
+    }
+    this.starts = fitted(this.starts, this.count + 1);
+  }
+
   private makeRoom(n: number): void {
     this.ensureBytes(this.used + n);
     this.starts = ensureCapacity(this.starts, this.count + 2);
@@ -104,6 +119,10 @@ export class PostingList {
     this.labels = ensureCapacity(this.labels, this.length + 1);
     this.labels[this.length++] = label;
     this.live++;
+  }
+
+  trim(): void {
+    this.labels = fitted(this.labels, this.length);
   }
 }
 
@@ -222,6 +241,12 @@ export class KeyedColumn {
     return out;
   }
 
+  /** Drops the spare capacity of the codes (labels 0 .. `labels` - 1) and of every posting list. */
+  trim(labels: number): void {
+    this.codes = fitted(this.codes, labels);
+    for (const list of this.lists.values()) list.trim();
+  }
+
   get capacityBytes(): number {
     let n = this.codes.byteLength;
     for (const list of this.lists.values()) n += list.labels.byteLength;
@@ -296,6 +321,12 @@ export class IdTable {
 
   get capacityBytes(): number {
     return this.units.byteLength + this.starts.byteLength + this.slots.byteLength;
+  }
+
+  /** Drops the spare capacity of the id storage (the hash table keeps its size). */
+  trim(): void {
+    this.units = fitted(this.units, this.used);
+    this.starts = fitted(this.starts, this.count + 1);
   }
 
   /** The slot holding `id` (>= 0), or ~(the free slot it would go in). */

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { Catalog } from '../catalog/catalog';
 import { HnswIndex } from './hnsw-index';
 import { HnswSearch } from './hnsw-search';
+import { loadNativeBinding } from './native-binding';
 import { IndexLoadError, refusalReasonOf } from './load-error';
 import { ARTIFACT_FILES, assertVersionName, LEXICAL_FILES, readCurrent, readManifest, verifyAndPinFiles, type Manifest, type VerifiedFiles } from './manifest';
 import { LexicalIndex } from '../lexical/lexical-index';
@@ -28,6 +29,10 @@ export { IndexLoadError };
 
 /** Loads DIR/<version> (default: the one CURRENT names), verifying checksums and shapes; `signal` abandons it. */
 export async function loadIndexVersion(indexDir: string, version?: string, signal?: AbortSignal): Promise<LoadedIndex> {
+  // The addon sets the C heap's policy for large blocks when it loads (native-binding.ts,
+  // heapPolicy): load it before the catalog and lexical files are read, so that their transient
+  // buffers go back to the system once freed.
+  loadNativeBinding();
   const chosen = version ?? (await readCurrent(indexDir));
   if (!chosen) throw new IndexLoadError(`no published index in ${indexDir} (no CURRENT file); run npm run index:build`, 'missing_files');
   const dir = path.join(indexDir, chosen);

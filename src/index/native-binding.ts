@@ -100,6 +100,13 @@ export type NativeHnswConstructor = new (dims: number, opts?: NativeHnswOptions)
 
 export interface NativeBinding {
   NativeHnsw: NativeHnswConstructor;
+  /**
+   * The C heap policy the addon set when it loaded (hnsw_native.cc, setHeapPolicy): on glibc a
+   * fixed mmap threshold of 128 KiB ("mmap-threshold-131072"), so that large blocks freed after a
+   * version load go back to the system; "environment" when MALLOC_MMAP_THRESHOLD_ is set (glibc
+   * applies it); "default" elsewhere.
+   */
+  heapPolicy: 'mmap-threshold-131072' | 'environment' | 'default';
 }
 
 let binding: NativeBinding | undefined;
