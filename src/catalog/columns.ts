@@ -257,12 +257,13 @@ export class KeyedColumn {
 const EMPTY = -1;
 
 /**
- * Creator ids per label (UTF-16 code units in one Uint16Array, so any JS string round-trips
- * exactly) plus an open-addressing hash table (FNV-1a, linear probing) from id to the latest
+ * Creator ids per label (UTF-16 code units in one array, so any JS string round-trips exactly:
+ * a Uint8Array while every unit is below 256, widened to a Uint16Array by the first id that has
+ * one above) plus an open-addressing hash table (FNV-1a, linear probing) from id to the latest
  * label appended with it. Replaces a Map<string, number> and its 100k heap strings.
  */
 export class IdTable {
-  private units: Uint16Array;
+  private units: Uint8Array | Uint16Array;
   private used = 0;
   private starts: Uint32Array;
   private count = 0;
@@ -271,7 +272,7 @@ export class IdTable {
   private distinct = 0;
 
   constructor(labels = 0, units = 0) {
-    this.units = new Uint16Array(units);
+    this.units = new Uint8Array(units);
     this.starts = new Uint32Array(labels + 1);
     this.slots = new Int32Array(tableSize(labels)).fill(EMPTY);
   }
@@ -292,6 +293,14 @@ export class IdTable {
     const label = this.count;
     const n = id.length;
     if (this.used + n > 0xffffffff) throw new RangeError('catalog id storage is limited to 4 Gi code units');
+    if (this.units instanceof Uint8Array) {
+      for (let i = 0; i < n; i++) {
+        if (id.charCodeAt(i) > 0xff) {
+          this.units = Uint16Array.from(this.units);
+          break;
+        }
+      }
+    }
     this.units = ensureCapacity(this.units, this.used + n);
     for (let i = 0; i < n; i++) this.units[this.used + i] = id.charCodeAt(i);
     this.used += n;
@@ -378,7 +387,7 @@ function hashString(s: string): number {
   return fmix(h);
 }
 
-function hashUnits(units: Uint16Array, start: number, end: number): number {
+function hashUnits(units: Uint8Array | Uint16Array, start: number, end: number): number {
   let h = 0x811c9dc5;
   for (let i = start; i < end; i++) h = Math.imul(h ^ units[i]!, 0x01000193);
   return fmix(h);

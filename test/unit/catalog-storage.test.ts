@@ -235,6 +235,25 @@ describe('IdTable', () => {
     expect(t.find('a')).toBe(ids.length);
     expect(t.idOf(1)).toBe('a');
   });
+
+  it('holds Latin-1 ids in one byte a unit and widens, without losing any, at the first id above U+00FF', () => {
+    const narrow = Array.from({ length: 5000 }, (_, i) => (i % 3 === 0 ? `créateur-${i}-ÿ` : `cr_${String(i).padStart(7, '0')}`));
+    const latin = new IdTable();
+    narrow.forEach((id) => latin.append(id));
+    const wide = new IdTable();
+    [...narrow.slice(0, 1), 'Ā'].forEach((id) => wide.append(id));
+    narrow.slice(1).forEach((id) => wide.append(id));
+    // One byte a unit until widened: about half the id bytes of the widened table.
+    expect(latin.capacityBytes).toBeLessThan(wide.capacityBytes - 40_000);
+    // Widened late, after many appends and rehashes: every id still found and exact.
+    const all = [...narrow, 'Ā', '数据-1', '\ud800'];
+    all.slice(narrow.length).forEach((id) => latin.append(id));
+    all.forEach((id, label) => {
+      expect(latin.find(id)).toBe(label);
+      expect(latin.idOf(label)).toBe(id);
+    });
+    expect(latin.find('cr_0000001\u0100')).toBe(-1);
+  });
 });
 
 describe('Catalog.fromJsonLines', () => {
