@@ -114,7 +114,7 @@ async function main(): Promise<void> {
   const mem = load('memory');
   const lv = mem?.rows?.find((r) => r.what === 'loaded-version');
   row('Serving RSS ≤ 1.5x (vectors + graph)', s ? `service after the load rows ${fmt(svc.memory[0]!.afterRss / 2 ** 20)} MiB = ${fmt(s.rssRatio, 2)}x${lv ? `; a loaded version in a bare process ${fmt(lv.after / mem!.indexBytes, 2)}x` : ''}` : '-', s && s.rssRatio <= 1.5, svc?.box,
-    'Measured on the compiled service (node dist/src/main.js). The index itself is ~1.07x; the rest is the catalog (~32 MiB at 100k), the lexical index every version now has, and a fixed floor (Node, gRPC, OpenTelemetry, pino/zod) plus V8 heap growth under load (~60 MiB), a small share at 1M creators. Plan: f16 vectors in the native index (halves the largest part), the catalog and lexical postings off-heap.');
+    'Measured on the compiled service (node dist/src/main.js). The loaded index is ~1.03x (hnswlib\'s label map and per-element locks are no longer held); the catalog and the lexical index add ~0.1x (~20 and ~7 MiB at 100k, see bench:memory). The rest is a fixed floor of ~130 MiB, 0.6x at this size: Node ~40, gRPC + proto-loader ~20, the OpenTelemetry SDK ~15, V8 heap and thread stacks, plus heap growth under load (runs of the same build vary by ±20 MiB). 1.5x at 100k would need that floor below ~100 MiB; at 1M, where it is 0.06x, the 1.15x target is met. Plan: the OpenTelemetry SDK loaded only when an exporter is configured, profile rows read from creators.jsonl on demand (~50 B per creator).');
   const text = load('text');
   const t = text?.summary;
   const long = t?.long8Ratio !== undefined ? `; ~${fmt(t.longWords ?? NaN)}-word texts: default ${fmt(t.long8Ratio, 2)}x, dense-only ${fmt(t.longDense8Ratio ?? NaN, 2)}x` : '';
@@ -142,7 +142,7 @@ async function main(): Promise<void> {
   const million = scale?.rows.find((r) => r.creators === 1_000_000);
   if (million) {
     row('Serving RSS ≤ 1.15x (vectors + graph) at 1M creators', `${fmt(million.rssAfterMiB)} MiB after the load rows = ${fmt(million.rssAfterMiB / million.indexMiB, 2)}x the ${fmt(million.indexMiB)} MiB index${scale!.expanded?.includes(1_000_000) ? ' (corpus expanded from 100k)' : ''}`, million.rssAfterMiB / million.indexMiB <= 1.15, scale!.box,
-      'From the 100k and 1M rows of bench:scale: RSS ≈ 175–205 MiB + 1.11–1.12 x index (two runs), i.e. a fixed floor of 0.08–0.1x at 1M (Node, gRPC, OpenTelemetry, V8 heap) and 0.12x per creator on top of vectors + graph (the columnar catalog with each profile\'s JSON, the lexical index, the label map); docs/SCALING.md "Bytes per creator". Plan: profile JSON compressed in blocks (inflated only for include_profile), lexical postings delta-coded, f16 vectors in the index (halves the denominator\'s largest part too).');
+      'From the 100k and 1M rows of bench:scale: RSS ≈ 130–150 MiB + 1.07 x index (this run; 175–205 MiB + 1.11–1.12 x before the memory work), i.e. a fixed floor of 0.06–0.07x at 1M and 0.07x per creator on top of vectors + graph (catalog columns, delta-coded lexical postings, the label table); docs/SCALING.md "Bytes per creator".');
   }
   if (scale) rows.push([`(reference) scale: ${scale.sizes.join(' / ')} creators`, scale.rows.map((r) => `${r.creators}: build ${fmt(r.buildSeconds, 0)} s, load ${fmt(r.loadSeconds, 1)} s, RSS ${fmt(r.rssAfterMiB)} MiB, ${fmt(r.qps16)} QPS, p99 ${fmt(r.p99at1, 1)} ms, recall ${fmt(r.recall, 3)}`).join('; '), 'measured', `${when(scale.box)} UTC, load ${load1(scale.box)}`, 'Chart: docs/bench/scale.svg']);
 

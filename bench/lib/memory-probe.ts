@@ -5,15 +5,22 @@ import { Catalog } from '../../src/catalog/catalog';
 import { createEmbedder } from '../../src/embedding';
 import { HnswIndex } from '../../src/index/hnsw-index';
 import { loadIndexVersion } from '../../src/index/loaded-index';
+import { loadNativeBinding } from '../../src/index/native-binding';
 import { corpusFiles, type CorpusMeta } from './common';
 
 async function main(): Promise<void> {
   const [what, file, corpus] = process.argv.slice(2) as [string, string, string];
-  const gcRss = (): number => {
-    (globalThis as { gc?: () => void }).gc?.();
+  // V8 frees array buffers' memory on a background thread after a GC: let it finish.
+  const gcRss = async (): Promise<number> => {
+    for (let i = 0; i < 2; i++) {
+      (globalThis as { gc?: () => void }).gc?.();
+      await new Promise((r) => setTimeout(r, 200));
+    }
     return process.memoryUsage.rss();
   };
-  const base = gcRss();
+  // Every row starts as the service does: the addon loaded, with the C heap policy it sets.
+  loadNativeBinding();
+  const base = await gcRss();
   const keep: unknown[] = [];
   const f = corpusFiles(corpus);
   const meta = JSON.parse(readFileSync(f.meta, 'utf8')) as CorpusMeta;
@@ -51,7 +58,7 @@ async function main(): Promise<void> {
     default:
       throw new Error(`unknown probe ${what}`);
   }
-  const after = gcRss();
+  const after = await gcRss();
   console.log(JSON.stringify({ what, base, after, delta: after - base, kept: keep.length }));
   process.exit(0);
 }

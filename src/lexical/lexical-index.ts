@@ -12,7 +12,8 @@ import { topHits, type LexicalHit } from './top-hits';
  * same analyzer and queries: minisearch 7.2 answered 5–15-word queries in 63 ms p50 and held
  * ~1.1 KB of heap per creator (247 B per creator as JSON, 2.5 s to load); @orama/orama 3.1 took
  * 214 ms p50 and ~4 KB per creator (1.2 KB file, 5.7 s to load); this index 0.2 ms p50, ~125 B
- * per creator, 52 B per creator on disk, ~0.2 s to load. Neither library scores exact BM25
+ * per creator (~50 B since its main postings are delta-coded in memory too), 52 B per creator on
+ * disk, ~0.2 s to load. Neither library scores exact BM25
  * (minisearch multiplies by the number of matched query terms, Orama divides tf by the field
  * length), neither can take the best of a word's stem variants, and neither filters while
  * scoring: minisearch tests every match after scoring, Orama has no predicate filter at all
