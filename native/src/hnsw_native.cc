@@ -662,7 +662,7 @@ class NativeHnsw : public Napi::ObjectWrap<NativeHnsw> {
 // it raises its mmap threshold to that block's size (up to 32 MiB) and its trim threshold to
 // twice that, so from then on blocks below 32 MiB come from the heap and their frees leave holes
 // the process keeps. A version load is made of such blocks (file chunks, catalog columns grown
-// by copying, the lexical file and its decode): at 1M creators the holes held ~45 MiB after the
+// by copying, the lexical file and its decode): at 1M creators the holes held ~25-40 MiB after the
 // load. A fixed threshold keeps every large block in its own mapping, returned as soon as it is
 // freed. MALLOC_MMAP_THRESHOLD_ in the environment (glibc's own tunable) is left to rule.
 constexpr int kMmapThresholdBytes = 128 * 1024;

@@ -29,15 +29,15 @@ export { IndexLoadError };
 
 /** Loads DIR/<version> (default: the one CURRENT names), verifying checksums and shapes; `signal` abandons it. */
 export async function loadIndexVersion(indexDir: string, version?: string, signal?: AbortSignal): Promise<LoadedIndex> {
-  // The addon sets the C heap's policy for large blocks when it loads (native-binding.ts,
-  // heapPolicy): load it before the catalog and lexical files are read, so that their transient
-  // buffers go back to the system once freed.
-  loadNativeBinding();
   const chosen = version ?? (await readCurrent(indexDir));
   if (!chosen) throw new IndexLoadError(`no published index in ${indexDir} (no CURRENT file); run npm run index:build`, 'missing_files');
   const dir = path.join(indexDir, chosen);
   let files: VerifiedFiles | undefined;
   try {
+    // The addon sets the C heap's policy for large blocks when it loads (native-binding.ts,
+    // heapPolicy): load it before the catalog and lexical files are read, so that their transient
+    // buffers go back to the system once freed (a missing addon is this version's refusal, as before).
+    loadNativeBinding();
     assertVersionName(chosen);
     const manifest = await readManifest(dir);
     if (manifest.version !== chosen) throw new IndexLoadError(`manifest says version ${manifest.version}, directory is ${chosen}`, 'manifest');
