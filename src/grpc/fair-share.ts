@@ -45,6 +45,9 @@ export class FairShare {
       s.active++;
     }
     try {
+      // The slot may have been granted just before the call was cancelled (the grant and the
+      // abort in one turn of the event loop): a cancelled call gives its slot on without running.
+      if (signal?.aborted) throw abortReason(signal);
       return await fn();
     } finally {
       const next = s.waiting.shift();

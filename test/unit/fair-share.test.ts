@@ -39,3 +39,33 @@ it('a call cancelled while it waits never runs, and its slot is not lost', async
   expect(ran).toBe(false);
   expect(fair.active('p')).toBe(0);
 });
+
+it('a call cancelled after its slot was granted but before it resumed never runs, and passes the slot on', async () => {
+  const fair = new FairShare(1);
+  let releaseFirst!: () => void;
+  const first = fair.run('p', undefined, () => new Promise<void>((r) => (releaseFirst = r)));
+  const controller = new AbortController();
+  const signal = controller.signal;
+  // The grant removes the waiter's abort listener; aborting right there lands the cancel between
+  // the grant and the waiter's resumption, as a client's cancel can on a busy server.
+  const remove = signal.removeEventListener.bind(signal);
+  signal.removeEventListener = ((...args: Parameters<AbortSignal['removeEventListener']>) => {
+    remove(...args);
+    if (!signal.aborted) controller.abort(new DOMException('gone', 'AbortError'));
+  });
+  let ran = false;
+  const granted = fair.run('p', signal, async () => {
+    ran = true;
+  });
+  let thirdRan = false;
+  const third = fair.run('p', undefined, async () => {
+    thirdRan = true;
+  });
+  releaseFirst();
+  await first;
+  await expect(granted).rejects.toMatchObject({ code: 'CANCELLED' });
+  await third;
+  expect(ran).toBe(false);
+  expect(thirdRan).toBe(true); // the slot went on to the next waiter
+  expect(fair.active('p')).toBe(0);
+});
