@@ -1,14 +1,13 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { context, diag, DiagLogLevel, metrics, propagation, trace } from '@opentelemetry/api';
-import { OTLPMetricExporter as OtlpGrpcMetricExporter } from '@opentelemetry/exporter-metrics-otlp-grpc';
-import { OTLPMetricExporter as OtlpHttpMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
-import { OTLPMetricExporter as OtlpProtoMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
+import { registerInstrumentations } from '@opentelemetry/instrumentation';
 import { RuntimeNodeInstrumentation } from '@opentelemetry/instrumentation-runtime-node';
-import { defaultResource, detectResources, envDetector, hostDetector, osDetector, processDetector, resourceFromAttributes } from '@opentelemetry/resources';
-import { PeriodicExportingMetricReader, type IMetricReader, type PushMetricExporter } from '@opentelemetry/sdk-metrics';
-import { NodeSDK } from '@opentelemetry/sdk-node';
+import { defaultResource, detectResources, envDetector, hostDetector, osDetector, processDetector, resourceFromAttributes, type Resource } from '@opentelemetry/resources';
+import { MeterProvider, PeriodicExportingMetricReader, type IMetricReader, type PushMetricExporter } from '@opentelemetry/sdk-metrics';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -50,11 +49,56 @@ export const METRICS_PATH = '/metrics';
 const set = (v: string | undefined): boolean => v !== undefined && v.trim() !== '';
 const list = (v: string | undefined): string[] => (v ?? '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
 
-function otlpMetricExporter(env: NodeJS.ProcessEnv): PushMetricExporter {
+/** Loaded only when OTLP metrics are configured (each protocol's exporter is its own package). */
+async function otlpMetricExporter(env: NodeJS.ProcessEnv): Promise<PushMetricExporter> {
   const protocol = (env.OTEL_EXPORTER_OTLP_METRICS_PROTOCOL ?? env.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf').trim();
-  if (protocol === 'grpc') return new OtlpGrpcMetricExporter();
-  if (protocol === 'http/json') return new OtlpHttpMetricExporter();
-  return new OtlpProtoMetricExporter();
+  if (protocol === 'grpc') return new (await import('@opentelemetry/exporter-metrics-otlp-grpc')).OTLPMetricExporter();
+  if (protocol === 'http/json') return new (await import('@opentelemetry/exporter-metrics-otlp-http')).OTLPMetricExporter();
+  return new (await import('@opentelemetry/exporter-metrics-otlp-proto')).OTLPMetricExporter();
+}
+
+/** What was started, with the one call that stops it. */
+interface Providers {
+  shutdown(): Promise<void>;
+}
+
+/**
+ * Metrics only (the default: Prometheus, no OTLP, no traces): a MeterProvider with the runtime
+ * instrumentation, the W3C propagators and the AsyncLocalStorage context manager, which is what
+ * NodeSDK registers in that case, without loading NodeSDK and the trace and log exporters it
+ * imports for every protocol (~9 MiB of RSS, measured by requiring each set in a bare process).
+ */
+function startMetricsOnly(resource: Resource, readers: IMetricReader[], runtime: RuntimeNodeInstrumentation): Providers {
+  const contextManager = new AsyncLocalStorageContextManager().enable();
+  context.setGlobalContextManager(contextManager);
+  propagation.setGlobalPropagator(new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }));
+  if (readers.length === 0) return { shutdown: async () => undefined }; // MATCH_METRICS_ADDR=off: nothing to measure for
+  const meterProvider = new MeterProvider({ resource, readers });
+  metrics.setGlobalMeterProvider(meterProvider);
+  const unload = registerInstrumentations({ instrumentations: [runtime], meterProvider });
+  return {
+    async shutdown() {
+      unload();
+      await meterProvider.shutdown();
+    },
+  };
+}
+
+/** OTLP metrics, traces or other propagators: NodeSDK, which reads the standard OTEL_* variables. */
+async function startNodeSdk(resource: Resource, readers: IMetricReader[], runtime: RuntimeNodeInstrumentation, spanProcessors: SpanProcessor[] | undefined): Promise<Providers> {
+  const { NodeSDK } = await import('@opentelemetry/sdk-node');
+  const sdk = new NodeSDK({
+    resource,
+    autoDetectResources: false,
+    instrumentations: [runtime],
+    metricReaders: readers,
+    // No trace exporter configured: [] (no tracer provider, spans stay no-ops); undefined: the SDK reads OTEL_*.
+    ...(spanProcessors ? { spanProcessors } : {}),
+    // Logs go through pino to stdout, never through the OTel logs pipeline.
+    logRecordProcessors: [],
+  });
+  sdk.start();
+  return sdk;
 }
 
 export function parseHostPort(addr: string): { host: string; port: number } {
@@ -90,34 +134,25 @@ export async function startTelemetry(opts: TelemetryOptions): Promise<Telemetry>
   const otlpEndpoint = set(env.OTEL_EXPORTER_OTLP_ENDPOINT);
   const metricsExporters = list(env.OTEL_METRICS_EXPORTER);
   const otlpMetrics = !metricsExporters.includes('none') && (otlpEndpoint || set(env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT) || metricsExporters.includes('otlp'));
-  if (otlpMetrics) readers.push(new PeriodicExportingMetricReader({ exporter: otlpMetricExporter(env) }));
+  if (otlpMetrics) readers.push(new PeriodicExportingMetricReader({ exporter: await otlpMetricExporter(env) }));
   const tracesExporters = list(env.OTEL_TRACES_EXPORTER);
   const traces = !tracesExporters.includes('none') && (otlpEndpoint || set(env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) || tracesExporters.length > 0);
 
   // Detected once and settled before the first scrape (an unsettled resource logs an error per read).
   const resource = defaultResource()
     .merge(detectResources({ detectors: [envDetector, processDetector, hostDetector, osDetector] }))
-    .merge(resourceFromAttributes({ 'service.version': opts.serviceVersion ?? packageVersion() }));
+    .merge(resourceFromAttributes({ ...(set(env.OTEL_SERVICE_NAME) ? {} : { 'service.name': 'creator-match' }), 'service.version': opts.serviceVersion ?? packageVersion() }));
   await resource.waitForAsyncAttributes?.();
-  const sdk = new NodeSDK({
-    resource,
-    autoDetectResources: false,
-    // Node runtime metrics: event-loop delay and utilization, GC durations, heap spaces.
-    instrumentations: [new RuntimeNodeInstrumentation({ monitoringPrecision: 10 })],
-    ...(set(env.OTEL_SERVICE_NAME) ? {} : { serviceName: 'creator-match' }),
-    metricReaders: readers,
-    // No exporter configured: no tracer provider (spans stay no-ops). Otherwise the SDK reads OTEL_*.
-    ...(opts.spanProcessors ? { spanProcessors: opts.spanProcessors } : traces ? {} : { spanProcessors: [] }),
-    // Logs go through pino to stdout, never through the OTel logs pipeline.
-    logRecordProcessors: [],
-  });
-  // After the constructor, which installs a console diag logger when OTEL_LOG_LEVEL is set.
+  // Node runtime metrics: event-loop delay and utilization, GC durations, heap spaces.
+  const runtime = new RuntimeNodeInstrumentation({ monitoringPrecision: 10 });
+  const full = otlpMetrics || traces || opts.spanProcessors !== undefined || set(env.OTEL_PROPAGATORS);
+  const sdk = full ? await startNodeSdk(resource, readers, runtime, opts.spanProcessors ?? (traces ? undefined : [])) : startMetricsOnly(resource, readers, runtime);
+  // After NodeSDK's constructor, which installs a console diag logger when OTEL_LOG_LEVEL is set.
   const level = (env.OTEL_LOG_LEVEL ?? 'WARN').trim().toUpperCase();
   diag.setLogger(
     { error: (m, ...a) => log.error({ args: a }, m), warn: (m, ...a) => log.warn({ args: a }, m), info: (m) => log.info(m), debug: (m) => log.debug(m), verbose: (m) => log.trace(m) },
     { logLevel: (DiagLogLevel as unknown as Record<string, DiagLogLevel>)[level] ?? DiagLogLevel.WARN, suppressOverrideMessage: true },
   );
-  sdk.start();
 
   let server: http.Server | undefined;
   let metricsPort: number | undefined;
@@ -140,7 +175,7 @@ export async function startTelemetry(opts: TelemetryOptions): Promise<Telemetry>
   }
   const exporters = { prometheus: metricsPort !== undefined, otlpMetrics, traces: traces || opts.spanProcessors !== undefined };
   setTracesExported(exporters.traces);
-  log.info({ metrics_addr: opts.metricsAddr ?? null, metrics_port: metricsPort ?? null, ...exporters }, 'telemetry started');
+  log.info({ metrics_addr: opts.metricsAddr ?? null, metrics_port: metricsPort ?? null, ...exporters, sdk: full ? 'node-sdk' : 'metrics-only' }, 'telemetry started');
 
   let closing: Promise<void> | undefined;
   return {
