@@ -7,7 +7,8 @@
  * BatchMatch with W items in flight, then filtered Match at ~10% and ~1% selectivity. References
  * measured in the same run: in-process hnswlib-node searchKnn (1 thread) on the same graph file,
  * and our engine in-process (HnswIndex.search, 8 in flight on the thread pool). Also the server's
- * RSS against the (vectors + graph) bytes of the index.
+ * RSS against the (vectors + graph) bytes of the index. BENCH_SERVER_NODE_OPTIONS passes Node/V8
+ * flags to the server process only (A/B of runtime flags, e.g. --max-semi-space-size=4).
  */
 import { readFileSync, statSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';

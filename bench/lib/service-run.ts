@@ -55,7 +55,9 @@ export async function serve(indexDir: string, env: Record<string, string> = {}, 
   await mkdir(workDir, { recursive: true });
   ensureCompiled();
   const t0 = performance.now();
-  const server = await startServerProcess({ indexDir, workDir, name: 'bench', readyTimeoutMs, compiled: SERVER_MODE === 'compiled', env: { LOG_LEVEL: 'info', MATCH_METRICS_ADDR: 'off', ...env } });
+  // BENCH_SERVER_NODE_OPTIONS: Node/V8 flags for the server process only (A/B of runtime flags).
+  const nodeOptions = process.env.BENCH_SERVER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_SERVER_NODE_OPTIONS } : {};
+  const server = await startServerProcess({ indexDir, workDir, name: 'bench', readyTimeoutMs, compiled: SERVER_MODE === 'compiled', env: { LOG_LEVEL: 'info', MATCH_METRICS_ADDR: 'off', ...nodeOptions, ...env } });
   const loadSeconds = (performance.now() - t0) / 1000;
   const line = (await server.logs()).find((l) => l.msg === 'index version now serving');
   return { server, loadSeconds, ...(line && typeof line.ms === 'number' ? { indexLoadMs: line.ms } : {}) };
