@@ -12,7 +12,7 @@
  * (no 32-bit shifts on values).
  */
 
-/** Bytes of one term's postings at most before the byte array no longer fits its offsets. */
+/** Bytes of all posting lists together at most: term offsets into the byte array are Uint32. */
 const MAX_BYTES = 0xffff_ffff;
 
 export class PostingWriter {
