@@ -85,7 +85,7 @@ function startMetricsOnly(resource: Resource, readers: IMetricReader[], runtime:
 }
 
 /** OTLP metrics, traces or other propagators: NodeSDK, which reads the standard OTEL_* variables. */
-async function startNodeSdk(resource: Resource, readers: IMetricReader[], runtime: RuntimeNodeInstrumentation, spanProcessors: SpanProcessor[] | undefined): Promise<Providers> {
+async function startNodeSdk(resource: Resource, readers: IMetricReader[], runtime: RuntimeNodeInstrumentation, spanProcessors: SpanProcessor[] | undefined, installDiag: () => void): Promise<Providers> {
   const { NodeSDK } = await import('@opentelemetry/sdk-node');
   const sdk = new NodeSDK({
     resource,
@@ -97,6 +97,9 @@ async function startNodeSdk(resource: Resource, readers: IMetricReader[], runtim
     // Logs go through pino to stdout, never through the OTel logs pipeline.
     logRecordProcessors: [],
   });
+  // After the constructor, which installs a console diag logger when OTEL_LOG_LEVEL is set, and
+  // before start(), so that what the SDK says while starting goes through pino.
+  installDiag();
   sdk.start();
   return sdk;
 }
@@ -145,14 +148,15 @@ export async function startTelemetry(opts: TelemetryOptions): Promise<Telemetry>
   await resource.waitForAsyncAttributes?.();
   // Node runtime metrics: event-loop delay and utilization, GC durations, heap spaces.
   const runtime = new RuntimeNodeInstrumentation({ monitoringPrecision: 10 });
-  const full = otlpMetrics || traces || opts.spanProcessors !== undefined || set(env.OTEL_PROPAGATORS);
-  const sdk = full ? await startNodeSdk(resource, readers, runtime, opts.spanProcessors ?? (traces ? undefined : [])) : startMetricsOnly(resource, readers, runtime);
-  // After NodeSDK's constructor, which installs a console diag logger when OTEL_LOG_LEVEL is set.
   const level = (env.OTEL_LOG_LEVEL ?? 'WARN').trim().toUpperCase();
-  diag.setLogger(
-    { error: (m, ...a) => log.error({ args: a }, m), warn: (m, ...a) => log.warn({ args: a }, m), info: (m) => log.info(m), debug: (m) => log.debug(m), verbose: (m) => log.trace(m) },
-    { logLevel: (DiagLogLevel as unknown as Record<string, DiagLogLevel>)[level] ?? DiagLogLevel.WARN, suppressOverrideMessage: true },
-  );
+  const installDiag = (): void =>
+    void diag.setLogger(
+      { error: (m, ...a) => log.error({ args: a }, m), warn: (m, ...a) => log.warn({ args: a }, m), info: (m) => log.info(m), debug: (m) => log.debug(m), verbose: (m) => log.trace(m) },
+      { logLevel: (DiagLogLevel as unknown as Record<string, DiagLogLevel>)[level] ?? DiagLogLevel.WARN, suppressOverrideMessage: true },
+    );
+  const full = otlpMetrics || traces || opts.spanProcessors !== undefined || set(env.OTEL_PROPAGATORS);
+  if (!full) installDiag();
+  const sdk = full ? await startNodeSdk(resource, readers, runtime, opts.spanProcessors ?? (traces ? undefined : []), installDiag) : startMetricsOnly(resource, readers, runtime);
 
   let server: http.Server | undefined;
   let metricsPort: number | undefined;
